@@ -1,0 +1,50 @@
+/**
+ * Codes for misuse of Volley's API. Failures of tool calls are never thrown: they are
+ * answered as results (see `CallErrorType`). Identify errors by `code`, not `instanceof`,
+ * because they may cross process boundaries.
+ */
+export type VolleyErrorCode =
+  | "invalid_option"
+  | "invalid_tool"
+  | "invalid_call_list"
+  | "run_closed"
+  | "unknown_tool";
+
+export class VolleyError extends Error {
+  override readonly name = "VolleyError";
+  readonly code: VolleyErrorCode;
+
+  constructor(code: VolleyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Describes a value for an error message: `0 (number)`, `"fast" (string)`, `null`, `an array`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  switch (typeof value) {
+    case "string":
+      return `${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} (string)`;
+    case "number":
+    case "bigint":
+    case "boolean":
+      return `${String(value)} (${typeof value})`;
+    case "function":
+      return "a function";
+    case "symbol":
+      return "a symbol";
+    default:
+      return "an object";
+  }
+}
+
+/** Throws the error p-queue made familiar: what was expected, and what arrived. */
+export function invalidOption(where: string, name: string, expected: string, got: unknown): never {
+  throw new VolleyError(
+    "invalid_option",
+    `${where}: expected \`${name}\` to be ${expected}, got ${describeValue(got)}`,
+  );
+}

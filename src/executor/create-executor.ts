@@ -1,0 +1,236 @@
+import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
+import type { RunEvent, RunResult, ToolCall } from "../run/types.ts";
+import { Dispatcher } from "../scheduler/dispatcher.ts";
+import { DurationEstimates } from "../scheduler/duration-estimates.ts";
+import { ToolGate } from "../scheduler/tool-gate.ts";
+import { systemClock, type Clock } from "../shared/clock.ts";
+import { isPositiveLimit, isTimeout, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
+import { DEFAULT_RETRY, validateRetryPolicy, type RetryPolicy } from "../tool/retry-policy.ts";
+import { ExecutorCore } from "./executor-core.ts";
+import { ExecutorStatistics, type ExecutorStats } from "./executor-stats.ts";
+import { OpenRun } from "./open-run.ts";
+import { ResultCache } from "./result-cache.ts";
+
+/** Most calls running at once when `maxConcurrency` is not given. */
+export const DEFAULT_MAX_CONCURRENCY = 16;
+
+export interface ExecutorOptions {
+  /** The tools calls may name. Names must be unique. */
+  tools: readonly Tool[];
+  /** Most calls running at once across every run of this executor. Minimum: 1. @default 16 */
+  maxConcurrency?: number;
+  /** `false` runs each run's calls one at a time, in the order they were added (dependencies still respected). @default true */
+  parallel?: boolean;
+  /** Time limit of each attempt of a call, unless its call or tool sets one. @default none */
+  timeoutMs?: number;
+  /** Retry policy of tools that set none. @default `{ attempts: 1 }` (no retries) */
+  retry?: RetryPolicy;
+  /** Called synchronously with every event of every run. A listener that throws is reported as a warning and ignored. */
+  onEvent?: (event: RunEvent) => void;
+  /** Expected duration of each tool in ms, until durations are observed. Unknown tools count as 1 ms. @default {} */
+  estimates?: Readonly<Record<string, number>>;
+  /** Where time is read; inject one for deterministic tests. @default the high-resolution system clock */
+  clock?: Clock;
+  /** Source of jitter for retry back-off, in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+export interface RunOptions {
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal;
+  /** Most calls of this run running at once, within the executor's limit. @default the executor's `maxConcurrency` */
+  maxConcurrency?: number;
+  /** `false` runs this run's calls one at a time in the order added. @default the executor's `parallel` */
+  parallel?: boolean;
+  /** Time limit of the whole run: then running calls answer `timeout` and the rest `cancelled`. @default none */
+  timeoutMs?: number;
+  /** Id of the run, for logs and events. @default a random UUID */
+  runId?: string;
+  /** Called synchronously with each event of this run. */
+  onEvent?: (event: RunEvent) => void;
+}
+
+/** A run that calls can be added to while it goes, as a model streams them. */
+export interface LiveRun {
+  readonly id: string;
+  /** Adds a call and starts it as soon as its inputs and limits allow. Returns its id. Throws after `end()` or `cancel()`. */
+  add(call: ToolCall): string;
+  /** No more calls will come; `result` resolves once every call is answered. */
+  end(): void;
+  /** Aborts running calls and answers the rest `cancelled`. Implies `end()`. */
+  cancel(reason?: unknown): void;
+  /** Every event of the run from its start, for each reader; ends after `run-end`. */
+  readonly events: AsyncIterable<RunEvent>;
+  readonly result: Promise<RunResult>;
+}
+
+/** Per-tool limits that can change at runtime. */
+export interface ToolSettings {
+  concurrency?: number;
+  rateLimit?: RateLimit | null;
+}
+
+export interface ExecutorConfiguration {
+  maxConcurrency?: number;
+  parallel?: boolean;
+  timeoutMs?: number | null;
+  retry?: RetryPolicy;
+  tools?: Readonly<Record<string, ToolSettings>>;
+}
+
+export interface Executor {
+  /** Runs a batch of calls; resolves with one result per call, in order. Never rejects because a call failed. */
+  run(calls: readonly ToolCall[], options?: RunOptions): Promise<RunResult>;
+  /** Opens a run that takes calls as they come. */
+  start(options?: RunOptions): LiveRun;
+  /** Per-tool and per-run figures since the executor was created. */
+  stats(): ExecutorStats;
+  /** Current per-tool duration estimates (ms), as learned so far. */
+  estimates(): Record<string, number>;
+  /** Changes limits while runs are going; queued calls see them at once. */
+  configure(changes: ExecutorConfiguration): void;
+  readonly tools: readonly Tool[];
+}
+
+const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random"]);
+const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
+
+function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) invalidOption(where, key, `one of ${[...known].join(", ")} (unknown option)`, key);
+  }
+}
+
+function checkObject(where: string, name: string, value: unknown): asserts value is object {
+  if (value === null || typeof value !== "object") invalidOption(where, name, "an options object", value);
+}
+
+function isTool(value: unknown): value is Tool {
+  const tool = value as Partial<Tool> | null;
+  return tool !== null && typeof tool === "object" && typeof tool.name === "string" && typeof tool.execute === "function" && "validateInput" in tool;
+}
+
+/** Creates the engine that runs tool calls in parallel within every limit. */
+export function createExecutor(options: ExecutorOptions): Executor {
+  const where = "createExecutor";
+  checkObject(where, "options", options);
+  rejectUnknownKeys(where, options, EXECUTOR_KEYS);
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random } = options;
+
+  if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
+  const gates = new Map<string, ToolGate>();
+  const caches = new Map<string, ResultCache>();
+  for (const [index, tool] of tools.entries()) {
+    if (!isTool(tool)) invalidOption(where, `tools[${index}]`, "a tool made by defineTool()", tool);
+    if (gates.has(tool.name)) {
+      throw new VolleyError("invalid_tool", `${where}: two tools are named "${tool.name}"; tool names must be unique`);
+    }
+    gates.set(tool.name, new ToolGate(tool));
+    if (tool.cache) caches.set(tool.name, new ResultCache(tool.cache.ttlMs, tool.cache.maxEntries));
+  }
+  if (!isPositiveLimit(maxConcurrency)) invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);
+  if (typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
+  if (timeoutMs !== undefined && !isTimeout(timeoutMs)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
+  if (onEvent !== undefined && typeof onEvent !== "function") invalidOption(where, "onEvent", "a function", onEvent);
+  checkObject(where, "estimates", estimates);
+  for (const [tool, ms] of Object.entries(estimates)) {
+    if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) invalidOption(where, `estimates.${tool}`, "a finite number of milliseconds from 0 and up", ms);
+  }
+  if (typeof clock?.now !== "function") invalidOption(where, "clock", "an object with a now() method", clock);
+  if (typeof random !== "function") invalidOption(where, "random", "a function returning a number in [0, 1)", random);
+
+  const core = new ExecutorCore({
+    dispatcher: new Dispatcher(maxConcurrency, clock),
+    gates,
+    caches,
+    estimates: new DurationEstimates(estimates),
+    statistics: new ExecutorStatistics(),
+    settings: { timeoutMs, retry: retry === undefined ? DEFAULT_RETRY : validateRetryPolicy(where, retry), parallel },
+    clock,
+    random,
+    onEvent,
+  });
+
+  const open = (runOptions: RunOptions | undefined, keepEvents: boolean, method: string): OpenRun => {
+    const at = `executor.${method}`;
+    const given = runOptions ?? {};
+    checkObject(at, "options", given);
+    rejectUnknownKeys(at, given, RUN_KEYS);
+    const { signal, maxConcurrency: runLimit = Infinity, parallel: runParallel = core.settings.parallel, timeoutMs: runTimeout, runId = crypto.randomUUID(), onEvent: runOnEvent } = given;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) invalidOption(at, "signal", "an AbortSignal", signal);
+    if (!isPositiveLimit(runLimit)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", runLimit);
+    if (typeof runParallel !== "boolean") invalidOption(at, "parallel", "a boolean", runParallel);
+    if (runTimeout !== undefined && !isTimeout(runTimeout)) invalidOption(at, "timeoutMs", "a number of milliseconds above 0", runTimeout);
+    if (typeof runId !== "string" || runId === "") invalidOption(at, "runId", "a non-empty string", runId);
+    if (runOnEvent !== undefined && typeof runOnEvent !== "function") invalidOption(at, "onEvent", "a function", runOnEvent);
+    return new OpenRun(core, { runId, maxConcurrency: runLimit, parallel: runParallel, timeoutMs: runTimeout, onEvent: runOnEvent, keepEvents });
+  };
+
+  return {
+    tools: Object.freeze([...(tools as readonly Tool[])]),
+
+    run(calls, runOptions) {
+      try {
+        if (!Array.isArray(calls)) {
+          throw new VolleyError("invalid_call_list", `executor.run: expected an array of tool calls, got ${describeValue(calls)}`);
+        }
+        const run = open(runOptions, false, "run");
+        run.addAll(calls);
+        run.end();
+        // Attached after the calls are in, so that an aborted signal answers each one `cancelled`.
+        if (runOptions?.signal) run.attachSignal(runOptions.signal);
+        return run.result;
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+
+    start(runOptions) {
+      const run = open(runOptions, true, "start");
+      if (runOptions?.signal) run.attachSignal(runOptions.signal);
+      return {
+        id: run.id,
+        add: (call) => run.add(call),
+        end: () => run.end(),
+        cancel: (reason) => run.cancel(reason),
+        events: run.events as AsyncIterable<RunEvent>,
+        result: run.result,
+      };
+    },
+
+    stats: () => core.statistics.snapshot(),
+
+    estimates: () => core.estimates.toJSON(),
+
+    configure(changes) {
+      const at = "executor.configure";
+      checkObject(at, "changes", changes);
+      rejectUnknownKeys(at, changes, new Set(["maxConcurrency", "parallel", "timeoutMs", "retry", "tools"]));
+      if (changes.maxConcurrency !== undefined && !isPositiveLimit(changes.maxConcurrency)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", changes.maxConcurrency);
+      if (changes.parallel !== undefined && typeof changes.parallel !== "boolean") invalidOption(at, "parallel", "a boolean", changes.parallel);
+      if (changes.timeoutMs != null && !isTimeout(changes.timeoutMs)) invalidOption(at, "timeoutMs", "a number of milliseconds above 0, or null for none", changes.timeoutMs);
+      const retryPolicy = changes.retry === undefined ? undefined : validateRetryPolicy(at, changes.retry);
+      const toolChanges = Object.entries(changes.tools ?? {});
+      for (const [name, settings] of toolChanges) {
+        if (!gates.has(name)) throw new VolleyError("unknown_tool", `${at}: no tool is named "${name}"`);
+        checkObject(at, `tools.${name}`, settings);
+        rejectUnknownKeys(`${at}: tools.${name}`, settings, new Set(["concurrency", "rateLimit"]));
+        if (settings.concurrency !== undefined && !isPositiveLimit(settings.concurrency)) invalidOption(at, `tools.${name}.concurrency`, "an integer from 1 and up, or Infinity", settings.concurrency);
+        if (settings.rateLimit != null) validateRateLimit(`${at}: tools.${name}`, settings.rateLimit);
+      }
+
+      // Everything is valid: apply it all, then let waiting calls through.
+      if (changes.maxConcurrency !== undefined) core.dispatcher.maxConcurrency = changes.maxConcurrency;
+      if (changes.parallel !== undefined) core.settings.parallel = changes.parallel;
+      if (changes.timeoutMs !== undefined) core.settings.timeoutMs = changes.timeoutMs ?? undefined;
+      if (retryPolicy !== undefined) core.settings.retry = retryPolicy;
+      for (const [name, settings] of toolChanges) {
+        const gate = gates.get(name) as ToolGate;
+        if (settings.concurrency !== undefined) gate.concurrency = settings.concurrency;
+        if (settings.rateLimit !== undefined) gate.setRateLimit(settings.rateLimit ?? undefined);
+        core.dispatcher.wakeGate(gate);
+      }
+      core.dispatcher.pump();
+    },
+  };
+}

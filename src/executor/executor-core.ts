@@ -1,0 +1,85 @@
+import type { RunEvent, ToolResult } from "../run/types.ts";
+import type { CallState } from "../scheduler/call-state.ts";
+import type { Dispatcher } from "../scheduler/dispatcher.ts";
+import type { DurationEstimates } from "../scheduler/duration-estimates.ts";
+import type { ToolGate } from "../scheduler/tool-gate.ts";
+import type { Clock } from "../shared/clock.ts";
+import type { RetryPolicy } from "../tool/retry-policy.ts";
+import type { ExecutorStatistics } from "./executor-stats.ts";
+import type { ResultCache } from "./result-cache.ts";
+
+/** Settings that `configure()` may change while runs are going. */
+export interface ExecutorSettings {
+  timeoutMs: number | undefined;
+  retry: Required<RetryPolicy>;
+  parallel: boolean;
+}
+
+/** What every run of one executor shares: limits, caches, estimates, statistics. */
+export class ExecutorCore {
+  readonly dispatcher: Dispatcher;
+  readonly gates: ReadonlyMap<string, ToolGate>;
+  readonly toolNames: readonly string[];
+  readonly caches: ReadonlyMap<string, ResultCache>;
+  /** The call executing for each share key, which identical calls follow. */
+  readonly shares = new Map<string, CallState>();
+  readonly estimates: DurationEstimates;
+  readonly statistics: ExecutorStatistics;
+  readonly settings: ExecutorSettings;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly onEvent: ((event: RunEvent) => void) | undefined;
+
+  constructor(parts: {
+    dispatcher: Dispatcher;
+    gates: ReadonlyMap<string, ToolGate>;
+    caches: ReadonlyMap<string, ResultCache>;
+    estimates: DurationEstimates;
+    statistics: ExecutorStatistics;
+    settings: ExecutorSettings;
+    clock: Clock;
+    random: () => number;
+    onEvent: ((event: RunEvent) => void) | undefined;
+  }) {
+    this.dispatcher = parts.dispatcher;
+    this.gates = parts.gates;
+    this.toolNames = [...parts.gates.keys()];
+    this.caches = parts.caches;
+    this.estimates = parts.estimates;
+    this.statistics = parts.statistics;
+    this.settings = parts.settings;
+    this.clock = parts.clock;
+    this.random = parts.random;
+    this.onEvent = parts.onEvent;
+  }
+
+  /** After a call is answered: it no longer leads identical calls, and a fresh success is cached. */
+  onAnswered(call: CallState, result: ToolResult, now: number): void {
+    const key = call.shareKey;
+    if (key === undefined) return;
+    if (this.shares.get(key) === call) this.shares.delete(key);
+    if (result.ok && !result.cached) this.caches.get(call.name)?.set(key, result.output, now);
+  }
+
+  /** Hands a leader's result to the calls that followed it, in whichever runs they are. */
+  settleFollowers(leader: CallState): void {
+    const followers = leader.followers;
+    const result = leader.result;
+    if (followers === undefined || result === undefined) return;
+    leader.followers = undefined;
+    const cancelled = result.error?.type === "cancelled";
+    for (const follower of followers) {
+      if (cancelled) follower.run.rejoin(follower);
+      else follower.run.answerShared(follower, result);
+    }
+  }
+
+  /** A listener that throws must never break a run; say so once per throw, then go on. */
+  notify(listener: (event: RunEvent) => void, event: RunEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      process.emitWarning(`A Volley event listener threw on "${event.type}": ${String(error)}`, { code: "VOLLEY_LISTENER" });
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import type { CallErrorType, RunStats, ToolResult } from "../run/types.ts";
+
+/** Durations kept per tool for percentiles: the most recent ones. */
+const RESERVOIR = 1024;
+
+export interface ToolStats {
+  /** Calls answered, cached and failed ones included. */
+  calls: number;
+  failures: number;
+  failuresByType: Partial<Record<CallErrorType, number>>;
+  retries: number;
+  cached: number;
+  /** Over the most recent executed calls. */
+  p50Ms: number;
+  p95Ms: number;
+  meanMs: number;
+}
+
+export interface ExecutorStats {
+  runs: number;
+  /** Mean of the runs' `speedup`: how much faster than one call after another. */
+  averageSpeedup: number;
+  calls: number;
+  tools: Record<string, ToolStats>;
+}
+
+class ToolRecord {
+  calls = 0;
+  failures = 0;
+  retries = 0;
+  cached = 0;
+  readonly failuresByType: Partial<Record<CallErrorType, number>> = {};
+  readonly durations: number[] = [];
+  #next = 0;
+
+  observe(result: ToolResult): void {
+    this.calls++;
+    if (result.attempts > 1) this.retries += result.attempts - 1;
+    if (result.cached) this.cached++;
+    if (result.error) {
+      this.failures++;
+      this.failuresByType[result.error.type] = (this.failuresByType[result.error.type] ?? 0) + 1;
+    }
+    if (result.attempts > 0) {
+      if (this.durations.length < RESERVOIR) this.durations.push(result.durationMs);
+      else this.durations[this.#next] = result.durationMs;
+      this.#next = (this.#next + 1) % RESERVOIR;
+    }
+  }
+
+  snapshot(): ToolStats {
+    const sorted = [...this.durations].sort((a, b) => a - b);
+    const at = (q: number): number => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number));
+    const meanMs = sorted.length === 0 ? 0 : sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length;
+    return {
+      calls: this.calls,
+      failures: this.failures,
+      failuresByType: { ...this.failuresByType },
+      retries: this.retries,
+      cached: this.cached,
+      p50Ms: at(0.5),
+      p95Ms: at(0.95),
+      meanMs,
+    };
+  }
+}
+
+/** What an executor has seen, per tool and per run, since it was created. */
+export class ExecutorStatistics {
+  readonly #tools = new Map<string, ToolRecord>();
+  #runs = 0;
+  #speedupSum = 0;
+  #calls = 0;
+
+  observeCall(result: ToolResult): void {
+    this.#calls++;
+    let record = this.#tools.get(result.name);
+    if (record === undefined) {
+      record = new ToolRecord();
+      this.#tools.set(result.name, record);
+    }
+    record.observe(result);
+  }
+
+  observeRun(stats: RunStats): void {
+    if (stats.calls === 0) return;
+    this.#runs++;
+    this.#speedupSum += stats.speedup;
+  }
+
+  snapshot(): ExecutorStats {
+    const tools: Record<string, ToolStats> = {};
+    for (const [name, record] of this.#tools) tools[name] = record.snapshot();
+    return { runs: this.#runs, averageSpeedup: this.#runs === 0 ? 0 : this.#speedupSum / this.#runs, calls: this.#calls, tools };
+  }
+}

@@ -1,0 +1,689 @@
+import { VolleyError, describeValue } from "../errors/volley-error.ts";
+import type { CallError, RunEvent, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
+import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
+import { Attempt, CallState, startsBefore, type RunSlots } from "../scheduler/call-state.ts";
+import { PriorityHeap } from "../shared/priority-heap.ts";
+import { canonicalJson, whyNotJson } from "../shared/canonical-json.ts";
+import { backoffDelayMs } from "../tool/retry-policy.ts";
+import type { ResourceClaim } from "../tool/define-tool.ts";
+import type { ValidationOutcome } from "../tool/input-validator.ts";
+import { CallContext } from "./call-context.ts";
+import { callErrors, describeReason } from "./call-errors.ts";
+import type { ExecutorCore } from "./executor-core.ts";
+import { RunEventLog } from "./run-event-log.ts";
+
+export interface OpenRunOptions {
+  runId: string;
+  maxConcurrency: number;
+  parallel: boolean;
+  /** Time limit of the whole run. */
+  timeoutMs: number | undefined;
+  onEvent: ((event: RunEvent) => void) | undefined;
+  /** Keep every event for `events` readers (open runs); `run()` needs none. */
+  keepEvents: boolean;
+}
+
+/** Why running attempts are being stopped: their own time limit, the run's, or a cancel. */
+type Interruption =
+  | { kind: "timeout"; scope: "call" | "run"; limitMs: number }
+  | { kind: "cancelled"; reason: string };
+
+function notStartedReason(interruption: Interruption): string {
+  return interruption.kind === "cancelled" ? interruption.reason : `the run's time limit of ${interruption.limitMs} ms was reached`;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+/**
+ * One run: its calls, the graph their references make, and the answer to each. It decides
+ * what happens to a call (ready, retried, answered); the dispatcher decides when it starts.
+ */
+export class OpenRun implements RunSlots {
+  readonly id: string;
+  active = 0;
+  maxInFlight = 0;
+  maxConcurrency: number;
+  readonly waiting = new PriorityHeap<CallState>(startsBefore);
+  readonly events: RunEventLog | undefined;
+  readonly result: Promise<RunResult>;
+
+  readonly #core: ExecutorCore;
+  readonly #parallel: boolean;
+  readonly #calls: CallState[] = [];
+  readonly #byId = new Map<string, CallState>();
+  /** Calls waiting for an id that has not been added yet, by that id. */
+  readonly #awaited = new Map<string, CallState[]>();
+  readonly #onEvent: ((event: RunEvent) => void) | undefined;
+  readonly #observed: boolean;
+  readonly #startedAt: number;
+  #resolve!: (result: RunResult) => void;
+  #unanswered = 0;
+  #ended = false;
+  #finished = false;
+  #interruption: Interruption | undefined;
+  #status: RunStatus = "completed";
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #detachSignal: (() => void) | undefined;
+  // Figures for the stats, kept as results arrive so that finishing costs nothing per call.
+  #lastEndedAt = 0;
+  #succeeded = 0;
+  #cached = 0;
+  #retries = 0;
+  #sumMs = 0;
+  #criticalPathMs = 0;
+  readonly #errors: Partial<Record<CallError["type"], number>> = {};
+
+  constructor(core: ExecutorCore, options: OpenRunOptions) {
+    this.#core = core;
+    this.id = options.runId;
+    this.maxConcurrency = options.parallel ? options.maxConcurrency : 1;
+    this.#parallel = options.parallel;
+    this.#onEvent = options.onEvent;
+    this.events = options.keepEvents ? new RunEventLog() : undefined;
+    this.#observed = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined;
+    this.#startedAt = core.clock.now();
+    this.result = new Promise((resolve) => (this.#resolve = resolve));
+    if (this.#observed) this.#emit({ type: "run-start", runId: this.id, at: this.#startedAt });
+    if (options.timeoutMs !== undefined && options.timeoutMs !== Infinity) {
+      const limit = options.timeoutMs;
+      this.#deadline = setTimeout(() => {
+        this.#deadline = undefined;
+        this.#interrupt("timed_out", { kind: "timeout", scope: "run", limitMs: limit });
+      }, limit);
+    }
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Cancels the run when `signal` aborts; an aborted signal cancels at once. */
+  attachSignal(signal: AbortSignal): void {
+    if (signal.aborted) {
+      this.cancel(signal.reason);
+      return;
+    }
+    const onAbort = (): void => this.cancel(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#detachSignal = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  // ───────────────────────────── adding calls ─────────────────────────────
+
+  /** Adds calls as one batch: ranks are known for all of them before any starts. */
+  addAll(calls: readonly ToolCall[]): void {
+    try {
+      for (const call of calls) this.#add(call);
+    } finally {
+      this.#core.dispatcher.pump();
+    }
+  }
+
+  add(call: ToolCall): string {
+    const id = this.#add(call);
+    this.#core.dispatcher.pump();
+    return id;
+  }
+
+  #add(input: ToolCall): string {
+    if (this.#ended) {
+      throw new VolleyError("run_closed", `Run ${this.id} is ${this.#interruption ? "cancelled" : "ended"}: no more calls can be added`);
+    }
+    if (input === null || typeof input !== "object" || Array.isArray(input)) {
+      throw new VolleyError("invalid_call_list", `Expected a tool call object ({ name, args?, id? }), got ${describeValue(input)}`);
+    }
+    const index = this.#calls.length;
+    const requestedId = input.id;
+    const id = typeof requestedId === "string" && requestedId !== "" ? requestedId : this.#generateId(index);
+    const name = typeof input.name === "string" ? input.name : "";
+    const call = new CallState(this, index, this.#core.dispatcher.nextSeq(), id, name, this.#core.clock.now());
+    this.#calls.push(call);
+    this.#unanswered++;
+    if (this.#observed) {
+      const dependsOn = Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : [];
+      this.#emit({ type: "call-add", runId: this.id, at: call.addedAt, callId: id, name, dependsOn });
+    }
+
+    if (this.#byId.has(id)) {
+      this.#answer(call, false, undefined, callErrors.duplicateId(id), false);
+      return id;
+    }
+    this.#byId.set(id, call);
+    const waiters = this.#awaited.get(id);
+    if (waiters) {
+      this.#awaited.delete(id);
+      for (const waiter of waiters) {
+        waiter.dependencies.push(call);
+        call.dependents.push(waiter);
+      }
+    }
+
+    const problem = this.#checkCallFields(input, requestedId);
+    if (problem) return this.#answer(call, false, undefined, callErrors.invalidArguments(name || "(no name)", problem), false), id;
+    const gate = this.#core.gates.get(name);
+    if (gate === undefined) {
+      this.#answer(call, false, undefined, callErrors.unknownTool(input.name, this.#core.toolNames), false);
+      return id;
+    }
+    call.tool = gate.tool;
+    call.gate = gate;
+    call.timeoutMs = input.timeoutMs;
+    call.priority = this.#parallel ? (input.priority ?? gate.tool.priority) : 0;
+
+    const scanned = scanArguments(input.args);
+    if (!scanned.ok) {
+      this.#answer(call, false, undefined, callErrors.invalidArguments(name, scanned.message), false);
+      return id;
+    }
+    call.args = scanned.args;
+    call.references = scanned.references;
+
+    const dependencyIds = new Set<string>(input.dependsOn);
+    for (const reference of scanned.references) dependencyIds.add(reference.callId);
+    if (dependencyIds.has(id)) {
+      this.#answer(call, false, undefined, callErrors.cycle([id]), false);
+      return id;
+    }
+    for (const dependencyId of dependencyIds) {
+      const dependency = this.#byId.get(dependencyId);
+      if (dependency === undefined) {
+        const list = this.#awaited.get(dependencyId);
+        if (list) list.push(call);
+        else this.#awaited.set(dependencyId, [call]);
+        call.pendingDependencies++;
+        continue;
+      }
+      if (dependency.result !== undefined && !dependency.result.ok) {
+        this.#answer(call, false, undefined, callErrors.dependencyFailed(dependency, dependency.result.error as CallError), false);
+        return id;
+      }
+      call.dependencies.push(dependency);
+      if (dependency.result === undefined) {
+        dependency.dependents.push(call);
+        call.pendingDependencies++;
+      }
+    }
+    // Waiters linked above were counted as pending on this id; now it is known.
+    if (waiters && call.pendingDependencies > 0 && this.#answerCycle(call)) return id;
+
+    if (this.#parallel) this.#rank(call);
+    if (call.pendingDependencies === 0) this.#prepare(call);
+    return id;
+  }
+
+  #generateId(index: number): string {
+    let id = `call_${index}`;
+    for (let n = 1; this.#byId.has(id); n++) id = `call_${index}_${n}`;
+    return id;
+  }
+
+  /** Why the call's own fields are unusable, or undefined. Arguments are checked later. */
+  #checkCallFields(input: ToolCall, requestedId: unknown): string | undefined {
+    if (requestedId !== undefined && (typeof requestedId !== "string" || requestedId === "")) {
+      return `"id" must be a non-empty string, got ${describeValue(requestedId)}`;
+    }
+    if (input.dependsOn !== undefined && (!Array.isArray(input.dependsOn) || !input.dependsOn.every((d) => typeof d === "string"))) {
+      return `"dependsOn" must be an array of call ids, got ${describeValue(input.dependsOn)}`;
+    }
+    if (input.priority !== undefined && (typeof input.priority !== "number" || !Number.isFinite(input.priority))) {
+      return `"priority" must be a finite number, got ${describeValue(input.priority)}`;
+    }
+    if (input.timeoutMs !== undefined && !(typeof input.timeoutMs === "number" && input.timeoutMs > 0)) {
+      return `"timeoutMs" must be a number of milliseconds above 0, got ${describeValue(input.timeoutMs)}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * A new call closed a cycle if it can reach itself through dependencies. Every call on the
+   * cycle (the new call's strongly connected component) is answered `cycle`; calls that
+   * depend on them then fail as dependents do.
+   */
+  #answerCycle(call: CallState): boolean {
+    const reachable = new Set<CallState>();
+    const stack = [...call.dependencies];
+    while (stack.length > 0) {
+      const next = stack.pop() as CallState;
+      if (next.result !== undefined || reachable.has(next)) continue;
+      reachable.add(next);
+      stack.push(...next.dependencies);
+    }
+    if (!reachable.has(call)) return false;
+    const onCycle = new Set<CallState>([call]);
+    stack.push(call);
+    while (stack.length > 0) {
+      for (const dependent of (stack.pop() as CallState).dependents) {
+        if (reachable.has(dependent) && !onCycle.has(dependent)) {
+          onCycle.add(dependent);
+          stack.push(dependent);
+        }
+      }
+    }
+    const members = [...onCycle].sort((a, b) => a.index - b.index);
+    const error = callErrors.cycle(members.map((member) => member.id));
+    // Record every member before moving the graph on, or the first would fail the next as a dependent.
+    for (const member of members) this.#record(member, false, undefined, error, false);
+    for (const member of members) this.#propagate(member);
+    if (this.#ended && this.#unanswered === 0) this.#finish();
+    return true;
+  }
+
+  /** Rank = estimated duration + longest chain of dependents; raising it ripples up the graph. */
+  #rank(call: CallState): void {
+    const estimates = this.#core.estimates;
+    let longestDependent = 0;
+    for (const dependent of call.dependents) longestDependent = Math.max(longestDependent, dependent.rank);
+    call.rank = estimates.get(call.name) + longestDependent;
+    if (call.dependencies.length === 0) return;
+    const stack = [call];
+    while (stack.length > 0) {
+      const child = stack.pop() as CallState;
+      for (const parent of child.dependencies) {
+        if (parent.phase !== "waiting" && parent.phase !== "queued") continue;
+        const rank = estimates.get(parent.name) + child.rank;
+        if (rank <= parent.rank) continue;
+        parent.rank = rank;
+        parent.parkedIn?.update(parent);
+        stack.push(parent);
+      }
+    }
+  }
+
+  // ─────────────────────────── getting ready to run ───────────────────────────
+
+  /** All dependencies succeeded: resolve references, validate, then queue (or share). */
+  #prepare(call: CallState): void {
+    const resolved = resolveReferences(call.args, call.references, (id) => (this.#byId.get(id) as CallState).result?.output);
+    if (!resolved.ok) {
+      this.#answer(call, false, undefined, callErrors.missingPath(resolved.message, call.references[0]?.callId ?? ""), false);
+      return;
+    }
+    const args = resolved.args as unknown;
+    if (args === null || typeof args !== "object" || Array.isArray(args)) {
+      this.#answer(call, false, undefined, callErrors.invalidArguments(call.name, `the referenced output that became the arguments is ${describeValue(args)}, not an object`), false);
+      return;
+    }
+    call.args = args as Record<string, unknown>;
+    const validate = (call.tool as NonNullable<CallState["tool"]>).validateInput;
+    if (validate === undefined) {
+      this.#queue(call);
+      return;
+    }
+    let outcome: ValidationOutcome | Promise<ValidationOutcome>;
+    try {
+      outcome = validate(call.args);
+    } catch (error) {
+      this.#answer(call, false, undefined, callErrors.schemaMismatch(call.name, `the validator threw: ${describeReason(error, "unknown error")}`), false);
+      return;
+    }
+    if (!(outcome instanceof Promise)) {
+      this.#afterValidation(call, outcome);
+      return;
+    }
+    outcome.then(
+      (settled) => this.#afterValidation(call, settled),
+      (error: unknown) => this.#afterValidation(call, { ok: false, message: `the validator threw: ${describeReason(error, "unknown error")}` }),
+    ).finally(() => this.#core.dispatcher.pump());
+  }
+
+  #afterValidation(call: CallState, outcome: ValidationOutcome): void {
+    if (call.result !== undefined) return;
+    if (!outcome.ok) {
+      this.#answer(call, false, undefined, callErrors.schemaMismatch(call.name, outcome.message), false);
+      return;
+    }
+    call.args = outcome.value;
+    this.#queue(call);
+  }
+
+  /** Serves from the cache, joins an identical call in flight, or takes claims and queues. */
+  #queue(call: CallState): void {
+    const tool = call.tool as NonNullable<CallState["tool"]>;
+    if (tool.cache !== undefined || tool.idempotent) {
+      if (call.shareKey === undefined) call.shareKey = shareKeyOf(tool.name, call.args);
+      const key = call.shareKey;
+      if (key !== undefined) {
+        const hit = this.#core.caches.get(tool.name)?.get(key, this.#core.clock.now());
+        if (hit !== undefined) {
+          this.#answer(call, true, hit.output, undefined, true);
+          return;
+        }
+        const leader = this.#core.shares.get(key);
+        if (leader !== undefined && leader !== call) {
+          call.phase = "shared";
+          call.leader = leader;
+          (leader.followers ??= []).push(call);
+          return;
+        }
+        this.#core.shares.set(key, call);
+      }
+    }
+    if (tool.resources !== undefined && call.claims === undefined) {
+      const claims = this.#claimsOf(call);
+      if (claims === undefined) return;
+      call.claims = claims;
+    }
+    this.#core.dispatcher.enqueue(call);
+  }
+
+  #claimsOf(call: CallState): ResourceClaim[] | undefined {
+    const tool = call.tool as NonNullable<CallState["tool"]>;
+    let declared: unknown;
+    try {
+      declared = (tool.resources as (args: unknown) => unknown)(call.args);
+    } catch (error) {
+      this.#answer(call, false, undefined, { type: "tool_error", message: `"${call.name}" could not name its resources: ${describeReason(error, "resources() threw")}`, retryable: false }, false);
+      return undefined;
+    }
+    const claims: ResourceClaim[] = [];
+    for (const item of Array.isArray(declared) ? (declared as unknown[]) : [declared]) {
+      if (typeof item === "string") claims.push({ key: item, mode: "write" });
+      else if (item !== null && typeof item === "object" && typeof (item as ResourceClaim).key === "string" && ((item as ResourceClaim).mode === "read" || (item as ResourceClaim).mode === "write")) claims.push({ key: (item as ResourceClaim).key, mode: (item as ResourceClaim).mode });
+      else {
+        this.#answer(call, false, undefined, { type: "tool_error", message: `"${call.name}" named its resources wrongly: expected keys or { key, mode: "read" | "write" }, got ${describeValue(item)}`, retryable: false }, false);
+        return undefined;
+      }
+    }
+    // One claim per key, the stronger mode winning, so that a call never blocks on itself.
+    const byKey = new Map<string, ResourceClaim>();
+    for (const claim of claims) if (byKey.get(claim.key)?.mode !== "write") byKey.set(claim.key, claim);
+    return [...byKey.values()];
+  }
+
+  // ───────────────────────────── running ─────────────────────────────
+
+  /** Called by the dispatcher once the call holds its slots. */
+  execute(call: CallState): void {
+    const tool = call.tool as NonNullable<CallState["tool"]>;
+    const attempt = new Attempt(call, ++call.attempts);
+    call.attempt = attempt;
+    call.phase = "running";
+    const now = this.#core.clock.now();
+    if (call.startedAt < 0) call.startedAt = now;
+    if (this.#observed) this.#emit({ type: "call-start", runId: this.id, at: now, callId: call.id, name: call.name, attempt: attempt.number });
+    const timeoutMs = call.timeoutMs ?? tool.timeoutMs ?? this.#core.settings.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs !== Infinity) attempt.timer = setTimeout(this.#onAttemptTimeout, timeoutMs, attempt, timeoutMs);
+    let value: unknown;
+    try {
+      value = (tool.execute as unknown as (args: unknown, context: CallContext) => unknown)(call.args, new CallContext(this, attempt));
+    } catch (error) {
+      this.#settle(attempt, false, error);
+      return;
+    }
+    if (isPromiseLike(value)) {
+      value.then(
+        (output) => this.#settle(attempt, true, output),
+        (error: unknown) => this.#settle(attempt, false, error),
+      );
+    } else {
+      this.#settle(attempt, true, value);
+    }
+  }
+
+  /** An attempt's promise settled: free its slots, then answer, retry or ignore (if interrupted). */
+  #settle(attempt: Attempt, ok: boolean, value: unknown): void {
+    attempt.settled = true;
+    if (attempt.timer !== undefined) clearTimeout(attempt.timer);
+    this.#core.dispatcher.release(attempt);
+    if (attempt.interrupted === undefined) {
+      const call = attempt.call;
+      if (ok) {
+        const why = whyNotJson(value);
+        if (why === undefined) this.#answer(call, true, value, undefined, false);
+        else this.#failAttempt(call, callErrors.notJson(call.name, why), undefined);
+      } else {
+        const error = callErrors.toolFailed(value);
+        const retryAfterMs = error.retryAfterMs;
+        delete error.retryAfterMs;
+        this.#failAttempt(call, error, retryAfterMs);
+      }
+    }
+    this.#core.dispatcher.pump();
+  }
+
+  readonly #onAttemptTimeout = (attempt: Attempt, timeoutMs: number): void => {
+    attempt.timer = undefined;
+    if (attempt.settled || attempt.interrupted !== undefined) return;
+    this.#interruptAttempt(attempt, { kind: "timeout", scope: "call", limitMs: timeoutMs });
+  };
+
+  /**
+   * Aborts a running attempt and answers it at once. A tool that never read its signal could
+   * not have stopped; one that did gets a turn of the event loop to settle, so that the
+   * answer can say plainly whether it may still be running.
+   */
+  #interruptAttempt(attempt: Attempt, interruption: Interruption): void {
+    if (attempt.interrupted !== undefined) return;
+    attempt.interrupted = interruption.kind;
+    const reason = interruption.kind === "timeout"
+      ? new DOMException(`Timed out after ${interruption.limitMs} ms`, "TimeoutError")
+      : new DOMException(`Cancelled: ${interruption.reason}`, "AbortError");
+    attempt.abortReason = reason;
+    attempt.controller?.abort(reason);
+    const answer = (): void => {
+      const call = attempt.call;
+      if (call.result !== undefined || call.attempt !== attempt) return;
+      const stopped = attempt.settled;
+      if (interruption.kind === "cancelled") {
+        this.#answer(call, false, undefined, callErrors.cancelled(interruption.reason, true, stopped), false);
+      } else if (interruption.scope === "run") {
+        this.#answer(call, false, undefined, callErrors.timeout(call.name, `was still running when the run's time limit of ${interruption.limitMs} ms was reached`, stopped), false);
+      } else {
+        this.#failAttempt(call, callErrors.timeout(call.name, `timed out after ${interruption.limitMs} ms`, stopped), undefined);
+      }
+      this.#core.dispatcher.pump();
+    };
+    if (attempt.signalRead) setImmediate(answer);
+    else answer();
+  }
+
+  /** A failed attempt: retry it when the failure is retryable and attempts remain, else answer. */
+  #failAttempt(call: CallState, error: CallError, retryAfterMs: number | undefined): void {
+    const tool = call.tool as NonNullable<CallState["tool"]>;
+    const policy = tool.retry ?? this.#core.settings.retry;
+    const retryable = error.type === "timeout" ? tool.idempotent : error.retryable;
+    if (!retryable || call.attempts >= policy.attempts || this.#interruption !== undefined) {
+      this.#answer(call, false, undefined, error, false);
+      return;
+    }
+    const delayMs = Math.max(backoffDelayMs(policy, call.attempts + 1, this.#core.random), retryAfterMs ?? 0);
+    call.phase = "backoff";
+    call.attempt = undefined;
+    if (this.#observed) {
+      this.#emit({ type: "call-retry", runId: this.id, at: this.#core.clock.now(), callId: call.id, name: call.name, attempt: call.attempts + 1, delayMs, error });
+    }
+    call.backoffTimer = setTimeout(this.#retryNow, delayMs, call);
+  }
+
+  readonly #retryNow = (call: CallState): void => {
+    call.backoffTimer = undefined;
+    if (call.phase !== "backoff") return;
+    this.#core.dispatcher.enqueue(call);
+    this.#core.dispatcher.pump();
+  };
+
+  /** Progress from a running attempt, as an event. */
+  progress(attempt: Attempt, update: { progress: number; total?: number; message?: string }): void {
+    if (!this.#observed || attempt.settled || attempt.interrupted !== undefined) return;
+    const call = attempt.call;
+    this.#emit({ type: "call-progress", runId: this.id, at: this.#core.clock.now(), callId: call.id, name: call.name, ...update });
+  }
+
+  // ───────────────────────────── answering ─────────────────────────────
+
+  /**
+   * Gives a call its one result, then moves the graph on: dependents of a success may become
+   * ready, dependents of a failure fail too, and calls that shared this execution get its
+   * result. Works through a stack, not recursion, so long chains can't overflow.
+   */
+  #answer(call: CallState, ok: boolean, output: unknown, error: CallError | undefined, cached: boolean): void {
+    if (!this.#record(call, ok, output, error, cached)) return;
+    this.#propagate(call);
+    if (this.#ended && this.#unanswered === 0) this.#finish();
+  }
+
+  #propagate(first: CallState): void {
+    if (first.dependents.length === 0 && first.followers === undefined) return;
+    const stack = [first];
+    while (stack.length > 0) {
+      const call = stack.pop() as CallState;
+      const result = call.result as ToolResult;
+      if (call.followers !== undefined) this.#core.settleFollowers(call);
+      for (const dependent of call.dependents) {
+        if (dependent.result !== undefined) continue;
+        if (result.ok) {
+          if (--dependent.pendingDependencies === 0) this.#prepare(dependent);
+          continue;
+        }
+        const because = this.#interruption
+          ? callErrors.cancelled(notStartedReason(this.#interruption), false, true)
+          : callErrors.dependencyFailed(call, result.error as CallError);
+        if (this.#record(dependent, false, undefined, because, false)) stack.push(dependent);
+      }
+    }
+  }
+
+  /** Answers a call that followed an identical one in flight, with that call's outcome. */
+  answerShared(call: CallState, leaderResult: ToolResult): void {
+    if (call.result !== undefined) return;
+    call.leader = undefined;
+    this.#answer(call, leaderResult.ok, leaderResult.output, leaderResult.error, true);
+    this.#core.dispatcher.pump();
+  }
+
+  /** The call this one followed was cancelled with its run; this one runs on its own. */
+  rejoin(call: CallState): void {
+    if (call.result !== undefined) return;
+    call.leader = undefined;
+    call.phase = "waiting";
+    this.#queue(call);
+    this.#core.dispatcher.pump();
+  }
+
+  /** Stores the call's one result; returns false (and changes nothing) if it already had one. */
+  #record(call: CallState, ok: boolean, output: unknown, error: CallError | undefined, cached: boolean): boolean {
+    if (call.result !== undefined) return false;
+    const now = this.#core.clock.now();
+    const startedAt = call.startedAt >= 0 ? call.startedAt : now;
+    const durationMs = now - startedAt;
+    const base = { id: call.id, name: call.name };
+    const timing = { attempts: call.attempts, startedAt, endedAt: now, durationMs, queuedMs: startedAt - call.addedAt, cached };
+    const result: ToolResult = ok ? { ...base, ok, output, ...timing } : { ...base, ok, error: error as CallError, ...timing };
+    if (call.backoffTimer !== undefined) clearTimeout(call.backoffTimer);
+    if (call.parkedIn !== undefined) this.#core.dispatcher.withdraw(call);
+    call.result = result;
+    call.phase = "done";
+    call.attempt = undefined;
+    this.#unanswered--;
+    this.#lastEndedAt = now;
+
+    let longestDependency = 0;
+    for (const dependency of call.dependencies) longestDependency = Math.max(longestDependency, dependency.pathMs);
+    call.pathMs = longestDependency + (call.attempts > 0 ? durationMs : 0);
+    if (call.pathMs > this.#criticalPathMs) this.#criticalPathMs = call.pathMs;
+    if (ok) this.#succeeded++;
+    else this.#errors[(error as CallError).type] = (this.#errors[(error as CallError).type] ?? 0) + 1;
+    if (cached) this.#cached++;
+    if (call.attempts > 0) {
+      this.#sumMs += durationMs;
+      this.#retries += call.attempts - 1;
+      if (ok) this.#core.estimates.observe(call.name, durationMs);
+    }
+    if (call.tool !== undefined) {
+      this.#core.statistics.observeCall(result);
+      this.#core.onAnswered(call, result, now);
+    }
+    if (this.#observed) this.#emit({ type: "call-end", runId: this.id, at: now, callId: call.id, name: call.name, result });
+    return true;
+  }
+
+  // ───────────────────────────── ending ─────────────────────────────
+
+  /** No more calls will come. Calls still waiting for an id that never arrived can't run. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const [missingId, waiters] of this.#awaited) {
+      for (const waiter of waiters) if (waiter.result === undefined) this.#answer(waiter, false, undefined, callErrors.missingCall(missingId), false);
+    }
+    this.#awaited.clear();
+    if (this.#unanswered === 0) this.#finish();
+    this.#core.dispatcher.pump();
+  }
+
+  cancel(reason?: unknown): void {
+    this.#interrupt("cancelled", { kind: "cancelled", reason: describeReason(reason, "the run was cancelled") });
+  }
+
+  /**
+   * Stops the run: running attempts are aborted (answered `timeout` when the run's time
+   * limit ran out, `cancelled` otherwise), and everything not yet running is answered
+   * `cancelled`.
+   */
+  #interrupt(status: RunStatus, interruption: Interruption): void {
+    if (this.#finished || this.#interruption !== undefined) return;
+    this.#interruption = interruption;
+    this.#status = status;
+    this.#ended = true;
+    this.#awaited.clear();
+    for (const call of this.#calls) {
+      if (call.result !== undefined) continue;
+      if (call.phase === "running" && call.attempt !== undefined) {
+        this.#interruptAttempt(call.attempt, interruption);
+      } else {
+        if (call.leader?.followers) call.leader.followers.splice(call.leader.followers.indexOf(call), 1);
+        this.#answer(call, false, undefined, callErrors.cancelled(notStartedReason(interruption), false, true), false);
+      }
+    }
+    if (this.#unanswered === 0) this.#finish();
+    this.#core.dispatcher.pump();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    this.#detachSignal?.();
+    const results = this.#calls.map((call) => call.result as ToolResult);
+    const stats = this.#stats(results.length);
+    const result: RunResult = { runId: this.id, status: this.#status, results, stats };
+    this.#core.statistics.observeRun(stats);
+    if (this.#observed) this.#emit({ type: "run-end", runId: this.id, at: this.#core.clock.now(), result });
+    this.events?.close();
+    this.#resolve(result);
+  }
+
+  #stats(calls: number): RunStats {
+    const wallMs = calls === 0 ? 0 : Math.max(0, this.#lastEndedAt - this.#startedAt);
+    return {
+      calls,
+      succeeded: this.#succeeded,
+      failed: calls - this.#succeeded,
+      cached: this.#cached,
+      retries: this.#retries,
+      wallMs,
+      sumMs: this.#sumMs,
+      speedup: wallMs > 0 ? this.#sumMs / wallMs : 1,
+      criticalPathMs: this.#criticalPathMs,
+      maxInFlight: this.maxInFlight,
+      errors: { ...this.#errors },
+    };
+  }
+
+  #emit(event: RunEvent): void {
+    this.events?.push(event);
+    if (this.#onEvent !== undefined) this.#core.notify(this.#onEvent, event);
+    if (this.#core.onEvent !== undefined) this.#core.notify(this.#core.onEvent, event);
+  }
+}
+
+/** Tool name and canonical arguments; undefined when the arguments can't be written as JSON. */
+function shareKeyOf(name: string, args: Record<string, unknown>): string | undefined {
+  try {
+    return `${name}\u0000${canonicalJson(args)}`;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,10 @@
+export { createExecutor, DEFAULT_MAX_CONCURRENCY } from "./executor/create-executor.ts";
+export type { Executor, ExecutorOptions, ExecutorConfiguration, LiveRun, RunOptions, ToolSettings } from "./executor/create-executor.ts";
+export type { ExecutorStats, ToolStats } from "./executor/executor-stats.ts";
+export { defineTool } from "./tool/define-tool.ts";
+export type { ProgressUpdate, RateLimit, ResourceClaim, Tool, ToolCacheOptions, ToolContext, ToolDefinition } from "./tool/define-tool.ts";
+export type { JsonSchema } from "./tool/input-validator.ts";
+export { DEFAULT_RETRY, type RetryPolicy } from "./tool/retry-policy.ts";
+export { ToolError, VolleyError, type ToolErrorOptions, type VolleyErrorCode } from "./errors/index.ts";
+export type { CallError, CallErrorType, RunEvent, RunEventType, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "./run/types.ts";
+export type { Clock } from "./shared/clock.ts";

@@ -1,0 +1,132 @@
+import { parseJsonPointer, readJsonPointer } from "../shared/json-pointer.ts";
+
+/** A `{ "$ref": "<call id>", "path": "/json/pointer" }` found inside a call's arguments. */
+export interface ArgumentReference {
+  /** Where the reference sits inside the arguments: keys and array indices from the root. */
+  readonly location: readonly (string | number)[];
+  readonly callId: string;
+  readonly pointer: string;
+  readonly tokens: readonly string[];
+}
+
+export type ScannedArguments =
+  | { ok: true; args: Record<string, unknown>; references: ArgumentReference[] }
+  | { ok: false; message: string };
+
+/** Keys that can reach an object's prototype when a tool copies or merges its arguments. */
+function isPollutingKey(key: string, value: unknown): boolean {
+  if (key === "__proto__") return true;
+  return (key === "constructor" || key === "prototype") && value !== null && typeof value === "object";
+}
+
+function isReference(value: Record<string, unknown>): boolean {
+  if (typeof value.$ref !== "string") return false;
+  for (const key in value) if (key !== "$ref" && key !== "path") return false;
+  return value.path === undefined || typeof value.path === "string";
+}
+
+/**
+ * Turns a call's `args` (an object, raw JSON text as a model emits it, or nothing) into an
+ * object, finding every `$ref` inside and refusing keys that could pollute a prototype.
+ */
+export function scanArguments(raw: unknown): ScannedArguments {
+  let args: unknown = raw ?? {};
+  if (typeof args === "string") {
+    const text = args.trim();
+    if (text === "") {
+      args = {};
+    } else {
+      try {
+        args = JSON.parse(text);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return { ok: false, message: `Arguments are not valid JSON: ${reason}` };
+      }
+    }
+  }
+  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+    return { ok: false, message: `Arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : typeof args}` };
+  }
+
+  const references: ArgumentReference[] = [];
+  const location: (string | number)[] = [];
+  // An explicit stack of frames would be faster for deep input, but arguments are shallow
+  // and recursion keeps this readable; JSON from a model is nowhere near the stack limit.
+  const visit = (value: unknown): string | undefined => {
+    if (value === null || typeof value !== "object") return undefined;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        location.push(i);
+        const problem = visit(value[i]);
+        location.pop();
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    const record = value as Record<string, unknown>;
+    if (isReference(record)) {
+      const pointer = (record.path as string | undefined) ?? "";
+      const tokens = parseJsonPointer(pointer);
+      if (!tokens) return `"path" ${JSON.stringify(pointer)} at ${where(location)} is not a JSON Pointer (it must start with "/")`;
+      references.push({ location: [...location], callId: record.$ref as string, pointer, tokens });
+      return undefined;
+    }
+    for (const key of Object.keys(record)) {
+      const nested = record[key];
+      if (isPollutingKey(key, nested)) return `The key "${key}" at ${where(location)} is not allowed in arguments`;
+      location.push(key);
+      const problem = visit(nested);
+      location.pop();
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  const problem = visit(args);
+  if (problem) return { ok: false, message: problem };
+  return { ok: true, args: args as Record<string, unknown>, references };
+}
+
+function where(location: readonly (string | number)[]): string {
+  return location.length === 0 ? "the top level" : `/${location.join("/")}`;
+}
+
+export type ResolvedArguments = { ok: true; args: Record<string, unknown> } | { ok: false; message: string };
+
+/**
+ * Replaces each reference with the value its call produced, copying only the containers on
+ * the way to a reference so that the caller's objects are never changed.
+ */
+export function resolveReferences(
+  args: Record<string, unknown>,
+  references: readonly ArgumentReference[],
+  outputOf: (callId: string) => unknown,
+): ResolvedArguments {
+  if (references.length === 0) return { ok: true, args };
+  const root: Record<string, unknown> = { ...args };
+  const copied = new Set<object>([root]);
+  for (const reference of references) {
+    const lookup = readJsonPointer(outputOf(reference.callId), reference.tokens);
+    if (!lookup.found) {
+      return {
+        ok: false,
+        message: `the output of call "${reference.callId}" has nothing at ${JSON.stringify(lookup.at)}` +
+          (reference.pointer === lookup.at ? "" : ` (on the way to ${JSON.stringify(reference.pointer)})`),
+      };
+    }
+    if (reference.location.length === 0) return { ok: true, args: lookup.value as Record<string, unknown> };
+    let container: Record<string | number, unknown> = root;
+    const last = reference.location.length - 1;
+    for (let i = 0; i < last; i++) {
+      const key = reference.location[i] as string | number;
+      let next = container[key] as Record<string | number, unknown>;
+      if (!copied.has(next)) {
+        next = (Array.isArray(next) ? [...next] : { ...next }) as Record<string | number, unknown>;
+        copied.add(next);
+        container[key] = next;
+      }
+      container = next;
+    }
+    container[reference.location[last] as string | number] = lookup.value;
+  }
+  return { ok: true, args: root };
+}

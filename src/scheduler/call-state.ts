@@ -1,0 +1,112 @@
+import type { ResourceClaim, Tool } from "../tool/define-tool.ts";
+import type { ArgumentReference } from "./call-arguments.ts";
+import type { ToolResult } from "../run/types.ts";
+import type { HeapItem, PriorityHeap } from "../shared/priority-heap.ts";
+
+/**
+ * Where a call is in its life. `waiting`: for dependencies or async validation. `queued`: in
+ * the ready heap or parked in a gate. `running`: an attempt holds slots. `backoff`: between
+ * attempts. `shared`: following an identical call's execution. `done`: answered.
+ */
+export type CallPhase = "waiting" | "queued" | "running" | "backoff" | "shared" | "done";
+
+/** What a run needs from the scheduler about each of its calls. */
+export interface RunSlots {
+  /** Attempts of this run holding slots right now. */
+  active: number;
+  maxInFlight: number;
+  maxConcurrency: number;
+  readonly waiting: PriorityHeap<CallState>;
+  /** Starts an admitted call's next attempt. */
+  execute(call: CallState): void;
+  /** Answers a call that followed an identical call in flight, with that call's result. */
+  answerShared(call: CallState, leaderResult: ToolResult): void;
+  /** The call this one followed was cancelled with its own run: this one runs by itself. */
+  rejoin(call: CallState): void;
+}
+
+/** Limits that belong to one tool, shared by every run of an executor. */
+export interface ToolGateState {
+  readonly tool: Tool;
+  concurrency: number;
+  active: number;
+}
+
+/** One attempt of a call. It holds its slots until its promise really settles. */
+export class Attempt {
+  readonly call: CallState;
+  readonly number: number;
+  readonly claims: readonly ResourceClaim[] | undefined;
+  controller: AbortController | undefined;
+  /** The tool read `context.signal`, so it could have seen an abort. */
+  signalRead = false;
+  settled = false;
+  /** Set when a timeout or cancellation answered the call before the attempt settled. */
+  interrupted: "timeout" | "cancelled" | undefined;
+  /** What `signal` is aborted with, kept for a tool that reads its signal only afterwards. */
+  abortReason: unknown;
+  timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(call: CallState, number: number) {
+    this.call = call;
+    this.number = number;
+    this.claims = call.claims;
+  }
+}
+
+/** Everything the scheduler knows about one call of one run. */
+export class CallState implements HeapItem {
+  heapIndex = -1;
+  /** The heap the call sits in while queued: the ready heap or a gate's waiting room. */
+  parkedIn: PriorityHeap<CallState> | undefined;
+
+  readonly run: RunSlots;
+  readonly index: number;
+  /** Executor-wide arrival order: the last tie-breaker. */
+  readonly seq: number;
+  readonly id: string;
+  readonly name: string;
+  readonly addedAt: number;
+
+  tool: Tool | undefined;
+  gate: ToolGateState | undefined;
+  args: Record<string, unknown> = {};
+  references: readonly ArgumentReference[] = [];
+  dependencies: CallState[] = [];
+  dependents: CallState[] = [];
+  pendingDependencies = 0;
+  priority = 0;
+  /** Estimated remaining path: this call's duration plus its longest chain of dependents. */
+  rank = 0;
+  timeoutMs: number | undefined;
+  claims: ResourceClaim[] | undefined;
+
+  phase: CallPhase = "waiting";
+  attempts = 0;
+  startedAt = -1;
+  attempt: Attempt | undefined;
+  backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Canonical key of an idempotent or cached call, for sharing and caching. */
+  shareKey: string | undefined;
+  followers: CallState[] | undefined;
+  leader: CallState | undefined;
+  /** Longest measured chain ending at this call. */
+  pathMs = 0;
+  result: ToolResult | undefined;
+
+  constructor(run: RunSlots, index: number, seq: number, id: string, name: string, addedAt: number) {
+    this.run = run;
+    this.index = index;
+    this.seq = seq;
+    this.id = id;
+    this.name = name;
+    this.addedAt = addedAt;
+  }
+}
+
+/** Ready calls start by priority, then longest estimated remaining path, then arrival. */
+export function startsBefore(a: CallState, b: CallState): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  if (a.rank !== b.rank) return a.rank > b.rank;
+  return a.seq < b.seq;
+}

@@ -1,0 +1,55 @@
+import type { RateLimit, Tool } from "../tool/define-tool.ts";
+import { PriorityHeap } from "../shared/priority-heap.ts";
+import { startsBefore, type CallState, type ToolGateState } from "./call-state.ts";
+import { RateWindow } from "./rate-window.ts";
+
+/**
+ * A tool's own limits, shared by every run of an executor: how many of its calls may run at
+ * once, and how many may start per interval. Calls it holds back wait in its waiting room.
+ */
+export class ToolGate implements ToolGateState {
+  readonly tool: Tool;
+  concurrency: number;
+  active = 0;
+  rate: RateWindow | undefined;
+  readonly waiting = new PriorityHeap<CallState>(startsBefore);
+  #rateTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(tool: Tool) {
+    this.tool = tool;
+    this.concurrency = tool.concurrency;
+    this.rate = tool.rateLimit && new RateWindow(tool.rateLimit.limit, tool.rateLimit.intervalMs);
+  }
+
+  setRateLimit(rateLimit: RateLimit | undefined): void {
+    this.rate = rateLimit && new RateWindow(rateLimit.limit, rateLimit.intervalMs);
+  }
+
+  park(call: CallState): void {
+    this.waiting.push(call);
+    call.parkedIn = this.waiting;
+  }
+
+  /**
+   * Moves as many waiting calls back to `wake` as the gate can now let through; when the rate
+   * limit is what holds them, sets one timer for the moment it lifts.
+   */
+  wakeWaiting(now: number, wake: (call: CallState) => void, onRateLift: (gate: ToolGate) => void): void {
+    let room = this.concurrency - this.active;
+    if (this.rate) {
+      const available = this.rate.available(now);
+      if (available < room && this.waiting.size > available) this.#armRateTimer(now, onRateLift);
+      room = Math.min(room, available);
+    }
+    for (; room > 0 && this.waiting.size > 0; room--) wake(this.waiting.pop() as CallState);
+  }
+
+  #armRateTimer(now: number, onRateLift: (gate: ToolGate) => void): void {
+    if (this.#rateTimer !== undefined || !this.rate) return;
+    const delayMs = Math.max(0, this.rate.nextAllowedAt(now) - now);
+    this.#rateTimer = setTimeout(() => {
+      this.#rateTimer = undefined;
+      onRateLift(this);
+    }, delayMs);
+  }
+}

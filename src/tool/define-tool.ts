@@ -1,0 +1,162 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
+import { validateRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
+import { createInputValidator, isStandardSchema, type InputValidator, type JsonSchema } from "./input-validator.ts";
+
+/** What a running tool receives besides its arguments. */
+export interface ToolContext {
+  /** Aborted when the call times out or its run is cancelled; `reason` says which. */
+  readonly signal: AbortSignal;
+  readonly callId: string;
+  readonly runId: string;
+  /** The tool's name. */
+  readonly name: string;
+  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  readonly attempt: number;
+  /** Reports progress as a `call-progress` event. */
+  progress(update: ProgressUpdate): void;
+}
+
+export interface ProgressUpdate {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+/** At most `limit` calls start in any window of `intervalMs`. */
+export interface RateLimit {
+  limit: number;
+  intervalMs: number;
+}
+
+export interface ToolCacheOptions {
+  /** How long a successful result is reused for identical calls, across runs. */
+  ttlMs: number;
+  /** Most results kept for this tool; the oldest go first. @default 1000 */
+  maxEntries?: number;
+}
+
+/** A key a call touches: calls that write a key never overlap with any other call on it; reads share. */
+export interface ResourceClaim {
+  key: string;
+  mode: "read" | "write";
+}
+
+type InferInput<Input> = Input extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<Input> : Record<string, unknown>;
+
+export interface ToolDefinition<Input extends StandardSchemaV1 | JsonSchema | undefined = undefined, Output = unknown> {
+  /** Unique name the model calls the tool by: letters, digits, `_`, `-`, `.`, up to 128 characters. */
+  name: string;
+  /** What the tool does, for the model. */
+  description?: string;
+  /** Any Standard Schema validator (zod, valibot, arktype) or a JSON Schema object. Arguments are checked before `execute` runs. */
+  input?: Input;
+  execute: (args: InferInput<Input>, context: ToolContext) => Output | Promise<Output>;
+  /** Most calls of this tool running at once, across every run of an executor. @default Infinity */
+  concurrency?: number;
+  /** Most calls of this tool started per interval. @default none */
+  rateLimit?: RateLimit;
+  /** Time limit of one attempt. @default the executor's `timeoutMs` */
+  timeoutMs?: number;
+  /** Retries for retryable failures. @default the executor's `retry` */
+  retry?: RetryPolicy;
+  /** Reuse successful results of identical calls for `ttlMs`. Implies identical in-flight calls share one execution. @default off */
+  cache?: ToolCacheOptions;
+  /** Calling twice with the same arguments has the effect of calling once: identical in-flight calls share one execution, and timeouts are retryable. @default false */
+  idempotent?: boolean;
+  /** The keys a call touches, from its validated arguments. A plain string claims the key for writing. */
+  resources?: (args: InferInput<Input>) => readonly (ResourceClaim | string)[];
+  /** Calls with higher priority start first among ready calls. @default 0 */
+  priority?: number;
+}
+
+/** A tool as the executor holds it. */
+export interface Tool<Output = unknown> {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly input: StandardSchemaV1 | JsonSchema | undefined;
+  readonly execute: (args: never, context: ToolContext) => Output | Promise<Output>;
+  readonly concurrency: number;
+  readonly rateLimit: RateLimit | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly retry: Required<RetryPolicy> | undefined;
+  readonly cache: Required<ToolCacheOptions> | undefined;
+  readonly idempotent: boolean;
+  readonly resources: ((args: never) => readonly (ResourceClaim | string)[]) | undefined;
+  readonly priority: number;
+  /** @internal Checks arguments against `input`. */
+  readonly validateInput: InputValidator | undefined;
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const KNOWN_KEYS = new Set([
+  "name", "description", "input", "execute", "concurrency", "rateLimit", "timeoutMs",
+  "retry", "cache", "idempotent", "resources", "priority",
+]);
+
+export function isPositiveLimit(value: unknown): value is number {
+  return value === Infinity || (Number.isInteger(value) && (value as number) >= 1);
+}
+
+export function isTimeout(value: unknown): value is number {
+  return typeof value === "number" && value > 0 && !Number.isNaN(value);
+}
+
+export function validateRateLimit(where: string, value: unknown): RateLimit | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object") invalidOption(where, "rateLimit", "{ limit, intervalMs }", value);
+  const { limit, intervalMs } = value as Partial<Record<keyof RateLimit, unknown>>;
+  if (!Number.isInteger(limit) || (limit as number) < 1) invalidOption(where, "rateLimit.limit", "an integer from 1 and up", limit);
+  if (!isTimeout(intervalMs) || intervalMs === Infinity) invalidOption(where, "rateLimit.intervalMs", "a finite number of milliseconds above 0", intervalMs);
+  return { limit: limit as number, intervalMs };
+}
+
+/** Declares a tool. Throws a `VolleyError` naming the bad option when the definition is wrong. */
+export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefined = undefined, Output = unknown>(
+  definition: ToolDefinition<Input, Output>,
+): Tool<Output> {
+  if (definition === null || typeof definition !== "object") {
+    throw new VolleyError("invalid_tool", `defineTool: expected a tool definition object, got ${describeValue(definition)}`);
+  }
+  const where = typeof definition.name === "string" ? `defineTool("${definition.name}")` : "defineTool";
+  for (const key of Object.keys(definition)) {
+    if (!KNOWN_KEYS.has(key)) invalidOption(where, key, `one of ${[...KNOWN_KEYS].join(", ")} (unknown option)`, key);
+  }
+  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0 } = definition;
+
+  if (typeof name !== "string" || !TOOL_NAME.test(name)) invalidOption(where, "name", "1 to 128 letters, digits, _, - or .", name);
+  if (description !== undefined && typeof description !== "string") invalidOption(where, "description", "a string", description);
+  if (typeof execute !== "function") invalidOption(where, "execute", "a function", execute);
+  if (input !== undefined && !isStandardSchema(input) && (input === null || typeof input !== "object" || Array.isArray(input))) {
+    invalidOption(where, "input", "a Standard Schema (zod, valibot, arktype) or a JSON Schema object", input);
+  }
+  if (!isPositiveLimit(concurrency)) invalidOption(where, "concurrency", "an integer from 1 and up, or Infinity", concurrency);
+  if (timeoutMs !== undefined && !isTimeout(timeoutMs)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
+  if (typeof idempotent !== "boolean") invalidOption(where, "idempotent", "a boolean", idempotent);
+  if (resources !== undefined && typeof resources !== "function") invalidOption(where, "resources", "a function of the arguments", resources);
+  if (typeof priority !== "number" || !Number.isFinite(priority)) invalidOption(where, "priority", "a finite number", priority);
+  let cacheOptions: Required<ToolCacheOptions> | undefined;
+  if (cache !== undefined) {
+    if (cache === null || typeof cache !== "object") invalidOption(where, "cache", "{ ttlMs, maxEntries? }", cache);
+    if (!isTimeout(cache.ttlMs)) invalidOption(where, "cache.ttlMs", "a number of milliseconds above 0", cache.ttlMs);
+    const maxEntries = cache.maxEntries ?? 1000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) invalidOption(where, "cache.maxEntries", "an integer from 1 and up", maxEntries);
+    cacheOptions = { ttlMs: cache.ttlMs, maxEntries };
+  }
+
+  return Object.freeze({
+    name,
+    description,
+    input,
+    execute: execute,
+    concurrency,
+    rateLimit: validateRateLimit(where, rateLimit),
+    timeoutMs,
+    retry: retry === undefined ? undefined : validateRetryPolicy(where, retry),
+    cache: cacheOptions,
+    idempotent,
+    resources: resources,
+    priority,
+    validateInput: createInputValidator(input),
+  });
+}
