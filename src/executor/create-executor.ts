@@ -1,7 +1,6 @@
 import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
-import { DurationEstimates } from "../scheduler/duration-estimates.ts";
 import { ToolGate } from "../scheduler/tool-gate.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { isPositiveLimit, isTimeout, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
@@ -27,7 +26,7 @@ export interface ExecutorOptions {
   retry?: RetryPolicy;
   /** Called synchronously with every event of every run. A listener that throws is reported as a warning and ignored. */
   onEvent?: (event: RunEvent) => void;
-  /** Expected duration of each tool in ms, until durations are observed. Unknown tools count as 1 ms. @default {} */
+  /** Expected duration of each tool in ms, until durations are observed; tools with neither count as 1 ms. @default {} */
   estimates?: Readonly<Record<string, number>>;
   /** Where time is read; inject one for deterministic tests. @default the high-resolution system clock */
   clock?: Clock;
@@ -118,6 +117,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
+  checkObject(where, "estimates", estimates);
+  for (const [tool, ms] of Object.entries(estimates)) {
+    if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) invalidOption(where, `estimates.${tool}`, "a finite number of milliseconds from 0 and up", ms);
+  }
+  const statistics = new ExecutorStatistics();
   const gates = new Map<string, ToolGate>();
   const caches = new Map<string, ResultCache>();
   for (const [index, tool] of tools.entries()) {
@@ -125,17 +129,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (gates.has(tool.name)) {
       throw new VolleyError("invalid_tool", `${where}: two tools are named "${tool.name}"; tool names must be unique`);
     }
-    gates.set(tool.name, new ToolGate(tool));
+    gates.set(tool.name, new ToolGate(tool, estimates[tool.name], statistics.forTool(tool.name)));
     if (tool.cache) caches.set(tool.name, new ResultCache(tool.cache.ttlMs, tool.cache.maxEntries));
   }
   if (!isPositiveLimit(maxConcurrency)) invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);
   if (typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
   if (timeoutMs !== undefined && !isTimeout(timeoutMs)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (onEvent !== undefined && typeof onEvent !== "function") invalidOption(where, "onEvent", "a function", onEvent);
-  checkObject(where, "estimates", estimates);
-  for (const [tool, ms] of Object.entries(estimates)) {
-    if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) invalidOption(where, `estimates.${tool}`, "a finite number of milliseconds from 0 and up", ms);
-  }
   if (typeof clock?.now !== "function") invalidOption(where, "clock", "an object with a now() method", clock);
   if (typeof random !== "function") invalidOption(where, "random", "a function returning a number in [0, 1)", random);
 
@@ -143,8 +143,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     dispatcher: new Dispatcher(maxConcurrency, clock),
     gates,
     caches,
-    estimates: new DurationEstimates(estimates),
-    statistics: new ExecutorStatistics(),
+    statistics,
     settings: { timeoutMs, retry: retry === undefined ? DEFAULT_RETRY : validateRetryPolicy(where, retry), parallel },
     clock,
     random,
@@ -200,7 +199,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
     stats: () => core.statistics.snapshot(),
 
-    estimates: () => core.estimates.toJSON(),
+    estimates() {
+      const learned: Record<string, number> = {};
+      for (const [name, gate] of gates) if (gate.estimateMs !== undefined) learned[name] = gate.estimateMs;
+      return learned;
+    },
 
     configure(changes) {
       const at = "executor.configure";

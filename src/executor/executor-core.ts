@@ -1,7 +1,6 @@
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { CallState } from "../scheduler/call-state.ts";
 import type { Dispatcher } from "../scheduler/dispatcher.ts";
-import type { DurationEstimates } from "../scheduler/duration-estimates.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { RetryPolicy } from "../tool/retry-policy.ts";
@@ -23,7 +22,6 @@ export class ExecutorCore {
   readonly caches: ReadonlyMap<string, ResultCache>;
   /** The call executing for each share key, which identical calls follow. */
   readonly shares = new Map<string, CallState>();
-  readonly estimates: DurationEstimates;
   readonly statistics: ExecutorStatistics;
   readonly settings: ExecutorSettings;
   readonly clock: Clock;
@@ -34,7 +32,6 @@ export class ExecutorCore {
     dispatcher: Dispatcher;
     gates: ReadonlyMap<string, ToolGate>;
     caches: ReadonlyMap<string, ResultCache>;
-    estimates: DurationEstimates;
     statistics: ExecutorStatistics;
     settings: ExecutorSettings;
     clock: Clock;
@@ -45,7 +42,6 @@ export class ExecutorCore {
     this.gates = parts.gates;
     this.toolNames = [...parts.gates.keys()];
     this.caches = parts.caches;
-    this.estimates = parts.estimates;
     this.statistics = parts.statistics;
     this.settings = parts.settings;
     this.clock = parts.clock;

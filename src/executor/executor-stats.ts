@@ -24,7 +24,8 @@ export interface ExecutorStats {
   tools: Record<string, ToolStats>;
 }
 
-class ToolRecord {
+/** One tool's figures. Held by the tool's gate, so that recording a result needs no lookup. */
+export class ToolStatistics {
   calls = 0;
   failures = 0;
   retries = 0;
@@ -67,22 +68,23 @@ class ToolRecord {
 
 /** What an executor has seen, per tool and per run, since it was created. */
 export class ExecutorStatistics {
-  readonly #tools = new Map<string, ToolRecord>();
+  readonly #tools = new Map<string, ToolStatistics>();
   #runs = 0;
   #speedupSum = 0;
   #calls = 0;
 
-  observeCall(result: ToolResult): void {
-    this.#calls++;
-    let record = this.#tools.get(result.name);
+  /** The record of a tool, made on first use. */
+  forTool(name: string): ToolStatistics {
+    let record = this.#tools.get(name);
     if (record === undefined) {
-      record = new ToolRecord();
-      this.#tools.set(result.name, record);
+      record = new ToolStatistics();
+      this.#tools.set(name, record);
     }
-    record.observe(result);
+    return record;
   }
 
   observeRun(stats: RunStats): void {
+    this.#calls += stats.calls;
     if (stats.calls === 0) return;
     this.#runs++;
     this.#speedupSum += stats.speedup;
@@ -90,7 +92,7 @@ export class ExecutorStatistics {
 
   snapshot(): ExecutorStats {
     const tools: Record<string, ToolStats> = {};
-    for (const [name, record] of this.#tools) tools[name] = record.snapshot();
+    for (const [name, record] of this.#tools) if (record.calls > 0) tools[name] = record.snapshot();
     return { runs: this.#runs, averageSpeedup: this.#runs === 0 ? 0 : this.#speedupSum / this.#runs, calls: this.#calls, tools };
   }
 }

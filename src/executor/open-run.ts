@@ -1,11 +1,12 @@
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
 import type { CallError, RunEvent, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
 import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
-import { Attempt, CallState, startsBefore, type RunSlots } from "../scheduler/call-state.ts";
+import { Attempt, CallState, linkDependency, startsBefore, type RunSlots } from "../scheduler/call-state.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
 import { canonicalJson, whyNotJson } from "../shared/canonical-json.ts";
 import { backoffDelayMs } from "../tool/retry-policy.ts";
 import type { ResourceClaim } from "../tool/define-tool.ts";
+import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { ValidationOutcome } from "../tool/input-validator.ts";
 import { CallContext } from "./call-context.ts";
 import { callErrors, describeReason } from "./call-errors.ts";
@@ -52,7 +53,8 @@ export class OpenRun implements RunSlots {
   readonly #core: ExecutorCore;
   readonly #parallel: boolean;
   readonly #calls: CallState[] = [];
-  readonly #byId = new Map<string, CallState>();
+  /** Calls by id, except generated `call_<index>` ids, which are found by position instead. */
+  readonly #named = new Map<string, CallState>();
   /** Calls waiting for an id that has not been added yet, by that id. */
   readonly #awaited = new Map<string, CallState[]>();
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
@@ -114,20 +116,21 @@ export class OpenRun implements RunSlots {
 
   /** Adds calls as one batch: ranks are known for all of them before any starts. */
   addAll(calls: readonly ToolCall[]): void {
+    const now = this.#core.clock.now();
     try {
-      for (const call of calls) this.#add(call);
+      for (const call of calls) this.#add(call, now);
     } finally {
       this.#core.dispatcher.pump();
     }
   }
 
   add(call: ToolCall): string {
-    const id = this.#add(call);
+    const id = this.#add(call, this.#core.clock.now());
     this.#core.dispatcher.pump();
     return id;
   }
 
-  #add(input: ToolCall): string {
+  #add(input: ToolCall, now: number): string {
     if (this.#ended) {
       throw new VolleyError("run_closed", `Run ${this.id} is ${this.#interruption ? "cancelled" : "ended"}: no more calls can be added`);
     }
@@ -136,9 +139,11 @@ export class OpenRun implements RunSlots {
     }
     const index = this.#calls.length;
     const requestedId = input.id;
-    const id = typeof requestedId === "string" && requestedId !== "" ? requestedId : this.#generateId(index);
+    const explicit = typeof requestedId === "string" && requestedId !== "";
+    const id = explicit ? requestedId : this.#generateId(index);
+    const taken = explicit && this.#lookup(id) !== undefined;
     const name = typeof input.name === "string" ? input.name : "";
-    const call = new CallState(this, index, this.#core.dispatcher.nextSeq(), id, name, this.#core.clock.now());
+    const call = new CallState(this, this.#core.dispatcher.nextSeq(), id, name, now);
     this.#calls.push(call);
     this.#unanswered++;
     if (this.#observed) {
@@ -146,18 +151,15 @@ export class OpenRun implements RunSlots {
       this.#emit({ type: "call-add", runId: this.id, at: call.addedAt, callId: id, name, dependsOn });
     }
 
-    if (this.#byId.has(id)) {
+    if (taken) {
       this.#answer(call, false, undefined, callErrors.duplicateId(id), false);
       return id;
     }
-    this.#byId.set(id, call);
+    if (explicit || id.length !== 5 + String(index).length) this.#named.set(id, call);
     const waiters = this.#awaited.get(id);
     if (waiters) {
       this.#awaited.delete(id);
-      for (const waiter of waiters) {
-        waiter.dependencies.push(call);
-        call.dependents.push(waiter);
-      }
+      for (const waiter of waiters) linkDependency(waiter, call, true);
     }
 
     const problem = this.#checkCallFields(input, requestedId);
@@ -167,27 +169,36 @@ export class OpenRun implements RunSlots {
       this.#answer(call, false, undefined, callErrors.unknownTool(input.name, this.#core.toolNames), false);
       return id;
     }
-    call.tool = gate.tool;
     call.gate = gate;
     call.timeoutMs = input.timeoutMs;
     call.priority = this.#parallel ? (input.priority ?? gate.tool.priority) : 0;
 
-    const scanned = scanArguments(input.args);
-    if (!scanned.ok) {
-      this.#answer(call, false, undefined, callErrors.invalidArguments(name, scanned.message), false);
+    if (input.args === undefined) {
+      call.args = {};
+    } else {
+      const scanned = scanArguments(input.args);
+      if (!scanned.ok) {
+        this.#answer(call, false, undefined, callErrors.invalidArguments(name, scanned.message), false);
+        return id;
+      }
+      call.args = scanned.args;
+      call.references = scanned.references;
+    }
+
+    if (input.dependsOn === undefined && call.references.length === 0) {
+      if (waiters && this.#answerCycle(call)) return id;
+      if (this.#parallel) this.#rank(call);
+      this.#prepare(call);
       return id;
     }
-    call.args = scanned.args;
-    call.references = scanned.references;
-
     const dependencyIds = new Set<string>(input.dependsOn);
-    for (const reference of scanned.references) dependencyIds.add(reference.callId);
+    for (const reference of call.references) dependencyIds.add(reference.callId);
     if (dependencyIds.has(id)) {
       this.#answer(call, false, undefined, callErrors.cycle([id]), false);
       return id;
     }
     for (const dependencyId of dependencyIds) {
-      const dependency = this.#byId.get(dependencyId);
+      const dependency = this.#lookup(dependencyId);
       if (dependency === undefined) {
         const list = this.#awaited.get(dependencyId);
         if (list) list.push(call);
@@ -199,11 +210,9 @@ export class OpenRun implements RunSlots {
         this.#answer(call, false, undefined, callErrors.dependencyFailed(dependency, dependency.result.error as CallError), false);
         return id;
       }
-      call.dependencies.push(dependency);
-      if (dependency.result === undefined) {
-        dependency.dependents.push(call);
-        call.pendingDependencies++;
-      }
+      const waits = dependency.result === undefined;
+      linkDependency(call, dependency, waits);
+      if (waits) call.pendingDependencies++;
     }
     // Waiters linked above were counted as pending on this id; now it is known.
     if (waiters && call.pendingDependencies > 0 && this.#answerCycle(call)) return id;
@@ -213,10 +222,20 @@ export class OpenRun implements RunSlots {
     return id;
   }
 
+  /** `call_<index>`, or `call_<index>_<n>` when a caller already used that id for another call. */
   #generateId(index: number): string {
-    let id = `call_${index}`;
-    for (let n = 1; this.#byId.has(id); n++) id = `call_${index}_${n}`;
-    return id;
+    const id = "call_" + index;
+    if (this.#named.size === 0 || !this.#named.has(id)) return id;
+    let fallback = id;
+    for (let n = 1; this.#named.has(fallback); n++) fallback = `${id}_${n}`;
+    return fallback;
+  }
+
+  #lookup(id: string): CallState | undefined {
+    const named = this.#named.get(id);
+    if (named !== undefined || !id.startsWith("call_")) return named;
+    const call = this.#calls[Number(id.slice(5))];
+    return call !== undefined && call.id === id ? call : undefined;
   }
 
   /** Why the call's own fields are unusable, or undefined. Arguments are checked later. */
@@ -261,7 +280,7 @@ export class OpenRun implements RunSlots {
         }
       }
     }
-    const members = [...onCycle].sort((a, b) => a.index - b.index);
+    const members = [...onCycle].sort((a, b) => a.seq - b.seq);
     const error = callErrors.cycle(members.map((member) => member.id));
     // Record every member before moving the graph on, or the first would fail the next as a dependent.
     for (const member of members) this.#record(member, false, undefined, error, false);
@@ -272,17 +291,16 @@ export class OpenRun implements RunSlots {
 
   /** Rank = estimated duration + longest chain of dependents; raising it ripples up the graph. */
   #rank(call: CallState): void {
-    const estimates = this.#core.estimates;
     let longestDependent = 0;
     for (const dependent of call.dependents) longestDependent = Math.max(longestDependent, dependent.rank);
-    call.rank = estimates.get(call.name) + longestDependent;
+    call.rank = (call.gate as ToolGate).expectedDurationMs + longestDependent;
     if (call.dependencies.length === 0) return;
     const stack = [call];
     while (stack.length > 0) {
       const child = stack.pop() as CallState;
       for (const parent of child.dependencies) {
         if (parent.phase !== "waiting" && parent.phase !== "queued") continue;
-        const rank = estimates.get(parent.name) + child.rank;
+        const rank = (parent.gate as ToolGate).expectedDurationMs + child.rank;
         if (rank <= parent.rank) continue;
         parent.rank = rank;
         parent.parkedIn?.update(parent);
@@ -295,18 +313,8 @@ export class OpenRun implements RunSlots {
 
   /** All dependencies succeeded: resolve references, validate, then queue (or share). */
   #prepare(call: CallState): void {
-    const resolved = resolveReferences(call.args, call.references, (id) => (this.#byId.get(id) as CallState).result?.output);
-    if (!resolved.ok) {
-      this.#answer(call, false, undefined, callErrors.missingPath(resolved.message, call.references[0]?.callId ?? ""), false);
-      return;
-    }
-    const args = resolved.args as unknown;
-    if (args === null || typeof args !== "object" || Array.isArray(args)) {
-      this.#answer(call, false, undefined, callErrors.invalidArguments(call.name, `the referenced output that became the arguments is ${describeValue(args)}, not an object`), false);
-      return;
-    }
-    call.args = args as Record<string, unknown>;
-    const validate = (call.tool as NonNullable<CallState["tool"]>).validateInput;
+    if (call.references.length > 0 && !this.#resolveReferences(call)) return;
+    const validate = (call.gate as ToolGate).tool.validateInput;
     if (validate === undefined) {
       this.#queue(call);
       return;
@@ -328,6 +336,22 @@ export class OpenRun implements RunSlots {
     ).finally(() => this.#core.dispatcher.pump());
   }
 
+  /** Puts the outputs of dependencies where the call's `$ref`s were; false if one is missing. */
+  #resolveReferences(call: CallState): boolean {
+    const resolved = resolveReferences(call.args, call.references, (id) => (this.#lookup(id) as CallState).result?.output);
+    if (!resolved.ok) {
+      this.#answer(call, false, undefined, callErrors.missingPath(resolved.message, call.references[0]?.callId ?? ""), false);
+      return false;
+    }
+    const args = resolved.args as unknown;
+    if (args === null || typeof args !== "object" || Array.isArray(args)) {
+      this.#answer(call, false, undefined, callErrors.invalidArguments(call.name, `the referenced output that became the arguments is ${describeValue(args)}, not an object`), false);
+      return false;
+    }
+    call.args = args as Record<string, unknown>;
+    return true;
+  }
+
   #afterValidation(call: CallState, outcome: ValidationOutcome): void {
     if (call.result !== undefined) return;
     if (!outcome.ok) {
@@ -340,7 +364,7 @@ export class OpenRun implements RunSlots {
 
   /** Serves from the cache, joins an identical call in flight, or takes claims and queues. */
   #queue(call: CallState): void {
-    const tool = call.tool as NonNullable<CallState["tool"]>;
+    const tool = (call.gate as ToolGate).tool;
     if (tool.cache !== undefined || tool.idempotent) {
       if (call.shareKey === undefined) call.shareKey = shareKeyOf(tool.name, call.args);
       const key = call.shareKey;
@@ -369,7 +393,7 @@ export class OpenRun implements RunSlots {
   }
 
   #claimsOf(call: CallState): ResourceClaim[] | undefined {
-    const tool = call.tool as NonNullable<CallState["tool"]>;
+    const tool = (call.gate as ToolGate).tool;
     let declared: unknown;
     try {
       declared = (tool.resources as (args: unknown) => unknown)(call.args);
@@ -396,7 +420,7 @@ export class OpenRun implements RunSlots {
 
   /** Called by the dispatcher once the call holds its slots. */
   execute(call: CallState): void {
-    const tool = call.tool as NonNullable<CallState["tool"]>;
+    const tool = (call.gate as ToolGate).tool;
     const attempt = new Attempt(call, ++call.attempts);
     call.attempt = attempt;
     call.phase = "running";
@@ -481,7 +505,7 @@ export class OpenRun implements RunSlots {
 
   /** A failed attempt: retry it when the failure is retryable and attempts remain, else answer. */
   #failAttempt(call: CallState, error: CallError, retryAfterMs: number | undefined): void {
-    const tool = call.tool as NonNullable<CallState["tool"]>;
+    const tool = (call.gate as ToolGate).tool;
     const policy = tool.retry ?? this.#core.settings.retry;
     const retryable = error.type === "timeout" ? tool.idempotent : error.retryable;
     if (!retryable || call.attempts >= policy.attempts || this.#interruption !== undefined) {
@@ -568,9 +592,10 @@ export class OpenRun implements RunSlots {
     const now = this.#core.clock.now();
     const startedAt = call.startedAt >= 0 ? call.startedAt : now;
     const durationMs = now - startedAt;
-    const base = { id: call.id, name: call.name };
-    const timing = { attempts: call.attempts, startedAt, endedAt: now, durationMs, queuedMs: startedAt - call.addedAt, cached };
-    const result: ToolResult = ok ? { ...base, ok, output, ...timing } : { ...base, ok, error: error as CallError, ...timing };
+    const queuedMs = startedAt - call.addedAt;
+    const result: ToolResult = ok
+      ? { id: call.id, name: call.name, ok, output, attempts: call.attempts, startedAt, endedAt: now, durationMs, queuedMs, cached }
+      : { id: call.id, name: call.name, ok, error: error as CallError, attempts: call.attempts, startedAt, endedAt: now, durationMs, queuedMs, cached };
     if (call.backoffTimer !== undefined) clearTimeout(call.backoffTimer);
     if (call.parkedIn !== undefined) this.#core.dispatcher.withdraw(call);
     call.result = result;
@@ -586,14 +611,15 @@ export class OpenRun implements RunSlots {
     if (ok) this.#succeeded++;
     else this.#errors[(error as CallError).type] = (this.#errors[(error as CallError).type] ?? 0) + 1;
     if (cached) this.#cached++;
+    const gate = call.gate;
     if (call.attempts > 0) {
       this.#sumMs += durationMs;
       this.#retries += call.attempts - 1;
-      if (ok) this.#core.estimates.observe(call.name, durationMs);
+      if (ok) gate?.observeDuration(durationMs);
     }
-    if (call.tool !== undefined) {
-      this.#core.statistics.observeCall(result);
-      this.#core.onAnswered(call, result, now);
+    if (gate !== undefined) {
+      gate.statistics.observe(result);
+      if (call.shareKey !== undefined) this.#core.onAnswered(call, result, now);
     }
     if (this.#observed) this.#emit({ type: "call-end", runId: this.id, at: now, callId: call.id, name: call.name, result });
     return true;

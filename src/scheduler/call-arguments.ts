@@ -9,8 +9,10 @@ export interface ArgumentReference {
   readonly tokens: readonly string[];
 }
 
+export const NO_REFERENCES: readonly ArgumentReference[] = Object.freeze([]);
+
 export type ScannedArguments =
-  | { ok: true; args: Record<string, unknown>; references: ArgumentReference[] }
+  | { ok: true; args: Record<string, unknown>; references: readonly ArgumentReference[] }
   | { ok: false; message: string };
 
 /** Keys that can reach an object's prototype when a tool copies or merges its arguments. */
@@ -25,69 +27,74 @@ function isReference(value: Record<string, unknown>): boolean {
   return value.path === undefined || typeof value.path === "string";
 }
 
+function where(location: readonly (string | number)[]): string {
+  return location.length === 0 ? "the top level" : `/${location.join("/")}`;
+}
+
+/** What a walk over the arguments collects; `location` is the path to the value being visited. */
+interface Walk {
+  readonly location: (string | number)[];
+  references: ArgumentReference[] | undefined;
+}
+
+/** Visits one value; returns a problem to report, or undefined. Arguments are shallow, so recursion is fine. */
+function visit(value: unknown, walk: Walk): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === null || typeof item !== "object") continue;
+      walk.location.push(i);
+      const problem = visit(item, walk);
+      walk.location.pop();
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  if (isReference(record)) {
+    const pointer = (record.path as string | undefined) ?? "";
+    const tokens = parseJsonPointer(pointer);
+    if (!tokens) return `"path" ${JSON.stringify(pointer)} at ${where(walk.location)} is not a JSON Pointer (it must start with "/")`;
+    (walk.references ??= []).push({ location: [...walk.location], callId: record.$ref as string, pointer, tokens });
+    return undefined;
+  }
+  for (const key of Object.keys(record)) {
+    const nested = record[key];
+    if (isPollutingKey(key, nested)) return `The key "${key}" at ${where(walk.location)} is not allowed in arguments`;
+    if (nested === null || typeof nested !== "object") continue;
+    walk.location.push(key);
+    const problem = visit(nested, walk);
+    walk.location.pop();
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
 /**
  * Turns a call's `args` (an object, raw JSON text as a model emits it, or nothing) into an
  * object, finding every `$ref` inside and refusing keys that could pollute a prototype.
  */
 export function scanArguments(raw: unknown): ScannedArguments {
-  let args: unknown = raw ?? {};
+  if (raw === undefined || raw === null) return { ok: true, args: {}, references: NO_REFERENCES };
+  let args = raw;
   if (typeof args === "string") {
     const text = args.trim();
-    if (text === "") {
-      args = {};
-    } else {
-      try {
-        args = JSON.parse(text);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        return { ok: false, message: `Arguments are not valid JSON: ${reason}` };
-      }
+    if (text === "") return { ok: true, args: {}, references: NO_REFERENCES };
+    try {
+      args = JSON.parse(text);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ok: false, message: `Arguments are not valid JSON: ${reason}` };
     }
   }
   if (args === null || typeof args !== "object" || Array.isArray(args)) {
-    return { ok: false, message: `Arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : typeof args}` };
+    return { ok: false, message: `Arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}` };
   }
-
-  const references: ArgumentReference[] = [];
-  const location: (string | number)[] = [];
-  // An explicit stack of frames would be faster for deep input, but arguments are shallow
-  // and recursion keeps this readable; JSON from a model is nowhere near the stack limit.
-  const visit = (value: unknown): string | undefined => {
-    if (value === null || typeof value !== "object") return undefined;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        location.push(i);
-        const problem = visit(value[i]);
-        location.pop();
-        if (problem) return problem;
-      }
-      return undefined;
-    }
-    const record = value as Record<string, unknown>;
-    if (isReference(record)) {
-      const pointer = (record.path as string | undefined) ?? "";
-      const tokens = parseJsonPointer(pointer);
-      if (!tokens) return `"path" ${JSON.stringify(pointer)} at ${where(location)} is not a JSON Pointer (it must start with "/")`;
-      references.push({ location: [...location], callId: record.$ref as string, pointer, tokens });
-      return undefined;
-    }
-    for (const key of Object.keys(record)) {
-      const nested = record[key];
-      if (isPollutingKey(key, nested)) return `The key "${key}" at ${where(location)} is not allowed in arguments`;
-      location.push(key);
-      const problem = visit(nested);
-      location.pop();
-      if (problem) return problem;
-    }
-    return undefined;
-  };
-  const problem = visit(args);
-  if (problem) return { ok: false, message: problem };
-  return { ok: true, args: args as Record<string, unknown>, references };
-}
-
-function where(location: readonly (string | number)[]): string {
-  return location.length === 0 ? "the top level" : `/${location.join("/")}`;
+  const walk: Walk = { location: [], references: undefined };
+  const problem = visit(args, walk);
+  if (problem !== undefined) return { ok: false, message: problem };
+  return { ok: true, args: args as Record<string, unknown>, references: walk.references ?? NO_REFERENCES };
 }
 
 export type ResolvedArguments = { ok: true; args: Record<string, unknown> } | { ok: false; message: string };
@@ -101,7 +108,6 @@ export function resolveReferences(
   references: readonly ArgumentReference[],
   outputOf: (callId: string) => unknown,
 ): ResolvedArguments {
-  if (references.length === 0) return { ok: true, args };
   const root: Record<string, unknown> = { ...args };
   const copied = new Set<object>([root]);
   for (const reference of references) {

@@ -1,7 +1,8 @@
-import type { ResourceClaim, Tool } from "../tool/define-tool.ts";
-import type { ArgumentReference } from "./call-arguments.ts";
+import type { ResourceClaim } from "../tool/define-tool.ts";
+import { NO_REFERENCES, type ArgumentReference } from "./call-arguments.ts";
 import type { ToolResult } from "../run/types.ts";
 import type { HeapItem, PriorityHeap } from "../shared/priority-heap.ts";
+import type { ToolGate } from "./tool-gate.ts";
 
 /**
  * Where a call is in its life. `waiting`: for dependencies or async validation. `queued`: in
@@ -23,13 +24,6 @@ export interface RunSlots {
   answerShared(call: CallState, leaderResult: ToolResult): void;
   /** The call this one followed was cancelled with its own run: this one runs by itself. */
   rejoin(call: CallState): void;
-}
-
-/** Limits that belong to one tool, shared by every run of an executor. */
-export interface ToolGateState {
-  readonly tool: Tool;
-  concurrency: number;
-  active: number;
 }
 
 /** One attempt of a call. It holds its slots until its promise really settles. */
@@ -61,19 +55,19 @@ export class CallState implements HeapItem {
   parkedIn: PriorityHeap<CallState> | undefined;
 
   readonly run: RunSlots;
-  readonly index: number;
   /** Executor-wide arrival order: the last tie-breaker. */
   readonly seq: number;
   readonly id: string;
   readonly name: string;
   readonly addedAt: number;
 
-  tool: Tool | undefined;
-  gate: ToolGateState | undefined;
+  /** The named tool's gate; undefined while unknown. */
+  gate: ToolGate | undefined;
   args: Record<string, unknown> = {};
-  references: readonly ArgumentReference[] = [];
-  dependencies: CallState[] = [];
-  dependents: CallState[] = [];
+  references: readonly ArgumentReference[] = NO_REFERENCES;
+  /** Shared empty arrays until the first link: most calls have no edges at all. */
+  dependencies: readonly CallState[] = NO_CALLS;
+  dependents: readonly CallState[] = NO_CALLS;
   pendingDependencies = 0;
   priority = 0;
   /** Estimated remaining path: this call's duration plus its longest chain of dependents. */
@@ -94,14 +88,24 @@ export class CallState implements HeapItem {
   pathMs = 0;
   result: ToolResult | undefined;
 
-  constructor(run: RunSlots, index: number, seq: number, id: string, name: string, addedAt: number) {
+  constructor(run: RunSlots, seq: number, id: string, name: string, addedAt: number) {
     this.run = run;
-    this.index = index;
     this.seq = seq;
     this.id = id;
     this.name = name;
     this.addedAt = addedAt;
   }
+}
+
+const NO_CALLS: readonly CallState[] = Object.freeze([]);
+
+/** Records that `dependent` needs `dependency`'s result; `waits` when that result is still to come. */
+export function linkDependency(dependent: CallState, dependency: CallState, waits: boolean): void {
+  if (dependent.dependencies === NO_CALLS) dependent.dependencies = [dependency];
+  else (dependent.dependencies as CallState[]).push(dependency);
+  if (!waits) return;
+  if (dependency.dependents === NO_CALLS) dependency.dependents = [dependent];
+  else (dependency.dependents as CallState[]).push(dependent);
 }
 
 /** Ready calls start by priority, then longest estimated remaining path, then arrival. */

@@ -1,24 +1,47 @@
+import type { ToolStatistics } from "../executor/executor-stats.ts";
 import type { RateLimit, Tool } from "../tool/define-tool.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { startsBefore, type CallState, type ToolGateState } from "./call-state.ts";
+import { startsBefore, type CallState } from "./call-state.ts";
 import { RateWindow } from "./rate-window.ts";
+
+/** Weight of the newest duration in a tool's moving-average estimate. */
+const SMOOTHING = 0.3;
+/** What a tool never seen is assumed to take, so that a path's rank counts its calls. */
+export const UNKNOWN_DURATION_MS = 1;
 
 /**
  * A tool's own limits, shared by every run of an executor: how many of its calls may run at
  * once, and how many may start per interval. Calls it holds back wait in its waiting room.
+ * It also carries what the executor learns about the tool, so that the hot path finds it
+ * without a lookup.
  */
-export class ToolGate implements ToolGateState {
+export class ToolGate {
   readonly tool: Tool;
+  /** Learned duration (an exponentially weighted moving average), or the seed given. */
+  estimateMs: number | undefined;
   concurrency: number;
   active = 0;
   rate: RateWindow | undefined;
   readonly waiting = new PriorityHeap<CallState>(startsBefore);
   #rateTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(tool: Tool) {
+  readonly statistics: ToolStatistics;
+
+  constructor(tool: Tool, estimateMs: number | undefined, statistics: ToolStatistics) {
     this.tool = tool;
+    this.estimateMs = estimateMs;
+    this.statistics = statistics;
     this.concurrency = tool.concurrency;
     this.rate = tool.rateLimit && new RateWindow(tool.rateLimit.limit, tool.rateLimit.intervalMs);
+  }
+
+  get expectedDurationMs(): number {
+    return this.estimateMs ?? UNKNOWN_DURATION_MS;
+  }
+
+  observeDuration(durationMs: number): void {
+    const previous = this.estimateMs;
+    this.estimateMs = previous === undefined ? durationMs : previous + SMOOTHING * (durationMs - previous);
   }
 
   setRateLimit(rateLimit: RateLimit | undefined): void {
