@@ -174,10 +174,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
           throw new VolleyError("invalid_call_list", `executor.run: expected an array of tool calls, got ${describeValue(calls)}`);
         }
         const run = open(runOptions, false, "run");
-        run.addAll(calls);
+        run.addAll(calls, runOptions?.signal);
         run.end();
-        // Attached after the calls are in, so that an aborted signal answers each one `cancelled`.
-        if (runOptions?.signal) run.attachSignal(runOptions.signal);
         return run.result;
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));

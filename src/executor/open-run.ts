@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
 import type { CallError, RunEvent, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
 import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
@@ -33,6 +34,12 @@ function notStartedReason(interruption: Interruption): string {
   return interruption.kind === "cancelled" ? interruption.reason : `the run's time limit of ${interruption.limitMs} ms was reached`;
 }
 
+type Execute = (args: unknown, context: CallContext) => unknown;
+
+function invoke(execute: Execute, args: unknown, context: CallContext): unknown {
+  return execute(args, context);
+}
+
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
 }
@@ -60,6 +67,12 @@ export class OpenRun implements RunSlots {
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
   readonly #observed: boolean;
   readonly #startedAt: number;
+  /**
+   * Runs a function in the async context of whoever started the run, so that
+   * AsyncLocalStorage values (and OpenTelemetry's active span) reach every `execute`, whatever
+   * event (a dependency ending, a retry timer, a rate limit lifting) happened to start it.
+   */
+  readonly #inCallerContext = AsyncLocalStorage.snapshot();
   #resolve!: (result: RunResult) => void;
   #unanswered = 0;
   #ended = false;
@@ -114,11 +127,15 @@ export class OpenRun implements RunSlots {
 
   // ───────────────────────────── adding calls ─────────────────────────────
 
-  /** Adds calls as one batch: ranks are known for all of them before any starts. */
-  addAll(calls: readonly ToolCall[]): void {
+  /**
+   * Adds calls as one batch: ranks are known for all of them before any starts. The signal is
+   * attached before the first start, so that an aborted one answers every call `cancelled`.
+   */
+  addAll(calls: readonly ToolCall[], signal?: AbortSignal): void {
     const now = this.#core.clock.now();
     try {
       for (const call of calls) this.#add(call, now);
+      if (signal !== undefined) this.attachSignal(signal);
     } finally {
       this.#core.dispatcher.pump();
     }
@@ -431,7 +448,7 @@ export class OpenRun implements RunSlots {
     if (timeoutMs !== undefined && timeoutMs !== Infinity) attempt.timer = setTimeout(this.#onAttemptTimeout, timeoutMs, attempt, timeoutMs);
     let value: unknown;
     try {
-      value = (tool.execute as unknown as (args: unknown, context: CallContext) => unknown)(call.args, new CallContext(this, attempt));
+      value = this.#inCallerContext(invoke, tool.execute as unknown as Execute, call.args, new CallContext(this, attempt));
     } catch (error) {
       this.#settle(attempt, false, error);
       return;

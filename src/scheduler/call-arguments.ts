@@ -77,12 +77,12 @@ function visit(value: unknown, walk: Walk): string | undefined {
  */
 export function scanArguments(raw: unknown): ScannedArguments {
   if (raw === undefined || raw === null) return { ok: true, args: {}, references: NO_REFERENCES };
-  let args = raw;
+  let args: unknown = raw;
   if (typeof args === "string") {
     const text = args.trim();
     if (text === "") return { ok: true, args: {}, references: NO_REFERENCES };
     try {
-      args = JSON.parse(text);
+      args = JSON.parse(text) as unknown;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return { ok: false, message: `Arguments are not valid JSON: ${reason}` };

@@ -1,0 +1,786 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import * as v from "valibot";
+import { createExecutor, defineTool, ToolError, type RunEvent, type ToolResult } from "../index.ts";
+import { fakeTool } from "../testing/index.ts";
+import { controlledTool, microtasks, recordingExecutor, startOrder, useFakeTime } from "../../test/support.ts";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const echo = defineTool({ name: "echo", execute: (args) => args });
+
+describe("results", () => {
+  it("answers every call in call order, with timing and stats measured on the clock", async () => {
+    const clock = useFakeTime();
+    const slow = fakeTool({ name: "slow", latencyMs: 300, output: (args) => `slow ${String(args.n)}` });
+    const fast = fakeTool({ name: "fast", latencyMs: 100, output: (args) => `fast ${String(args.n)}` });
+    const executor = createExecutor({ tools: [slow, fast], clock });
+    const run = executor.run([
+      { id: "a", name: "slow", args: { n: 1 } },
+      { id: "b", name: "fast", args: { n: 2 } },
+      { id: "c", name: "fast", args: { n: 3 } },
+    ]);
+    await vi.runAllTimersAsync();
+    const { results, stats, status } = await run;
+    expect(status).toBe("completed");
+    expect(results.map((result) => [result.id, result.ok, result.output])).toEqual([
+      ["a", true, "slow 1"],
+      ["b", true, "fast 2"],
+      ["c", true, "fast 3"],
+    ]);
+    expect(results.map((result) => result.durationMs)).toEqual([300, 100, 100]);
+    expect(results.every((result) => result.attempts === 1 && result.queuedMs === 0 && !result.cached)).toBe(true);
+    expect(stats).toMatchObject({ calls: 3, succeeded: 3, failed: 0, wallMs: 300, sumMs: 500, criticalPathMs: 300, maxInFlight: 3 });
+    expect(stats.speedup).toBeCloseTo(500 / 300);
+  });
+
+  it("generates ids for calls without one, never reusing an id a caller gave", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([{ name: "echo" }, { id: "call_2", name: "echo" }, { name: "echo" }]);
+    expect(results.map((result) => result.id)).toEqual(["call_0", "call_2", "call_2_1"]);
+    expect(results.every((result) => result.ok)).toBe(true);
+  });
+
+  it("takes raw JSON text as a model emits it", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([{ name: "echo", args: '{"city":"Oslo","days":[1,2]}' }, { name: "echo", args: "" }]);
+    expect(results[0]?.output).toEqual({ city: "Oslo", days: [1, 2] });
+    expect(results[1]?.output).toEqual({});
+  });
+
+  it("runs synchronous tools and tools that throw synchronously", async () => {
+    const thrower = defineTool({
+      name: "thrower",
+      execute: () => {
+        throw new TypeError("bad thing");
+      },
+    });
+    const executor = createExecutor({ tools: [echo, thrower] });
+    const { results } = await executor.run([{ name: "thrower" }, { name: "echo", args: { x: 1 } }]);
+    expect(results[0]?.error).toEqual({ type: "tool_error", message: "TypeError: bad thing", retryable: false });
+    expect(results[1]?.output).toEqual({ x: 1 });
+  });
+});
+
+describe("dependencies", () => {
+  it("replaces a $ref with the referenced output itself, not a string", async () => {
+    const search = defineTool({ name: "search", execute: () => [{ snippet: "hot rocks", score: 0.9 }] });
+    const seen: unknown[] = [];
+    const summarize = defineTool({ name: "summarize", execute: (args) => (seen.push(args), "ok") });
+    const executor = createExecutor({ tools: [search, summarize] });
+    const calls = [
+      { id: "a", name: "search" },
+      { id: "b", name: "summarize", args: { text: { $ref: "a", path: "/0/snippet" }, all: { $ref: "a" }, nested: [{ score: { $ref: "a", path: "/0/score" } }] } },
+    ];
+    const original = structuredClone(calls);
+    const { results } = await executor.run(calls);
+    expect(results[1]?.ok).toBe(true);
+    expect(seen[0]).toEqual({ text: "hot rocks", all: [{ snippet: "hot rocks", score: 0.9 }], nested: [{ score: 0.9 }] });
+    expect(calls).toEqual(original);
+  });
+
+  it("starts a ready dependent in the same turn its dependency ends, with no timer", async () => {
+    useFakeTime();
+    const first = controlledTool("first");
+    const second = controlledTool("second");
+    const executor = createExecutor({ tools: [first.tool, second.tool] });
+    const run = executor.run([
+      { id: "a", name: "first" },
+      { id: "b", name: "second", args: { input: { $ref: "a" } } },
+    ]);
+    expect(first.running()).toEqual(["a"]);
+    expect(second.started).toHaveLength(0);
+    first.finish("a", 42);
+    await microtasks();
+    expect(second.started.map((item) => item.args)).toEqual([{ input: 42 }]);
+    expect(vi.getTimerCount()).toBe(0);
+    second.finish("b");
+    await run;
+  });
+
+  it("waits for dependsOn without passing any value", async () => {
+    const { executor, events } = recordingExecutor({ tools: [fakeTool({ name: "step", latencyMs: 1 })] });
+    await executor.run([
+      { id: "late", name: "step", dependsOn: ["early"] },
+      { id: "early", name: "step" },
+    ]);
+    const order = events.filter((event) => event.type === "call-start" || event.type === "call-end").map((event) => `${event.type}:${(event as { callId: string }).callId}`);
+    expect(order).toEqual(["call-start:early", "call-end:early", "call-start:late", "call-end:late"]);
+  });
+
+  it("answers dependents of a failed call dependency_failed, naming it, and runs the rest", async () => {
+    const broken = defineTool({
+      name: "broken",
+      execute: () => {
+        throw new Error("disk full");
+      },
+    });
+    const executor = createExecutor({ tools: [broken, echo] });
+    const { results } = await executor.run([
+      { id: "a", name: "broken" },
+      { id: "b", name: "echo", args: { x: { $ref: "a" } } },
+      { id: "c", name: "echo", dependsOn: ["b"] },
+      { id: "d", name: "echo" },
+    ]);
+    expect(results.map((result) => result.error?.type ?? "ok")).toEqual(["tool_error", "dependency_failed", "dependency_failed", "ok"]);
+    expect(results[1]?.error).toMatchObject({ callIds: ["a"], message: 'Not run: it depends on call "a" (broken), which failed (tool_error).' });
+    expect(results[2]?.error?.callIds).toEqual(["b"]);
+  });
+
+  it("answers every call on a cycle `cycle`, fails what depends on it, and runs the rest", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([
+      { id: "x", name: "echo", args: { v: { $ref: "z" } } },
+      { id: "y", name: "echo", args: { v: { $ref: "x" } } },
+      { id: "z", name: "echo", dependsOn: ["y"] },
+      { id: "after", name: "echo", dependsOn: ["z"] },
+      { id: "self", name: "echo", args: { v: { $ref: "self" } } },
+      { id: "free", name: "echo" },
+    ]);
+    expect(results.map((result) => result.error?.type ?? "ok")).toEqual(["cycle", "cycle", "cycle", "dependency_failed", "cycle", "ok"]);
+    expect(results[0]?.error?.callIds).toEqual(["x", "y", "z"]);
+    expect(results[0]?.error?.message).toBe('Not run: calls "x", "y" and "z" depend on each other in a cycle.');
+    expect(results[4]?.error?.message).toBe('Not run: calls "self" depends on itself.');
+  });
+
+  it("answers a $ref to a missing call or a missing path invalid_reference", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([
+      { id: "a", name: "echo", args: { list: [1] } },
+      { id: "b", name: "echo", args: { v: { $ref: "nowhere" } } },
+      { id: "c", name: "echo", args: { v: { $ref: "a", path: "/list/5" } } },
+      { id: "d", name: "echo", args: { v: { $ref: "a", path: "list" } } },
+    ]);
+    expect(results[1]?.error).toMatchObject({ type: "invalid_reference", message: 'Not run: it refers to call "nowhere", which is not in this run.' });
+    expect(results[2]?.error).toMatchObject({ type: "invalid_reference", message: 'Not run: the output of call "a" has nothing at "/list/5".' });
+    expect(results[3]?.error?.type).toBe("invalid_arguments");
+  });
+
+  it("never reads a $ref path through a prototype", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([
+      { id: "a", name: "echo", args: { x: 1 } },
+      { id: "b", name: "echo", args: { v: { $ref: "a", path: "/constructor/name" } } },
+    ]);
+    expect(results[1]?.error?.type).toBe("invalid_reference");
+  });
+});
+
+describe("bad input is answered per call", () => {
+  const search = defineTool({ name: "search", input: z.object({ query: z.string(), limit: z.number().int().default(5) }), execute: (args) => args });
+
+  it("names the unknown tool and lists the available ones", async () => {
+    const executor = createExecutor({ tools: [search, echo] });
+    const { results } = await executor.run([{ name: "serach" }, { name: 7 as unknown as string }]);
+    expect(results[0]?.error).toEqual({ type: "unknown_tool", message: 'Unknown tool "serach". Available tools: search, echo.', retryable: false });
+    expect(results[1]?.error?.message).toBe("The call names no tool. Available tools: search, echo.");
+  });
+
+  it("rejects arguments that are not JSON, not an object, or fail the schema; passes the parsed value on", async () => {
+    const executor = createExecutor({ tools: [search] });
+    const { results } = await executor.run([
+      { name: "search", args: '{"query": "tides"' },
+      { name: "search", args: "[1,2]" },
+      { name: "search", args: { query: 42 } },
+      { name: "search", args: { query: "tides" } },
+    ]);
+    expect(results[0]?.error?.message).toMatch(/^Invalid call to "search": Arguments are not valid JSON: /);
+    expect(results[1]?.error?.message).toBe('Invalid call to "search": Arguments must be a JSON object, got an array');
+    expect(results[2]?.error?.message).toBe('Arguments for "search" do not match its input schema: /query: Invalid input: expected string, received number');
+    expect(results[3]?.output).toEqual({ query: "tides", limit: 5 });
+  });
+
+  it("validates with valibot and with a plain JSON Schema too", async () => {
+    const withValibot = defineTool({ name: "v", input: v.object({ n: v.number() }), execute: (args) => args.n * 2 });
+    const withJsonSchema = defineTool({
+      name: "j",
+      input: { type: "object", properties: { n: { type: "integer", minimum: 1 } }, required: ["n"], additionalProperties: false },
+      execute: (args) => args,
+    });
+    const executor = createExecutor({ tools: [withValibot, withJsonSchema] });
+    const { results } = await executor.run([
+      { name: "v", args: { n: 2 } },
+      { name: "v", args: { n: "2" } },
+      { name: "j", args: { n: 3 } },
+      { name: "j", args: { n: 0, extra: true } },
+    ]);
+    expect(results[0]?.output).toBe(4);
+    expect(results[1]?.error?.message).toMatch(/^Arguments for "v" do not match its input schema: \/n: /);
+    expect(results[2]?.output).toEqual({ n: 3 });
+    expect(results[3]?.error?.type).toBe("invalid_arguments");
+    expect(results[3]?.error?.message).toContain("/n:");
+  });
+
+  it("supports async Standard Schema validation", async () => {
+    const asyncSchema = z.object({ user: z.string().refine(async (name) => name !== "mallory", "unknown user") });
+    const tool = defineTool({ name: "lookup", input: asyncSchema, execute: (args) => args.user });
+    const executor = createExecutor({ tools: [tool] });
+    const { results } = await executor.run([{ name: "lookup", args: { user: "alice" } }, { name: "lookup", args: { user: "mallory" } }]);
+    expect(results[0]?.output).toBe("alice");
+    expect(results[1]?.error?.message).toContain("unknown user");
+  });
+
+  it("refuses keys that could pollute a prototype, and never pollutes one", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([
+      { name: "echo", args: '{"a": {"__proto__": {"polluted": true}}}' },
+      { name: "echo", args: '{"constructor": {"prototype": {"polluted": true}}}' },
+      { name: "echo", args: { constructor: "a plain string is harmless" } },
+    ]);
+    expect(results[0]?.error?.message).toBe('Invalid call to "echo": The key "__proto__" at /a is not allowed in arguments');
+    expect(results[1]?.error?.type).toBe("invalid_arguments");
+    expect(results[2]?.ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("answers a duplicate id without running it, and keeps the first", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([
+      { id: "a", name: "echo", args: { n: 1 } },
+      { id: "a", name: "echo", args: { n: 2 } },
+      { id: "b", name: "echo", args: { n: { $ref: "a", path: "/n" } } },
+    ]);
+    expect(results[0]?.output).toEqual({ n: 1 });
+    expect(results[1]?.error).toMatchObject({ type: "invalid_arguments", callIds: ["a"] });
+    expect(results[2]?.output).toEqual({ n: 1 });
+  });
+
+  it("answers bad call fields instead of throwing", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results } = await executor.run([
+      { name: "echo", priority: "high" as unknown as number },
+      { name: "echo", timeoutMs: -5 },
+      { name: "echo", dependsOn: "a" as unknown as string[] },
+    ]);
+    expect(results.map((result) => result.error?.message)).toEqual([
+      'Invalid call to "echo": "priority" must be a finite number, got "high" (string)',
+      'Invalid call to "echo": "timeoutMs" must be a number of milliseconds above 0, got -5 (number)',
+      'Invalid call to "echo": "dependsOn" must be an array of call ids, got "a" (string)',
+    ]);
+  });
+
+  it("fails outputs that JSON can't carry instead of handing them on", async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const odd = defineTool({ name: "odd", execute: (args) => (args.kind === "bigint" ? 10n : args.kind === "circular" ? circular : { fine: true }) });
+    const executor = createExecutor({ tools: [odd] });
+    const { results } = await executor.run([{ name: "odd", args: { kind: "bigint" } }, { name: "odd", args: { kind: "circular" } }, { name: "odd" }]);
+    expect(results[0]?.error?.message).toBe('"odd" returned an output that is not JSON-serialisable: a BigInt is not a JSON value.');
+    expect(results[1]?.error?.message).toMatch(/^"odd" returned an output that is not JSON-serialisable: .*circular/i);
+    expect(results[2]?.ok).toBe(true);
+  });
+});
+
+describe("API misuse throws, saying what was expected and what arrived", () => {
+  it("checks executor options", () => {
+    expect(() => createExecutor({ tools: [echo], maxConcurrency: 0 })).toThrow("createExecutor: expected `maxConcurrency` to be an integer from 1 and up, or Infinity, got 0 (number)");
+    expect(() => createExecutor({ tools: "echo" as never })).toThrow("createExecutor: expected `tools` to be an array of tools made by defineTool(), got \"echo\" (string)");
+    expect(() => createExecutor({ tools: [echo, echo] })).toThrow('two tools are named "echo"');
+    expect(() => createExecutor({ tools: [], maxConcurency: 2 } as never)).toThrow(/`maxConcurency` to be one of tools, maxConcurrency/);
+    expect(() => createExecutor({ tools: [{ name: "x" } as never] })).toThrow("expected `tools[0]` to be a tool made by defineTool(), got an object");
+  });
+
+  it("checks tool definitions", () => {
+    expect(() => defineTool({ name: "has space", execute: () => 1 })).toThrow(/expected `name` to be 1 to 128 letters/);
+    expect(() => defineTool({ name: "t", execute: () => 1, concurrency: 1.5 })).toThrow('defineTool("t"): expected `concurrency` to be an integer from 1 and up, or Infinity, got 1.5 (number)');
+    expect(() => defineTool({ name: "t", execute: () => 1, retry: { attempts: 0 } })).toThrow("expected `retry.attempts` to be an integer from 1 and up, got 0 (number)");
+    expect(() => defineTool({ name: "t", execute: () => 1, rateLimit: { limit: 5, intervalMs: 0 } })).toThrow("expected `rateLimit.intervalMs`");
+  });
+
+  it("rejects a run that is not an array, and adding to an ended run", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    await expect(executor.run("echo" as never)).rejects.toThrow('executor.run: expected an array of tool calls, got "echo" (string)');
+    await expect(executor.run([], { maxConcurrency: -1 })).rejects.toThrow("executor.run: expected `maxConcurrency`");
+    const live = executor.start();
+    live.end();
+    expect(() => live.add({ name: "echo" })).toThrow(/is ended: no more calls can be added/);
+    expect(() => executor.start().add(null as never)).toThrow("Expected a tool call object ({ name, args?, id? }), got null");
+  });
+});
+
+describe("dispatch order", () => {
+  it("starts the longest estimated remaining path first when the limit binds", async () => {
+    useFakeTime();
+    const work = fakeTool({ name: "work", latencyMs: 10 });
+    const { executor, events } = recordingExecutor({ tools: [work], maxConcurrency: 1 });
+    const run = executor.run([
+      { id: "lonely", name: "work" },
+      { id: "head", name: "work" },
+      { id: "middle", name: "work", dependsOn: ["head"] },
+      { id: "tail", name: "work", dependsOn: ["middle"] },
+    ]);
+    await vi.runAllTimersAsync();
+    await run;
+    // After "middle", "tail" and "lonely" each have one call left: input order decides.
+    expect(startOrder(events)).toEqual(["head", "middle", "lonely", "tail"]);
+  });
+
+  it("learns estimates from observed durations and ranks by them", async () => {
+    useFakeTime();
+    const slow = fakeTool({ name: "slow", latencyMs: 500 });
+    const quick = fakeTool({ name: "quick", latencyMs: 5 });
+    const { executor, events } = recordingExecutor({ tools: [slow, quick], maxConcurrency: 1 });
+    let run = executor.run([{ name: "slow" }, { name: "quick" }]);
+    await vi.runAllTimersAsync();
+    await run;
+    expect(executor.estimates()).toEqual({ slow: 500, quick: 5 });
+    events.length = 0;
+    run = executor.run([{ id: "q1", name: "quick" }, { id: "q2", name: "quick" }, { id: "s", name: "slow" }]);
+    await vi.runAllTimersAsync();
+    await run;
+    expect(startOrder(events)).toEqual(["s", "q1", "q2"]);
+  });
+
+  it("puts priority before the critical path, and input order last", async () => {
+    useFakeTime();
+    const work = fakeTool({ name: "work", latencyMs: 10 });
+    const { executor, events } = recordingExecutor({ tools: [work], maxConcurrency: 1 });
+    const run = executor.run([
+      { id: "a", name: "work" },
+      { id: "b", name: "work" },
+      { id: "chain", name: "work" },
+      { id: "next", name: "work", dependsOn: ["chain"] },
+      { id: "urgent", name: "work", priority: 5 },
+    ]);
+    await vi.runAllTimersAsync();
+    await run;
+    expect(startOrder(events)).toEqual(["urgent", "chain", "a", "b", "next"]);
+  });
+
+  it("runs one call at a time in input order when parallel is false", async () => {
+    useFakeTime();
+    const work = fakeTool({ name: "work", latencyMs: 10 });
+    const { executor, events } = recordingExecutor({ tools: [work], parallel: false });
+    const run = executor.run([
+      { id: "first", name: "work", dependsOn: ["third"] },
+      { id: "second", name: "work", priority: 9 },
+      { id: "third", name: "work" },
+    ]);
+    await vi.runAllTimersAsync();
+    const { stats } = await run;
+    expect(startOrder(events)).toEqual(["second", "third", "first"]);
+    expect(stats.maxInFlight).toBe(1);
+  });
+});
+
+describe("limits", () => {
+  it("holds the global limit and each tool's concurrency together", async () => {
+    const clock = useFakeTime();
+    const a = controlledTool("a", { concurrency: 2 });
+    const b = controlledTool("b");
+    const executor = createExecutor({ tools: [a.tool, b.tool], maxConcurrency: 3, clock });
+    const run = executor.run(["a1", "a2", "a3", "b1", "b2", "b3"].map((id) => ({ id, name: id[0] as string })));
+    // a3 waits for its tool's limit, b2 and b3 for the global one.
+    expect([...a.running(), ...b.running()]).toEqual(["a1", "a2", "b1"]);
+    a.finish("a1");
+    await microtasks();
+    // a3 came before b2, so it takes the freed slot.
+    expect([...a.running(), ...b.running()]).toEqual(["a2", "a3", "b1"]);
+    b.finish("b1");
+    await microtasks();
+    expect([...a.running(), ...b.running()]).toEqual(["a2", "a3", "b2"]);
+    a.finish("a2");
+    await microtasks();
+    expect([...a.running(), ...b.running()]).toEqual(["a3", "b2", "b3"]);
+    a.finish("a3");
+    b.finish("b2");
+    b.finish("b3");
+    const { stats } = await run;
+    expect(stats.maxInFlight).toBe(3);
+  });
+
+  it("shares a tool's concurrency across runs of one executor", async () => {
+    useFakeTime();
+    const api = controlledTool("api", { concurrency: 1 });
+    const executor = createExecutor({ tools: [api.tool] });
+    const first = executor.run([{ id: "one", name: "api" }]);
+    const second = executor.run([{ id: "two", name: "api" }]);
+    expect(api.running()).toEqual(["one"]);
+    api.finish("one");
+    await microtasks();
+    expect(api.running()).toEqual(["two"]);
+    api.finish("two");
+    await Promise.all([first, second]);
+  });
+
+  it("starts at most `limit` calls per interval under a rate limit", async () => {
+    const clock = useFakeTime();
+    const limited = fakeTool({ name: "limited", rateLimit: { limit: 2, intervalMs: 1000 } });
+    const { executor, events } = recordingExecutor({ tools: [limited], clock });
+    const run = executor.run(Array.from({ length: 5 }, (_, i) => ({ id: `r${i}`, name: "limited" })));
+    await vi.advanceTimersByTimeAsync(0);
+    const startTimes = () => events.filter((event) => event.type === "call-start").map((event) => event.at - 1_000_000);
+    expect(startTimes()).toEqual([0, 0]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(startTimes()).toEqual([0, 0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(startTimes()).toEqual([0, 0, 1000, 1000]);
+    await vi.runAllTimersAsync();
+    await run;
+    expect(startTimes()).toEqual([0, 0, 1000, 1000, 2000]);
+  });
+
+  it("never overlaps a write with any other call on its key; reads share", async () => {
+    useFakeTime();
+    const files = controlledTool("files", {
+      resources: (args: Record<string, unknown>) => [{ key: `file:${String(args.path)}`, mode: args.write ? "write" : "read" }],
+    });
+    const executor = createExecutor({ tools: [files.tool] });
+    const run = executor.run([
+      { id: "r1", name: "files", args: { path: "a" } },
+      { id: "r2", name: "files", args: { path: "a" } },
+      { id: "w1", name: "files", args: { path: "a", write: true } },
+      { id: "r3", name: "files", args: { path: "a" } },
+      { id: "other", name: "files", args: { path: "b", write: true } },
+    ]);
+    // r3 waits behind the writer that came first, so a stream of readers can't starve it.
+    expect(files.running()).toEqual(["r1", "r2", "other"]);
+    files.finish("r1");
+    await microtasks();
+    expect(files.running()).toEqual(["r2", "other"]);
+    files.finish("r2");
+    await microtasks();
+    expect(files.running()).toEqual(["other", "w1"]);
+    files.finish("w1");
+    await microtasks();
+    expect(files.running()).toEqual(["other", "r3"]);
+    files.finish("other");
+    files.finish("r3");
+    const { results } = await run;
+    expect(results.every((result) => result.ok)).toBe(true);
+  });
+
+  it("lets waiting calls through when configure() raises a limit", async () => {
+    useFakeTime();
+    const api = controlledTool("api", { concurrency: 1 });
+    const executor = createExecutor({ tools: [api.tool], maxConcurrency: 1 });
+    const run = executor.run(["x", "y", "z"].map((id) => ({ id, name: "api" })));
+    expect(api.running()).toEqual(["x"]);
+    executor.configure({ maxConcurrency: 3, tools: { api: { concurrency: 3 } } });
+    expect(api.running()).toEqual(["x", "y", "z"]);
+    for (const id of ["x", "y", "z"]) api.finish(id);
+    await run;
+    expect(() => executor.configure({ tools: { nope: { concurrency: 1 } } })).toThrow('no tool is named "nope"');
+  });
+});
+
+describe("timeouts and cancellation", () => {
+  it("tells the model plainly whether a timed-out tool stopped", async () => {
+    const clock = useFakeTime();
+    const polite = fakeTool({ name: "polite", latencyMs: 10_000, timeoutMs: 100 });
+    const stubborn = fakeTool({ name: "stubborn", latencyMs: 10_000, timeoutMs: 100, ignoreAbort: true });
+    const executor = createExecutor({ tools: [polite, stubborn], clock });
+    const run = executor.run([{ name: "polite" }, { name: "stubborn" }]);
+    await vi.advanceTimersByTimeAsync(100);
+    // "stubborn" never read its signal, so it could not have stopped: answered at once.
+    // "polite" read it, and gets one turn of the event loop to settle before it is answered.
+    await vi.advanceTimersByTimeAsync(1);
+    const { results } = await run;
+    expect(results[0]?.error).toEqual({ type: "timeout", message: '"polite" timed out after 100 ms and stopped.', retryable: true });
+    expect(results[1]?.error?.message).toBe('"stubborn" timed out after 100 ms. It did not stop when asked, so it may still be running and its side effects may still happen.');
+    expect(results[1]?.durationMs).toBe(100);
+  });
+
+  it("keeps a timed-out tool's slot until it really settles", async () => {
+    useFakeTime();
+    const started: string[] = [];
+    const db = defineTool({
+      name: "db",
+      concurrency: 1,
+      timeoutMs: 50,
+      execute: (_args, context) => {
+        started.push(context.callId);
+        return new Promise((resolve) => setTimeout(resolve, context.callId === "stuck" ? 500 : 10, "done"));
+      },
+    });
+    const executor = createExecutor({ tools: [db] });
+    const run = executor.run([{ id: "stuck", name: "db" }, { id: "next", name: "db" }]);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(started).toEqual(["stuck"]);
+    await vi.advanceTimersByTimeAsync(449);
+    expect(started).toEqual(["stuck"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(started).toEqual(["stuck", "next"]);
+    await vi.runAllTimersAsync();
+    const { results } = await run;
+    expect(results.map((result) => result.error?.type ?? result.output)).toEqual(["timeout", "done"]);
+  });
+
+  it("applies the call's timeout before the tool's and the executor's", async () => {
+    const clock = useFakeTime();
+    const slow = fakeTool({ name: "slow", latencyMs: 1000, timeoutMs: 300, ignoreAbort: true });
+    const plain = fakeTool({ name: "plain", latencyMs: 1000, ignoreAbort: true });
+    const executor = createExecutor({ tools: [slow, plain], timeoutMs: 200, clock });
+    const run = executor.run([{ name: "slow", timeoutMs: 100 }, { name: "slow" }, { name: "plain" }]);
+    await vi.runAllTimersAsync();
+    const { results } = await run;
+    expect(results.map((result) => result.durationMs)).toEqual([100, 300, 200]);
+  });
+
+  it("cancels a run: running calls are aborted, queued ones never start", async () => {
+    const clock = useFakeTime();
+    const slow = fakeTool({ name: "slow", latencyMs: 1000 });
+    const executor = createExecutor({ tools: [slow], maxConcurrency: 1, clock });
+    const controller = new AbortController();
+    const run = executor.run([{ name: "slow" }, { name: "slow" }], { signal: controller.signal });
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort(new Error("user pressed stop"));
+    await vi.advanceTimersByTimeAsync(0);
+    const { results, status } = await run;
+    expect(status).toBe("cancelled");
+    expect(results.map((result) => result.error?.message)).toEqual([
+      "Cancelled while running: user pressed stop. The tool stopped.",
+      "Not started: user pressed stop.",
+    ]);
+  });
+
+  it("answers every call cancelled when the signal is already aborted", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const { results, status } = await executor.run([{ name: "echo" }, { name: "nope" }], { signal: AbortSignal.abort("too late") });
+    expect(status).toBe("cancelled");
+    expect(results.map((result) => result.error?.type)).toEqual(["cancelled", "unknown_tool"]);
+  });
+
+  it("times the whole run out: running calls answer timeout, the rest cancelled", async () => {
+    const clock = useFakeTime();
+    const slow = fakeTool({ name: "slow", latencyMs: 1000 });
+    const executor = createExecutor({ tools: [slow], maxConcurrency: 1, clock });
+    const run = executor.run([{ name: "slow" }, { name: "slow" }], { timeoutMs: 300 });
+    await vi.advanceTimersByTimeAsync(301);
+    const { results, status } = await run;
+    expect(status).toBe("timed_out");
+    expect(results[0]?.error?.message).toBe('"slow" was still running when the run\'s time limit of 300 ms was reached and stopped.');
+    expect(results[1]?.error?.message).toBe("Not started: the run's time limit of 300 ms was reached.");
+  });
+});
+
+describe("retries", () => {
+  it("retries retryable failures with exponential back-off and says so", async () => {
+    const clock = useFakeTime();
+    let attempts = 0;
+    const flaky = defineTool({
+      name: "flaky",
+      retry: { attempts: 4, initialDelayMs: 100, factor: 2, jitter: false },
+      execute: () => {
+        attempts++;
+        if (attempts < 4) throw new ToolError("503 from upstream", { retryable: true });
+        return "finally";
+      },
+    });
+    const { executor, events } = recordingExecutor({ tools: [flaky], clock });
+    const run = executor.run([{ name: "flaky" }]);
+    await vi.runAllTimersAsync();
+    const { results, stats } = await run;
+    expect(results[0]).toMatchObject({ ok: true, output: "finally", attempts: 4, durationMs: 700 });
+    expect(stats.retries).toBe(3);
+    const retries = events.filter((event): event is Extract<RunEvent, { type: "call-retry" }> => event.type === "call-retry");
+    expect(retries.map((event) => [event.attempt, event.delayMs])).toEqual([[2, 100], [3, 200], [4, 400]]);
+  });
+
+  it("does not retry errors that are not retryable, and honours retryAfterMs", async () => {
+    const clock = useFakeTime();
+    let calls = 0;
+    const strict = defineTool({ name: "strict", retry: { attempts: 3 }, execute: () => Promise.reject(new Error("bad request")) });
+    const throttled = defineTool({
+      name: "throttled",
+      retry: { attempts: 2, initialDelayMs: 1, jitter: false },
+      execute: () => (++calls === 1 ? Promise.reject(new ToolError("429", { retryable: true, retryAfterMs: 5000 })) : "ok"),
+    });
+    const executor = createExecutor({ tools: [strict, throttled], clock });
+    const run = executor.run([{ name: "strict" }, { name: "throttled" }]);
+    await vi.runAllTimersAsync();
+    const { results } = await run;
+    expect(results[0]).toMatchObject({ attempts: 1, error: { type: "tool_error", retryable: false } });
+    expect(results[1]).toMatchObject({ ok: true, attempts: 2, durationMs: 5000 });
+  });
+
+  it("retries a timeout only when the tool is idempotent", async () => {
+    const clock = useFakeTime();
+    const slowOnce = (name: string, idempotent: boolean) =>
+      fakeTool({ name, idempotent, timeoutMs: 100, retry: { attempts: 2, initialDelayMs: 10, jitter: false }, latencyMs: (_args, context) => (context.attempt === 1 ? 1000 : 10) });
+    const executor = createExecutor({ tools: [slowOnce("safe", true), slowOnce("unsafe", false)], clock });
+    const run = executor.run([{ name: "safe" }, { name: "unsafe" }]);
+    await vi.runAllTimersAsync();
+    const { results } = await run;
+    expect(results[0]).toMatchObject({ ok: true, attempts: 2 });
+    expect(results[1]).toMatchObject({ ok: false, attempts: 1, error: { type: "timeout" } });
+  });
+});
+
+describe("sharing and caching", () => {
+  it("runs identical in-flight calls of an idempotent tool once and shares the result", async () => {
+    useFakeTime();
+    const weather = controlledTool("weather", { idempotent: true });
+    const executor = createExecutor({ tools: [weather.tool] });
+    const first = executor.run([{ id: "a", name: "weather", args: { city: "Oslo", units: "C" } }]);
+    const second = executor.run([
+      { id: "b", name: "weather", args: '{"units":"C","city":"Oslo"}' },
+      { id: "c", name: "weather", args: { city: "Rome", units: "C" } },
+    ]);
+    expect(weather.started.map((item) => item.context.callId)).toEqual(["a", "c"]);
+    weather.finish("a", { temp: 3 });
+    weather.finish("c", { temp: 19 });
+    const [one, two] = await Promise.all([first, second]);
+    expect(one.results[0]).toMatchObject({ output: { temp: 3 }, cached: false });
+    expect(two.results[0]).toMatchObject({ id: "b", output: { temp: 3 }, cached: true, attempts: 0 });
+    expect(two.stats.cached).toBe(1);
+  });
+
+  it("reuses cached results across runs until the ttl passes", async () => {
+    const clock = useFakeTime();
+    let executions = 0;
+    const rates = defineTool({ name: "rates", cache: { ttlMs: 60_000 }, execute: () => ++executions });
+    const executor = createExecutor({ tools: [rates], clock });
+    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({ output: 1, cached: false });
+    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({ output: 1, cached: true });
+    expect((await executor.run([{ name: "rates", args: { base: "USD" } }])).results[0]).toMatchObject({ output: 2, cached: false });
+    vi.advanceTimersByTime(60_000);
+    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({ output: 3, cached: false });
+  });
+
+  it("lets a follower run by itself when the call it shared was cancelled with its run", async () => {
+    useFakeTime();
+    const weather = controlledTool("weather", { idempotent: true });
+    const executor = createExecutor({ tools: [weather.tool] });
+    const leader = executor.start();
+    leader.add({ id: "lead", name: "weather", args: { city: "Oslo" } });
+    const follower = executor.run([{ id: "follow", name: "weather", args: { city: "Oslo" } }]);
+    leader.cancel("the user left");
+    await microtasks();
+    // "lead" ignores its signal, so its tool is still running; "follow" no longer waits for it.
+    expect(weather.running()).toEqual(["lead", "follow"]);
+    weather.finish("follow", "sunny");
+    expect((await follower).results[0]).toMatchObject({ output: "sunny", cached: false, attempts: 1 });
+    expect((await leader.result).results[0]?.error?.type).toBe("cancelled");
+  });
+});
+
+describe("open runs", () => {
+  it("takes calls while running, streams every event, and waits for a reference that comes later", async () => {
+    useFakeTime();
+    const step = controlledTool("step");
+    const executor = createExecutor({ tools: [step.tool] });
+    const live = executor.start({ runId: "turn-1" });
+    live.add({ id: "needs-later", name: "step", args: { v: { $ref: "later" } } });
+    live.add({ id: "now", name: "step" });
+    expect(step.running()).toEqual(["now"]);
+    live.add({ id: "later", name: "step" });
+    step.finish("later", 7);
+    await microtasks();
+    expect(step.started.at(-1)?.args).toEqual({ v: 7 });
+    step.finish("needs-later");
+    step.finish("now");
+    live.end();
+    const types: string[] = [];
+    for await (const event of live.events) types.push(event.type);
+    expect(types[0]).toBe("run-start");
+    expect(types.at(-1)).toBe("run-end");
+    expect(types.filter((type) => type === "call-end")).toHaveLength(3);
+    const replay: string[] = [];
+    for await (const event of live.events) replay.push(event.type);
+    expect(replay).toEqual(types);
+    expect((await live.result).runId).toBe("turn-1");
+  });
+
+  it("answers a reference that never arrived when the run ends", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    const live = executor.start();
+    live.add({ id: "a", name: "echo", args: { v: { $ref: "ghost" } } });
+    live.end();
+    const { results } = await live.result;
+    expect(results[0]?.error?.type).toBe("invalid_reference");
+  });
+});
+
+describe("the tool's context", () => {
+  it("gives execute its call id, run id, attempt and progress, and AsyncLocalStorage context", async () => {
+    useFakeTime();
+    const storage = new AsyncLocalStorage<string>();
+    const seen: unknown[] = [];
+    const tool = defineTool({
+      name: "traced",
+      retry: { attempts: 2, initialDelayMs: 10, jitter: false },
+      execute: async (_args, context) => {
+        seen.push([context.callId, context.runId, context.attempt, storage.getStore()]);
+        context.progress({ progress: 1, total: 2, message: "half way" });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (context.callId === "a" && context.attempt === 1) throw new ToolError("again", { retryable: true });
+        return "ok";
+      },
+    });
+    const { executor, events } = recordingExecutor({ tools: [tool] });
+    const run = storage.run("request-42", () =>
+      executor.run([{ id: "a", name: "traced" }, { id: "b", name: "traced", dependsOn: ["a"] }], { runId: "r" }),
+    );
+    await vi.runAllTimersAsync();
+    await run;
+    expect(seen).toEqual([
+      ["a", "r", 1, "request-42"],
+      ["a", "r", 2, "request-42"],
+      ["b", "r", 1, "request-42"],
+    ]);
+    expect(events.find((event) => event.type === "call-progress")).toMatchObject({ callId: "a", progress: 1, total: 2, message: "half way" });
+  });
+
+  it("hands a tool that reads its signal late an already-aborted signal", async () => {
+    useFakeTime();
+    let late: AbortSignal | undefined;
+    const tool = defineTool({
+      name: "late",
+      timeoutMs: 10,
+      execute: () => new Promise((resolve) => setTimeout(resolve, 100)),
+    });
+    const reader = defineTool({
+      name: "reader",
+      timeoutMs: 10,
+      execute: (_args, context) => new Promise((resolve) => setTimeout(() => resolve((late = context.signal).aborted), 50)),
+    });
+    const executor = createExecutor({ tools: [tool, reader] });
+    const run = executor.run([{ name: "late" }, { name: "reader" }]);
+    await vi.runAllTimersAsync();
+    await run;
+    expect(late?.aborted).toBe(true);
+    expect((late?.reason as DOMException).name).toBe("TimeoutError");
+  });
+});
+
+describe("observability", () => {
+  it("keeps per-tool statistics and the average speedup", async () => {
+    const clock = useFakeTime();
+    const tool = fakeTool({ name: "t", latencyMs: (args) => Number(args.ms), fail: (args) => (args.fail ? new Error("no") : undefined) });
+    const executor = createExecutor({ tools: [tool], clock });
+    const run = executor.run([10, 20, 30, 40].map((ms) => ({ name: "t", args: { ms, fail: ms === 40 } })));
+    await vi.runAllTimersAsync();
+    await run;
+    const stats = executor.stats();
+    expect(stats.runs).toBe(1);
+    expect(stats.averageSpeedup).toBeCloseTo(100 / 40);
+    expect(stats.tools.t).toMatchObject({ calls: 4, failures: 1, failuresByType: { tool_error: 1 }, p50Ms: 30, p95Ms: 40 });
+  });
+
+  it("survives an event listener that throws", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      const executor = createExecutor({ tools: [echo], onEvent: () => { throw new Error("listener bug"); } });
+      const { results } = await executor.run([{ name: "echo" }]);
+      expect(results[0]?.ok).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.some((message) => message.includes("listener bug"))).toBe(true);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
+  it("emits events in a sensible order for each call", async () => {
+    const { executor, events } = recordingExecutor({ tools: [echo] });
+    await executor.run([{ id: "a", name: "echo" }]);
+    expect(events.map((event) => event.type)).toEqual(["run-start", "call-add", "call-start", "call-end", "run-end"]);
+    const end = events.find((event) => event.type === "call-end") as { result: ToolResult };
+    expect(end.result.id).toBe("a");
+  });
+});
