@@ -119,10 +119,9 @@ export class PriorityHeap<T extends HeapItem> {
   /** The lane's first live item, skipping holes left by removals and compacting now and then. */
   #laneFront(): T | undefined {
     if (this.#laneSize === 0) return undefined;
-    const lane = this.#lane;
-    while (lane[this.#laneHead] === undefined) this.#laneHead++;
-    if (this.#laneHead > LANE_SLACK && this.#laneHead * 2 > lane.length) this.#compactLane();
-    return lane[this.#laneHead];
+    while (this.#lane[this.#laneHead] === undefined) this.#laneHead++;
+    if (this.#laneHead > LANE_SLACK && this.#laneHead * 2 > this.#lane.length) this.#compactLane();
+    return this.#lane[this.#laneHead];
   }
 
   #resetLane(): void {

@@ -1,0 +1,223 @@
+import fc from "fast-check";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createExecutor, defineTool, ToolError, type ResourceClaim, type RunEvent, type Tool, type ToolCall } from "../src/index.ts";
+import { useFakeTime } from "./support.ts";
+
+/**
+ * Random call graphs and random tool behaviour, checked against the scheduler's promises:
+ * exactly one result per call, in call order; no limit ever exceeded (counted by the tools
+ * themselves, until their work really settles); no call starting before its dependencies end.
+ */
+
+type Behaviour = "fast" | "slow" | "throw" | "throw-retryable" | "hang-ignoring-abort" | "hang-until-aborted";
+
+interface ToolSpec {
+  concurrency: number;
+  rateLimit: { limit: number; intervalMs: number } | undefined;
+  idempotent: boolean;
+  attempts: number;
+  timeoutMs: number;
+}
+
+interface CallSpec {
+  tool: number;
+  behaviour: Behaviour;
+  latencyMs: number;
+  dependsOn: number[];
+  viaReference: boolean;
+  resources: { key: string; mode: "read" | "write" }[];
+  priority: number;
+}
+
+const toolSpec: fc.Arbitrary<ToolSpec> = fc.record({
+  concurrency: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 3 })),
+  rateLimit: fc.option(fc.record({ limit: fc.integer({ min: 1, max: 3 }), intervalMs: fc.integer({ min: 5, max: 50 }) }), { nil: undefined }),
+  idempotent: fc.boolean(),
+  attempts: fc.integer({ min: 1, max: 3 }),
+  timeoutMs: fc.integer({ min: 30, max: 200 }),
+});
+
+const callSpec = (tools: number, index: number, calls: number): fc.Arbitrary<CallSpec> =>
+  fc.record({
+    tool: fc.integer({ min: 0, max: tools - 1 }),
+    behaviour: fc.constantFrom<Behaviour>("fast", "fast", "slow", "throw", "throw-retryable", "hang-ignoring-abort", "hang-until-aborted"),
+    latencyMs: fc.integer({ min: 0, max: 120 }),
+    // Mostly earlier calls; now and then a later one or itself, which makes forward references and cycles.
+    dependsOn: fc.uniqueArray(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: Math.max(0, index - 1) }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: calls - 1 }) }), { maxLength: index === 0 ? 1 : 3 }),
+    viaReference: fc.boolean(),
+    resources: fc.uniqueArray(fc.record({ key: fc.constantFrom("db", "file", "cache"), mode: fc.constantFrom<"read" | "write">("read", "write") }), { maxLength: 2, selector: (claim) => claim.key }),
+    priority: fc.constantFrom(0, 0, 0, 1, 5),
+  });
+
+const scenario = fc
+  .record({ tools: fc.array(toolSpec, { minLength: 1, maxLength: 4 }), callCount: fc.integer({ min: 1, max: 24 }) })
+  .chain(({ tools, callCount }) =>
+    fc.record({
+      tools: fc.constant(tools),
+      calls: fc.tuple(...Array.from({ length: callCount }, (_, index) => callSpec(tools.length, index, callCount))),
+      maxConcurrency: fc.integer({ min: 1, max: 5 }),
+      parallel: fc.boolean(),
+    }),
+  );
+
+/** What the tools saw, counted from inside them. */
+class Observed {
+  active = 0;
+  maxActive = 0;
+  readonly activeByTool = new Map<string, number>();
+  readonly startsByTool = new Map<string, number[]>();
+  readonly holders = new Map<string, { readers: number; writers: number }>();
+  readonly violations: string[] = [];
+
+  begin(tool: string, claims: readonly ResourceClaim[], limit: number, now: number): void {
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    const active = (this.activeByTool.get(tool) ?? 0) + 1;
+    this.activeByTool.set(tool, active);
+    if (active > limit) this.violations.push(`${tool} ran ${active} at once, limit ${limit}`);
+    this.startsByTool.set(tool, [...(this.startsByTool.get(tool) ?? []), now]);
+    for (const claim of claims) {
+      const holder = this.holders.get(claim.key) ?? { readers: 0, writers: 0 };
+      if (claim.mode === "write" ? holder.readers + holder.writers > 0 : holder.writers > 0) {
+        this.violations.push(`${claim.mode} of ${claim.key} overlapped ${holder.writers} writers and ${holder.readers} readers`);
+      }
+      if (claim.mode === "write") holder.writers++;
+      else holder.readers++;
+      this.holders.set(claim.key, holder);
+    }
+  }
+
+  end(tool: string, claims: readonly ResourceClaim[]): void {
+    this.active--;
+    this.activeByTool.set(tool, (this.activeByTool.get(tool) ?? 1) - 1);
+    for (const claim of claims) {
+      const holder = this.holders.get(claim.key) as { readers: number; writers: number };
+      if (claim.mode === "write") holder.writers--;
+      else holder.readers--;
+    }
+  }
+}
+
+function buildTools(specs: readonly ToolSpec[], observed: Observed): Tool[] {
+  return specs.map((spec, index) => {
+    const name = `tool${index}`;
+    return defineTool({
+      name,
+      concurrency: spec.concurrency,
+      ...(spec.rateLimit ? { rateLimit: spec.rateLimit } : {}),
+      idempotent: spec.idempotent,
+      retry: { attempts: spec.attempts, initialDelayMs: 5, maxDelayMs: 20 },
+      timeoutMs: spec.timeoutMs,
+      resources: (args: Record<string, unknown>) => args.resources as ResourceClaim[],
+      execute: (args: Record<string, unknown>, context) => {
+        const claims = args.resources as ResourceClaim[];
+        const behaviour = args.behaviour as Behaviour;
+        const latencyMs = args.latencyMs as number;
+        observed.begin(name, claims, spec.concurrency, Date.now());
+        const finish = (): void => observed.end(name, claims);
+        return new Promise((resolve, reject) => {
+          const succeed = (value: unknown): void => {
+            finish();
+            resolve(value);
+          };
+          const fail = (error: Error): void => {
+            finish();
+            reject(error);
+          };
+          switch (behaviour) {
+            case "fast":
+            case "slow":
+              setTimeout(() => succeed({ call: context.callId }), behaviour === "fast" ? latencyMs % 5 : latencyMs);
+              break;
+            case "throw":
+            case "throw-retryable":
+              setTimeout(() => fail(new ToolError("broken", { retryable: behaviour === "throw-retryable" })), latencyMs % 10);
+              break;
+            case "hang-ignoring-abort":
+              setTimeout(() => succeed("late"), 400 + latencyMs);
+              break;
+            case "hang-until-aborted":
+              context.signal.addEventListener("abort", () => fail(context.signal.reason as Error), { once: true });
+              break;
+          }
+        });
+      },
+    });
+  });
+}
+
+function toCalls(specs: readonly CallSpec[]): ToolCall[] {
+  return specs.map((spec, index) => {
+    const refs = spec.viaReference ? Object.fromEntries(spec.dependsOn.map((dependency) => [`from${dependency}`, { $ref: `c${dependency}` }])) : {};
+    return {
+      id: `c${index}`,
+      name: `tool${spec.tool}`,
+      args: { behaviour: spec.behaviour, latencyMs: spec.latencyMs, resources: spec.resources, n: index, ...refs },
+      ...(spec.viaReference ? {} : { dependsOn: spec.dependsOn.map((dependency) => `c${dependency}`) }),
+      priority: spec.priority,
+    };
+  });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("scheduler invariants over random graphs and tool behaviour", () => {
+  it("gives exactly one result per call, in order, within every limit, after its dependencies", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ tools: toolSpecs, calls: callSpecs, maxConcurrency, parallel }) => {
+        const clock = useFakeTime();
+        const observed = new Observed();
+        const events: RunEvent[] = [];
+        const executor = createExecutor({ tools: buildTools(toolSpecs, observed), maxConcurrency, parallel, clock, onEvent: (event) => events.push(event) });
+        const calls = toCalls(callSpecs);
+        const running = executor.run(calls);
+        await vi.runAllTimersAsync();
+        const { results, stats } = await running;
+        vi.useRealTimers();
+
+        // Exactly one result per call, in call order, and exactly one call-end event each.
+        expect(results.map((result) => result.id)).toEqual(calls.map((call) => call.id));
+        const ends = events.filter((event): event is Extract<RunEvent, { type: "call-end" }> => event.type === "call-end");
+        expect(ends.map((event) => event.callId).sort()).toEqual(calls.map((call) => call.id).sort());
+        for (const result of results) {
+          expect(result.ok).toBe(result.error === undefined);
+          if (!result.ok) expect(result.error?.message.length).toBeGreaterThan(0);
+        }
+
+        // No limit ever exceeded, counted by the tools themselves.
+        expect(observed.violations).toEqual([]);
+        expect(observed.maxActive).toBeLessThanOrEqual(parallel ? maxConcurrency : 1);
+        expect(stats.maxInFlight).toBeLessThanOrEqual(parallel ? maxConcurrency : 1);
+        toolSpecs.forEach((spec, index) => {
+          if (!spec.rateLimit) return;
+          const starts = observed.startsByTool.get(`tool${index}`) ?? [];
+          for (const start of starts) {
+            const inWindow = starts.filter((other) => other >= start && other < start + (spec.rateLimit as { intervalMs: number }).intervalMs);
+            expect(inWindow.length).toBeLessThanOrEqual((spec.rateLimit as { limit: number }).limit);
+          }
+        });
+
+        // No call starts before each of its dependencies has ended; failures spread to dependents.
+        const position = new Map<string, number>();
+        events.forEach((event, index) => {
+          if (event.type === "call-end") position.set(`end:${event.callId}`, index);
+          if (event.type === "call-start" && !position.has(`start:${event.callId}`)) position.set(`start:${event.callId}`, index);
+        });
+        callSpecs.forEach((spec, index) => {
+          const result = results[index];
+          const startedAt = position.get(`start:c${index}`);
+          for (const dependency of spec.dependsOn) {
+            if (startedAt !== undefined) {
+              expect(position.get(`end:c${dependency}`)).toBeLessThan(startedAt);
+              expect(results[dependency]?.ok).toBe(true);
+            }
+            if (!results[dependency]?.ok && dependency !== index) expect(result?.ok).toBe(false);
+          }
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
