@@ -1,0 +1,67 @@
+import pLimit from "p-limit";
+import PQueue from "p-queue";
+import { createExecutor, defineTool } from "volley";
+import { median } from "./random.ts";
+
+export interface OverheadFigures {
+  calls: number;
+  limit: number;
+  /** Median µs per call over the measured rounds. */
+  microsPerCall: { promiseAll: number; pLimit: number; pQueue: number; volley: number };
+  /** Volley's per-call time divided by each baseline's. */
+  volleyRatio: { promiseAll: number; pLimit: number; pQueue: number };
+  rounds: number;
+}
+
+/** An already-settled promise: a tool that does nothing, asynchronously, as tools are. */
+const noop = (): Promise<undefined> => Promise.resolve(undefined);
+
+/**
+ * Per-call overhead of running no-op calls under a limit of 16: Volley (which keeps a timed
+ * record and status per call) against Promise.all (no limit: the floor), p-limit and p-queue.
+ * Rounds are interleaved so that drift on a shared machine hits every contender alike. No GC
+ * is forced between samples: V8 sizes its young generation differently right after a forced
+ * full collection, which no real program does before each batch.
+ */
+export async function measureOverhead(calls: number, rounds: number, warmup: number): Promise<OverheadFigures> {
+  const limit = 16;
+  const executor = createExecutor({ tools: [defineTool({ name: "noop", execute: noop })], maxConcurrency: limit });
+  const volleyCalls = Array.from({ length: calls }, () => ({ name: "noop" }));
+  const contenders = {
+    promiseAll: () => Promise.all(Array.from({ length: calls }, () => noop())),
+    pLimit: () => {
+      const limited = pLimit(limit);
+      return Promise.all(Array.from({ length: calls }, () => limited(noop)));
+    },
+    pQueue: () => {
+      const queue = new PQueue({ concurrency: limit });
+      return Promise.all(Array.from({ length: calls }, () => queue.add(noop)));
+    },
+    volley: async () => {
+      const { results } = await executor.run(volleyCalls);
+      if (results.length !== calls || !results.every((result) => result.ok)) throw new Error("Volley lost or failed a call");
+    },
+  };
+  const samples: Record<keyof typeof contenders, number[]> = { promiseAll: [], pLimit: [], pQueue: [], volley: [] };
+  for (let round = 0; round < warmup + rounds; round++) {
+    for (const [name, run] of Object.entries(contenders) as [keyof typeof contenders, () => Promise<unknown>][]) {
+      const started = performance.now();
+      await run();
+      const elapsed = performance.now() - started;
+      if (round >= warmup) samples[name].push((elapsed * 1000) / calls);
+    }
+  }
+  const micros = {
+    promiseAll: median(samples.promiseAll),
+    pLimit: median(samples.pLimit),
+    pQueue: median(samples.pQueue),
+    volley: median(samples.volley),
+  };
+  return {
+    calls,
+    limit,
+    microsPerCall: micros,
+    volleyRatio: { promiseAll: micros.volley / micros.promiseAll, pLimit: micros.volley / micros.pLimit, pQueue: micros.volley / micros.pQueue },
+    rounds,
+  };
+}

@@ -1,0 +1,50 @@
+import { writeFileSync, mkdirSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { measureGraphs } from "./graphs.ts";
+import { measureMemory } from "./memory.ts";
+import { measureOverhead } from "./overhead.ts";
+
+/**
+ * `npm run bench`: every figure is a ratio or a difference measured in this one process, so
+ * that a shared, noisy machine shifts all contenders alike. Prints a table and writes JSON.
+ */
+const quick = process.argv.includes("--quick");
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const fixed = (value: number, digits = 2): string => value.toFixed(digits);
+
+console.log(`Volley benchmark — ${new Date().toISOString().slice(0, 10)} — ${machine}\n`);
+
+console.log("1. Overhead per call, no-op tools, limit 16 (median µs per call; ratio = Volley ÷ other)");
+const overhead = [];
+for (const [calls, rounds, warmup] of quick ? [[10_000, 5, 3]] : [[10_000, 21, 8], [200_000, 7, 2]]) {
+  const figures = await measureOverhead(calls as number, rounds as number, warmup as number);
+  overhead.push(figures);
+  const { microsPerCall: us, volleyRatio: ratio } = figures;
+  console.log(
+    `   ${String(calls).padStart(7)} calls  Promise.all ${fixed(us.promiseAll, 3)}  p-limit ${fixed(us.pLimit, 3)}  p-queue ${fixed(us.pQueue, 3)}  Volley ${fixed(us.volley, 3)}` +
+      `   Volley ÷ Promise.all ${fixed(ratio.promiseAll)}×  ÷ p-limit ${fixed(ratio.pLimit)}×  ÷ p-queue ${fixed(ratio.pQueue)}×`,
+  );
+}
+
+console.log("\n2. Dependency graphs (seeded random DAGs, log-normal latencies 5–100 ms)");
+const graphs = await measureGraphs(quick ? [50, 100] : [50, 100, 200, 300, 400, 500], 8);
+console.log("   calls limit  planned-CP  bound(ms)  Volley  levels  polling   Volley vs bound");
+for (const item of graphs.cases) {
+  const versus = item.limit === "none" ? `+${fixed(item.volleyOverCriticalPathMs)} ms over critical path` : `${fixed(item.volleyMs / item.measuredBoundMs, 3)}× bound`;
+  console.log(
+    `   ${String(item.calls).padStart(5)} ${String(item.limit).padStart(5)}  ${fixed(item.plannedCriticalPathMs, 0).padStart(10)}  ${fixed(item.measuredBoundMs, 0).padStart(9)}  ${fixed(item.volleyMs, 0).padStart(6)}  ${fixed(item.levelsMs, 0).padStart(6)}  ${fixed(item.pollingMs, 0).padStart(7)}   ${versus}`,
+  );
+}
+console.log(`   median, no limit: Volley − critical path ${fixed(graphs.unlimited.volleyOverCriticalPathMs)} ms; levels ${fixed(graphs.unlimited.levelsOverVolley)}× and polling ${fixed(graphs.unlimited.pollingOverVolley)}× Volley's time`);
+console.log(`   median, limit ${graphs.limited.limit}: Volley ${fixed(graphs.limited.volleyOverBound, 3)}× the lower bound; levels ${fixed(graphs.limited.levelsOverVolley)}× and polling ${fixed(graphs.limited.pollingOverVolley)}× Volley's time`);
+
+console.log("\n3. Memory after a 200k-call run");
+const memory = await measureMemory(200_000);
+if (memory) console.log(`   ${fixed(memory.retainedBytesPerCall, 0)} bytes per call held with the result; ${fixed(memory.leftoverBytesPerCall, 1)} bytes per call left once it is dropped`);
+else console.log("   skipped: run with node --expose-gc");
+
+const report = { date: new Date().toISOString(), machine, quick, overhead, graphs, memory };
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
+writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\nFigures written to ${file.pathname}`);
