@@ -45,7 +45,7 @@ const tools = [
     description: "Summarise texts",
     input: z.object({ texts: z.array(z.unknown()), words: z.number().default(80) }),
     latencyMs: 600,
-    output: (args) => `A summary of ${args.texts.length} sources in ${String(args.words)} words.`,
+    output: (args) => `A summary of ${(args.texts as unknown[]).length} sources in ${String(args.words)} words.`,
   }),
   fakeTool({
     name: "write_note",

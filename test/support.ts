@@ -1,3 +1,4 @@
+import type { AsyncLocalStorage } from "node:async_hooks";
 import { vi } from "vitest";
 import { createExecutor, defineTool, type Clock, type ExecutorOptions, type RunEvent, type Tool, type ToolContext, type ToolDefinition } from "../src/index.ts";
 import { deferred, type Deferred } from "../src/testing/index.ts";
@@ -17,14 +18,15 @@ export function useFakeTime(): Clock {
 export interface ControlledTool {
   tool: Tool;
   /** Calls started so far, in order, each with its deferred and context. */
-  started: { args: Record<string, unknown>; context: ToolContext; done: Deferred<unknown> }[];
+  started: { args: Record<string, unknown>; context: ToolContext; store: unknown; done: Deferred<unknown> }[];
   /** Settles the running call with this id. */
   finish(callId: string, output?: unknown): void;
   fail(callId: string, error: unknown): void;
   running(): string[];
 }
 
-export function controlledTool(name: string, options: Partial<ToolDefinition> = {}): ControlledTool {
+/** `storage`, when given, is read as each call starts, to see which async context it ran in. */
+export function controlledTool(name: string, options: Partial<ToolDefinition> = {}, storage?: AsyncLocalStorage<unknown>): ControlledTool {
   const started: ControlledTool["started"] = [];
   const find = (callId: string) => {
     const entry = started.findLast((item) => item.context.callId === callId);
@@ -36,7 +38,7 @@ export function controlledTool(name: string, options: Partial<ToolDefinition> = 
     name,
     execute: (args, context) => {
       const done = deferred<unknown>();
-      started.push({ args, context, done });
+      started.push({ args, context, store: storage?.getStore(), done });
       return done.promise;
     },
   };

@@ -725,6 +725,29 @@ describe("the tool's context", () => {
     expect(events.find((event) => event.type === "call-progress")).toMatchObject({ callId: "a", progress: 1, total: 2, message: "half way" });
   });
 
+  it("runs each call in its own run's async context, whichever run freed the slot", async () => {
+    const storage = new AsyncLocalStorage<unknown>();
+    const api = controlledTool("api", { concurrency: 1 }, storage);
+    const executor = createExecutor({ tools: [api.tool] });
+    const first = storage.run("request-A", () => executor.run([{ id: "a1", name: "api" }, { id: "a2", name: "api" }]));
+    const second = storage.run("request-B", () => executor.run([{ id: "b1", name: "api" }]));
+    const live = storage.run("request-C", () => executor.start());
+    storage.run("somewhere-else", () => live.add({ id: "c1", name: "api" }));
+    live.end();
+    for (const id of ["a1", "a2", "b1", "c1"]) {
+      await microtasks();
+      api.finish(id);
+    }
+    await Promise.all([first, second, live.result]);
+    const seen = api.started.map((item) => [item.context.callId, item.store]);
+    expect(seen).toEqual([
+      ["a1", "request-A"],
+      ["a2", "request-A"],
+      ["b1", "request-B"],
+      ["c1", "request-C"],
+    ]);
+  });
+
   it("hands a tool that reads its signal late an already-aborted signal", async () => {
     useFakeTime();
     let late: AbortSignal | undefined;

@@ -36,10 +36,6 @@ function notStartedReason(interruption: Interruption): string {
 
 type Execute = (args: unknown, context: CallContext) => unknown;
 
-function invoke(execute: Execute, args: unknown, context: CallContext): unknown {
-  return execute(args, context);
-}
-
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
 }
@@ -70,7 +66,9 @@ export class OpenRun implements RunSlots {
   /**
    * Runs a function in the async context of whoever started the run, so that
    * AsyncLocalStorage values (and OpenTelemetry's active span) reach every `execute`, whatever
-   * event (a dependency ending, a retry timer, a rate limit lifting) happened to start it.
+   * event started it: another run freeing a slot, a rate limit lifting, a cancellation. Entering
+   * it costs more than the rest of a call's bookkeeping, so it is used only when the
+   * dispatcher is not already in this run's context (see `Dispatcher.pump`).
    */
   readonly #inCallerContext = AsyncLocalStorage.snapshot();
   #resolve!: (result: RunResult) => void;
@@ -137,7 +135,8 @@ export class OpenRun implements RunSlots {
       for (const call of calls) this.#add(call, now);
       if (signal !== undefined) this.attachSignal(signal);
     } finally {
-      this.#core.dispatcher.pump();
+      // run() calls this in the same step that created the run: this is the run's context.
+      this.#core.dispatcher.pump(this);
     }
   }
 
@@ -435,20 +434,34 @@ export class OpenRun implements RunSlots {
 
   // ───────────────────────────── running ─────────────────────────────
 
-  /** Called by the dispatcher once the call holds its slots. */
-  execute(call: CallState): void {
-    const tool = (call.gate as ToolGate).tool;
+  /**
+   * Called by the dispatcher once the call holds its slots. `inContext` says the dispatcher is
+   * already running in this run's async context; otherwise the attempt is launched inside it.
+   */
+  execute(call: CallState, inContext: boolean): void {
     const attempt = new Attempt(call, ++call.attempts);
     call.attempt = attempt;
     call.phase = "running";
     const now = this.#core.clock.now();
     if (call.startedAt < 0) call.startedAt = now;
     if (this.#observed) this.#emit({ type: "call-start", runId: this.id, at: now, callId: call.id, name: call.name, attempt: attempt.number });
+    const context = new CallContext(this, attempt);
+    if (inContext) this.#launch(attempt, context);
+    else this.#inCallerContext(this.#launchInContext, attempt, context);
+  }
+
+  /**
+   * Runs the tool. Its timer and its continuation are registered here, inside the run's async
+   * context, so that everything they lead to (retries, dependents) stays in that context too.
+   */
+  #launch(attempt: Attempt, context: CallContext): void {
+    const call = attempt.call;
+    const tool = (call.gate as ToolGate).tool;
     const timeoutMs = call.timeoutMs ?? tool.timeoutMs ?? this.#core.settings.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs !== Infinity) attempt.timer = setTimeout(this.#onAttemptTimeout, timeoutMs, attempt, timeoutMs);
     let value: unknown;
     try {
-      value = this.#inCallerContext(invoke, tool.execute as unknown as Execute, call.args, new CallContext(this, attempt));
+      value = (tool.execute as unknown as Execute)(call.args, context);
     } catch (error) {
       this.#settle(attempt, false, error);
       return;
@@ -462,6 +475,8 @@ export class OpenRun implements RunSlots {
       this.#settle(attempt, true, value);
     }
   }
+
+  readonly #launchInContext = (attempt: Attempt, context: CallContext): void => this.#launch(attempt, context);
 
   /** An attempt's promise settled: free its slots, then answer, retry or ignore (if interrupted). */
   #settle(attempt: Attempt, ok: boolean, value: unknown): void {
@@ -481,7 +496,8 @@ export class OpenRun implements RunSlots {
         this.#failAttempt(call, error, retryAfterMs);
       }
     }
-    this.#core.dispatcher.pump();
+    // A continuation registered in #launch: this is the run's context.
+    this.#core.dispatcher.pump(this);
   }
 
   readonly #onAttemptTimeout = (attempt: Attempt, timeoutMs: number): void => {

@@ -1,6 +1,6 @@
 import type { Clock } from "../shared/clock.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { startsBefore, type Attempt, type CallState } from "./call-state.ts";
+import { startsBefore, type Attempt, type CallState, type RunSlots } from "./call-state.ts";
 import { ResourceLocks } from "./resource-locks.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
@@ -49,8 +49,12 @@ export class Dispatcher {
     call.parkedIn = undefined;
   }
 
-  /** Starts ready calls while there is room. Re-entrant calls fold into the running loop. */
-  pump(): void {
+  /**
+   * Starts ready calls while there is room. Re-entrant calls fold into the running loop.
+   * `origin` is the run whose async context this code is running in, when the caller knows it:
+   * that run's calls start directly, every other call inside its own run's context.
+   */
+  pump(origin?: RunSlots): void {
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
@@ -63,7 +67,7 @@ export class Dispatcher {
           const call = this.ready.pop();
           if (call === undefined) break;
           call.parkedIn = undefined;
-          if (this.#admit(call)) this.#start(call);
+          if (this.#admit(call)) this.#start(call, origin);
         }
       } while (this.#pumpAgain);
     } finally {
@@ -90,7 +94,7 @@ export class Dispatcher {
   }
 
   /** Lets a run's waiting calls through after its limit was raised. */
-  wakeRun(run: CallState["run"]): void {
+  wakeRun(run: RunSlots): void {
     for (let room = run.maxConcurrency - run.active; room > 0 && run.waiting.size > 0; room--) {
       this.enqueue(run.waiting.pop() as CallState);
     }
@@ -120,11 +124,11 @@ export class Dispatcher {
     return true;
   }
 
-  #start(call: CallState): void {
+  #start(call: CallState, origin: RunSlots | undefined): void {
     const run = call.run;
     this.inFlight++;
     (call.gate as ToolGate).active++;
     if (++run.active > run.maxInFlight) run.maxInFlight = run.active;
-    run.execute(call);
+    run.execute(call, run === origin);
   }
 }
