@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+
+/** Every module reachable from `entry` through runtime imports, and the packages they name. */
+function runtimeImports(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (files.has(file)) return;
+    files.add(file);
+    const source = readFileSync(file, "utf8");
+    for (const match of source.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?["']([^"']+)["']/gm)) {
+      const specifier = match[1] as string;
+      if (specifier.startsWith(".")) visit(resolve(dirname(file), specifier));
+      else packages.add(specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] as string));
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
+describe("package entry points", () => {
+  it("keeps the root entry free of runtime dependencies beyond its JSON Schema validator", () => {
+    const { packages } = runtimeImports(resolve(root, "src/index.ts"));
+    const external = [...packages].filter((name) => !name.startsWith("node:"));
+    expect(external).toEqual(["@cfworker/json-schema"]);
+  });
+
+  it("exports every subpath it declares, from files that exist", () => {
+    const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string } | string> };
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (typeof target === "string") continue;
+      const source = target.default.replace("./dist/", "src/").replace(/\.js$/, ".ts");
+      expect(() => readFileSync(resolve(root, source)), `${subpath} → ${source}`).not.toThrow();
+    }
+  });
+});
