@@ -19,9 +19,10 @@ const noop = (): Promise<undefined> => Promise.resolve(undefined);
 /**
  * Per-call overhead of running no-op calls under a limit of 16: Volley (which keeps a timed
  * record and status per call) against Promise.all (no limit: the floor), p-limit and p-queue.
- * Rounds are interleaved so that drift on a shared machine hits every contender alike. No GC
- * is forced between samples: V8 sizes its young generation differently right after a forced
- * full collection, which no real program does before each batch.
+ * Rounds are interleaved so that drift on a shared machine hits every contender alike, and a
+ * minor collection before each sample clears the previous contender's garbage. A full
+ * collection is not forced: V8 sizes its heap differently right after one, which no real
+ * program does before each batch.
  */
 export async function measureOverhead(calls: number, rounds: number, warmup: number): Promise<OverheadFigures> {
   const limit = 16;
@@ -43,8 +44,13 @@ export async function measureOverhead(calls: number, rounds: number, warmup: num
     },
   };
   const samples: Record<keyof typeof contenders, number[]> = { promiseAll: [], pLimit: [], pQueue: [], volley: [] };
+  const entries = Object.entries(contenders) as [keyof typeof contenders, () => Promise<unknown>][];
   for (let round = 0; round < warmup + rounds; round++) {
-    for (const [name, run] of Object.entries(contenders) as [keyof typeof contenders, () => Promise<unknown>][]) {
+    // Rotate who goes first, so that each contender follows each other one equally often.
+    const order = [...entries.slice(round % entries.length), ...entries.slice(0, round % entries.length)];
+    for (const [name, run] of order) {
+      // Clear the young generation, so that no contender pays for the last one's garbage.
+      globalThis.gc?.({ type: "minor" });
       const started = performance.now();
       await run();
       const elapsed = performance.now() - started;
