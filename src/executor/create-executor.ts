@@ -24,7 +24,7 @@ export interface ExecutorOptions {
   timeoutMs?: number;
   /** Retry policy of tools that set none. @default `{ attempts: 1 }` (no retries) */
   retry?: RetryPolicy;
-  /** Called synchronously with every event of every run. A listener that throws is reported as a warning and ignored. */
+  /** Called synchronously with every event of every run. A listener that throws is reported once as a process warning and otherwise ignored. */
   onEvent?: (event: RunEvent) => void;
   /** Expected duration of each tool in ms, until durations are observed; tools with neither count as 1 ms. @default {} */
   estimates?: Readonly<Record<string, number>>;

@@ -70,12 +70,17 @@ export class ExecutorCore {
     }
   }
 
-  /** A listener that throws must never break a run; say so once per throw, then go on. */
+  /** Listeners that have thrown: each is reported once, not once per event. */
+  readonly #reportedListeners = new WeakSet<(event: RunEvent) => void>();
+
+  /** A listener that throws must never break a run: report it (once) and go on. */
   notify(listener: (event: RunEvent) => void, event: RunEvent): void {
     try {
       listener(event);
     } catch (error) {
-      process.emitWarning(`A Volley event listener threw on "${event.type}": ${String(error)}`, { code: "VOLLEY_LISTENER" });
+      if (this.#reportedListeners.has(listener)) return;
+      this.#reportedListeners.add(listener);
+      process.emitWarning(`A Volley event listener threw on "${event.type}" (later throws of this listener are not reported): ${String(error)}`, { code: "VOLLEY_LISTENER" });
     }
   }
 }
