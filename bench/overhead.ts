@@ -3,6 +3,30 @@ import PQueue from "p-queue";
 import { createExecutor, defineTool } from "volley";
 import { median } from "./random.ts";
 
+export interface SingleCallFigures {
+  /** Median µs to await the tool's execute directly. */
+  directMicros: number;
+  /** Median µs for `executor.run([call])`: the whole run, result and stats included. */
+  volleyMicros: number;
+}
+
+/** What one call costs through Volley, against calling the tool yourself. */
+export async function measureSingleCall(iterations: number, rounds: number): Promise<SingleCallFigures> {
+  const executor = createExecutor({ tools: [defineTool({ name: "noop", execute: noop })] });
+  const calls = [{ id: "only", name: "noop" }];
+  const direct: number[] = [];
+  const volley: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    let started = performance.now();
+    for (let i = 0; i < iterations; i++) await noop();
+    direct.push(((performance.now() - started) * 1000) / iterations);
+    started = performance.now();
+    for (let i = 0; i < iterations; i++) await executor.run(calls);
+    volley.push(((performance.now() - started) * 1000) / iterations);
+  }
+  return { directMicros: median(direct.slice(1)), volleyMicros: median(volley.slice(1)) };
+}
+
 export interface OverheadFigures {
   calls: number;
   limit: number;

@@ -2,7 +2,7 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { measureGraphs } from "./graphs.ts";
 import { measureMemory } from "./memory.ts";
-import { measureOverhead } from "./overhead.ts";
+import { measureOverhead, measureSingleCall } from "./overhead.ts";
 
 /**
  * `npm run bench`: every figure is a ratio or a difference measured in this one process, so
@@ -26,6 +26,9 @@ for (const [calls, rounds, warmup] of quick ? [[10_000, 5, 3]] : [[10_000, 21, 8
   );
 }
 
+const single = await measureSingleCall(quick ? 2_000 : 20_000, quick ? 3 : 7);
+console.log(`   one call: run([call]) ${fixed(single.volleyMicros)} µs, calling the tool directly ${fixed(single.directMicros)} µs`);
+
 console.log("\n2. Dependency graphs (seeded random DAGs, log-normal latencies 5–100 ms)");
 const graphs = await measureGraphs(quick ? [50, 100] : [50, 100, 200, 300, 400, 500], 8);
 console.log("   calls limit  planned-CP  bound(ms)  Volley  levels  polling   Volley vs bound");
@@ -43,7 +46,7 @@ const memory = await measureMemory(200_000);
 if (memory) console.log(`   ${fixed(memory.retainedBytesPerCall, 0)} bytes per call held with the result; ${fixed(memory.leftoverBytesPerCall, 1)} bytes per call left once it is dropped`);
 else console.log("   skipped: run with node --expose-gc");
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, graphs, memory };
+const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

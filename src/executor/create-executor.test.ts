@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import * as v from "valibot";
+import { type } from "arktype";
 import { createExecutor, defineTool, ToolError, type RunEvent, type ToolResult } from "../index.ts";
 import { fakeTool } from "../testing/index.ts";
 import { controlledTool, microtasks, recordingExecutor, startOrder, useFakeTime } from "../../test/support.ts";
@@ -193,25 +194,30 @@ describe("bad input is answered per call", () => {
     expect(results[3]?.output).toEqual({ query: "tides", limit: 5 });
   });
 
-  it("validates with valibot and with a plain JSON Schema too", async () => {
+  it("validates with valibot, arktype and a plain JSON Schema too", async () => {
     const withValibot = defineTool({ name: "v", input: v.object({ n: v.number() }), execute: (args) => args.n * 2 });
+    const withArktype = defineTool({ name: "a", input: type({ city: "string", "days?": "1 <= number.integer <= 14" }), execute: (args) => args.city });
     const withJsonSchema = defineTool({
       name: "j",
       input: { type: "object", properties: { n: { type: "integer", minimum: 1 } }, required: ["n"], additionalProperties: false },
       execute: (args) => args,
     });
-    const executor = createExecutor({ tools: [withValibot, withJsonSchema] });
+    const executor = createExecutor({ tools: [withValibot, withArktype, withJsonSchema] });
     const { results } = await executor.run([
       { name: "v", args: { n: 2 } },
       { name: "v", args: { n: "2" } },
       { name: "j", args: { n: 3 } },
       { name: "j", args: { n: 0, extra: true } },
+      { name: "a", args: { city: "Oslo", days: 3 } },
+      { name: "a", args: { city: "Oslo", days: 30 } },
     ]);
     expect(results[0]?.output).toBe(4);
     expect(results[1]?.error?.message).toMatch(/^Arguments for "v" do not match its input schema: \/n: /);
     expect(results[2]?.output).toEqual({ n: 3 });
     expect(results[3]?.error?.type).toBe("invalid_arguments");
     expect(results[3]?.error?.message).toContain("/n:");
+    expect(results[4]?.output).toBe("Oslo");
+    expect(results[5]?.error?.message).toMatch(/^Arguments for "a" do not match its input schema: \/days: /);
   });
 
   it("supports async Standard Schema validation", async () => {

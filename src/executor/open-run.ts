@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncResource } from "node:async_hooks";
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
 import type { CallError, RunEvent, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
 import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
@@ -64,13 +64,12 @@ export class OpenRun implements RunSlots {
   readonly #observed: boolean;
   readonly #startedAt: number;
   /**
-   * Runs a function in the async context of whoever started the run, so that
+   * The async context of whoever started the run. Every attempt is launched inside it, so that
    * AsyncLocalStorage values (and OpenTelemetry's active span) reach every `execute`, whatever
-   * event started it: another run freeing a slot, a rate limit lifting, a cancellation. Entering
-   * it costs more than the rest of a call's bookkeeping, so it is used only when the
-   * dispatcher is not already in this run's context (see `Dispatcher.pump`).
+   * event started it: a dependency ending, a retry timer, another run freeing a slot. An
+   * AsyncResource with manual destroy costs a hundredth of `AsyncLocalStorage.snapshot()`.
    */
-  readonly #inCallerContext = AsyncLocalStorage.snapshot();
+  readonly #callerContext = new AsyncResource("volley.run", { requireManualDestroy: true });
   #resolve!: (result: RunResult) => void;
   #unanswered = 0;
   #ended = false;
@@ -108,10 +107,6 @@ export class OpenRun implements RunSlots {
     }
   }
 
-  get ended(): boolean {
-    return this.#ended;
-  }
-
   /** Cancels the run when `signal` aborts; an aborted signal cancels at once. */
   attachSignal(signal: AbortSignal): void {
     if (signal.aborted) {
@@ -135,8 +130,7 @@ export class OpenRun implements RunSlots {
       for (const call of calls) this.#add(call, now);
       if (signal !== undefined) this.attachSignal(signal);
     } finally {
-      // run() calls this in the same step that created the run: this is the run's context.
-      this.#core.dispatcher.pump(this);
+      this.#core.dispatcher.pump();
     }
   }
 
@@ -434,26 +428,18 @@ export class OpenRun implements RunSlots {
 
   // ───────────────────────────── running ─────────────────────────────
 
-  /**
-   * Called by the dispatcher once the call holds its slots. `inContext` says the dispatcher is
-   * already running in this run's async context; otherwise the attempt is launched inside it.
-   */
-  execute(call: CallState, inContext: boolean): void {
+  /** Called by the dispatcher once the call holds its slots. */
+  execute(call: CallState): void {
     const attempt = new Attempt(call, ++call.attempts);
     call.attempt = attempt;
     call.phase = "running";
     const now = this.#core.clock.now();
     if (call.startedAt < 0) call.startedAt = now;
     if (this.#observed) this.#emit({ type: "call-start", runId: this.id, at: now, callId: call.id, name: call.name, attempt: attempt.number });
-    const context = new CallContext(this, attempt);
-    if (inContext) this.#launch(attempt, context);
-    else this.#inCallerContext(this.#launchInContext, attempt, context);
+    this.#callerContext.runInAsyncScope(this.#launch, this, attempt, new CallContext(this, attempt));
   }
 
-  /**
-   * Runs the tool. Its timer and its continuation are registered here, inside the run's async
-   * context, so that everything they lead to (retries, dependents) stays in that context too.
-   */
+  /** Runs the tool, inside the run's async context (see `#callerContext`). */
   #launch(attempt: Attempt, context: CallContext): void {
     const call = attempt.call;
     const tool = (call.gate as ToolGate).tool;
@@ -476,8 +462,6 @@ export class OpenRun implements RunSlots {
     }
   }
 
-  readonly #launchInContext = (attempt: Attempt, context: CallContext): void => this.#launch(attempt, context);
-
   /** An attempt's promise settled: free its slots, then answer, retry or ignore (if interrupted). */
   #settle(attempt: Attempt, ok: boolean, value: unknown): void {
     attempt.settled = true;
@@ -496,8 +480,7 @@ export class OpenRun implements RunSlots {
         this.#failAttempt(call, error, retryAfterMs);
       }
     }
-    // A continuation registered in #launch: this is the run's context.
-    this.#core.dispatcher.pump(this);
+    this.#core.dispatcher.pump();
   }
 
   readonly #onAttemptTimeout = (attempt: Attempt, timeoutMs: number): void => {
@@ -705,6 +688,7 @@ export class OpenRun implements RunSlots {
     this.#finished = true;
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#detachSignal?.();
+    this.#callerContext.emitDestroy();
     const results = this.#calls.map((call) => call.result as ToolResult);
     const stats = this.#stats(results.length);
     const result: RunResult = { runId: this.id, status: this.#status, results, stats };

@@ -1,6 +1,6 @@
 import type { Clock } from "../shared/clock.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { startsBefore, type Attempt, type CallState, type RunSlots } from "./call-state.ts";
+import { startsBefore, type Attempt, type CallState } from "./call-state.ts";
 import { ResourceLocks } from "./resource-locks.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
@@ -49,12 +49,8 @@ export class Dispatcher {
     call.parkedIn = undefined;
   }
 
-  /**
-   * Starts ready calls while there is room. Re-entrant calls fold into the running loop.
-   * `origin` is the run whose async context this code is running in, when the caller knows it:
-   * that run's calls start directly, every other call inside its own run's context.
-   */
-  pump(origin?: RunSlots): void {
+  /** Starts ready calls while there is room. Re-entrant calls fold into the running loop. */
+  pump(): void {
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
@@ -67,7 +63,7 @@ export class Dispatcher {
           const call = this.ready.pop();
           if (call === undefined) break;
           call.parkedIn = undefined;
-          if (this.#admit(call)) this.#start(call, origin);
+          if (this.#admit(call)) this.#start(call);
         }
       } while (this.#pumpAgain);
     } finally {
@@ -91,13 +87,6 @@ export class Dispatcher {
   /** Lets more calls through after a limit was raised at runtime. */
   wakeGate(gate: ToolGate): void {
     gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
-  }
-
-  /** Lets a run's waiting calls through after its limit was raised. */
-  wakeRun(run: RunSlots): void {
-    for (let room = run.maxConcurrency - run.active; room > 0 && run.waiting.size > 0; room--) {
-      this.enqueue(run.waiting.pop() as CallState);
-    }
   }
 
   /** Checks every limit in turn; a call that can't pass waits in the gate that stopped it. */
@@ -124,11 +113,11 @@ export class Dispatcher {
     return true;
   }
 
-  #start(call: CallState, origin: RunSlots | undefined): void {
+  #start(call: CallState): void {
     const run = call.run;
     this.inFlight++;
     (call.gate as ToolGate).active++;
     if (++run.active > run.maxInFlight) run.maxInFlight = run.active;
-    run.execute(call, run === origin);
+    run.execute(call);
   }
 }

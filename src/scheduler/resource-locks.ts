@@ -55,10 +55,4 @@ export class ResourceLocks {
       this.#locks.delete(claim.key);
     }
   }
-
-  /** Keys held right now, for tests and diagnostics. */
-  holders(key: string): { readers: number; writer: boolean } {
-    const lock = this.#locks.get(key);
-    return { readers: lock?.readers ?? 0, writer: lock?.writer ?? false };
-  }
 }
