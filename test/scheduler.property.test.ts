@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createExecutor, defineTool, ToolError, type ResourceClaim, type RunEvent, type Tool, type ToolCall } from "../src/index.ts";
+import { createExecutor, defineTool, ToolError, type ResourceClaim, type RunEvent, type RunResult, type Tool, type ToolCall } from "../src/index.ts";
 import { useFakeTime } from "./support.ts";
 
 /**
@@ -15,6 +15,7 @@ interface ToolSpec {
   concurrency: number;
   rateLimit: { limit: number; intervalMs: number } | undefined;
   idempotent: boolean;
+  cached: boolean;
   attempts: number;
   timeoutMs: number;
 }
@@ -27,12 +28,15 @@ interface CallSpec {
   viaReference: boolean;
   resources: { key: string; mode: "read" | "write" }[];
   priority: number;
+  /** Repeat the previous call exactly (other id), so that sharing and the cache get exercised. */
+  repeatsPrevious: boolean;
 }
 
 const toolSpec: fc.Arbitrary<ToolSpec> = fc.record({
   concurrency: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 3 })),
   rateLimit: fc.option(fc.record({ limit: fc.integer({ min: 1, max: 3 }), intervalMs: fc.integer({ min: 5, max: 50 }) }), { nil: undefined }),
   idempotent: fc.boolean(),
+  cached: fc.boolean(),
   attempts: fc.integer({ min: 1, max: 3 }),
   timeoutMs: fc.integer({ min: 30, max: 200 }),
 });
@@ -40,23 +44,39 @@ const toolSpec: fc.Arbitrary<ToolSpec> = fc.record({
 const callSpec = (tools: number, index: number, calls: number): fc.Arbitrary<CallSpec> =>
   fc.record({
     tool: fc.integer({ min: 0, max: tools - 1 }),
-    behaviour: fc.constantFrom<Behaviour>("fast", "fast", "slow", "throw", "throw-retryable", "hang-ignoring-abort", "hang-until-aborted"),
+    behaviour: fc.constantFrom<Behaviour>("fast", "fast", "fast", "fast", "slow", "slow", "throw", "throw-retryable", "hang-ignoring-abort", "hang-until-aborted"),
     latencyMs: fc.integer({ min: 0, max: 120 }),
     // Mostly earlier calls; now and then a later one or itself, which makes forward references and cycles.
-    dependsOn: fc.uniqueArray(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: Math.max(0, index - 1) }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: calls - 1 }) }), { maxLength: index === 0 ? 1 : 3 }),
+    dependsOn: fc.uniqueArray(fc.oneof({ weight: 15, arbitrary: fc.integer({ min: 0, max: Math.max(0, index - 1) }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: calls - 1 }) }), { maxLength: index === 0 ? 1 : 2 }),
     viaReference: fc.boolean(),
     resources: fc.uniqueArray(fc.record({ key: fc.constantFrom("db", "file", "cache"), mode: fc.constantFrom<"read" | "write">("read", "write") }), { maxLength: 2, selector: (claim) => claim.key }),
     priority: fc.constantFrom(0, 0, 0, 1, 5),
+    repeatsPrevious: fc.integer({ min: 0, max: 4 }).map((draw) => draw === 0 && index > 0),
   });
+
+/** A call that repeats the previous one takes its whole spec: same tool, arguments and dependencies. */
+function resolveRepeats(specs: CallSpec[]): CallSpec[] {
+  const resolved: CallSpec[] = [];
+  for (const spec of specs) resolved.push(spec.repeatsPrevious ? { ...(resolved.at(-1) as CallSpec), repeatsPrevious: true } : spec);
+  return resolved;
+}
+
+/** A value in about one scenario out of six, undefined otherwise. */
+const sometimes = <T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary });
 
 const scenario = fc
   .record({ tools: fc.array(toolSpec, { minLength: 1, maxLength: 4 }), callCount: fc.integer({ min: 1, max: 24 }) })
   .chain(({ tools, callCount }) =>
     fc.record({
       tools: fc.constant(tools),
-      calls: fc.tuple(...Array.from({ length: callCount }, (_, index) => callSpec(tools.length, index, callCount))),
+      calls: fc.tuple(...Array.from({ length: callCount }, (_, index) => callSpec(tools.length, index, callCount))).map(resolveRepeats),
       maxConcurrency: fc.integer({ min: 1, max: 5 }),
       parallel: fc.boolean(),
+      // How the calls arrive, and what may cut the run short.
+      streamed: fc.boolean(),
+      cancelAfterMs: sometimes(fc.integer({ min: 0, max: 300 })),
+      runTimeoutMs: sometimes(fc.integer({ min: 1, max: 300 })),
     }),
   );
 
@@ -106,6 +126,7 @@ function buildTools(specs: readonly ToolSpec[], observed: Observed): Tool[] {
       concurrency: spec.concurrency,
       ...(spec.rateLimit ? { rateLimit: spec.rateLimit } : {}),
       idempotent: spec.idempotent,
+      ...(spec.cached ? { cache: { ttlMs: 50 } } : {}),
       retry: { attempts: spec.attempts, initialDelayMs: 5, maxDelayMs: 20 },
       timeoutMs: spec.timeoutMs,
       resources: (args: Record<string, unknown>) => args.resources as ResourceClaim[],
@@ -152,7 +173,8 @@ function toCalls(specs: readonly CallSpec[]): ToolCall[] {
     return {
       id: `c${index}`,
       name: `tool${spec.tool}`,
-      args: { behaviour: spec.behaviour, latencyMs: spec.latencyMs, resources: spec.resources, n: index, ...refs },
+      // Identical arguments now and then, so that sharing and the cache get exercised.
+      args: { behaviour: spec.behaviour, latencyMs: spec.latencyMs, resources: spec.resources, ...refs },
       ...(spec.viaReference ? {} : { dependsOn: spec.dependsOn.map((dependency) => `c${dependency}`) }),
       priority: spec.priority,
     };
@@ -166,21 +188,50 @@ afterEach(() => {
 describe("scheduler invariants over random graphs and tool behaviour", () => {
   it("gives exactly one result per call, in order, within every limit, after its dependencies", async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ tools: toolSpecs, calls: callSpecs, maxConcurrency, parallel }) => {
+      fc.asyncProperty(scenario, async ({ tools: toolSpecs, calls: callSpecs, maxConcurrency, parallel, streamed, cancelAfterMs, runTimeoutMs }) => {
         const clock = useFakeTime();
         const observed = new Observed();
         const events: RunEvent[] = [];
         const executor = createExecutor({ tools: buildTools(toolSpecs, observed), maxConcurrency, parallel, clock, onEvent: (event) => events.push(event) });
         const calls = toCalls(callSpecs);
-        const running = executor.run(calls);
+        const options = runTimeoutMs === undefined ? {} : { timeoutMs: runTimeoutMs };
+        let running: Promise<RunResult>;
+        let cancel: () => void;
+        if (streamed) {
+          // As a model streams: one call at a time, a little apart.
+          const live = executor.start(options);
+          cancel = () => live.cancel("stopped by the test");
+          for (const call of calls) {
+            try {
+              live.add(call);
+            } catch {
+              break; // cancelled or timed out while streaming: later calls are never added
+            }
+            await vi.advanceTimersByTimeAsync(3);
+          }
+          live.end();
+          running = live.result;
+        } else {
+          const controller = new AbortController();
+          cancel = () => controller.abort("stopped by the test");
+          running = executor.run(calls, { ...options, signal: controller.signal });
+        }
+        if (cancelAfterMs !== undefined) setTimeout(cancel, cancelAfterMs);
         await vi.runAllTimersAsync();
-        const { results, stats } = await running;
+        const { results, stats, status } = await running;
         vi.useRealTimers();
+        const added = results.length;
+        if (!streamed || status === "completed") expect(added).toBe(calls.length);
 
-        // Exactly one result per call, in call order, and exactly one call-end event each.
-        expect(results.map((result) => result.id)).toEqual(calls.map((call) => call.id));
+        // Exactly one result per call added, in call order, and exactly one call-end event each.
+        const addedIds = calls.slice(0, added).map((call) => call.id);
+        expect(results.map((result) => result.id)).toEqual(addedIds);
         const ends = events.filter((event): event is Extract<RunEvent, { type: "call-end" }> => event.type === "call-end");
-        expect(ends.map((event) => event.callId).sort()).toEqual(calls.map((call) => call.id).sort());
+        expect(ends.map((event) => event.callId).sort()).toEqual([...addedIds].sort());
+        // A run is cut short only by what was asked of it, and a complete one cancelled nothing.
+        if (status === "cancelled") expect(cancelAfterMs).toBeDefined();
+        if (status === "timed_out") expect(runTimeoutMs).toBeDefined();
+        if (status === "completed") expect(results.filter((result) => result.error?.type === "cancelled")).toEqual([]);
         for (const result of results) {
           expect(result.ok).toBe(result.error === undefined);
           if (!result.ok) expect(result.error?.message.length).toBeGreaterThan(0);
@@ -205,10 +256,15 @@ describe("scheduler invariants over random graphs and tool behaviour", () => {
           if (event.type === "call-end") position.set(`end:${event.callId}`, index);
           if (event.type === "call-start" && !position.has(`start:${event.callId}`)) position.set(`start:${event.callId}`, index);
         });
-        callSpecs.forEach((spec, index) => {
+        callSpecs.slice(0, added).forEach((spec, index) => {
           const result = results[index];
           const startedAt = position.get(`start:c${index}`);
           for (const dependency of spec.dependsOn) {
+            if (dependency >= added) {
+              // Referred to a call that was never added: it must not have run.
+              expect(result?.ok).toBe(false);
+              continue;
+            }
             if (startedAt !== undefined) {
               expect(position.get(`end:c${dependency}`)).toBeLessThan(startedAt);
               expect(results[dependency]?.ok).toBe(true);
