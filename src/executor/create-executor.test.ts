@@ -459,6 +459,22 @@ describe("limits", () => {
     expect(results.every((result) => result.ok)).toBe(true);
   });
 
+  it("answers a call whose tool can't name its resources, and never blocks a call on itself", async () => {
+    const tool = defineTool({
+      name: "files",
+      resources: (args: Record<string, unknown>) => {
+        if (args.broken) throw new Error("no path given");
+        return args.junk ? [{ key: "x", mode: "sideways" }] as never : ["x", { key: "x", mode: "read" }];
+      },
+      execute: () => "written",
+    });
+    const executor = createExecutor({ tools: [tool] });
+    const { results } = await executor.run([{ name: "files", args: { broken: true } }, { name: "files", args: { junk: true } }, { name: "files" }]);
+    expect(results[0]?.error?.message).toBe('"files" could not name its resources: no path given');
+    expect(results[1]?.error?.message).toMatch(/^"files" named its resources wrongly: expected keys or/);
+    expect(results[2]?.output).toBe("written");
+  });
+
   it("lets waiting calls through when configure() raises a limit", async () => {
     useFakeTime();
     const api = controlledTool("api", { concurrency: 1 });

@@ -1,8 +1,11 @@
 import { AsyncResource } from "node:async_hooks";
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
-import type { CallError, RunEvent, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
+import type { CallError, RunEvent, RunResult, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
 import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
-import { Attempt, CallState, linkDependency, startsBefore, type RunSlots } from "../scheduler/call-state.ts";
+import { RunFigures } from "../run/run-figures.ts";
+import { CallGraph } from "../scheduler/call-graph.ts";
+import { toClaims } from "../scheduler/resource-claims.ts";
+import { Attempt, CallState, startsBefore, type RunSlots } from "../scheduler/call-state.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
 import { canonicalJson, whyNotJson } from "../shared/canonical-json.ts";
 import { backoffDelayMs } from "../tool/retry-policy.ts";
@@ -36,6 +39,8 @@ function notStartedReason(interruption: Interruption): string {
 
 type Execute = (args: unknown, context: CallContext) => unknown;
 
+const expectedDurationOf = (call: CallState): number => (call.gate as ToolGate).expectedDurationMs;
+
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
 }
@@ -55,11 +60,7 @@ export class OpenRun implements RunSlots {
 
   readonly #core: ExecutorCore;
   readonly #parallel: boolean;
-  readonly #calls: CallState[] = [];
-  /** Calls by id, except generated `call_<index>` ids, which are found by position instead. */
-  readonly #named = new Map<string, CallState>();
-  /** Calls waiting for an id that has not been added yet, by that id. */
-  readonly #awaited = new Map<string, CallState[]>();
+  readonly #graph = new CallGraph();
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
   readonly #observed: boolean;
   readonly #startedAt: number;
@@ -78,14 +79,7 @@ export class OpenRun implements RunSlots {
   #status: RunStatus = "completed";
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #detachSignal: (() => void) | undefined;
-  // Figures for the stats, kept as results arrive so that finishing costs nothing per call.
-  #lastEndedAt = 0;
-  #succeeded = 0;
-  #cached = 0;
-  #retries = 0;
-  #sumMs = 0;
-  #criticalPathMs = 0;
-  readonly #errors: Partial<Record<CallError["type"], number>> = {};
+  readonly #figures = new RunFigures();
 
   constructor(core: ExecutorCore, options: OpenRunOptions) {
     this.#core = core;
@@ -147,33 +141,31 @@ export class OpenRun implements RunSlots {
     if (input === null || typeof input !== "object" || Array.isArray(input)) {
       throw new VolleyError("invalid_call_list", `Expected a tool call object ({ name, args?, id? }), got ${describeValue(input)}`);
     }
-    const index = this.#calls.length;
+    const graph = this.#graph;
     const requestedId = input.id;
     const explicit = typeof requestedId === "string" && requestedId !== "";
-    const id = explicit ? requestedId : this.#generateId(index);
-    const taken = explicit && this.#lookup(id) !== undefined;
+    const id = explicit ? requestedId : graph.generateId();
+    const taken = explicit && graph.find(id) !== undefined;
     const name = typeof input.name === "string" ? input.name : "";
     const call = new CallState(this, this.#core.dispatcher.nextSeq(), id, name, now);
-    this.#calls.push(call);
+    graph.append(call);
     this.#unanswered++;
     if (this.#observed) {
       const dependsOn = Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : [];
       this.#emit({ type: "call-add", runId: this.id, at: call.addedAt, callId: id, name, dependsOn });
     }
-
     if (taken) {
       this.#answer(call, false, undefined, callErrors.duplicateId(id), false);
       return id;
     }
-    if (explicit || id.length !== 5 + String(index).length) this.#named.set(id, call);
-    const waiters = this.#awaited.get(id);
-    if (waiters) {
-      this.#awaited.delete(id);
-      for (const waiter of waiters) linkDependency(waiter, call, true);
-    }
+    // Registered before anything can fail, so that calls waiting for this id learn of its fate.
+    const awaited = graph.register(call);
 
     const problem = this.#checkCallFields(input, requestedId);
-    if (problem) return this.#answer(call, false, undefined, callErrors.invalidArguments(name || "(no name)", problem), false), id;
+    if (problem !== undefined) {
+      this.#answer(call, false, undefined, callErrors.invalidArguments(name || "(no name)", problem), false);
+      return id;
+    }
     const gate = this.#core.gates.get(name);
     if (gate === undefined) {
       this.#answer(call, false, undefined, callErrors.unknownTool(input.name, this.#core.toolNames), false);
@@ -182,7 +174,6 @@ export class OpenRun implements RunSlots {
     call.gate = gate;
     call.timeoutMs = input.timeoutMs;
     call.priority = this.#parallel ? (input.priority ?? gate.tool.priority) : 0;
-
     if (input.args === undefined) {
       call.args = {};
     } else {
@@ -195,57 +186,30 @@ export class OpenRun implements RunSlots {
       call.references = scanned.references;
     }
 
-    if (input.dependsOn === undefined && call.references.length === 0) {
-      if (waiters && this.#answerCycle(call)) return id;
-      if (this.#parallel) this.#rank(call);
-      this.#prepare(call);
-      return id;
-    }
-    const dependencyIds = new Set<string>(input.dependsOn);
-    for (const reference of call.references) dependencyIds.add(reference.callId);
-    if (dependencyIds.has(id)) {
-      this.#answer(call, false, undefined, callErrors.cycle([id]), false);
-      return id;
-    }
-    for (const dependencyId of dependencyIds) {
-      const dependency = this.#lookup(dependencyId);
-      if (dependency === undefined) {
-        const list = this.#awaited.get(dependencyId);
-        if (list) list.push(call);
-        else this.#awaited.set(dependencyId, [call]);
-        call.pendingDependencies++;
-        continue;
-      }
-      if (dependency.result !== undefined && !dependency.result.ok) {
-        this.#answer(call, false, undefined, callErrors.dependencyFailed(dependency, dependency.result.error as CallError), false);
+    if (input.dependsOn !== undefined || call.references.length > 0) {
+      const dependencyIds = new Set<string>(input.dependsOn);
+      for (const reference of call.references) dependencyIds.add(reference.callId);
+      if (dependencyIds.has(id)) {
+        this.#answer(call, false, undefined, callErrors.cycle([id]), false);
         return id;
       }
-      const waits = dependency.result === undefined;
-      linkDependency(call, dependency, waits);
-      if (waits) call.pendingDependencies++;
+      const failed = graph.link(call, dependencyIds);
+      if (failed !== undefined) {
+        this.#answer(call, false, undefined, callErrors.dependencyFailed(failed, failed.result?.error as CallError), false);
+        return id;
+      }
+      // Only a call that others were already waiting for, and that waits itself, can close a cycle.
+      if (awaited && call.pendingDependencies > 0) {
+        const cycle = graph.cycleThrough(call);
+        if (cycle.length > 0) {
+          this.#answerCycle(cycle);
+          return id;
+        }
+      }
     }
-    // Waiters linked above were counted as pending on this id; now it is known.
-    if (waiters && call.pendingDependencies > 0 && this.#answerCycle(call)) return id;
-
-    if (this.#parallel) this.#rank(call);
+    if (this.#parallel) graph.rank(call, expectedDurationOf);
     if (call.pendingDependencies === 0) this.#prepare(call);
     return id;
-  }
-
-  /** `call_<index>`, or `call_<index>_<n>` when a caller already used that id for another call. */
-  #generateId(index: number): string {
-    const id = "call_" + index;
-    if (this.#named.size === 0 || !this.#named.has(id)) return id;
-    let fallback = id;
-    for (let n = 1; this.#named.has(fallback); n++) fallback = `${id}_${n}`;
-    return fallback;
-  }
-
-  #lookup(id: string): CallState | undefined {
-    const named = this.#named.get(id);
-    if (named !== undefined || !id.startsWith("call_")) return named;
-    const call = this.#calls[Number(id.slice(5))];
-    return call !== undefined && call.id === id ? call : undefined;
   }
 
   /** Why the call's own fields are unusable, or undefined. Arguments are checked later. */
@@ -265,58 +229,13 @@ export class OpenRun implements RunSlots {
     return undefined;
   }
 
-  /**
-   * A new call closed a cycle if it can reach itself through dependencies. Every call on the
-   * cycle (the new call's strongly connected component) is answered `cycle`; calls that
-   * depend on them then fail as dependents do.
-   */
-  #answerCycle(call: CallState): boolean {
-    const reachable = new Set<CallState>();
-    const stack = [...call.dependencies];
-    while (stack.length > 0) {
-      const next = stack.pop() as CallState;
-      if (next.result !== undefined || reachable.has(next)) continue;
-      reachable.add(next);
-      stack.push(...next.dependencies);
-    }
-    if (!reachable.has(call)) return false;
-    const onCycle = new Set<CallState>([call]);
-    stack.push(call);
-    while (stack.length > 0) {
-      for (const dependent of (stack.pop() as CallState).dependents) {
-        if (reachable.has(dependent) && !onCycle.has(dependent)) {
-          onCycle.add(dependent);
-          stack.push(dependent);
-        }
-      }
-    }
-    const members = [...onCycle].sort((a, b) => a.seq - b.seq);
+  /** Answers every call on a cycle `cycle`; calls that depend on them then fail as dependents do. */
+  #answerCycle(members: readonly CallState[]): void {
     const error = callErrors.cycle(members.map((member) => member.id));
     // Record every member before moving the graph on, or the first would fail the next as a dependent.
     for (const member of members) this.#record(member, false, undefined, error, false);
     for (const member of members) this.#propagate(member);
     if (this.#ended && this.#unanswered === 0) this.#finish();
-    return true;
-  }
-
-  /** Rank = estimated duration + longest chain of dependents; raising it ripples up the graph. */
-  #rank(call: CallState): void {
-    let longestDependent = 0;
-    for (const dependent of call.dependents) longestDependent = Math.max(longestDependent, dependent.rank);
-    call.rank = (call.gate as ToolGate).expectedDurationMs + longestDependent;
-    if (call.dependencies.length === 0) return;
-    const stack = [call];
-    while (stack.length > 0) {
-      const child = stack.pop() as CallState;
-      for (const parent of child.dependencies) {
-        if (parent.phase !== "waiting" && parent.phase !== "queued") continue;
-        const rank = (parent.gate as ToolGate).expectedDurationMs + child.rank;
-        if (rank <= parent.rank) continue;
-        parent.rank = rank;
-        parent.parkedIn?.update(parent);
-        stack.push(parent);
-      }
-    }
   }
 
   // ─────────────────────────── getting ready to run ───────────────────────────
@@ -348,7 +267,7 @@ export class OpenRun implements RunSlots {
 
   /** Puts the outputs of dependencies where the call's `$ref`s were; false if one is missing. */
   #resolveReferences(call: CallState): boolean {
-    const resolved = resolveReferences(call.args, call.references, (id) => (this.#lookup(id) as CallState).result?.output);
+    const resolved = resolveReferences(call.args, call.references, (id) => (this.#graph.find(id) as CallState).result?.output);
     if (!resolved.ok) {
       this.#answer(call, false, undefined, callErrors.missingPath(resolved.message, call.references[0]?.callId ?? ""), false);
       return false;
@@ -403,27 +322,18 @@ export class OpenRun implements RunSlots {
   }
 
   #claimsOf(call: CallState): ResourceClaim[] | undefined {
-    const tool = (call.gate as ToolGate).tool;
+    const fail = (detail: string): undefined => {
+      this.#answer(call, false, undefined, { type: "tool_error", message: `"${call.name}" ${detail}`, retryable: false }, false);
+      return undefined;
+    };
     let declared: unknown;
     try {
-      declared = (tool.resources as (args: unknown) => unknown)(call.args);
+      declared = ((call.gate as ToolGate).tool.resources as (args: unknown) => unknown)(call.args);
     } catch (error) {
-      this.#answer(call, false, undefined, { type: "tool_error", message: `"${call.name}" could not name its resources: ${describeReason(error, "resources() threw")}`, retryable: false }, false);
-      return undefined;
+      return fail(`could not name its resources: ${describeReason(error, "resources() threw")}`);
     }
-    const claims: ResourceClaim[] = [];
-    for (const item of Array.isArray(declared) ? (declared as unknown[]) : [declared]) {
-      if (typeof item === "string") claims.push({ key: item, mode: "write" });
-      else if (item !== null && typeof item === "object" && typeof (item as ResourceClaim).key === "string" && ((item as ResourceClaim).mode === "read" || (item as ResourceClaim).mode === "write")) claims.push({ key: (item as ResourceClaim).key, mode: (item as ResourceClaim).mode });
-      else {
-        this.#answer(call, false, undefined, { type: "tool_error", message: `"${call.name}" named its resources wrongly: expected keys or { key, mode: "read" | "write" }, got ${describeValue(item)}`, retryable: false }, false);
-        return undefined;
-      }
-    }
-    // One claim per key, the stronger mode winning, so that a call never blocks on itself.
-    const byKey = new Map<string, ResourceClaim>();
-    for (const claim of claims) if (byKey.get(claim.key)?.mode !== "write") byKey.set(claim.key, claim);
-    return [...byKey.values()];
+    const outcome = toClaims(declared);
+    return outcome.ok ? outcome.claims : fail(`named its resources wrongly: ${outcome.message}`);
   }
 
   // ───────────────────────────── running ─────────────────────────────
@@ -618,21 +528,13 @@ export class OpenRun implements RunSlots {
     call.phase = "done";
     call.attempt = undefined;
     this.#unanswered--;
-    this.#lastEndedAt = now;
 
     let longestDependency = 0;
     for (const dependency of call.dependencies) longestDependency = Math.max(longestDependency, dependency.pathMs);
     call.pathMs = longestDependency + (call.attempts > 0 ? durationMs : 0);
-    if (call.pathMs > this.#criticalPathMs) this.#criticalPathMs = call.pathMs;
-    if (ok) this.#succeeded++;
-    else this.#errors[(error as CallError).type] = (this.#errors[(error as CallError).type] ?? 0) + 1;
-    if (cached) this.#cached++;
+    this.#figures.observe(result, call.pathMs);
     const gate = call.gate;
-    if (call.attempts > 0) {
-      this.#sumMs += durationMs;
-      this.#retries += call.attempts - 1;
-      if (ok) gate?.observeDuration(durationMs);
-    }
+    if (ok && call.attempts > 0) gate?.observeDuration(durationMs);
     if (gate !== undefined) {
       gate.statistics.observe(result);
       if (call.shareKey !== undefined) this.#core.onAnswered(call, result, now);
@@ -647,10 +549,9 @@ export class OpenRun implements RunSlots {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    for (const [missingId, waiters] of this.#awaited) {
+    for (const [missingId, waiters] of this.#graph.takeUnresolved()) {
       for (const waiter of waiters) if (waiter.result === undefined) this.#answer(waiter, false, undefined, callErrors.missingCall(missingId), false);
     }
-    this.#awaited.clear();
     if (this.#unanswered === 0) this.#finish();
     this.#core.dispatcher.pump();
   }
@@ -669,8 +570,8 @@ export class OpenRun implements RunSlots {
     this.#interruption = interruption;
     this.#status = status;
     this.#ended = true;
-    this.#awaited.clear();
-    for (const call of this.#calls) {
+    this.#graph.takeUnresolved();
+    for (const call of this.#graph.calls) {
       if (call.result !== undefined) continue;
       if (call.phase === "running" && call.attempt !== undefined) {
         this.#interruptAttempt(call.attempt, interruption);
@@ -689,30 +590,13 @@ export class OpenRun implements RunSlots {
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#detachSignal?.();
     this.#callerContext.emitDestroy();
-    const results = this.#calls.map((call) => call.result as ToolResult);
-    const stats = this.#stats(results.length);
+    const results = this.#graph.calls.map((call) => call.result as ToolResult);
+    const stats = this.#figures.stats(results.length, this.#startedAt, this.maxInFlight);
     const result: RunResult = { runId: this.id, status: this.#status, results, stats };
     this.#core.statistics.observeRun(stats);
     if (this.#observed) this.#emit({ type: "run-end", runId: this.id, at: this.#core.clock.now(), result });
     this.events?.close();
     this.#resolve(result);
-  }
-
-  #stats(calls: number): RunStats {
-    const wallMs = calls === 0 ? 0 : Math.max(0, this.#lastEndedAt - this.#startedAt);
-    return {
-      calls,
-      succeeded: this.#succeeded,
-      failed: calls - this.#succeeded,
-      cached: this.#cached,
-      retries: this.#retries,
-      wallMs,
-      sumMs: this.#sumMs,
-      speedup: wallMs > 0 ? this.#sumMs / wallMs : 1,
-      criticalPathMs: this.#criticalPathMs,
-      maxInFlight: this.maxInFlight,
-      errors: { ...this.#errors },
-    };
   }
 
   #emit(event: RunEvent): void {
