@@ -14,6 +14,8 @@ export class CallGraph {
   readonly #named = new Map<string, CallState>();
   /** Calls waiting for an id that has not been added yet, by that id. */
   readonly #awaited = new Map<string, CallState[]>();
+  /** The plain `call_<index>` id last handed out: a call with it is found by position, unnamed. */
+  #positionalId: string | undefined;
 
   get size(): number {
     return this.calls.length;
@@ -22,7 +24,7 @@ export class CallGraph {
   /** `call_<index>` for the next call, or `call_<index>_<n>` when a caller already took that id. */
   generateId(): string {
     const id = GENERATED_PREFIX + this.calls.length;
-    if (this.#named.size === 0 || !this.#named.has(id)) return id;
+    if (this.#named.size === 0 || !this.#named.has(id)) return (this.#positionalId = id);
     let fallback = id;
     for (let n = 1; this.#named.has(fallback); n++) fallback = `${id}_${n}`;
     return fallback;
@@ -45,8 +47,8 @@ export class CallGraph {
    * Returns whether there were any: only then can this call have closed a cycle.
    */
   register(call: CallState): boolean {
-    const plainGeneratedId = call.id === GENERATED_PREFIX + (this.calls.length - 1) && this.calls.at(-1) === call;
-    if (!plainGeneratedId) this.#named.set(call.id, call);
+    if (call.id !== this.#positionalId || this.calls.at(-1) !== call) this.#named.set(call.id, call);
+    this.#positionalId = undefined;
     const waiters = this.#awaited.get(call.id);
     if (waiters === undefined) return false;
     this.#awaited.delete(call.id);
@@ -111,6 +113,7 @@ export class CallGraph {
     let longestDependent = 0;
     for (const dependent of call.dependents) longestDependent = Math.max(longestDependent, dependent.rank);
     call.rank = estimateMs(call) + longestDependent;
+    if (call.dependencies.length === 0) return;
     const stack = [call];
     while (stack.length > 0) {
       const child = stack.pop() as CallState;
