@@ -8,3 +8,4 @@ export { DEFAULT_RETRY, type RetryPolicy } from "./tool/retry-policy.ts";
 export { ToolError, VolleyError, type ToolErrorOptions, type VolleyErrorCode } from "./errors/index.ts";
 export type { CallError, CallErrorType, RunEvent, RunEventType, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "./run/types.ts";
 export type { Clock } from "./shared/clock.ts";
+export type { CallInfo, Instrumentation, RunInstrumentation } from "./run/instrumentation.ts";

@@ -29,6 +29,11 @@ describe("package entry points", () => {
     expect(external).toEqual(["@cfworker/json-schema"]);
   });
 
+  it("keeps OpenTelemetry's API out of the root entry, in volley/otel alone", () => {
+    const { packages } = runtimeImports(resolve(root, "src/otel/index.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:"))).toEqual(["@opentelemetry/api"]);
+  });
+
   it("exports every subpath it declares, from files that exist", () => {
     const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string } | string> };
     for (const [subpath, target] of Object.entries(manifest.exports)) {

@@ -792,6 +792,61 @@ describe("the tool's context", () => {
   });
 });
 
+describe("instrumentation", () => {
+  it("tells an instrumentation of each run, attempt and result, calls that never ran included", async () => {
+    const seen: string[] = [];
+    const executor = createExecutor({
+      tools: [echo],
+      instrumentation: {
+        runStart: ({ runId }) => {
+          seen.push(`run-start ${runId}`);
+          return {
+            attempt: (call, launch) => {
+              seen.push(`attempt ${call.callId} #${call.attempt}`);
+              launch();
+            },
+            callEnd: (call, result) => seen.push(`call-end ${call.callId} ${result.ok ? "ok" : result.error?.type} deps=${call.dependsOn.join(",")}`),
+            runEnd: (result) => seen.push(`run-end ${result.status}`),
+          };
+        },
+      },
+    });
+    await executor.run([{ id: "a", name: "echo" }, { id: "b", name: "echo", dependsOn: ["a"] }, { id: "c", name: "nope" }], { runId: "r" });
+    expect(seen).toEqual(["run-start r", "call-end c unknown_tool deps=", "attempt a #1", "call-end a ok deps=", "attempt b #1", "call-end b ok deps=a", "run-end completed"]);
+  });
+
+  it("still runs every call when an instrumentation throws or forgets to launch", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      const executor = createExecutor({
+        tools: [echo],
+        instrumentation: {
+          runStart: () => ({
+            attempt: (call, launch) => {
+              if (call.callId === "forgotten") return;
+              if (call.callId === "thrown") throw new Error("instrumentation bug");
+              launch();
+              launch();
+            },
+            callEnd: () => {
+              throw new Error("callEnd bug");
+            },
+          }),
+        },
+      });
+      const { results } = await executor.run([{ id: "forgotten", name: "echo" }, { id: "thrown", name: "echo" }, { id: "twice", name: "echo" }]);
+      expect(results.map((result) => [result.id, result.ok, result.attempts])).toEqual([["forgotten", true, 1], ["thrown", true, 1], ["twice", true, 1]]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((message) => message.includes("instrumentation bug"))).toHaveLength(1);
+      expect(warnings.filter((message) => message.includes("callEnd bug"))).toHaveLength(1);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});
+
 describe("observability", () => {
   it("keeps per-tool statistics and the average speedup", async () => {
     const clock = useFakeTime();

@@ -1,4 +1,5 @@
 import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
+import type { Instrumentation } from "../run/instrumentation.ts";
 import type { RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
 import { ToolGate } from "../scheduler/tool-gate.ts";
@@ -32,6 +33,8 @@ export interface ExecutorOptions {
   clock?: Clock;
   /** Source of jitter for retry back-off, in [0, 1). @default Math.random */
   random?: () => number;
+  /** Watches runs from the inside, as `createTracing()` from `volley/otel` does. @default none */
+  instrumentation?: Instrumentation;
 }
 
 export interface RunOptions {
@@ -91,7 +94,7 @@ export interface Executor {
   readonly tools: readonly Tool[];
 }
 
-const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random"]);
+const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation"]);
 const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
 
 function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
@@ -114,7 +117,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownKeys(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random } = options;
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
@@ -138,6 +141,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
   if (onEvent !== undefined && typeof onEvent !== "function") invalidOption(where, "onEvent", "a function", onEvent);
   if (typeof clock?.now !== "function") invalidOption(where, "clock", "an object with a now() method", clock);
   if (typeof random !== "function") invalidOption(where, "random", "a function returning a number in [0, 1)", random);
+  if (instrumentation !== undefined && typeof (instrumentation as Partial<Instrumentation> | null)?.runStart !== "function") {
+    invalidOption(where, "instrumentation", "an object with a runStart() method", instrumentation);
+  }
 
   const core = new ExecutorCore({
     dispatcher: new Dispatcher(maxConcurrency, clock),
@@ -148,6 +154,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     clock,
     random,
     onEvent,
+    instrumentation,
   });
 
   // Run ids are this executor's random prefix and a counter: unique, and cheaper than a UUID each.

@@ -1,3 +1,4 @@
+import type { Instrumentation } from "../run/instrumentation.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { CallState } from "../scheduler/call-state.ts";
 import type { Dispatcher } from "../scheduler/dispatcher.ts";
@@ -27,6 +28,7 @@ export class ExecutorCore {
   readonly clock: Clock;
   readonly random: () => number;
   readonly onEvent: ((event: RunEvent) => void) | undefined;
+  readonly instrumentation: Instrumentation | undefined;
 
   constructor(parts: {
     dispatcher: Dispatcher;
@@ -37,6 +39,7 @@ export class ExecutorCore {
     clock: Clock;
     random: () => number;
     onEvent: ((event: RunEvent) => void) | undefined;
+    instrumentation: Instrumentation | undefined;
   }) {
     this.dispatcher = parts.dispatcher;
     this.gates = parts.gates;
@@ -47,6 +50,7 @@ export class ExecutorCore {
     this.clock = parts.clock;
     this.random = parts.random;
     this.onEvent = parts.onEvent;
+    this.instrumentation = parts.instrumentation;
   }
 
   /** After a call is answered: it no longer leads identical calls, and a fresh success is cached. */
@@ -70,17 +74,31 @@ export class ExecutorCore {
     }
   }
 
-  /** Listeners that have thrown: each is reported once, not once per event. */
-  readonly #reportedListeners = new WeakSet<(event: RunEvent) => void>();
+  /** What has thrown already: each listener, and each instrumentation method, is reported once. */
+  readonly #reported = new Set<unknown>();
 
   /** A listener that throws must never break a run: report it (once) and go on. */
   notify(listener: (event: RunEvent) => void, event: RunEvent): void {
     try {
       listener(event);
     } catch (error) {
-      if (this.#reportedListeners.has(listener)) return;
-      this.#reportedListeners.add(listener);
-      process.emitWarning(`A Volley event listener threw on "${event.type}" (later throws of this listener are not reported): ${String(error)}`, { code: "VOLLEY_LISTENER" });
+      this.reportOnce(listener, `A Volley event listener threw on "${event.type}"`, error);
     }
+  }
+
+  /** Runs a user's hook; a throw is reported once per `key` as a process warning, then ignored. */
+  guard<T>(key: unknown, what: string, hook: () => T): T | undefined {
+    try {
+      return hook();
+    } catch (error) {
+      this.reportOnce(key, what, error);
+      return undefined;
+    }
+  }
+
+  reportOnce(key: unknown, what: string, error: unknown): void {
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    process.emitWarning(`${what} (later throws are not reported): ${String(error)}`, { code: "VOLLEY_LISTENER" });
   }
 }

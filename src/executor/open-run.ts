@@ -1,5 +1,6 @@
 import { AsyncResource } from "node:async_hooks";
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
+import type { CallInfo, RunInstrumentation } from "../run/instrumentation.ts";
 import type { CallError, RunEvent, RunResult, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
 import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
 import { RunFigures } from "../run/run-figures.ts";
@@ -71,6 +72,8 @@ export class OpenRun implements RunSlots {
    * AsyncResource with manual destroy costs a hundredth of `AsyncLocalStorage.snapshot()`.
    */
   readonly #callerContext = new AsyncResource("volley.run", { requireManualDestroy: true });
+  /** What the executor's instrumentation keeps for this run, if it has one. */
+  readonly #instrument: RunInstrumentation | undefined;
   #resolve!: (result: RunResult) => void;
   #unanswered = 0;
   #ended = false;
@@ -91,6 +94,8 @@ export class OpenRun implements RunSlots {
     this.#observed = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined;
     this.#startedAt = core.clock.now();
     this.result = new Promise((resolve) => (this.#resolve = resolve));
+    const instrumentation = core.instrumentation;
+    this.#instrument = instrumentation && core.guard("instrumentation.runStart", "Volley instrumentation threw in runStart", () => instrumentation.runStart({ runId: this.id }));
     if (this.#observed) this.#emit({ type: "run-start", runId: this.id, at: this.#startedAt });
     if (options.timeoutMs !== undefined && options.timeoutMs !== Infinity) {
       const limit = options.timeoutMs;
@@ -346,7 +351,34 @@ export class OpenRun implements RunSlots {
     const now = this.#core.clock.now();
     if (call.startedAt < 0) call.startedAt = now;
     if (this.#observed) this.#emit({ type: "call-start", runId: this.id, at: now, callId: call.id, name: call.name, attempt: attempt.number });
-    this.#callerContext.runInAsyncScope(this.#launch, this, attempt, new CallContext(this, attempt));
+    const context = new CallContext(this, attempt);
+    if (this.#instrument?.attempt === undefined) this.#callerContext.runInAsyncScope(this.#launch, this, attempt, context);
+    else this.#callerContext.runInAsyncScope(this.#launchInstrumented, this, attempt, context);
+  }
+
+  /** Lets the instrumentation launch the attempt in a context of its own; launches it anyway if it doesn't. */
+  #launchInstrumented(attempt: Attempt, context: CallContext): void {
+    let launched = false;
+    const launch = (): void => {
+      if (launched) return;
+      launched = true;
+      this.#launch(attempt, context);
+    };
+    const instrument = this.#instrument as RunInstrumentation;
+    this.#core.guard("instrumentation.attempt", "Volley instrumentation threw in attempt", () => instrument.attempt?.(this.#callInfo(attempt.call), launch));
+    if (!launched) launch();
+  }
+
+  #callInfo(call: CallState): CallInfo {
+    return {
+      runId: this.id,
+      callId: call.id,
+      name: call.name,
+      description: call.gate?.tool.description,
+      args: call.args,
+      dependsOn: call.dependencies.map((dependency) => dependency.id),
+      attempt: call.attempts,
+    };
   }
 
   /** Runs the tool, inside the run's async context (see `#callerContext`). */
@@ -540,6 +572,8 @@ export class OpenRun implements RunSlots {
       if (call.shareKey !== undefined) this.#core.onAnswered(call, result, now);
     }
     if (this.#observed) this.#emit({ type: "call-end", runId: this.id, at: now, callId: call.id, name: call.name, result });
+    const instrument = this.#instrument;
+    if (instrument?.callEnd !== undefined) this.#core.guard("instrumentation.callEnd", "Volley instrumentation threw in callEnd", () => instrument.callEnd?.(this.#callInfo(call), result));
     return true;
   }
 
@@ -596,6 +630,8 @@ export class OpenRun implements RunSlots {
     this.#core.statistics.observeRun(stats);
     if (this.#observed) this.#emit({ type: "run-end", runId: this.id, at: this.#core.clock.now(), result });
     this.events?.close();
+    const instrument = this.#instrument;
+    if (instrument?.runEnd !== undefined) this.#core.guard("instrumentation.runEnd", "Volley instrumentation threw in runEnd", () => instrument.runEnd?.(result));
     this.#resolve(result);
   }
 
