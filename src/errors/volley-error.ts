@@ -8,7 +8,8 @@ export type VolleyErrorCode =
   | "invalid_tool"
   | "invalid_call_list"
   | "run_closed"
-  | "unknown_tool";
+  | "unknown_tool"
+  | "store_version";
 
 export class VolleyError extends Error {
   override readonly name = "VolleyError";

@@ -1,0 +1,124 @@
+import { invalidOption } from "../errors/volley-error.ts";
+import type { ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredEvent, StoredRun, StoredToolStats, TimeWindow } from "./run-store.ts";
+import { checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
+import { DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import { toStoredJson } from "./stored-json.ts";
+
+export interface MemoryRunStoreOptions {
+  /** Outputs longer than this, as stored JSON, are cut and marked truncated. @default 65536 */
+  maxOutputChars?: number;
+}
+
+/** A `RunStore` in memory: for tests, and for processes that want figures but no file. */
+export class MemoryRunStore implements RunStore {
+  readonly #runs = new Map<string, StoredRun>();
+  readonly #calls = new Map<string, CallRow[]>();
+  readonly #events = new Map<string, StoredEvent[]>();
+  readonly #messages = new Map<string, ConversationMessage[]>();
+  readonly #maxOutputChars: number;
+
+  constructor(options: MemoryRunStoreOptions = {}) {
+    const { maxOutputChars = DEFAULT_MAX_OUTPUT_CHARS } = options;
+    if (!Number.isInteger(maxOutputChars) || maxOutputChars < 16) invalidOption("MemoryRunStore", "maxOutputChars", "an integer from 16 and up", maxOutputChars);
+    this.#maxOutputChars = maxOutputChars;
+  }
+
+  async write(batch: readonly HistoryWrite[]): Promise<void> {
+    for (const write of batch) {
+      switch (write.kind) {
+        case "run-start":
+          this.#runs.set(write.runId, { runId: write.runId, status: "running", startedAt: write.startedAt, endedAt: undefined, options: JSON.parse(toStoredJson(write.options)) as Record<string, unknown>, stats: undefined, calls: 0 });
+          break;
+        case "call": {
+          const rows = this.#calls.get(write.runId) ?? [];
+          rows.push(toCallRow(write, this.#maxOutputChars));
+          this.#calls.set(write.runId, rows);
+          const run = this.#runs.get(write.runId);
+          if (run) run.calls++;
+          break;
+        }
+        case "event": {
+          const events = this.#events.get(write.runId) ?? [];
+          events.push({ runId: write.runId, seq: write.seq, event: JSON.parse(toStoredJson(write.event)) as StoredEvent["event"] });
+          this.#events.set(write.runId, events);
+          break;
+        }
+        case "run-end": {
+          const run = this.#runs.get(write.result.runId);
+          if (run) Object.assign(run, { status: write.result.status, endedAt: write.endedAt, stats: { ...write.result.stats } });
+          break;
+        }
+      }
+    }
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<StoredRun[]> {
+    const { limit, offset, status, tool } = checkRunQuery("listRuns", query);
+    const matching = [...this.#runs.values()]
+      .filter((run) => (status === undefined || run.status === status) && (tool === undefined || (this.#calls.get(run.runId) ?? []).some((call) => call.name === tool)))
+      .sort((a, b) => b.startedAt - a.startedAt);
+    return matching.slice(offset, offset + limit).map((run) => ({ ...run }));
+  }
+
+  async getRun(runId: string): Promise<{ run: StoredRun; calls: ReturnType<typeof fromCallRow>[] } | undefined> {
+    const run = this.#runs.get(runId);
+    if (run === undefined) return undefined;
+    const calls = [...(this.#calls.get(runId) ?? [])].sort((a, b) => a.index - b.index).map(fromCallRow);
+    return { run: { ...run }, calls };
+  }
+
+  async events(runId: string): Promise<StoredEvent[]> {
+    return [...(this.#events.get(runId) ?? [])].sort((a, b) => a.seq - b.seq);
+  }
+
+  async toolStats(window: TimeWindow = {}): Promise<Record<string, StoredToolStats>> {
+    const { since, until } = checkWindow("toolStats", window);
+    return summarizeCalls(this.#allCalls().filter((call) => call.endedAt >= since && call.endedAt < until));
+  }
+
+  async speedupHistory(window: TimeWindow = {}): Promise<{ runId: string; endedAt: number; speedup: number }[]> {
+    const { since, until } = checkWindow("speedupHistory", window);
+    const ended = [...this.#runs.values()].filter((run) => run.stats !== undefined && run.endedAt !== undefined && run.endedAt >= since && run.endedAt < until);
+    return ended.sort((a, b) => (a.endedAt as number) - (b.endedAt as number)).map((run) => ({ runId: run.runId, endedAt: run.endedAt as number, speedup: (run.stats as NonNullable<StoredRun["stats"]>).speedup }));
+  }
+
+  async durationEstimates(recentCalls = 50): Promise<Record<string, number>> {
+    if (!Number.isInteger(recentCalls) || recentCalls < 1) invalidOption("durationEstimates", "recentCalls", "an integer from 1 and up", recentCalls);
+    const executed = this.#allCalls().filter((call) => call.ok && call.attempts > 0 && !call.cached).sort((a, b) => b.endedAt - a.endedAt);
+    return estimatesFrom(executed, recentCalls);
+  }
+
+  async prune(rule: { olderThan?: number; keepRuns?: number }): Promise<number> {
+    checkPruneRule("prune", rule);
+    const newestFirst = [...this.#runs.values()].sort((a, b) => b.startedAt - a.startedAt);
+    const doomed = newestFirst.filter((run, position) => (rule.olderThan !== undefined && run.startedAt < rule.olderThan) || (rule.keepRuns !== undefined && position >= rule.keepRuns));
+    for (const run of doomed) {
+      this.#runs.delete(run.runId);
+      this.#calls.delete(run.runId);
+      this.#events.delete(run.runId);
+    }
+    return doomed.length;
+  }
+
+  async appendMessages(conversationId: string, messages: readonly unknown[], at = Date.now()): Promise<void> {
+    checkConversationId("appendMessages", conversationId);
+    if (!Array.isArray(messages)) invalidOption("appendMessages", "messages", "an array", messages);
+    const list = this.#messages.get(conversationId) ?? [];
+    for (const message of messages) list.push({ conversationId, seq: list.length, at, message: JSON.parse(toStoredJson(message)) as unknown });
+    this.#messages.set(conversationId, list);
+  }
+
+  async messages(conversationId: string, limit?: number): Promise<ConversationMessage[]> {
+    checkConversationId("messages", conversationId);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) invalidOption("messages", "limit", "an integer from 1 and up", limit);
+    const list = this.#messages.get(conversationId) ?? [];
+    return limit === undefined ? [...list] : list.slice(-limit);
+  }
+
+  async close(): Promise<void> {
+  }
+
+  #allCalls(): CallRow[] {
+    return [...this.#calls.values()].flat();
+  }
+}

@@ -1,0 +1,117 @@
+import type { CallError, CallErrorType, RunEvent, RunResult, RunStats, ToolResult } from "../run/types.ts";
+
+/** A run as the history keeps it. `interrupted`: its process died before the run ended. */
+export type StoredRunStatus = "running" | "completed" | "cancelled" | "timed_out" | "interrupted";
+
+export interface StoredRun {
+  runId: string;
+  status: StoredRunStatus;
+  startedAt: number;
+  endedAt: number | undefined;
+  /** The options the run was started with (limits, time limit, parallel). */
+  options: Record<string, unknown>;
+  /** Known once the run has ended. */
+  stats: RunStats | undefined;
+  /** Calls recorded so far. */
+  calls: number;
+}
+
+export interface StoredCall {
+  runId: string;
+  callId: string;
+  /** Position in the run. */
+  index: number;
+  name: string;
+  /** The arguments as the call ran them, in stored form (see `toStoredJson`). */
+  args: unknown;
+  ok: boolean;
+  /** The output in stored form; cut at the store's `maxOutputChars`, then `outputTruncated`. */
+  output: unknown;
+  outputTruncated: boolean;
+  error: CallError | undefined;
+  attempts: number;
+  queuedAt: number;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  cached: boolean;
+  dependsOn: string[];
+}
+
+export interface StoredEvent {
+  runId: string;
+  /** Order within the run. */
+  seq: number;
+  event: RunEvent;
+}
+
+/** What the recorder hands a store, in order, one batch per transaction. */
+export type HistoryWrite =
+  | { kind: "run-start"; runId: string; startedAt: number; options: Record<string, unknown> }
+  | { kind: "call"; runId: string; index: number; args: Readonly<Record<string, unknown>>; dependsOn: readonly string[]; addedAt: number; result: ToolResult }
+  | { kind: "event"; runId: string; seq: number; event: RunEvent }
+  | { kind: "run-end"; result: RunResult; endedAt: number };
+
+export interface RunQuery {
+  /** Most runs returned. @default 50 */
+  limit?: number;
+  /** Runs skipped first, for paging. @default 0 */
+  offset?: number;
+  status?: StoredRunStatus;
+  /** Only runs with at least one call of this tool. */
+  tool?: string;
+}
+
+export interface StoredToolStats {
+  calls: number;
+  failures: number;
+  failuresByType: Partial<Record<CallErrorType, number>>;
+  retries: number;
+  cacheHits: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+export interface TimeWindow {
+  /** Epoch ms, inclusive. @default the beginning */
+  since?: number;
+  /** Epoch ms, exclusive. @default now */
+  until?: number;
+}
+
+export interface ConversationMessage {
+  conversationId: string;
+  seq: number;
+  at: number;
+  message: unknown;
+}
+
+/**
+ * The history of runs: every run, call and event, the figures over them, and conversation
+ * memory for agents. Implementations: `MemoryRunStore` (tests) and `SqliteRunStore` (the
+ * embedded default). Writes come in batches from the executor's recorder, off the hot path.
+ */
+export interface RunStore {
+  /** Applies the writes in order, atomically. */
+  write(batch: readonly HistoryWrite[]): Promise<void>;
+
+  /** Newest first. */
+  listRuns(query?: RunQuery): Promise<StoredRun[]>;
+  getRun(runId: string): Promise<{ run: StoredRun; calls: StoredCall[] } | undefined>;
+  events(runId: string): Promise<StoredEvent[]>;
+  /** Per tool, over the calls that ended in the window. */
+  toolStats(window?: TimeWindow): Promise<Record<string, StoredToolStats>>;
+  /** The speedup of ended runs, oldest first. */
+  speedupHistory(window?: TimeWindow): Promise<{ runId: string; endedAt: number; speedup: number }[]>;
+  /** Mean duration per tool of its most recent successful executed calls, for dispatch estimates. */
+  durationEstimates(recentCalls?: number): Promise<Record<string, number>>;
+  /** Deletes runs older than `olderThan` (epoch ms), or beyond the newest `keepRuns`. Returns how many. */
+  prune(rule: { olderThan?: number; keepRuns?: number }): Promise<number>;
+
+  appendMessages(conversationId: string, messages: readonly unknown[], at?: number): Promise<void>;
+  /** In order; the last `limit` when given. */
+  messages(conversationId: string, limit?: number): Promise<ConversationMessage[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,327 @@
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { invalidOption, VolleyError } from "../errors/volley-error.ts";
+import type { CallErrorType } from "../run/types.ts";
+import type { ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
+import { checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
+import { DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import { toStoredJson } from "./stored-json.ts";
+
+/** Where the embedded history lives unless told otherwise. */
+export const DEFAULT_DATABASE_PATH = ".volley/volley.db";
+
+export interface SqliteRunStoreOptions {
+  /** The database file; `:memory:` for none. Its folder is created. @default ".volley/volley.db" */
+  path?: string;
+  /** Outputs longer than this, as stored JSON, are cut and marked truncated. @default 65536 */
+  maxOutputChars?: number;
+  /** How long a write waits for another process holding the file. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+/** Schema versions, in order; `PRAGMA user_version` says how many have been applied. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE runs (
+     run_id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     started_at REAL NOT NULL,
+     ended_at REAL,
+     options TEXT NOT NULL,
+     stats TEXT,
+     calls INTEGER NOT NULL DEFAULT 0,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL
+   );
+   CREATE INDEX runs_by_start ON runs (started_at DESC);
+   CREATE INDEX runs_by_status ON runs (status);
+   CREATE TABLE calls (
+     run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+     call_id TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     tool TEXT NOT NULL,
+     args TEXT NOT NULL,
+     ok INTEGER NOT NULL,
+     output TEXT,
+     output_truncated INTEGER NOT NULL,
+     error TEXT,
+     error_type TEXT,
+     attempts INTEGER NOT NULL,
+     queued_at REAL NOT NULL,
+     started_at REAL NOT NULL,
+     ended_at REAL NOT NULL,
+     duration_ms REAL NOT NULL,
+     cached INTEGER NOT NULL,
+     depends_on TEXT NOT NULL,
+     PRIMARY KEY (run_id, call_id)
+   );
+   CREATE INDEX calls_by_tool_end ON calls (tool, ended_at);
+   CREATE INDEX calls_by_end ON calls (ended_at);
+   CREATE TABLE events (
+     run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     event TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   );
+   CREATE TABLE messages (
+     conversation_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     at REAL NOT NULL,
+     message TEXT NOT NULL,
+     PRIMARY KEY (conversation_id, seq)
+   );`,
+];
+
+/** SQLite has no infinities to bind; these stand in for open ends of a time window. */
+const finite = (value: number): number => Math.max(-1e300, Math.min(1e300, value));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function toCallRowFromSql(row: Row): CallRow {
+  return {
+    runId: row.run_id as string,
+    callId: row.call_id as string,
+    index: row.position as number,
+    name: row.tool as string,
+    argsJson: row.args as string,
+    ok: row.ok === 1,
+    outputJson: (row.output as string | null) ?? undefined,
+    outputTruncated: row.output_truncated === 1,
+    errorJson: (row.error as string | null) ?? undefined,
+    errorType: ((row.error_type as string | null) ?? undefined) as CallErrorType | undefined,
+    attempts: row.attempts as number,
+    queuedAt: row.queued_at as number,
+    startedAt: row.started_at as number,
+    endedAt: row.ended_at as number,
+    durationMs: row.duration_ms as number,
+    cached: row.cached === 1,
+    dependsOnJson: row.depends_on as string,
+  };
+}
+
+function toStoredRun(row: Row): StoredRun {
+  return {
+    runId: row.run_id as string,
+    status: row.status as StoredRunStatus,
+    startedAt: row.started_at as number,
+    endedAt: (row.ended_at as number | null) ?? undefined,
+    options: JSON.parse(row.options as string) as Record<string, unknown>,
+    stats: row.stats === null ? undefined : (JSON.parse(row.stats as string) as StoredRun["stats"]),
+    calls: row.calls as number,
+  };
+}
+
+/**
+ * The embedded history, on `node:sqlite`: one file, WAL, safe for several processes at once
+ * (each write is one `BEGIN IMMEDIATE` transaction, and writers wait up to `busyTimeoutMs`).
+ * Opening an older database upgrades it; opening a newer one is refused.
+ */
+export class SqliteRunStore implements RunStore {
+  /** Schema version this Volley writes. */
+  static readonly SCHEMA_VERSION = MIGRATIONS.length;
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #maxOutputChars: number;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #host = hostname();
+
+  constructor(options: SqliteRunStoreOptions = {}) {
+    const { path = DEFAULT_DATABASE_PATH, maxOutputChars = DEFAULT_MAX_OUTPUT_CHARS, busyTimeoutMs = 5000 } = options;
+    if (typeof path !== "string" || path === "") invalidOption("SqliteRunStore", "path", "a file path or :memory:", path);
+    if (!Number.isInteger(maxOutputChars) || maxOutputChars < 16) invalidOption("SqliteRunStore", "maxOutputChars", "an integer from 16 and up", maxOutputChars);
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) invalidOption("SqliteRunStore", "busyTimeoutMs", "an integer from 0 and up", busyTimeoutMs);
+    this.path = path;
+    this.#maxOutputChars = maxOutputChars;
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    try {
+      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;`);
+      this.#migrate();
+      this.#markInterrupted();
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  #migrate(): void {
+    this.#transaction(() => {
+      const version = (this.#db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+      if (version > MIGRATIONS.length) {
+        throw new VolleyError(
+          "store_version",
+          `The history at ${this.path} has schema version ${version}, newer than this Volley understands (${MIGRATIONS.length}). Upgrade Volley, or point it at another file.`,
+        );
+      }
+      for (let next = version; next < MIGRATIONS.length; next++) this.#db.exec(MIGRATIONS[next] as string);
+      if (version < MIGRATIONS.length) this.#db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    });
+  }
+
+  /** Runs this host's dead processes left `running` can never end: say so. */
+  #markInterrupted(): void {
+    const stale = this.#db.prepare("SELECT DISTINCT pid FROM runs WHERE status = 'running' AND host = ?").all(this.#host) as { pid: number }[];
+    const dead = stale.map((row) => row.pid).filter((pid) => pid !== process.pid && !isAlive(pid));
+    if (dead.length === 0) return;
+    this.#transaction(() => {
+      const mark = this.#db.prepare("UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND host = ? AND pid = ?");
+      for (const pid of dead) mark.run(this.#host, pid);
+    });
+  }
+
+  #transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async write(batch: readonly HistoryWrite[]): Promise<void> {
+    if (batch.length === 0) return;
+    this.#transaction(() => {
+      for (const write of batch) {
+        switch (write.kind) {
+          case "run-start":
+            this.#statement("INSERT OR REPLACE INTO runs (run_id, status, started_at, options, pid, host) VALUES (?, 'running', ?, ?, ?, ?)").run(
+              write.runId, write.startedAt, toStoredJson(write.options), process.pid, this.#host,
+            );
+            break;
+          case "call": {
+            const row = toCallRow(write, this.#maxOutputChars);
+            this.#statement(
+              `INSERT OR REPLACE INTO calls (run_id, call_id, position, tool, args, ok, output, output_truncated, error, error_type, attempts, queued_at, started_at, ended_at, duration_ms, cached, depends_on)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            ).run(
+              row.runId, row.callId, row.index, row.name, row.argsJson, row.ok ? 1 : 0, row.outputJson ?? null, row.outputTruncated ? 1 : 0,
+              row.errorJson ?? null, row.errorType ?? null, row.attempts, row.queuedAt, row.startedAt, row.endedAt, row.durationMs, row.cached ? 1 : 0, row.dependsOnJson,
+            );
+            this.#statement("UPDATE runs SET calls = calls + 1 WHERE run_id = ?").run(row.runId);
+            break;
+          }
+          case "event":
+            this.#statement("INSERT OR REPLACE INTO events (run_id, seq, event) VALUES (?, ?, ?)").run(write.runId, write.seq, toStoredJson(write.event));
+            break;
+          case "run-end":
+            this.#statement("UPDATE runs SET status = ?, ended_at = ?, stats = ? WHERE run_id = ?").run(
+              write.result.status, write.endedAt, JSON.stringify(write.result.stats), write.result.runId,
+            );
+            break;
+        }
+      }
+    });
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<StoredRun[]> {
+    const { limit, offset, status, tool } = checkRunQuery("listRuns", query);
+    const conditions: string[] = [];
+    const parameters: (string | number)[] = [];
+    if (status !== undefined) {
+      conditions.push("status = ?");
+      parameters.push(status);
+    }
+    if (tool !== undefined) {
+      conditions.push("EXISTS (SELECT 1 FROM calls WHERE calls.run_id = runs.run_id AND calls.tool = ?)");
+      parameters.push(tool);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+    const rows = this.#statement(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(...parameters, limit, offset) as Row[];
+    return rows.map(toStoredRun);
+  }
+
+  async getRun(runId: string): Promise<{ run: StoredRun; calls: StoredCall[] } | undefined> {
+    const row = this.#statement("SELECT * FROM runs WHERE run_id = ?").get(runId) as Row | undefined;
+    if (row === undefined) return undefined;
+    const calls = (this.#statement("SELECT * FROM calls WHERE run_id = ? ORDER BY position").all(runId) as Row[]).map((call) => fromCallRow(toCallRowFromSql(call)));
+    return { run: toStoredRun(row), calls };
+  }
+
+  async events(runId: string): Promise<StoredEvent[]> {
+    const rows = this.#statement("SELECT seq, event FROM events WHERE run_id = ? ORDER BY seq").all(runId) as { seq: number; event: string }[];
+    return rows.map((row) => ({ runId, seq: row.seq, event: JSON.parse(row.event) as StoredEvent["event"] }));
+  }
+
+  async toolStats(window: TimeWindow = {}): Promise<Record<string, StoredToolStats>> {
+    const { since, until } = checkWindow("toolStats", window);
+    const rows = this.#statement("SELECT tool, ok, error_type, attempts, cached, duration_ms FROM calls WHERE ended_at >= ? AND ended_at < ?").all(finite(since), finite(until)) as Row[];
+    return summarizeCalls(
+      rows.map((row) => ({ name: row.tool as string, ok: row.ok === 1, errorType: ((row.error_type as string | null) ?? undefined) as CallErrorType | undefined, attempts: row.attempts as number, cached: row.cached === 1, durationMs: row.duration_ms as number })),
+    );
+  }
+
+  async speedupHistory(window: TimeWindow = {}): Promise<{ runId: string; endedAt: number; speedup: number }[]> {
+    const { since, until } = checkWindow("speedupHistory", window);
+    const rows = this.#statement("SELECT run_id, ended_at, stats FROM runs WHERE stats IS NOT NULL AND ended_at >= ? AND ended_at < ? ORDER BY ended_at").all(finite(since), finite(until)) as Row[];
+    return rows.map((row) => ({ runId: row.run_id as string, endedAt: row.ended_at as number, speedup: (JSON.parse(row.stats as string) as { speedup: number }).speedup }));
+  }
+
+  async durationEstimates(recentCalls = 50): Promise<Record<string, number>> {
+    if (!Number.isInteger(recentCalls) || recentCalls < 1) invalidOption("durationEstimates", "recentCalls", "an integer from 1 and up", recentCalls);
+    const rows = this.#statement(
+      `SELECT tool, duration_ms FROM (
+         SELECT tool, duration_ms, ROW_NUMBER() OVER (PARTITION BY tool ORDER BY ended_at DESC) AS recency
+         FROM calls WHERE ok = 1 AND attempts > 0 AND cached = 0
+       ) WHERE recency <= ?`,
+    ).all(recentCalls) as { tool: string; duration_ms: number }[];
+    return estimatesFrom(rows.map((row) => ({ name: row.tool, durationMs: row.duration_ms })), recentCalls);
+  }
+
+  async prune(rule: { olderThan?: number; keepRuns?: number }): Promise<number> {
+    checkPruneRule("prune", rule);
+    const removed = this.#transaction(() => {
+      let count = 0;
+      if (rule.olderThan !== undefined) count += Number(this.#statement("DELETE FROM runs WHERE started_at < ?").run(rule.olderThan).changes);
+      if (rule.keepRuns !== undefined) {
+        count += Number(this.#statement("DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?)").run(rule.keepRuns).changes);
+      }
+      return count;
+    });
+    return removed;
+  }
+
+  async appendMessages(conversationId: string, messages: readonly unknown[], at = Date.now()): Promise<void> {
+    checkConversationId("appendMessages", conversationId);
+    if (!Array.isArray(messages)) invalidOption("appendMessages", "messages", "an array", messages);
+    this.#transaction(() => {
+      const next = (this.#statement("SELECT COALESCE(MAX(seq) + 1, 0) AS next FROM messages WHERE conversation_id = ?").get(conversationId) as { next: number }).next;
+      const insert = this.#statement("INSERT INTO messages (conversation_id, seq, at, message) VALUES (?, ?, ?, ?)");
+      messages.forEach((message, offset) => insert.run(conversationId, next + offset, at, toStoredJson(message)));
+    });
+  }
+
+  async messages(conversationId: string, limit?: number): Promise<ConversationMessage[]> {
+    checkConversationId("messages", conversationId);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) invalidOption("messages", "limit", "an integer from 1 and up", limit);
+    const rows = (limit === undefined
+      ? this.#statement("SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq").all(conversationId)
+      : this.#statement("SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq").all(conversationId, limit)) as Row[];
+    return rows.map((row) => ({ conversationId, seq: row.seq as number, at: row.at as number, message: JSON.parse(row.message as string) as unknown }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

@@ -1,0 +1,115 @@
+import type { CallErrorType } from "../run/types.ts";
+import type { HistoryWrite, StoredCall, StoredToolStats } from "./run-store.ts";
+import { toStoredJson, truncateStoredJson } from "./stored-json.ts";
+
+/** Outputs longer than this (as stored JSON) are cut and marked truncated, unless a store says otherwise. */
+export const DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024;
+
+/** A call's record with its values already in stored JSON text, as every store keeps them. */
+export interface CallRow {
+  runId: string;
+  callId: string;
+  index: number;
+  name: string;
+  argsJson: string;
+  ok: boolean;
+  outputJson: string | undefined;
+  outputTruncated: boolean;
+  errorJson: string | undefined;
+  errorType: CallErrorType | undefined;
+  attempts: number;
+  queuedAt: number;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  cached: boolean;
+  dependsOnJson: string;
+}
+
+export function toCallRow(write: Extract<HistoryWrite, { kind: "call" }>, maxOutputChars: number): CallRow {
+  const { result } = write;
+  const output = result.ok ? truncateStoredJson(toStoredJson(result.output), maxOutputChars) : undefined;
+  return {
+    runId: write.runId,
+    callId: result.id,
+    index: write.index,
+    name: result.name,
+    argsJson: truncateStoredJson(toStoredJson(write.args), maxOutputChars).json,
+    ok: result.ok,
+    outputJson: output?.json,
+    outputTruncated: output?.truncated ?? false,
+    errorJson: result.error === undefined ? undefined : JSON.stringify(result.error),
+    errorType: result.error?.type,
+    attempts: result.attempts,
+    queuedAt: write.addedAt,
+    startedAt: result.startedAt,
+    endedAt: result.endedAt,
+    durationMs: result.durationMs,
+    cached: result.cached,
+    dependsOnJson: JSON.stringify(write.dependsOn),
+  };
+}
+
+export function fromCallRow(row: CallRow): StoredCall {
+  return {
+    runId: row.runId,
+    callId: row.callId,
+    index: row.index,
+    name: row.name,
+    args: JSON.parse(row.argsJson) as unknown,
+    ok: row.ok,
+    output: row.outputJson === undefined ? undefined : (JSON.parse(row.outputJson) as unknown),
+    outputTruncated: row.outputTruncated,
+    error: row.errorJson === undefined ? undefined : (JSON.parse(row.errorJson) as StoredCall["error"]),
+    attempts: row.attempts,
+    queuedAt: row.queuedAt,
+    startedAt: row.startedAt,
+    endedAt: row.endedAt,
+    durationMs: row.durationMs,
+    cached: row.cached,
+    dependsOn: JSON.parse(row.dependsOnJson) as string[],
+  };
+}
+
+type StatsInput = Pick<CallRow, "name" | "ok" | "errorType" | "attempts" | "cached" | "durationMs">;
+
+/** Per-tool figures over calls: failures by type, retries, cache hits, and duration percentiles of executed calls. */
+export function summarizeCalls(calls: Iterable<StatsInput>): Record<string, StoredToolStats> {
+  const byTool = new Map<string, { stats: StoredToolStats; durations: number[] }>();
+  for (const call of calls) {
+    let entry = byTool.get(call.name);
+    if (entry === undefined) {
+      entry = { stats: { calls: 0, failures: 0, failuresByType: {}, retries: 0, cacheHits: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 }, durations: [] };
+      byTool.set(call.name, entry);
+    }
+    const { stats } = entry;
+    stats.calls++;
+    if (!call.ok && call.errorType !== undefined) {
+      stats.failures++;
+      stats.failuresByType[call.errorType] = (stats.failuresByType[call.errorType] ?? 0) + 1;
+    }
+    if (call.attempts > 1) stats.retries += call.attempts - 1;
+    if (call.cached) stats.cacheHits++;
+    if (call.attempts > 0) entry.durations.push(call.durationMs);
+  }
+  const summary: Record<string, StoredToolStats> = {};
+  for (const [name, { stats, durations }] of byTool) {
+    durations.sort((a, b) => a - b);
+    const at = (q: number): number => (durations.length === 0 ? 0 : (durations[Math.min(durations.length - 1, Math.ceil(q * durations.length) - 1)] as number));
+    summary[name] = { ...stats, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99) };
+  }
+  return summary;
+}
+
+/** Mean duration per tool over its most recent successful executed calls (newest first in `calls`). */
+export function estimatesFrom(calls: Iterable<Pick<CallRow, "name" | "durationMs">>, recentCalls: number): Record<string, number> {
+  const sums = new Map<string, { total: number; count: number }>();
+  for (const call of calls) {
+    const entry = sums.get(call.name) ?? { total: 0, count: 0 };
+    if (entry.count >= recentCalls) continue;
+    entry.total += call.durationMs;
+    entry.count++;
+    sums.set(call.name, entry);
+  }
+  return Object.fromEntries([...sums].map(([name, { total, count }]) => [name, total / count]));
+}
