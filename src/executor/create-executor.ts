@@ -10,6 +10,8 @@ import { ExecutorCore } from "./executor-core.ts";
 import { ExecutorStatistics, type ExecutorStats } from "./executor-stats.ts";
 import { OpenRun } from "./open-run.ts";
 import { ResultCache } from "./result-cache.ts";
+import { HistoryRecorder } from "../store/history-recorder.ts";
+import type { RunStore } from "../store/run-store.ts";
 
 /** Most calls running at once when `maxConcurrency` is not given. */
 export const DEFAULT_MAX_CONCURRENCY = 16;
@@ -35,6 +37,11 @@ export interface ExecutorOptions {
   random?: () => number;
   /** Watches runs from the inside, as `createTracing()` from `volley/otel` does. @default none */
   instrumentation?: Instrumentation;
+  /**
+   * Records every run, call and event here (a `RunStore` from `volley/store`), in batches off the
+   * hot path, and seeds per-tool duration estimates from it (see `ready`). @default none
+   */
+  history?: RunStore;
 }
 
 export interface RunOptions {
@@ -92,9 +99,13 @@ export interface Executor {
   /** Changes limits while runs are going; queued calls see them at once. */
   configure(changes: ExecutorConfiguration): void;
   readonly tools: readonly Tool[];
+  /** Resolves once duration estimates from `history` are loaded (at once without history). Await it before the first run to rank by them. */
+  readonly ready: Promise<void>;
+  /** Resolves once every history write so far is in the store. */
+  flush(): Promise<void>;
 }
 
-const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation"]);
+const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history"]);
 const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
 
 function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
@@ -117,7 +128,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownKeys(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation } = options;
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
@@ -144,6 +155,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
   if (instrumentation !== undefined && typeof (instrumentation as Partial<Instrumentation> | null)?.runStart !== "function") {
     invalidOption(where, "instrumentation", "an object with a runStart() method", instrumentation);
   }
+  if (history !== undefined && (typeof (history as Partial<RunStore> | null)?.write !== "function" || typeof history.durationEstimates !== "function")) {
+    invalidOption(where, "history", "a RunStore (MemoryRunStore or SqliteRunStore from volley/store)", history);
+  }
 
   const core = new ExecutorCore({
     dispatcher: new Dispatcher(maxConcurrency, clock),
@@ -155,7 +169,22 @@ export function createExecutor(options: ExecutorOptions): Executor {
     random,
     onEvent,
     instrumentation,
+    history: history && new HistoryRecorder(history, (error) => core.reportOnce("history.write", "Volley could not write its history", error)),
   });
+
+  // Durations from earlier processes seed the estimates of tools this one has not timed yet.
+  const ready: Promise<void> =
+    history === undefined
+      ? Promise.resolve()
+      : history.durationEstimates().then(
+          (learned) => {
+            for (const [name, ms] of Object.entries(learned)) {
+              const gate = gates.get(name);
+              if (gate !== undefined && gate.estimateMs === undefined) gate.estimateMs = ms;
+            }
+          },
+          (error: unknown) => core.reportOnce("history.estimates", "Volley could not read duration estimates from its history", error),
+        );
 
   // Run ids are this executor's random prefix and a counter: unique, and cheaper than a UUID each.
   const runIdPrefix = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
@@ -178,6 +207,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
   return {
     tools: Object.freeze([...(tools as readonly Tool[])]),
+    ready,
+    flush: () => core.history?.flush() ?? Promise.resolve(),
 
     run(calls, runOptions) {
       try {

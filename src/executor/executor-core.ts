@@ -1,4 +1,5 @@
 import type { Instrumentation } from "../run/instrumentation.ts";
+import type { HistoryRecorder } from "../store/history-recorder.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { CallState } from "../scheduler/call-state.ts";
 import type { Dispatcher } from "../scheduler/dispatcher.ts";
@@ -29,6 +30,8 @@ export class ExecutorCore {
   readonly random: () => number;
   readonly onEvent: ((event: RunEvent) => void) | undefined;
   readonly instrumentation: Instrumentation | undefined;
+  /** Where runs are recorded, if the executor keeps history. */
+  readonly history: HistoryRecorder | undefined;
 
   constructor(parts: {
     dispatcher: Dispatcher;
@@ -40,6 +43,7 @@ export class ExecutorCore {
     random: () => number;
     onEvent: ((event: RunEvent) => void) | undefined;
     instrumentation: Instrumentation | undefined;
+    history: HistoryRecorder | undefined;
   }) {
     this.dispatcher = parts.dispatcher;
     this.gates = parts.gates;
@@ -51,6 +55,7 @@ export class ExecutorCore {
     this.random = parts.random;
     this.onEvent = parts.onEvent;
     this.instrumentation = parts.instrumentation;
+    this.history = parts.history;
   }
 
   /** After a call is answered: it no longer leads identical calls, and a fresh success is cached. */

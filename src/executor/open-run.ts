@@ -17,6 +17,7 @@ import { CallContext } from "./call-context.ts";
 import { callErrors, describeReason } from "./call-errors.ts";
 import type { ExecutorCore } from "./executor-core.ts";
 import { RunEventLog } from "./run-event-log.ts";
+import type { HistoryRecorder } from "../store/history-recorder.ts";
 
 export interface OpenRunOptions {
   runId: string;
@@ -72,6 +73,9 @@ export class OpenRun implements RunSlots {
    * AsyncResource with manual destroy costs a hundredth of `AsyncLocalStorage.snapshot()`.
    */
   readonly #callerContext = new AsyncResource("volley.run", { requireManualDestroy: true });
+  /** Where this run is recorded, when the executor keeps history. */
+  readonly #history: HistoryRecorder | undefined;
+  #eventSeq = 0;
   /** What the executor's instrumentation keeps for this run, if it has one. */
   readonly #instrument: RunInstrumentation | undefined;
   #resolve!: (result: RunResult) => void;
@@ -91,8 +95,10 @@ export class OpenRun implements RunSlots {
     this.#parallel = options.parallel;
     this.#onEvent = options.onEvent;
     this.events = options.keepEvents ? new RunEventLog() : undefined;
-    this.#observed = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined;
+    this.#history = core.history;
+    this.#observed = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined || this.#history !== undefined;
     this.#startedAt = core.clock.now();
+    this.#history?.push({ kind: "run-start", runId: this.id, startedAt: this.#startedAt, options: { maxConcurrency: options.maxConcurrency, parallel: options.parallel, timeoutMs: options.timeoutMs ?? null } });
     this.result = new Promise((resolve) => (this.#resolve = resolve));
     const instrumentation = core.instrumentation;
     this.#instrument = instrumentation && core.guard("instrumentation.runStart", "Volley instrumentation threw in runStart", () => instrumentation.runStart({ runId: this.id }));
@@ -152,7 +158,7 @@ export class OpenRun implements RunSlots {
     const id = explicit ? requestedId : graph.generateId();
     const taken = explicit && graph.find(id) !== undefined;
     const name = typeof input.name === "string" ? input.name : "";
-    const call = new CallState(this, this.#core.dispatcher.nextSeq(), id, name, now);
+    const call = new CallState(this, graph.size, this.#core.dispatcher.nextSeq(), id, name, now);
     graph.append(call);
     this.#unanswered++;
     if (this.#observed) {
@@ -571,6 +577,7 @@ export class OpenRun implements RunSlots {
       gate.statistics.observe(result);
       if (call.shareKey !== undefined) this.#core.onAnswered(call, result, now);
     }
+    this.#history?.push({ kind: "call", runId: this.id, index: call.index, args: call.args, dependsOn: call.dependencies.map((dependency) => dependency.id), addedAt: call.addedAt, result });
     if (this.#observed) this.#emit({ type: "call-end", runId: this.id, at: now, callId: call.id, name: call.name, result });
     const instrument = this.#instrument;
     if (instrument?.callEnd !== undefined) this.#core.guard("instrumentation.callEnd", "Volley instrumentation threw in callEnd", () => instrument.callEnd?.(this.#callInfo(call), result));
@@ -628,7 +635,9 @@ export class OpenRun implements RunSlots {
     const stats = this.#figures.stats(results.length, this.#startedAt, this.maxInFlight);
     const result: RunResult = { runId: this.id, status: this.#status, results, stats };
     this.#core.statistics.observeRun(stats);
-    if (this.#observed) this.#emit({ type: "run-end", runId: this.id, at: this.#core.clock.now(), result });
+    const endedAt = this.#core.clock.now();
+    if (this.#observed) this.#emit({ type: "run-end", runId: this.id, at: endedAt, result });
+    this.#history?.push({ kind: "run-end", result, endedAt });
     this.events?.close();
     const instrument = this.#instrument;
     if (instrument?.runEnd !== undefined) this.#core.guard("instrumentation.runEnd", "Volley instrumentation threw in runEnd", () => instrument.runEnd?.(result));
@@ -637,6 +646,7 @@ export class OpenRun implements RunSlots {
 
   #emit(event: RunEvent): void {
     this.events?.push(event);
+    this.#history?.push({ kind: "event", runId: this.id, seq: this.#eventSeq++, event });
     if (this.#onEvent !== undefined) this.#core.notify(this.#onEvent, event);
     if (this.#core.onEvent !== undefined) this.#core.notify(this.#core.onEvent, event);
   }

@@ -55,6 +55,8 @@ export class CallState implements HeapItem {
   parkedIn: PriorityHeap<CallState> | undefined;
 
   readonly run: RunSlots;
+  /** Position in its run: where its result goes. */
+  readonly index: number;
   /** Executor-wide arrival order: the last tie-breaker. */
   readonly seq: number;
   readonly id: string;
@@ -88,8 +90,9 @@ export class CallState implements HeapItem {
   pathMs = 0;
   result: ToolResult | undefined;
 
-  constructor(run: RunSlots, seq: number, id: string, name: string, addedAt: number) {
+  constructor(run: RunSlots, index: number, seq: number, id: string, name: string, addedAt: number) {
     this.run = run;
+    this.index = index;
     this.seq = seq;
     this.id = id;
     this.name = name;
