@@ -356,6 +356,22 @@ describe("dispatch order", () => {
     expect(startOrder(events)).toEqual(["urgent", "chain", "a", "b", "next"]);
   });
 
+  it("dispatches in arrival order, priority still first, when order is fifo", async () => {
+    useFakeTime();
+    const work = fakeTool({ name: "work", latencyMs: 10 });
+    const { executor, events } = recordingExecutor({ tools: [work], maxConcurrency: 1, order: "fifo" });
+    const run = executor.run([
+      { id: "lonely", name: "work" },
+      { id: "head", name: "work" },
+      { id: "tail", name: "work", dependsOn: ["head"] },
+      { id: "urgent", name: "work", priority: 1 },
+    ]);
+    await vi.runAllTimersAsync();
+    await run;
+    expect(startOrder(events)).toEqual(["urgent", "lonely", "head", "tail"]);
+    expect(() => createExecutor({ tools: [work], order: "lifo" as never })).toThrow('expected `order` to be "critical-path" or "fifo", got "lifo" (string)');
+  });
+
   it("runs one call at a time in input order when parallel is false", async () => {
     useFakeTime();
     const work = fakeTool({ name: "work", latencyMs: 10 });

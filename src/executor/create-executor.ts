@@ -23,6 +23,8 @@ export interface ExecutorOptions {
   maxConcurrency?: number;
   /** `false` runs each run's calls one at a time, in the order they were added (dependencies still respected). @default true */
   parallel?: boolean;
+  /** How ready calls of equal priority are chosen: longest estimated remaining path first, or in arrival order. @default "critical-path" */
+  order?: "critical-path" | "fifo";
   /** Time limit of each attempt of a call, unless its call or tool sets one. @default none */
   timeoutMs?: number;
   /** Retry policy of tools that set none. @default `{ attempts: 1 }` (no retries) */
@@ -105,7 +107,7 @@ export interface Executor {
   flush(): Promise<void>;
 }
 
-const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history"]);
+const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "order"]);
 const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
 
 function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
@@ -128,7 +130,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownKeys(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history } = options;
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, order = "critical-path" } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
@@ -148,6 +150,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
   if (!isPositiveLimit(maxConcurrency)) invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);
   if (typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
+  if (order !== "critical-path" && order !== "fifo") invalidOption(where, "order", '"critical-path" or "fifo"', order);
   if (timeoutMs !== undefined && !isTimeout(timeoutMs)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (onEvent !== undefined && typeof onEvent !== "function") invalidOption(where, "onEvent", "a function", onEvent);
   if (typeof clock?.now !== "function") invalidOption(where, "clock", "an object with a now() method", clock);
@@ -164,7 +167,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     gates,
     caches,
     statistics,
-    settings: { timeoutMs, retry: retry === undefined ? DEFAULT_RETRY : validateRetryPolicy(where, retry), parallel },
+    settings: { timeoutMs, retry: retry === undefined ? DEFAULT_RETRY : validateRetryPolicy(where, retry), parallel, order },
     clock,
     random,
     onEvent,

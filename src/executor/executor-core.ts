@@ -14,6 +14,7 @@ export interface ExecutorSettings {
   timeoutMs: number | undefined;
   retry: Required<RetryPolicy>;
   parallel: boolean;
+  order: "critical-path" | "fifo";
 }
 
 /** What every run of one executor shares: limits, caches, estimates, statistics. */

@@ -62,6 +62,8 @@ export class OpenRun implements RunSlots {
 
   readonly #core: ExecutorCore;
   readonly #parallel: boolean;
+  /** Ranked by critical path; otherwise equal-priority calls go in arrival order. */
+  readonly #ranked: boolean;
   readonly #graph = new CallGraph();
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
   readonly #observed: boolean;
@@ -93,6 +95,7 @@ export class OpenRun implements RunSlots {
     this.id = options.runId;
     this.maxConcurrency = options.parallel ? options.maxConcurrency : 1;
     this.#parallel = options.parallel;
+    this.#ranked = options.parallel && core.settings.order === "critical-path";
     this.#onEvent = options.onEvent;
     this.events = options.keepEvents ? new RunEventLog() : undefined;
     this.#history = core.history;
@@ -218,7 +221,7 @@ export class OpenRun implements RunSlots {
         }
       }
     }
-    if (this.#parallel) graph.rank(call, expectedDurationOf);
+    if (this.#ranked) graph.rank(call, expectedDurationOf);
     if (call.pendingDependencies === 0) this.#prepare(call);
     return id;
   }
