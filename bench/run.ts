@@ -1,6 +1,8 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
+import { measureHistory } from "./history.ts";
 import { measureMemory } from "./memory.ts";
 import { measureOverhead, measureSingleCall } from "./overhead.ts";
 
@@ -46,7 +48,22 @@ const memory = await measureMemory(200_000);
 if (memory) console.log(`   ${fixed(memory.retainedBytesPerCall, 0)} bytes per call held with the result; ${fixed(memory.leftoverBytesPerCall, 1)} bytes per call left once it is dropped`);
 else console.log("   skipped: run with node --expose-gc");
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory };
+console.log("\n4. History: a 10k-call run with SQLite history on, against off");
+const history = await measureHistory(10_000, quick ? 2 : 7);
+console.log(
+  `   run ${fixed(history.withoutHistoryMs, 1)} ms off, ${fixed(history.withHistoryMs, 1)} ms on (${fixed(history.runRatio)}×);` +
+    ` until every record is written ${fixed(history.withHistoryWrittenMs, 1)} ms (${fixed(history.writtenRatio, 1)}×);` +
+    ` ${history.recordsPerRun} records per run, ${Math.round(history.recordsPerSecond).toLocaleString("en")} records written per second`,
+);
+
+console.log("\n5. Dispatch order when durations differ a lot and the limit binds");
+const order = await measureDispatchOrder(quick ? 3 : 7);
+console.log(
+  `   limit ${order.limit}, bound ${fixed(order.boundMs, 0)} ms: learned estimates ${fixed(order.learnedMs, 0)} ms (${fixed(order.learnedMs / order.boundMs, 3)}× bound),` +
+    ` estimates off ${fixed(order.estimatesOffMs, 0)} ms (${fixed(order.estimatesOffMs / order.boundMs, 3)}×), FIFO ${fixed(order.fifoMs, 0)} ms (${fixed(order.fifoMs / order.boundMs, 3)}×)`,
+);
+
+const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

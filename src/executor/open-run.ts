@@ -18,6 +18,7 @@ import { callErrors, describeReason } from "./call-errors.ts";
 import type { ExecutorCore } from "./executor-core.ts";
 import { RunEventLog } from "./run-event-log.ts";
 import type { HistoryRecorder } from "../store/history-recorder.ts";
+import { isStoredEvent } from "../store/run-store.ts";
 
 export interface OpenRunOptions {
   runId: string;
@@ -649,7 +650,7 @@ export class OpenRun implements RunSlots {
 
   #emit(event: RunEvent): void {
     this.events?.push(event);
-    this.#history?.push({ kind: "event", runId: this.id, seq: this.#eventSeq++, event });
+    if (this.#history !== undefined && isStoredEvent(event)) this.#history.push({ kind: "event", runId: this.id, seq: this.#eventSeq++, event });
     if (this.#onEvent !== undefined) this.#core.notify(this.#onEvent, event);
     if (this.#core.onEvent !== undefined) this.#core.notify(this.#core.onEvent, event);
   }

@@ -1,4 +1,5 @@
-export type { ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
+export type { ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredRun, StoredRunEvent, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
 export { MemoryRunStore, type MemoryRunStoreOptions } from "./memory-run-store.ts";
 export { DEFAULT_DATABASE_PATH, SqliteRunStore, type SqliteRunStoreOptions } from "./sqlite-run-store.ts";
 export { toStoredJson } from "./stored-json.ts";
+export { isStoredEvent } from "./run-store.ts";

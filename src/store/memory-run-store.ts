@@ -39,7 +39,7 @@ export class MemoryRunStore implements RunStore {
         }
         case "event": {
           const events = this.#events.get(write.runId) ?? [];
-          events.push({ runId: write.runId, seq: write.seq, event: JSON.parse(toStoredJson(write.event)) as StoredEvent["event"] });
+          events.push({ runId: write.runId, seq: write.seq, event: JSON.parse(JSON.stringify(write.event)) as StoredEvent["event"] });
           this.#events.set(write.runId, events);
           break;
         }

@@ -38,18 +38,30 @@ export interface StoredCall {
   dependsOn: string[];
 }
 
+/**
+ * The events the history keeps: those that say something the run and call records don't.
+ * `call-add`, `call-end` and `run-end` are not kept (the records hold their facts); `call-start`
+ * is, so that after a crash it shows which calls had started, whose side effects may have landed.
+ */
+export type StoredRunEvent = Exclude<RunEvent, { type: "call-add" | "call-end" | "run-end" }>;
+
+/** Whether the history keeps this event. */
+export function isStoredEvent(event: RunEvent): event is StoredRunEvent {
+  return event.type !== "call-add" && event.type !== "call-end" && event.type !== "run-end";
+}
+
 export interface StoredEvent {
   runId: string;
   /** Order within the run. */
   seq: number;
-  event: RunEvent;
+  event: StoredRunEvent;
 }
 
 /** What the recorder hands a store, in order, one batch per transaction. */
 export type HistoryWrite =
   | { kind: "run-start"; runId: string; startedAt: number; options: Record<string, unknown> }
   | { kind: "call"; runId: string; index: number; args: Readonly<Record<string, unknown>>; dependsOn: readonly string[]; addedAt: number; result: ToolResult }
-  | { kind: "event"; runId: string; seq: number; event: RunEvent }
+  | { kind: "event"; runId: string; seq: number; event: StoredRunEvent }
   | { kind: "run-end"; result: RunResult; endedAt: number };
 
 export interface RunQuery {

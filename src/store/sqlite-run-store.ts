@@ -223,7 +223,7 @@ export class SqliteRunStore implements RunStore {
             break;
           }
           case "event":
-            this.#statement("INSERT OR REPLACE INTO events (run_id, seq, event) VALUES (?, ?, ?)").run(write.runId, write.seq, toStoredJson(write.event));
+            this.#statement("INSERT OR REPLACE INTO events (run_id, seq, event) VALUES (?, ?, ?)").run(write.runId, write.seq, JSON.stringify(write.event));
             break;
           case "run-end":
             this.#statement("UPDATE runs SET status = ?, ended_at = ?, stats = ? WHERE run_id = ?").run(
