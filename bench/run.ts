@@ -49,7 +49,7 @@ if (memory) console.log(`   ${fixed(memory.retainedBytesPerCall, 0)} bytes per c
 else console.log("   skipped: run with node --expose-gc");
 
 console.log("\n4. History: a 10k-call run with SQLite history on, against off");
-const history = await measureHistory(10_000, quick ? 2 : 7);
+const history = await measureHistory(10_000, quick ? 3 : 15);
 console.log(
   `   run ${fixed(history.withoutHistoryMs, 1)} ms off, ${fixed(history.withHistoryMs, 1)} ms on (${fixed(history.runRatio)}×);` +
     ` until every record is written ${fixed(history.withHistoryWrittenMs, 1)} ms (${fixed(history.writtenRatio, 1)}×);` +

@@ -67,6 +67,9 @@ export class OpenRun implements RunSlots {
   readonly #ranked: boolean;
   readonly #graph = new CallGraph();
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
+  /** Someone reads this run's events: `events`, or an `onEvent` listener. */
+  readonly #listened: boolean;
+  /** Events are wanted at all: by a listener, or by the history (which keeps only some). */
   readonly #observed: boolean;
   readonly #startedAt: number;
   /**
@@ -100,7 +103,8 @@ export class OpenRun implements RunSlots {
     this.#onEvent = options.onEvent;
     this.events = options.keepEvents ? new RunEventLog() : undefined;
     this.#history = core.history;
-    this.#observed = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined || this.#history !== undefined;
+    this.#listened = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined;
+    this.#observed = this.#listened || this.#history !== undefined;
     this.#startedAt = core.clock.now();
     this.#history?.push({ kind: "run-start", runId: this.id, startedAt: this.#startedAt, options: { maxConcurrency: options.maxConcurrency, parallel: options.parallel, timeoutMs: options.timeoutMs ?? null } });
     this.result = new Promise((resolve) => (this.#resolve = resolve));
@@ -165,7 +169,7 @@ export class OpenRun implements RunSlots {
     const call = new CallState(this, graph.size, this.#core.dispatcher.nextSeq(), id, name, now);
     graph.append(call);
     this.#unanswered++;
-    if (this.#observed) {
+    if (this.#listened) {
       const dependsOn = Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : [];
       this.#emit({ type: "call-add", runId: this.id, at: call.addedAt, callId: id, name, dependsOn });
     }
@@ -582,7 +586,7 @@ export class OpenRun implements RunSlots {
       if (call.shareKey !== undefined) this.#core.onAnswered(call, result, now);
     }
     this.#history?.push({ kind: "call", runId: this.id, index: call.index, args: call.args, dependsOn: call.dependencies.map((dependency) => dependency.id), addedAt: call.addedAt, result });
-    if (this.#observed) this.#emit({ type: "call-end", runId: this.id, at: now, callId: call.id, name: call.name, result });
+    if (this.#listened) this.#emit({ type: "call-end", runId: this.id, at: now, callId: call.id, name: call.name, result });
     const instrument = this.#instrument;
     if (instrument?.callEnd !== undefined) this.#core.guard("instrumentation.callEnd", "Volley instrumentation threw in callEnd", () => instrument.callEnd?.(this.#callInfo(call), result));
     return true;
@@ -640,7 +644,7 @@ export class OpenRun implements RunSlots {
     const result: RunResult = { runId: this.id, status: this.#status, results, stats };
     this.#core.statistics.observeRun(stats);
     const endedAt = this.#core.clock.now();
-    if (this.#observed) this.#emit({ type: "run-end", runId: this.id, at: endedAt, result });
+    if (this.#listened) this.#emit({ type: "run-end", runId: this.id, at: endedAt, result });
     this.#history?.push({ kind: "run-end", result, endedAt });
     this.events?.close();
     const instrument = this.#instrument;
