@@ -6,23 +6,11 @@ import { toStoredJson, truncateStoredJson } from "./stored-json.ts";
 export const DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024;
 
 /** A call's record with its values already in stored JSON text, as every store keeps them. */
-export interface CallRow {
-  runId: string;
-  callId: string;
-  index: number;
-  name: string;
+export interface CallRow extends Omit<StoredCall, "args" | "output" | "error" | "dependsOn"> {
   argsJson: string;
-  ok: boolean;
   outputJson: string | undefined;
-  outputTruncated: boolean;
   errorJson: string | undefined;
   errorType: CallErrorType | undefined;
-  attempts: number;
-  queuedAt: number;
-  startedAt: number;
-  endedAt: number;
-  durationMs: number;
-  cached: boolean;
   dependsOnJson: string;
 }
 
