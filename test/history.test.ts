@@ -42,9 +42,11 @@ describe("an executor with history", () => {
   it("ranks by durations an earlier process learned, from its first call", async () => {
     const path = join(folder, "estimates.db");
     const tools = () => [fakeTool({ name: "slow", latencyMs: 60 }), fakeTool({ name: "quick", latencyMs: 2 })];
-    const earlier = createExecutor({ tools: tools(), history: new SqliteRunStore({ path }) });
+    const earlierStore = new SqliteRunStore({ path });
+    const earlier = createExecutor({ tools: tools(), history: earlierStore });
     await earlier.run([{ name: "slow" }, { name: "quick" }]);
     await earlier.flush();
+    await earlierStore.close();
 
     const starts: string[] = [];
     const store = new SqliteRunStore({ path });
@@ -54,6 +56,7 @@ describe("an executor with history", () => {
     expect(later.estimates().slow).toBeGreaterThan(later.estimates().quick as number);
     await later.run([{ id: "q1", name: "quick" }, { id: "q2", name: "quick" }, { id: "s", name: "slow" }]);
     expect(starts).toEqual(["s", "q1", "q2"]);
+    await later.flush();
     await store.close();
   });
 
