@@ -9,3 +9,4 @@ export { ToolError, VolleyError, type ToolErrorOptions, type VolleyErrorCode } f
 export type { CallError, CallErrorType, RunEvent, RunEventType, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "./run/types.ts";
 export type { Clock } from "./shared/clock.ts";
 export type { CallInfo, Instrumentation, RunInstrumentation } from "./run/instrumentation.ts";
+export * from "./adapters/index.ts";

@@ -1,0 +1,50 @@
+import type { ToolCall, ToolResult } from "../run/types.ts";
+import type { Tool } from "../tool/define-tool.ts";
+import { resultText, toolJsonSchema } from "./tool-json-schema.ts";
+
+/** A tool call in an OpenAI Chat Completions assistant message. */
+export interface OpenAIChatToolCall {
+  id?: string;
+  type?: "function";
+  function?: { name?: string; arguments?: string };
+}
+
+export interface OpenAIChatToolMessage {
+  role: "tool";
+  tool_call_id: string;
+  content: string;
+}
+
+export interface OpenAIChatToolDefinition {
+  type: "function";
+  function: { name: string; description?: string; parameters: Record<string, unknown> };
+}
+
+/** OpenAI Chat Completions: `tool_calls` in, `role: "tool"` messages out. */
+export const openaiChat = {
+  /** The calls of an assistant message; its arguments stay raw JSON text for Volley to parse. None when it has no `tool_calls`. */
+  calls(message: { tool_calls?: readonly OpenAIChatToolCall[] | null } | null | undefined): ToolCall[] {
+    return (message?.tool_calls ?? []).map((call) => ({
+      ...(typeof call.id === "string" && call.id !== "" ? { id: call.id } : {}),
+      name: call.function?.name ?? "",
+      args: call.function?.arguments ?? "",
+    }));
+  },
+
+  /** One `role: "tool"` message per result, in call order. A failure's content is its error message, marked as an error. */
+  messages(results: readonly ToolResult[]): OpenAIChatToolMessage[] {
+    return results.map((result) => ({
+      role: "tool",
+      tool_call_id: result.id,
+      content: result.ok ? resultText(result) : `Error (${result.error?.type ?? "tool_error"}): ${resultText(result)}`,
+    }));
+  },
+
+  /** The `tools` array of a request. */
+  tools(tools: readonly Tool[]): OpenAIChatToolDefinition[] {
+    return tools.map((tool) => ({
+      type: "function",
+      function: { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters: toolJsonSchema(tool) },
+    }));
+  },
+};
