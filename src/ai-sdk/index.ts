@@ -1,0 +1,1 @@
+export { aiSdkTools, type AiSdkToolsOptions } from "./ai-sdk-tools.ts";
