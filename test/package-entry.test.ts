@@ -42,6 +42,11 @@ describe("package entry points", () => {
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "ai"]);
   });
 
+  it("keeps the MCP SDK out of the root entry, in volley/mcp alone", () => {
+    const { packages } = runtimeImports(resolve(root, "src/mcp/index.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "@modelcontextprotocol/sdk"]);
+  });
+
   it("exports every subpath it declares, from files that exist", () => {
     const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string } | string> };
     for (const [subpath, target] of Object.entries(manifest.exports)) {

@@ -87,7 +87,9 @@ export const callErrors = {
 export function describeThrown(error: unknown): string {
   if (error instanceof Error) {
     const message = error.message || "(no message)";
-    return error.name && error.name !== "Error" ? `${error.name}: ${message}` : message;
+    // A ToolError is how a tool speaks to the model: its message goes through as it is.
+    const plain = error.name === "Error" || error.name === "ToolError" || !error.name;
+    return plain ? message : `${error.name}: ${message}`;
   }
   if (typeof error === "string") return error;
   try {

@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createExecutor, type RunEvent } from "../src/index.ts";
+import { mcpTools } from "../src/mcp/index.ts";
+
+const everything = fileURLToPath(new URL("../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url));
+const crashy = fileURLToPath(new URL("./fixtures/mcp-crashy-server.ts", import.meta.url));
+
+function collectWarnings(): { messages: string[]; stop: () => void } {
+  const messages: string[] = [];
+  const listener = (warning: Error): void => void messages.push(warning.message);
+  process.on("warning", listener);
+  return { messages, stop: () => process.off("warning", listener) };
+}
+
+describe("mcpTools over stdio, with the reference server", () => {
+  it("runs a long operation with progress in parallel with other calls", async () => {
+    const server = await mcpTools({ command: process.execPath, args: [everything, "stdio"] });
+    try {
+      const names = server.tools.map((tool) => tool.name);
+      expect(names).toEqual(expect.arrayContaining(["echo", "get-sum", "trigger-long-running-operation"]));
+      const events: RunEvent[] = [];
+      const executor = createExecutor({ tools: server.tools, onEvent: (event) => events.push(event) });
+      const { results, stats } = await executor.run([
+        { id: "long", name: "trigger-long-running-operation", args: { duration: 1, steps: 4 } },
+        { id: "echo", name: "echo", args: { message: "hi" } },
+        { id: "sum", name: "get-sum", args: { a: 2, b: 3 } },
+        { id: "bad", name: "get-sum", args: { a: "two" } },
+      ]);
+      expect(results.slice(0, 3).every((result) => result.ok)).toBe(true);
+      expect(String(results[1]?.output)).toContain("hi");
+      expect(String(results[2]?.output)).toContain("5");
+      expect(results[3]?.error?.type).toBe("invalid_arguments");
+      const progress = events.filter((event) => event.type === "call-progress" && event.callId === "long");
+      expect(progress.length).toBeGreaterThanOrEqual(3);
+      expect(progress.at(-1)).toMatchObject({ progress: 4, total: 4 });
+      expect(stats.maxInFlight).toBeGreaterThanOrEqual(2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
+  const log: string[] = [];
+  const active = { reads: 0, writes: 0 };
+  const overlaps: string[] = [];
+  let cancelled = 0;
+  const tools: McpTool[] = [
+    { name: "read_a", inputSchema: { type: "object", properties: { n: { type: "number" } } }, annotations: { readOnlyHint: true } },
+    { name: "write_b", inputSchema: { type: "object", properties: { n: { type: "number" } } } },
+    { name: "fail_c", inputSchema: { type: "object" }, annotations: { readOnlyHint: true } },
+    { name: "struct_d", inputSchema: { type: "object" }, annotations: { readOnlyHint: true } },
+    { name: "wait_e", inputSchema: { type: "object" }, annotations: { readOnlyHint: true, idempotentHint: true } },
+  ];
+  let http: HttpServer;
+  let url: string;
+
+  function makeServer(): Server {
+    const server = new Server({ name: "loopback", version: "1.0.0" }, { capabilities: { tools: {} } });
+    // Two tools a page, to make the client follow the cursor.
+    server.setRequestHandler(ListToolsRequestSchema, (request) => {
+      const start = Number(request.params?.cursor ?? 0);
+      return { tools: tools.slice(start, start + 2), ...(start + 2 < tools.length ? { nextCursor: String(start + 2) } : {}) };
+    });
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const name = request.params.name;
+      if (name === "fail_c") return { isError: true, content: [{ type: "text", text: "the widget is jammed" }] };
+      if (name === "struct_d") return { content: [{ type: "text", text: "{}" }], structuredContent: { widgets: 3 } };
+      if (name === "wait_e") {
+        await new Promise<void>((resolve) => extra.signal.addEventListener("abort", () => resolve(), { once: true }));
+        cancelled++;
+        return { content: [] };
+      }
+      const write = name === "write_b";
+      if (write ? active.reads + active.writes > 0 : active.writes > 0) overlaps.push(name);
+      if (write) active.writes++;
+      else active.reads++;
+      log.push(`start ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if (write) active.writes--;
+      else active.reads--;
+      return { content: [{ type: "text", text: `${name} done` }] };
+    });
+    return server;
+  }
+
+  beforeAll(async () => {
+    const sessions = new Map<string, StreamableHTTPServerTransport>();
+    http = createServer((request, response) => {
+      void (async () => {
+        const sessionId = request.headers["mcp-session-id"];
+        let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
+        if (transport === undefined) {
+          const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => void sessions.set(id, created) });
+          transport = created;
+          await makeServer().connect(transport);
+        }
+        await transport.handleRequest(request, response);
+      })();
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  });
+  afterAll(() => new Promise<void>((resolve) => http.close(() => resolve())));
+
+  it("lists every page, and says plainly when unannotated tools will run one at a time", async () => {
+    const warnings = collectWarnings();
+    const server = await mcpTools({ url });
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are delivered on a later tick
+    warnings.stop();
+    expect(server.tools.map((tool) => tool.name)).toEqual(["read_a", "write_b", "fail_c", "struct_d", "wait_e"]);
+    expect(warnings.messages.some((message) => message.includes("write_b") && message.includes("one at a time"))).toBe(true);
+    await server.close();
+  });
+
+  it("shares the server between read-only calls and never overlaps a possibly destructive one", async () => {
+    const server = await mcpTools({ url }, { warnWhenSerialising: false });
+    const executor = createExecutor({ tools: server.tools });
+    overlaps.length = 0;
+    const events: RunEvent[] = [];
+    const calls = [...[1, 2, 3].map((n) => ({ id: `r${n}`, name: "read_a", args: { n } })), ...[1, 2, 3].map((n) => ({ id: `w${n}`, name: "write_b", args: { n } }))];
+    const { results } = await executor.run(calls, { onEvent: (event) => events.push(event) });
+    expect(results.every((result) => result.ok)).toBe(true);
+    // Counted by the server itself: no write overlapped anything.
+    expect(overlaps).toEqual([]);
+    // The three reads ran together: each started before the first one ended.
+    const order = events.filter((event) => event.type === "call-start" || event.type === "call-end").map((event) => `${event.type === "call-start" ? "+" : "-"}${(event as { callId: string }).callId}`);
+    expect(order.slice(0, 3).sort()).toEqual(["+r1", "+r2", "+r3"]);
+    await server.close();
+  });
+
+  it("turns isError into tool_error with the server's words, and keeps structured content", async () => {
+    const server = await mcpTools({ url }, { warnWhenSerialising: false });
+    const executor = createExecutor({ tools: server.tools });
+    const { results } = await executor.run([{ name: "fail_c" }, { name: "struct_d" }]);
+    expect(results[0]?.error).toMatchObject({ type: "tool_error", message: "the widget is jammed" });
+    expect(results[1]?.output).toEqual({ widgets: 3 });
+    await server.close();
+  });
+
+  it("cancels the request on the server when Volley times the call out", async () => {
+    const server = await mcpTools({ url }, { warnWhenSerialising: false, tools: { wait_e: { timeoutMs: 100 } } });
+    const executor = createExecutor({ tools: server.tools });
+    const before = cancelled;
+    const { results } = await executor.run([{ name: "wait_e" }]);
+    expect(results[0]?.error?.type).toBe("timeout");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(cancelled).toBe(before + 1);
+    await server.close();
+  });
+});
+
+describe("mcpTools when servers misbehave", () => {
+  it("fails the calls in flight when the server dies, and reconnects for the next call", async () => {
+    const server = await mcpTools({ command: process.execPath, args: [crashy] });
+    try {
+      const executor = createExecutor({ tools: server.tools });
+      const { results } = await executor.run([{ name: "slow", args: { ms: 2000 } }, { name: "crash" }]);
+      expect(results.map((result) => result.error?.type)).toEqual(["tool_error", "tool_error"]);
+      expect(results[0]?.error?.message).toMatch(/failed during "slow"/);
+      const again = await executor.run([{ name: "hello" }]);
+      expect(again.results[0]).toMatchObject({ ok: true, output: expect.stringMatching(/^hello from \d+$/) as unknown });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("gives a clear error, not a hang, for a server that never starts or never answers", async () => {
+    await expect(mcpTools({ command: "volley-no-such-command" })).rejects.toThrow(/Could not connect to MCP server `volley-no-such-command`/);
+    await expect(mcpTools({ command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] }, { connectTimeoutMs: 300 })).rejects.toThrow(/did not complete the MCP handshake within 300 ms/);
+  });
+});
