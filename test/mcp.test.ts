@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
@@ -134,6 +136,26 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     const order = events.filter((event) => event.type === "call-start" || event.type === "call-end").map((event) => `${event.type === "call-start" ? "+" : "-"}${(event as { callId: string }).callId}`);
     expect(order.slice(0, 3).sort()).toEqual(["+r1", "+r2", "+r3"]);
     await server.close();
+  });
+
+  it("takes a client you connected yourself, and hints that override the server's", async () => {
+    const client = new Client({ name: "my-agent", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const warnings = collectWarnings();
+    const server = await mcpTools({ client }, { hints: { destructive: false }, prefix: "shop." });
+    await new Promise((resolve) => setImmediate(resolve));
+    warnings.stop();
+    expect(warnings.messages.filter((message) => message.includes("one at a time"))).toEqual([]);
+    expect(server.tools.map((tool) => tool.name)).toContain("shop.write_b");
+    const executor = createExecutor({ tools: server.tools });
+    const events: RunEvent[] = [];
+    await executor.run([1, 2].map((n) => ({ id: `w${n}`, name: "shop.write_b", args: { n } })), { onEvent: (event) => events.push(event) });
+    // No longer destructive: the two writes ran together.
+    expect(events.filter((event) => event.type === "call-start" || event.type === "call-end").map((event) => event.type).slice(0, 2)).toEqual(["call-start", "call-start"]);
+    await server.close();
+    // Your client stays yours: still connected.
+    expect((await client.listTools()).tools.length).toBe(2);
+    await client.close();
   });
 
   it("turns isError into tool_error with the server's words, and keeps structured content", async () => {
