@@ -38,6 +38,10 @@ describe("OpenAI Chat Completions", () => {
     expect(messages[4]?.content).toBe('Error (unknown_tool): Unknown tool "get_wether". Available tools: get_weather, get_time.');
   });
 
+  it("passes a custom tool's free text as its input argument", () => {
+    expect(openaiChat.calls({ tool_calls: [{ id: "c", type: "custom", custom: { name: "grep", input: "TODO" } }] })).toEqual([{ id: "c", name: "grep", args: { input: "TODO" } }]);
+  });
+
   it("takes a message with no tool calls, and calls without ids", async () => {
     expect(openaiChat.calls({ tool_calls: null })).toEqual([]);
     expect(openaiChat.calls(undefined)).toEqual([]);

@@ -2,11 +2,12 @@ import type { ToolCall, ToolResult } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import { resultText, toolJsonSchema } from "./tool-json-schema.ts";
 
-/** A tool call in an OpenAI Chat Completions assistant message. */
+/** A tool call in an OpenAI Chat Completions assistant message: a function call, or a custom tool's free text. */
 export interface OpenAIChatToolCall {
-  id?: string;
-  type?: "function";
-  function?: { name?: string; arguments?: string };
+  id?: string | undefined;
+  type?: string | undefined;
+  function?: { name?: string | undefined; arguments?: string | undefined } | undefined;
+  custom?: { name?: string | undefined; input?: string | undefined } | undefined;
 }
 
 export interface OpenAIChatToolMessage {
@@ -23,11 +24,11 @@ export interface OpenAIChatToolDefinition {
 /** OpenAI Chat Completions: `tool_calls` in, `role: "tool"` messages out. */
 export const openaiChat = {
   /** The calls of an assistant message; its arguments stay raw JSON text for Volley to parse. None when it has no `tool_calls`. */
-  calls(message: { tool_calls?: readonly OpenAIChatToolCall[] | null } | null | undefined): ToolCall[] {
+  calls(message: { tool_calls?: readonly OpenAIChatToolCall[] | null | undefined } | null | undefined): ToolCall[] {
     return (message?.tool_calls ?? []).map((call) => ({
       ...(typeof call.id === "string" && call.id !== "" ? { id: call.id } : {}),
-      name: call.function?.name ?? "",
-      args: call.function?.arguments ?? "",
+      // A custom tool's input is free text: it arrives as the `input` argument.
+      ...(call.type === "custom" ? { name: call.custom?.name ?? "", args: { input: call.custom?.input ?? "" } } : { name: call.function?.name ?? "", args: call.function?.arguments ?? "" }),
     }));
   },
 
