@@ -4,6 +4,7 @@ import type { RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
 import { ToolGate } from "../scheduler/tool-gate.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
+import { WarnOnce } from "../shared/warn-once.ts";
 import { isPositiveLimit, isTimeout, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
 import { DEFAULT_RETRY, validateRetryPolicy, type RetryPolicy } from "../tool/retry-policy.ts";
 import { ExecutorCore } from "./executor-core.ts";
@@ -162,6 +163,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     invalidOption(where, "history", "a RunStore (MemoryRunStore or SqliteRunStore from volley/store)", history);
   }
 
+  const warnings = new WarnOnce();
   const core = new ExecutorCore({
     dispatcher: new Dispatcher(maxConcurrency, clock),
     gates,
@@ -172,7 +174,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     random,
     onEvent,
     instrumentation,
-    history: history && new HistoryRecorder(history, (error) => core.reportOnce("history.write", "Volley could not write its history", error)),
+    history: history && new HistoryRecorder(history, (error) => warnings.report("history.write", "Volley could not write its history", error)),
+    warnings,
   });
 
   // Durations from earlier processes seed the estimates of tools this one has not timed yet.
@@ -186,7 +189,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
               if (gate !== undefined && gate.estimateMs === undefined) gate.estimateMs = ms;
             }
           },
-          (error: unknown) => core.reportOnce("history.estimates", "Volley could not read duration estimates from its history", error),
+          (error: unknown) => warnings.report("history.estimates", "Volley could not read duration estimates from its history", error),
         );
 
   // Run ids are this executor's random prefix and a counter: unique, and cheaper than a UUID each.

@@ -5,6 +5,7 @@ import type { CallState } from "../scheduler/call-state.ts";
 import type { Dispatcher } from "../scheduler/dispatcher.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { Clock } from "../shared/clock.ts";
+import type { WarnOnce } from "../shared/warn-once.ts";
 import type { RetryPolicy } from "../tool/retry-policy.ts";
 import type { ExecutorStatistics } from "./executor-stats.ts";
 import type { ResultCache } from "./result-cache.ts";
@@ -45,6 +46,7 @@ export class ExecutorCore {
     onEvent: ((event: RunEvent) => void) | undefined;
     instrumentation: Instrumentation | undefined;
     history: HistoryRecorder | undefined;
+    warnings: WarnOnce;
   }) {
     this.dispatcher = parts.dispatcher;
     this.gates = parts.gates;
@@ -57,6 +59,7 @@ export class ExecutorCore {
     this.onEvent = parts.onEvent;
     this.instrumentation = parts.instrumentation;
     this.history = parts.history;
+    this.warnings = parts.warnings;
   }
 
   /** After a call is answered: it no longer leads identical calls, and a fresh success is cached. */
@@ -80,15 +83,14 @@ export class ExecutorCore {
     }
   }
 
-  /** What has thrown already: each listener, and each instrumentation method, is reported once. */
-  readonly #reported = new Set<unknown>();
+  readonly warnings: WarnOnce;
 
   /** A listener that throws must never break a run: report it (once) and go on. */
   notify(listener: (event: RunEvent) => void, event: RunEvent): void {
     try {
       listener(event);
     } catch (error) {
-      this.reportOnce(listener, `A Volley event listener threw on "${event.type}"`, error);
+      this.warnings.report(listener, `A Volley event listener threw on "${event.type}"`, error);
     }
   }
 
@@ -97,14 +99,8 @@ export class ExecutorCore {
     try {
       return hook();
     } catch (error) {
-      this.reportOnce(key, what, error);
+      this.warnings.report(key, what, error);
       return undefined;
     }
-  }
-
-  reportOnce(key: unknown, what: string, error: unknown): void {
-    if (this.#reported.has(key)) return;
-    this.#reported.add(key);
-    process.emitWarning(`${what} (later throws are not reported): ${String(error)}`, { code: "VOLLEY_LISTENER" });
   }
 }
