@@ -47,6 +47,11 @@ describe("package entry points", () => {
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "@modelcontextprotocol/sdk"]);
   });
 
+  it("keeps volley/agent free of provider SDKs: you hand it your own client", () => {
+    const { packages } = runtimeImports(resolve(root, "src/agent/index.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:"))).toEqual(["@cfworker/json-schema"]);
+  });
+
   it("exports every subpath it declares, from files that exist", () => {
     const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string } | string> };
     for (const [subpath, target] of Object.entries(manifest.exports)) {

@@ -1,0 +1,131 @@
+import OpenAI from "openai";
+import { afterEach, describe, expect, it } from "vitest";
+import { defineTool } from "../index.ts";
+import { MemoryRunStore } from "../store/index.ts";
+import { deferred, startMockOpenAI, type MockOpenAIServer } from "../testing/index.ts";
+import { createAgent, openaiModel, type AgentEvent, type ChatModel, type ChatModelEvent } from "./index.ts";
+
+let mock: MockOpenAIServer | undefined;
+afterEach(async () => {
+  await mock?.close();
+  mock = undefined;
+});
+
+const weather = defineTool({
+  name: "weather",
+  input: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  execute: (args) => ({ city: args.city, temperature: args.city === "Oslo" ? 2 : 24 }),
+});
+
+const modelOn = (server: MockOpenAIServer): ChatModel => openaiModel({ client: new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" });
+
+describe("createAgent", () => {
+  it("loops model → tools → model against an OpenAI-compatible server, keeping the transcript valid", async () => {
+    mock = await startMockOpenAI({
+      tokensPerSecond: 2000,
+      script: [
+        { content: "Checking both.", toolCalls: [{ id: "c1", name: "weather", arguments: { city: "Oslo" } }, { id: "c2", name: "weather", arguments: { city: "Rome" } }, { id: "c3", name: "wether", arguments: {} }] },
+        { content: "Oslo is 2°, Rome 24°." },
+      ],
+    });
+    const agent = createAgent({ model: modelOn(mock), tools: [weather], system: "Be brief." });
+    const result = await agent.run("Weather in Oslo and Rome?");
+    expect(result).toMatchObject({ answer: "Oslo is 2°, Rome 24°.", finish: "answer" });
+    expect(result.steps).toHaveLength(2);
+    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok])).toEqual([["c1", true], ["c2", true], ["c3", false]]);
+    expect(result.usage.outputTokens).toBeGreaterThan(0);
+    const second = mock.requests[1]?.messages ?? [];
+    expect(second[0]).toEqual({ role: "system", content: "Be brief." });
+    expect(second.slice(2).map((message) => (message as { role: string; tool_call_id?: string }).tool_call_id ?? (message as { role: string }).role)).toEqual(["assistant", "c1", "c2", "c3"]);
+    expect((second[5] as { content: string }).content).toMatch(/^Error \(unknown_tool\): Unknown tool "wether"/);
+  });
+
+  it("starts each tool call while the model is still writing the next one", async () => {
+    const releaseSecond = deferred<void>();
+    const started: string[] = [];
+    const model: ChatModel = {
+      async *stream({ messages }): AsyncGenerator<ChatModelEvent> {
+        if (messages.at(-1)?.role === "tool") {
+          yield { type: "text-delta", text: "done" };
+          yield { type: "finish", reason: "stop", usage: undefined };
+          return;
+        }
+        yield { type: "tool-call", id: "first", name: "probe", arguments: "{}" };
+        await releaseSecond.promise;
+        yield { type: "tool-call", id: "second", name: "probe", arguments: "{}" };
+        yield { type: "finish", reason: "tool_calls", usage: undefined };
+      },
+    };
+    const probe = defineTool({
+      name: "probe",
+      execute: (_args, context) => {
+        started.push(context.callId);
+        if (context.callId === "first") releaseSecond.resolve();
+        return "ok";
+      },
+    });
+    const result = await createAgent({ model, tools: [probe] }).run("go");
+    // "second" could only be written after "first" had started: the model waited for it.
+    expect(started).toEqual(["first", "second"]);
+    expect(result.answer).toBe("done");
+  });
+
+  it("streams text, tool calls and steps as they happen, the answer last", async () => {
+    mock = await startMockOpenAI({ script: [{ toolCalls: [{ id: "c1", name: "weather", arguments: { city: "Oslo" } }] }, { content: "Cold." }] });
+    const events: AgentEvent["type"][] = [];
+    for await (const event of createAgent({ model: modelOn(mock), tools: [weather] }).stream("Oslo?")) events.push(event.type);
+    expect(events).toEqual(["tool-call-start", "tool-call-end", "step-end", "text-delta", "step-end", "answer"]);
+  });
+
+  it("continues a conversation from the store", async () => {
+    mock = await startMockOpenAI({ script: [{ content: "Hello Ada." }, { content: "You are Ada." }] });
+    const store = new MemoryRunStore();
+    const agent = createAgent({ model: modelOn(mock), tools: [weather], store });
+    await agent.run("I am Ada.", { conversationId: "c" });
+    expect((await agent.run("Who am I?", { conversationId: "c" })).answer).toBe("You are Ada.");
+    expect(mock.requests[1]?.messages).toEqual([
+      { role: "user", content: "I am Ada." },
+      { role: "assistant", content: "Hello Ada." },
+      { role: "user", content: "Who am I?" },
+    ]);
+    expect((await store.messages("c")).length).toBe(4);
+  });
+
+  it("stops at maxSteps, and when its signal aborts", async () => {
+    mock = await startMockOpenAI({ script: () => ({ toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] }) });
+    const bounded = await createAgent({ model: modelOn(mock), tools: [weather], maxSteps: 2 }).run("loop forever");
+    expect(bounded).toMatchObject({ finish: "max-steps", answer: "" });
+    expect(bounded.steps).toHaveLength(2);
+    await expect(createAgent({ model: modelOn(mock), tools: [weather] }).run("stop", { signal: AbortSignal.abort(new Error("user left")) })).rejects.toThrow("user left");
+  });
+
+  it("checks its options", () => {
+    const model: ChatModel = { stream: async function* () {} };
+    expect(() => createAgent({ model, tools: [weather], maxSteps: 0 })).toThrow("createAgent: expected `maxSteps` to be an integer from 1 and up, got 0 (number)");
+    expect(() => createAgent({ model })).toThrow("expected `tools` to be given, or `executor` given instead");
+  });
+});
+
+describe("openaiModel", () => {
+  it("hands on a tool call as soon as the next one starts, and the last at the end", async () => {
+    const gate = deferred<void>();
+    const seen: string[] = [];
+    const chunks = async function* () {
+      yield { choices: [{ delta: { tool_calls: [{ index: 0, id: "a", function: { name: "t", arguments: '{"x":' } }] } }] };
+      yield { choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: "1}" } }] } }] };
+      yield { choices: [{ delta: { tool_calls: [{ index: 1, id: "b", function: { name: "t", arguments: "{}" } }] } }] };
+      await gate.promise;
+      yield { choices: [{ delta: {}, finish_reason: "tool_calls" }], usage: { prompt_tokens: 3, completion_tokens: 4 } };
+    };
+    const model = openaiModel({ client: { chat: { completions: { create: () => Promise.resolve(chunks()) } } }, model: "m" });
+    const events: ChatModelEvent[] = [];
+    for await (const event of model.stream({ messages: [], tools: [] })) {
+      events.push(event);
+      if (event.type === "tool-call") seen.push(event.id);
+      if (event.type === "tool-call" && event.id === "a") gate.resolve();
+    }
+    expect(seen).toEqual(["a", "b"]);
+    expect(events[0]).toEqual({ type: "tool-call", id: "a", name: "t", arguments: '{"x":1}' });
+    expect(events.at(-1)).toEqual({ type: "finish", reason: "tool_calls", usage: { inputTokens: 3, outputTokens: 4 } });
+  });
+});

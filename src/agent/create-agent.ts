@@ -1,0 +1,198 @@
+import { openaiChat } from "../adapters/openai-chat.ts";
+import { invalidOption } from "../errors/volley-error.ts";
+import { createExecutor, type Executor } from "../executor/create-executor.ts";
+import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
+import type { RunStore } from "../store/run-store.ts";
+import type { Tool } from "../tool/define-tool.ts";
+import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
+
+export interface AgentOptions {
+  model: ChatModel;
+  /** The tools, run by an executor made for the agent; or give `executor` instead. */
+  tools?: readonly Tool[];
+  /** An executor of your own, with its limits, history and tracing. */
+  executor?: Executor;
+  /** The system prompt. @default none */
+  system?: string;
+  /** Most model steps in one `run`. @default 10 */
+  maxSteps?: number;
+  /** Keeps conversations (by `conversationId`) across runs and processes. @default none */
+  store?: RunStore;
+  /** Time limit of one `run`, model and tools together. @default none */
+  timeoutMs?: number;
+}
+
+export interface AgentRunOptions {
+  /** Continues this conversation from the store (and adds to it). */
+  conversationId?: string;
+  /** Aborting it stops the model and the tools. */
+  signal?: AbortSignal;
+}
+
+export interface AgentStep {
+  /** What the model wrote in this step. */
+  text: string;
+  /** The tool run of this step, when the model asked for tools. */
+  run: RunResult | undefined;
+  usage: TokenUsage | undefined;
+  durationMs: number;
+}
+
+export interface AgentResult {
+  /** The model's final text. */
+  answer: string;
+  steps: AgentStep[];
+  usage: TokenUsage;
+  durationMs: number;
+  /** `maxSteps`: the step limit ended the run before the model answered. */
+  finish: "answer" | "max-steps";
+}
+
+export type AgentEvent =
+  | { type: "text-delta"; step: number; text: string }
+  | { type: "tool-call-start"; step: number; callId: string; name: string; attempt: number }
+  | { type: "tool-call-end"; step: number; result: ToolResult }
+  | { type: "step-end"; step: AgentStep }
+  | { type: "answer"; result: AgentResult };
+
+export interface Agent {
+  /** Runs the loop to the model's answer. */
+  run(input: string, options?: AgentRunOptions): Promise<AgentResult>;
+  /** The same loop, yielding text, tool calls and steps as they happen; the last event is the answer. */
+  stream(input: string, options?: AgentRunOptions): AsyncGenerator<AgentEvent>;
+}
+
+/** A queue an async generator can wait on. */
+class EventQueue<T> {
+  #items: T[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  push(item: T): void {
+    this.#items.push(item);
+    this.#wake?.();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  async *drain(): AsyncGenerator<T> {
+    for (;;) {
+      while (this.#items.length > 0) yield this.#items.shift() as T;
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+  }
+}
+
+/**
+ * The loop around a chat model: model, tool calls, Volley run, model, until it answers. Each
+ * tool call starts the moment its arguments are complete in the model's stream, into one open
+ * Volley run per step, so tools run while the model is still writing.
+ */
+export function createAgent(options: AgentOptions): Agent {
+  const where = "createAgent";
+  if (options === null || typeof options !== "object") invalidOption(where, "options", "{ model, tools | executor, ... }", options);
+  const { model, tools, system, maxSteps = 10, store, timeoutMs } = options;
+  if (typeof model?.stream !== "function") invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
+  if ((tools === undefined) === (options.executor === undefined)) invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
+  if (system !== undefined && typeof system !== "string") invalidOption(where, "system", "a string", system);
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
+  const executor = options.executor ?? createExecutor({ tools: tools as readonly Tool[] });
+  const toolDefinitions = openaiChat.tools(executor.tools);
+
+  async function loop(input: string, runOptions: AgentRunOptions, emit: (event: AgentEvent) => void): Promise<AgentResult> {
+    const { conversationId, signal: callerSignal } = runOptions;
+    if (typeof input !== "string") invalidOption("agent.run", "input", "the user's message as a string", input);
+    if (conversationId !== undefined && (typeof conversationId !== "string" || store === undefined)) {
+      invalidOption("agent.run", "conversationId", "a string, with a store given to createAgent", conversationId);
+    }
+    const signals = [callerSignal, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)].filter((item): item is AbortSignal => item !== undefined);
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    const started = performance.now();
+    const earlier = conversationId === undefined ? [] : ((await store?.messages(conversationId)) ?? []).map((item) => item.message as ChatMessage);
+    const added: ChatMessage[] = [{ role: "user", content: input }];
+    const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...earlier, ...added];
+    const steps: AgentStep[] = [];
+    const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+    let answer = "";
+    let finish: AgentResult["finish"] = "max-steps";
+
+    for (let stepNumber = 1; stepNumber <= maxSteps; stepNumber++) {
+      signal?.throwIfAborted();
+      const stepStarted = performance.now();
+      const onEvent = (event: RunEvent): void => {
+        if (event.type === "call-start") emit({ type: "tool-call-start", step: stepNumber, callId: event.callId, name: event.name, attempt: event.attempt });
+        else if (event.type === "call-end") emit({ type: "tool-call-end", step: stepNumber, result: event.result });
+      };
+      const run = executor.start({ onEvent, ...(signal ? { signal } : {}) });
+      let text = "";
+      let stepUsage: TokenUsage | undefined;
+      const calls: { id: string; name: string; arguments: string }[] = [];
+      try {
+        for await (const event of model.stream({ messages: transcript(), tools: toolDefinitions, signal })) {
+          if (event.type === "text-delta") {
+            text += event.text;
+            emit({ type: "text-delta", step: stepNumber, text: event.text });
+          } else if (event.type === "tool-call") {
+            // Eager dispatch: the call starts now, while the model may still be writing the next.
+            const call = { id: event.id || `step${stepNumber}_call${calls.length}`, name: event.name, arguments: event.arguments };
+            calls.push(call);
+            run.add({ id: call.id, name: call.name, args: call.arguments });
+          } else {
+            stepUsage = event.usage;
+          }
+        }
+      } finally {
+        run.end();
+      }
+      const result = await run.result;
+      if (stepUsage) {
+        usage.inputTokens += stepUsage.inputTokens;
+        usage.outputTokens += stepUsage.outputTokens;
+      }
+      added.push({ role: "assistant", content: text === "" ? null : text, ...(calls.length > 0 ? { tool_calls: calls.map((call) => ({ id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } })) } : {}) });
+      // Results go in call order, so the transcript stays valid whatever order they finished in.
+      added.push(...openaiChat.messages(result.results));
+      const step: AgentStep = { text, run: calls.length > 0 ? result : undefined, usage: stepUsage, durationMs: performance.now() - stepStarted };
+      steps.push(step);
+      emit({ type: "step-end", step });
+      if (calls.length === 0) {
+        answer = text;
+        finish = "answer";
+        break;
+      }
+    }
+    if (conversationId !== undefined) await store?.appendMessages(conversationId, added);
+    return { answer, steps, usage, durationMs: performance.now() - started, finish };
+  }
+
+  async function* stream(input: string, runOptions: AgentRunOptions = {}): AsyncGenerator<AgentEvent> {
+    const queue = new EventQueue<AgentEvent>();
+    let failure: unknown;
+    let failed = false;
+    const done = loop(input, runOptions, (event) => queue.push(event)).then(
+      (result) => queue.push({ type: "answer", result }),
+      (error: unknown) => {
+        failed = true;
+        failure = error;
+      },
+    ).finally(() => queue.close());
+    yield* queue.drain();
+    await done;
+    if (failed) throw failure;
+  }
+
+  return {
+    stream,
+    async run(input, runOptions = {}) {
+      let result: AgentResult | undefined;
+      for await (const event of stream(input, runOptions)) if (event.type === "answer") result = event.result;
+      return result as AgentResult;
+    },
+  };
+}
