@@ -5,6 +5,7 @@ import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
+import { runPlanMode } from "./plan-mode.ts";
 
 export interface AgentOptions {
   model: ChatModel;
@@ -20,6 +21,10 @@ export interface AgentOptions {
   store?: RunStore;
   /** Time limit of one `run`, model and tools together. @default none */
   timeoutMs?: number;
+  /** `"tools"`: the model calls tools turn by turn. `"plan"`: it writes a whole plan of tasks up front, which run as soon as their inputs exist, and a joiner answers. @default "tools" */
+  mode?: "tools" | "plan";
+  /** In plan mode, how many times the joiner may ask for a new plan. @default 1 */
+  maxReplans?: number;
 }
 
 export interface AgentRunOptions {
@@ -62,6 +67,12 @@ export interface Agent {
   stream(input: string, options?: AgentRunOptions): AsyncGenerator<AgentEvent>;
 }
 
+/** A tool call's start and end, from its Volley run, as agent events. */
+function emitToolEvent(emit: (event: AgentEvent) => void, step: number, event: RunEvent): void {
+  if (event.type === "call-start") emit({ type: "tool-call-start", step, callId: event.callId, name: event.name, attempt: event.attempt });
+  else if (event.type === "call-end") emit({ type: "tool-call-end", step, result: event.result });
+}
+
 /** A queue an async generator can wait on. */
 class EventQueue<T> {
   #items: T[] = [];
@@ -96,12 +107,14 @@ class EventQueue<T> {
 export function createAgent(options: AgentOptions): Agent {
   const where = "createAgent";
   if (options === null || typeof options !== "object") invalidOption(where, "options", "{ model, tools | executor, ... }", options);
-  const { model, tools, system, maxSteps = 10, store, timeoutMs } = options;
+  const { model, tools, system, maxSteps = 10, store, timeoutMs, mode = "tools", maxReplans = 1 } = options;
   if (typeof model?.stream !== "function") invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
   if ((tools === undefined) === (options.executor === undefined)) invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
   if (!Number.isInteger(maxSteps) || maxSteps < 1) invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
   if (system !== undefined && typeof system !== "string") invalidOption(where, "system", "a string", system);
   if (timeoutMs !== undefined && !(timeoutMs > 0)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
+  if (mode !== "tools" && mode !== "plan") invalidOption(where, "mode", '"tools" or "plan"', mode);
+  if (!Number.isInteger(maxReplans) || maxReplans < 0) invalidOption(where, "maxReplans", "an integer from 0 and up", maxReplans);
   const executor = options.executor ?? createExecutor({ tools: tools as readonly Tool[] });
   const toolDefinitions = openaiChat.tools(executor.tools);
 
@@ -122,13 +135,37 @@ export function createAgent(options: AgentOptions): Agent {
     let answer = "";
     let finish: AgentResult["finish"] = "max-steps";
 
+    if (mode === "plan") {
+      const addUsage = (stepUsage: TokenUsage | undefined): void => {
+        usage.inputTokens += stepUsage?.inputTokens ?? 0;
+        usage.outputTokens += stepUsage?.outputTokens ?? 0;
+      };
+      ({ answer, finish } = await runPlanMode({
+        model,
+        executor,
+        system,
+        earlier,
+        input,
+        maxReplans,
+        signal,
+        onText: (step, text) => emit({ type: "text-delta", step, text }),
+        onRunEvent: (step, event) => emitToolEvent(emit, step, event),
+        onStep: (step) => {
+          steps.push(step);
+          addUsage(step.usage);
+          emit({ type: "step-end", step });
+        },
+      }));
+      // The conversation keeps the question and the answer, not the plan's workings.
+      added.push({ role: "assistant", content: answer });
+      if (conversationId !== undefined) await store?.appendMessages(conversationId, added);
+      return { answer, steps, usage, durationMs: performance.now() - started, finish };
+    }
+
     for (let stepNumber = 1; stepNumber <= maxSteps; stepNumber++) {
       signal?.throwIfAborted();
       const stepStarted = performance.now();
-      const onEvent = (event: RunEvent): void => {
-        if (event.type === "call-start") emit({ type: "tool-call-start", step: stepNumber, callId: event.callId, name: event.name, attempt: event.attempt });
-        else if (event.type === "call-end") emit({ type: "tool-call-end", step: stepNumber, result: event.result });
-      };
+      const onEvent = (event: RunEvent): void => emitToolEvent(emit, stepNumber, event);
       const run = executor.start({ onEvent, ...(signal ? { signal } : {}) });
       let text = "";
       let stepUsage: TokenUsage | undefined;
