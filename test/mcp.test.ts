@@ -40,8 +40,10 @@ describe("mcpTools over stdio, with the reference server", () => {
       expect(String(results[2]?.output)).toContain("5");
       expect(results[3]?.error?.type).toBe("invalid_arguments");
       const progress = events.filter((event) => event.type === "call-progress" && event.callId === "long");
+      // The last notification may arrive after the result, and a report for an ended call is dropped.
       expect(progress.length).toBeGreaterThanOrEqual(3);
-      expect(progress.at(-1)).toMatchObject({ progress: 4, total: 4 });
+      const reported = progress.map((event) => event as { progress: number; total?: number });
+      expect(reported.every((event, index) => event.total === 4 && (index === 0 || event.progress > (reported[index - 1] as { progress: number }).progress))).toBe(true);
       expect(stats.maxInFlight).toBeGreaterThanOrEqual(2);
     } finally {
       await server.close();

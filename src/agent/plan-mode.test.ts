@@ -18,7 +18,7 @@ const modelOn = (server: MockOpenAIServer): ChatModel => openaiModel({ client: n
 function scriptedPlanner(lines: { text: string; before?: Promise<unknown> }[], joiner: string): ChatModel {
   return {
     async *stream({ messages }): AsyncGenerator<ChatModelEvent> {
-      const isJoiner = messages[0]?.role === "system" && (messages[0].content as string).startsWith("You get the user's question");
+      const isJoiner = messages[0]?.role === "system" && (messages[0].content).startsWith("You get the user's question");
       if (isJoiner) {
         yield { type: "text-delta", text: joiner };
       } else {
