@@ -1,5 +1,6 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { agentScenarios, measureAgentScenario } from "./agent.ts";
 import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
 import { measureHistory } from "./history.ts";
@@ -63,7 +64,24 @@ console.log(
     ` estimates off ${fixed(order.estimatesOffMs, 0)} ms (${fixed(order.estimatesOffMs / order.boundMs, 3)}×), FIFO ${fixed(order.fifoMs, 0)} ms (${fixed(order.fifoMs / order.boundMs, 3)}×)`,
 );
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order };
+console.log("\n6. The agent end to end, on the mock model: first token 400 ms, then 40 tokens/s (wall ms, and the ideal for each loop)");
+const agent = [];
+console.log("   scenario                      sequential      wait-for-all    Volley eager    Volley plan");
+for (const scenario of quick ? agentScenarios().slice(0, 1) : agentScenarios()) {
+  const figures = await measureAgentScenario(scenario);
+  agent.push(figures);
+  const cell = (loop: { wallMs: number; idealMs: number }): string => `${fixed(loop.wallMs, 0).padStart(6)} (${fixed(loop.idealMs, 0).padStart(6)})`;
+  console.log(`   ${figures.scenario.padEnd(28)}  ${cell(figures.sequential)}  ${cell(figures.waitForAll)}  ${cell(figures.eager)}  ${cell(figures.plan)}`);
+}
+const worstOverIdeal = Math.max(...agent.flatMap((item) => [item.eager.wallMs / item.eager.idealMs, item.plan.wallMs / item.plan.idealMs]));
+const planSpeedups = agent.filter((item) => !item.scenario.includes("slow")).map((item) => item.sequential.wallMs / item.plan.wallMs);
+const slow = agent.find((item) => item.scenario.includes("slow"));
+console.log(
+  `   eager and plan at most ${fixed(worstOverIdeal, 3)}× their ideal; plan ${fixed(Math.min(...planSpeedups))}–${fixed(Math.max(...planSpeedups))}× faster than sequential` +
+    (slow ? `; eager ${fixed(slow.waitForAll.wallMs / slow.eager.wallMs)}× faster than wait-for-all with slow tools` : ""),
+);
+
+const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

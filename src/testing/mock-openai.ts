@@ -18,7 +18,7 @@ export interface MockToolCall {
   name: string;
   /** JSON text, or an object to send as JSON. */
   arguments: string | Record<string, unknown>;
-  /** Tokens the call streams as, for pacing (the arguments are cut into this many deltas). @default 1 per 4 characters */
+  /** Tokens the call streams as, for pacing: one for its name, the rest cut from its arguments. @default 1 + 1 per 4 characters of arguments */
   tokens?: number;
 }
 
@@ -60,9 +60,12 @@ function tokensOf(turn: MockTurn): Token[] {
   (turn.toolCalls ?? []).forEach((call, index) => {
     const argumentsText = typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments);
     tokens.push({ kind: "call-start", index, id: call.id ?? `call_${randomUUID().replaceAll("-", "").slice(0, 24)}`, name: call.name });
-    const pieces = Math.max(1, (call.tokens ?? Math.ceil(argumentsText.length / 4)) - 1);
-    const size = Math.ceil(argumentsText.length / pieces) || 1;
-    for (let start = 0; start < argumentsText.length; start += size) tokens.push({ kind: "arguments", index, text: argumentsText.slice(start, start + size) });
+    // The call's first token carries its name; the arguments take the rest, cut evenly.
+    const pieces = Math.max(1, Math.min(argumentsText.length, (call.tokens ?? Math.ceil(argumentsText.length / 4) + 1) - 1));
+    for (let piece = 0; piece < pieces; piece++) {
+      const text = argumentsText.slice(Math.round((piece * argumentsText.length) / pieces), Math.round(((piece + 1) * argumentsText.length) / pieces));
+      tokens.push({ kind: "arguments", index, text });
+    }
   });
   return tokens;
 }
