@@ -197,6 +197,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
   let runsStarted = 0;
 
   const open = (runOptions: RunOptions | undefined, keepEvents: boolean, method: string): OpenRun => {
+    if (runOptions === undefined) {
+      const runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`;
+      return new OpenRun(core, { runId, maxConcurrency: Infinity, parallel: core.settings.parallel, timeoutMs: undefined, onEvent: undefined, keepEvents });
+    }
     const at = `executor.${method}`;
     const given = runOptions ?? {};
     checkObject(at, "options", given);

@@ -130,6 +130,7 @@ export class CallGraph {
 
   /** Removes and returns the calls still waiting for ids that never arrived, with those ids. */
   takeUnresolved(): [missingId: string, waiters: CallState[]][] {
+    if (this.#awaited.size === 0) return [];
     const unresolved = [...this.#awaited];
     this.#awaited.clear();
     return unresolved;
