@@ -1,6 +1,6 @@
 import type { ToolCall, ToolResult } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
-import { resultText, toolJsonSchema } from "./tool-json-schema.ts";
+import { markedResultText, toolJsonSchema } from "./tool-json-schema.ts";
 
 /** A tool call in an OpenAI Chat Completions assistant message: a function call, or a custom tool's free text. */
 export interface OpenAIChatToolCall {
@@ -37,7 +37,7 @@ export const openaiChat = {
     return results.map((result) => ({
       role: "tool",
       tool_call_id: result.id,
-      content: result.ok ? resultText(result) : `Error (${result.error?.type ?? "tool_error"}): ${resultText(result)}`,
+      content: markedResultText(result),
     }));
   },
 

@@ -1,6 +1,6 @@
 import type { ToolCall, ToolResult } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
-import { resultText, toolJsonSchema } from "./tool-json-schema.ts";
+import { markedResultText, toolJsonSchema } from "./tool-json-schema.ts";
 
 /** An item of a Responses API `output`; only `function_call` items are calls. */
 export interface OpenAIResponsesItem {
@@ -38,7 +38,7 @@ export const openaiResponses = {
     return results.map((result) => ({
       type: "function_call_output",
       call_id: result.id,
-      output: result.ok ? resultText(result) : `Error (${result.error?.type ?? "tool_error"}): ${resultText(result)}`,
+      output: markedResultText(result),
     }));
   },
 

@@ -34,3 +34,8 @@ export function resultText(result: { ok: boolean; output?: unknown; error?: { ty
   if (typeof result.output === "string") return result.output;
   return JSON.stringify(result.output ?? null);
 }
+
+/** `resultText`, with a failure marked `Error (<type>):`, for formats that have no error flag (OpenAI's). */
+export function markedResultText(result: { ok: boolean; output?: unknown; error?: { type: string; message: string } }): string {
+  return result.ok ? resultText(result) : `Error (${result.error?.type ?? "tool_error"}): ${resultText(result)}`;
+}
