@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", ".volley/", "eslint.config.js"] },
+  { ignores: ["dist/", "coverage/", ".volley/", "eslint.config.js", "scripts/"] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
