@@ -77,6 +77,27 @@ describe("createAgent", () => {
     expect(events).toEqual(["tool-call-start", "tool-call-end", "step-end", "text-delta", "step-end", "answer"]);
   });
 
+  it("stops the model and the tools when the reader leaves the stream early", async () => {
+    let toolSignal: AbortSignal | undefined;
+    const slow = defineTool({
+      name: "slow",
+      execute: (_args, context) => {
+        toolSignal = context.signal;
+        return new Promise((resolve) => setTimeout(resolve, 60_000));
+      },
+    });
+    const model: ChatModel = {
+      async *stream() {
+        yield { type: "tool-call", id: "s1", name: "slow", arguments: "{}" };
+        yield { type: "finish", reason: "tool_calls", usage: undefined };
+      },
+    };
+    for await (const event of createAgent({ model, tools: [slow] }).stream("go")) {
+      if (event.type === "tool-call-start") break;
+    }
+    expect(toolSignal?.aborted).toBe(true);
+  });
+
   it("continues a conversation from the store", async () => {
     mock = await startMockOpenAI({ script: [{ content: "Hello Ada." }, { content: "You are Ada." }] });
     const store = new MemoryRunStore();

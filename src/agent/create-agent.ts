@@ -210,18 +210,32 @@ export function createAgent(options: AgentOptions): Agent {
 
   async function* stream(input: string, runOptions: AgentRunOptions = {}): AsyncGenerator<AgentEvent> {
     const queue = new EventQueue<AgentEvent>();
+    // Leaving the loop early (a `break`) stops the model and the tools, instead of leaving them running unread.
+    const abandoned = new AbortController();
+    const signal = runOptions.signal ? AbortSignal.any([runOptions.signal, abandoned.signal]) : abandoned.signal;
     let failure: unknown;
     let failed = false;
-    const done = loop(input, runOptions, (event) => queue.push(event)).then(
+    let settled = false;
+    const done = loop(input, { ...runOptions, signal }, (event) => queue.push(event)).then(
       (result) => queue.push({ type: "answer", result }),
       (error: unknown) => {
         failed = true;
         failure = error;
       },
-    ).finally(() => queue.close());
-    yield* queue.drain();
-    await done;
-    if (failed) throw failure;
+    ).finally(() => {
+      settled = true;
+      queue.close();
+    });
+    try {
+      yield* queue.drain();
+      await done;
+      if (failed) throw failure;
+    } finally {
+      if (!settled) {
+        abandoned.abort(new Error("The agent's stream was closed before the run ended"));
+        await done;
+      }
+    }
   }
 
   return {
