@@ -3,3 +3,4 @@ export { openaiResponses, type OpenAIResponsesFunctionCallOutput, type OpenAIRes
 export { anthropic, type AnthropicContentBlock, type AnthropicToolDefinition, type AnthropicToolResultBlock } from "./anthropic.ts";
 export { gemini, type GeminiFunctionResponsePart, type GeminiPart, type GeminiTool } from "./gemini.ts";
 export { resultText, toolJsonSchema } from "./tool-json-schema.ts";
+export { detectCalls, type CallFormat, type DetectedCalls } from "./detect-calls.ts";

@@ -5,7 +5,7 @@ import { Dispatcher } from "../scheduler/dispatcher.ts";
 import { ToolGate } from "../scheduler/tool-gate.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { WarnOnce } from "../shared/warn-once.ts";
-import { isPositiveLimit, isTimeout, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
+import { isPositiveLimit, isTimeout, isTool, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
 import { DEFAULT_RETRY, validateRetryPolicy, type RetryPolicy } from "../tool/retry-policy.ts";
 import { ExecutorCore } from "./executor-core.ts";
 import { ExecutorStatistics, type ExecutorStats } from "./executor-stats.ts";
@@ -119,11 +119,6 @@ function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<st
 
 function checkObject(where: string, name: string, value: unknown): asserts value is object {
   if (value === null || typeof value !== "object") invalidOption(where, name, "an options object", value);
-}
-
-function isTool(value: unknown): value is Tool {
-  const tool = value as Partial<Tool> | null;
-  return tool !== null && typeof tool === "object" && typeof tool.name === "string" && typeof tool.execute === "function" && "validateInput" in tool;
 }
 
 /** Creates the engine that runs tool calls in parallel within every limit. */

@@ -169,9 +169,11 @@ export class OpenRun implements RunSlots {
     const call = new CallState(this, graph.size, this.#core.dispatcher.nextSeq(), id, name, now);
     graph.append(call);
     this.#unanswered++;
+    const scanned = input.args === undefined ? undefined : scanArguments(input.args);
     if (this.#listened) {
-      const dependsOn = Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : [];
-      this.#emit({ type: "call-add", runId: this.id, at: call.addedAt, callId: id, name, dependsOn });
+      const dependsOn = new Set(Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : []);
+      if (scanned?.ok) for (const reference of scanned.references) dependsOn.add(reference.callId);
+      this.#emit({ type: "call-add", runId: this.id, at: call.addedAt, callId: id, name, dependsOn: [...dependsOn] });
     }
     if (taken) {
       this.#answer(call, false, undefined, callErrors.duplicateId(id), false);
@@ -193,10 +195,9 @@ export class OpenRun implements RunSlots {
     call.gate = gate;
     call.timeoutMs = input.timeoutMs;
     call.priority = this.#parallel ? (input.priority ?? gate.tool.priority) : 0;
-    if (input.args === undefined) {
+    if (scanned === undefined) {
       call.args = {};
     } else {
-      const scanned = scanArguments(input.args);
       if (!scanned.ok) {
         this.#answer(call, false, undefined, callErrors.invalidArguments(name, scanned.message), false);
         return id;

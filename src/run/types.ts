@@ -98,6 +98,7 @@ interface EventBase {
 
 export type RunEvent =
   | (EventBase & { type: "run-start" })
+  /** `dependsOn`: the calls this one waits for, by `dependsOn` and by `$ref`. */
   | (EventBase & { type: "call-add"; callId: string; name: string; dependsOn: string[] })
   | (EventBase & { type: "call-start"; callId: string; name: string; attempt: number })
   | (EventBase & { type: "call-progress"; callId: string; name: string; progress: number; total?: number; message?: string })

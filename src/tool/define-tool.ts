@@ -111,6 +111,12 @@ export function validateRateLimit(where: string, value: unknown): RateLimit | un
   return { limit: limit as number, intervalMs };
 }
 
+/** Whether a value is a tool made by `defineTool`, from this copy of Volley or another. */
+export function isTool(value: unknown): value is Tool {
+  const tool = value as Partial<Tool> | null;
+  return tool !== null && typeof tool === "object" && typeof tool.name === "string" && typeof tool.execute === "function" && "validateInput" in tool;
+}
+
 /** Declares a tool. Throws a `VolleyError` naming the bad option when the definition is wrong. */
 export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefined = undefined, Output = unknown>(
   definition: ToolDefinition<Input, Output>,

@@ -1,0 +1,227 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { controlledTool, microtasks } from "../../test/support.ts";
+import { createExecutor, defineTool } from "../index.ts";
+import { MemoryRunStore } from "../store/index.ts";
+import { createServerApp, type ServerAppOptions } from "./create-server-app.ts";
+import { readEventStream } from "./dashboard/event-stream.js";
+import { startServer, type RunningServer } from "./start-server.ts";
+
+const TOKEN = "a-token-of-sixteen-or-more";
+const echo = defineTool({ name: "echo", input: { type: "object", properties: { text: { type: "string" } } }, execute: ({ text }: { text?: string }) => text ?? "" });
+
+function setUp(options: Partial<ServerAppOptions> = {}) {
+  const slow = controlledTool("slow");
+  const store = new MemoryRunStore();
+  const executor = createExecutor({ tools: [echo, slow.tool], history: store });
+  const { app, runs } = createServerApp({ executor, store, ...options });
+  const request = (path: string, init: RequestInit = {}) => app.request(`http://127.0.0.1${path}`, init);
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return { app, runs, slow, store, executor, request, post };
+}
+
+async function collect(response: Response) {
+  const events: { event: string; id: string | undefined; data: Record<string, unknown> }[] = [];
+  for await (const event of readEventStream(response)) events.push({ event: event.event, id: event.id, data: JSON.parse(event.data) as Record<string, unknown> });
+  return events;
+}
+
+describe("the runs API", () => {
+  it("runs calls in any format and answers one result per call, in order", async () => {
+    const { post } = setUp();
+    const volley = await post("/api/runs?wait", { calls: [{ id: "a", name: "echo", args: { text: "hi" } }, { id: "b", name: "echo", args: { text: { $ref: "a" } } }] });
+    expect(volley.status).toBe(200);
+    const result = (await volley.json()) as { status: string; results: { id: string; ok: boolean; output: unknown }[] };
+    expect(result.status).toBe("completed");
+    expect(result.results.map(({ id, ok, output }) => ({ id, ok, output }))).toEqual([
+      { id: "a", ok: true, output: "hi" },
+      { id: "b", ok: true, output: "hi" },
+    ]);
+
+    const openai = await post("/api/runs?wait", { calls: { role: "assistant", tool_calls: [{ id: "call_1", type: "function", function: { name: "echo", arguments: '{"text":"x"}' } }] } });
+    expect(((await openai.json()) as { results: { id: string; output: unknown }[] }).results).toMatchObject([{ id: "call_1", output: "x" }]);
+  });
+
+  it("never runs a tool the server does not have: the call is answered unknown_tool", async () => {
+    const { post } = setUp();
+    const response = await post("/api/runs?wait", { calls: [{ name: "rm_rf", args: {} }] });
+    const { results } = (await response.json()) as { results: { ok: boolean; error: { type: string } }[] };
+    expect(results[0]).toMatchObject({ ok: false, error: { type: "unknown_tool" } });
+  });
+
+  it("answers bad requests with a status and a sentence", async () => {
+    const { post, request } = setUp({ maxBodyBytes: 200 });
+    const expectError = async (response: Response | Promise<Response>, status: number, message: RegExp) => {
+      const answer = await response;
+      expect(answer.status).toBe(status);
+      expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(message);
+    };
+    await expectError(request("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }), 400, /not valid JSON/);
+    await expectError(request("/api/runs", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }), 415, /Content-Type: application\/json/);
+    await expectError(post("/api/runs", { calls: [{ name: "echo" }], tools: [] }), 400, /Unknown field tools/);
+    await expectError(post("/api/runs", { calls: "echo" }), 400, /Expected tool calls/);
+    await expectError(post("/api/runs", { calls: [{ name: "echo" }], maxConcurrency: 0 }), 400, /maxConcurrency.*from 1 and up/);
+    await expectError(post("/api/runs", { calls: [{ name: "echo", args: { text: "x".repeat(300) } }] }), 413, /over this server's limit of 200 bytes/);
+    await expectError(request("/api/runs?limit=0"), 400, /"limit" must be an integer from 1/);
+    await expectError(request("/api/runs/nope"), 404, /No run "nope"/);
+    await expectError(request("/api/runs/nope/events"), 404, /not live in this server/);
+    await expectError(request("/api/nothing"), 404, /No route for GET \/api\/nothing/);
+  });
+
+  it("streams a run's events live; a client that connects late gets the events so far, then the rest", async () => {
+    const { post, request, slow } = setUp();
+    const started = await post("/api/runs", { calls: [{ id: "one", name: "slow", args: { n: 1 } }, { id: "two", name: "slow", args: { n: 2 } }, { id: "after", name: "echo", args: { text: { $ref: "one" } } }] });
+    expect(started.status).toBe(202);
+    const { runId, events: eventsPath } = (await started.json()) as { runId: string; events: string };
+    await microtasks();
+    slow.finish("one", "first");
+    await microtasks();
+
+    const late = collect(await request(eventsPath));
+    await microtasks();
+    slow.finish("two", "second");
+    const events = await late;
+
+    expect(events.map((event) => `${event.event} ${typeof event.data.callId === "string" ? event.data.callId : ""}`.trim())).toEqual([
+      "run-start",
+      "call-add one",
+      "call-start one",
+      "call-add two",
+      "call-start two",
+      "call-add after",
+      "call-end one",
+      "call-start after",
+      "call-end after",
+      "call-end two",
+      "run-end",
+    ]);
+    expect(events.map((event) => event.id)).toEqual(events.map((_, index) => String(index)));
+    expect(events.every((event) => event.data.runId === runId)).toBe(true);
+    // The arguments as submitted travel with call-add, so a client can show them before the call ends.
+    expect(events[5]?.data.args).toEqual({ text: { $ref: "one" } });
+    expect(events.at(-1)?.data).toMatchObject({ result: { status: "completed", stats: { calls: 3, succeeded: 3 } } });
+
+    // A reconnecting reader says where it stopped and gets only the rest.
+    const resumed = await collect(await request(eventsPath, { headers: { "last-event-id": "8" } }));
+    expect(resumed.map((event) => event.event)).toEqual(["call-end", "run-end"]);
+  });
+
+  it("lists runs live and from the history, and reads one run back with its arguments", async () => {
+    const { post, request, slow, executor, runs } = setUp();
+    await post("/api/runs?wait", { calls: [{ id: "a", name: "echo", args: { text: "<b>bold</b>" } }] });
+    const live = (await (await post("/api/runs", { calls: [{ id: "s", name: "slow" }] })).json()) as { runId: string };
+    await microtasks();
+
+    const listed = (await (await request("/api/runs")).json()) as { runs: { runId: string; status: string; calls: number }[] };
+    expect(listed.runs[0]).toMatchObject({ runId: live.runId, status: "running", calls: 1 });
+    expect(listed.runs[1]).toMatchObject({ status: "completed", calls: 1 });
+    const running = (await (await request(`/api/runs/${live.runId}`)).json()) as { live: boolean; calls: unknown[] };
+    expect(running).toMatchObject({ live: true, calls: [{ callId: "s", name: "slow", args: {} }] });
+
+    slow.finish("s", { when: new Date(0) });
+    await runs.get(live.runId)?.run.result;
+    await executor.flush();
+    await microtasks();
+    const ended = (await (await request(`/api/runs/${live.runId}`)).json()) as { run: { status: string }; calls: { output: unknown }[] };
+    expect(ended.run.status).toBe("completed");
+    expect(ended.calls[0]?.output).toEqual({ when: "1970-01-01T00:00:00.000Z" });
+    const first = (await (await request(`/api/runs/${listed.runs[1]?.runId ?? ""}`)).json()) as { calls: { args: unknown; output: unknown }[] };
+    expect(first.calls[0]).toMatchObject({ args: { text: "<b>bold</b>" }, output: "<b>bold</b>" });
+
+    expect(((await (await request("/api/runs?status=running")).json()) as { runs: unknown[] }).runs).toEqual([]);
+  });
+
+  it("gives per-tool figures and the speedup history", async () => {
+    const { post, request, executor } = setUp();
+    await post("/api/runs?wait", { calls: [{ name: "echo", args: { text: "a" } }, { name: "echo", args: { text: 1 } }] });
+    await executor.flush();
+    const { tools } = (await (await request("/api/tools")).json()) as { tools: { name: string; concurrency: number | null; stats: { calls: number; failures: number } | null }[] };
+    expect(tools.find((tool) => tool.name === "echo")).toMatchObject({ concurrency: null, stats: { calls: 2, failures: 1 } });
+    expect(tools.find((tool) => tool.name === "slow")?.stats).toBeNull();
+    const { runs } = (await (await request("/api/speedup")).json()) as { runs: { speedup: number }[] };
+    expect(runs).toHaveLength(1);
+  });
+
+  it("cancels a live run: running calls are aborted, queued ones answered cancelled", async () => {
+    const { post, request, slow } = setUp();
+    const { runId } = (await (await post("/api/runs", { calls: [{ id: "s", name: "slow" }, { id: "after", name: "echo", dependsOn: ["s"] }] })).json()) as { runId: string };
+    await microtasks();
+    expect((await request(`/api/runs/${runId}/cancel`, { method: "POST" })).status).toBe(202);
+    expect(slow.started[0]?.context.signal.aborted).toBe(true);
+    const events = await collect(await request(`/api/runs/${runId}/events`));
+    expect(events.at(-1)?.data).toMatchObject({ result: { status: "cancelled", results: [{ error: { type: "cancelled" } }, { error: { type: "cancelled" } }] } });
+    expect((await request(`/api/runs/${runId}/cancel`, { method: "POST" })).status).toBe(409);
+  });
+});
+
+describe("who may call the API", () => {
+  it("with a token, every API request needs it; the dashboard's files do not", async () => {
+    const { request } = setUp({ token: TOKEN });
+    expect((await request("/api/health")).status).toBe(401);
+    expect((await request("/api/health", { headers: { authorization: "Bearer wrong-token-of-some-length" } })).status).toBe(401);
+    expect((await request("/api/health", { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await request("/")).status).toBe(200);
+  });
+
+  it("without a token, answers only loopback host names (no DNS rebinding)", async () => {
+    const { app } = setUp();
+    expect((await app.request("http://127.0.0.1/api/health")).status).toBe(200);
+    expect((await app.request("http://localhost/api/health")).status).toBe(200);
+    const rebound = await app.request("http://attacker.example/api/health");
+    expect(rebound.status).toBe(403);
+    expect(await rebound.text()).toMatch(/not a loopback name/);
+  });
+
+  it("sends no CORS headers unless origins are given", async () => {
+    const origin = { headers: { origin: "https://app.example" } };
+    expect((await setUp().request("/api/health", origin)).headers.get("access-control-allow-origin")).toBeNull();
+    expect((await setUp({ corsOrigins: ["https://app.example"] }).request("/api/health", origin)).headers.get("access-control-allow-origin")).toBe("https://app.example");
+  });
+
+  it("serves pages under a content security policy that runs no inline script", async () => {
+    const page = await setUp().request("/");
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("rejects options it can't use", () => {
+    const executor = createExecutor({ tools: [echo] });
+    expect(() => createServerApp({ executor, token: "short" })).toThrow(/token.*16 characters or more/);
+    expect(() => createServerApp({ executor: {} as never })).toThrow(/executor.*createExecutor/);
+    expect(() => createServerApp({ executor, corsOrigins: "*" as never })).toThrow(/corsOrigins.*array of origins/);
+  });
+});
+
+describe("startServer", () => {
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("listens on 127.0.0.1 by default and serves the API over real HTTP", async () => {
+    server = await startServer({ executor: createExecutor({ tools: [echo] }), port: 0 });
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const health = await fetch(new URL("/api/health", server.url));
+    expect(await health.json()).toMatchObject({ ok: true, tools: 1 });
+  });
+
+  it("refuses any other address without a token", async () => {
+    await expect(startServer({ executor: createExecutor({ tools: [echo] }), host: "0.0.0.0", port: 0 })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without a token/);
+    server = await startServer({ executor: createExecutor({ tools: [echo] }), host: "0.0.0.0", port: 0, token: TOKEN });
+    const port = new URL(server.url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(401);
+  });
+
+  it("ends open event streams and cancels live runs when closed", async () => {
+    const slow = controlledTool("slow");
+    server = await startServer({ executor: createExecutor({ tools: [slow.tool] }), port: 0 });
+    const started = await fetch(new URL("/api/runs", server.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ calls: [{ name: "slow" }] }) });
+    const { events } = (await started.json()) as { events: string };
+    const stream = collect(await fetch(new URL(events, server.url)));
+    await server.close();
+    server = undefined;
+    expect(slow.started[0]?.context.signal.aborted).toBe(true);
+    await expect(stream).resolves.toBeDefined();
+  });
+});

@@ -1,0 +1,266 @@
+import { Hono, type Context } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import { streamSSE } from "hono/streaming";
+import { detectCalls } from "../adapters/detect-calls.ts";
+import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
+import type { Executor } from "../executor/create-executor.ts";
+import type { RunStore, StoredRun, StoredRunStatus } from "../store/run-store.ts";
+import { dashboardAssets } from "./dashboard-assets.ts";
+import { LiveRuns, summarizeLiveRun, type LiveRunEntry } from "./live-runs.ts";
+import { wireEvent, wireResult } from "./wire-format.ts";
+
+export interface ServerAppOptions {
+  /** Runs the API's runs. Its tools are the only tools the API can run: it can never define one. */
+  executor: Executor;
+  /** The history the runs list, run pages and tool figures read; give the executor the same store as `history`. @default none: only runs of this server, while it remembers them */
+  store?: RunStore;
+  /** When set, every `/api` request must carry `Authorization: Bearer <token>`. @default none */
+  token?: string;
+  /** Largest request body accepted, in bytes. @default 1 MiB */
+  maxBodyBytes?: number;
+  /** Origins allowed to call the API from a browser. @default none (no CORS headers) */
+  corsOrigins?: readonly string[];
+  /** Ended runs whose events stay in memory for clients that connect late. @default 100 */
+  keepEndedRuns?: number;
+  /** Most calls in one `POST /api/runs`. @default 10000 */
+  maxCallsPerRun?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+const LOOPBACK_HOSTNAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+const RUN_STATUSES: readonly StoredRunStatus[] = ["running", "completed", "cancelled", "timed_out", "interrupted"];
+const SERVER_VERSION = "1";
+
+/** Thrown by the API's handlers: answered as `{ error: { code, message } }` with `status`. */
+class ApiError extends Error {
+  readonly status: 400 | 404 | 409 | 415;
+  readonly code: string;
+
+  constructor(status: 400 | 404 | 409 | 415, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Volley's HTTP API and dashboard as a Hono app: start runs, follow their events over SSE,
+ * list and read runs from the history, per-tool figures. Serve it with `startServer`, or
+ * mount it in an app of your own.
+ */
+export function createServerApp(options: ServerAppOptions): { app: Hono; runs: LiveRuns } {
+  const where = "createServerApp";
+  if (options === null || typeof options !== "object") invalidOption(where, "options", "an options object", options);
+  const { executor, store, token, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, corsOrigins, keepEndedRuns = 100, maxCallsPerRun = 10_000 } = options;
+  if (typeof executor?.start !== "function") invalidOption(where, "executor", "an executor made by createExecutor()", executor);
+  if (store !== undefined && typeof store?.listRuns !== "function") invalidOption(where, "store", "a RunStore such as SqliteRunStore", store);
+  if (token !== undefined && (typeof token !== "string" || token.length < 16)) invalidOption(where, "token", "a string of 16 characters or more", token);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) invalidOption(where, "maxBodyBytes", "an integer from 1 and up", maxBodyBytes);
+  if (corsOrigins !== undefined && (!Array.isArray(corsOrigins) || !corsOrigins.every((origin) => typeof origin === "string"))) {
+    invalidOption(where, "corsOrigins", "an array of origins", corsOrigins);
+  }
+  if (!Number.isInteger(keepEndedRuns) || keepEndedRuns < 0) invalidOption(where, "keepEndedRuns", "an integer from 0 and up", keepEndedRuns);
+  if (!Number.isInteger(maxCallsPerRun) || maxCallsPerRun < 1) invalidOption(where, "maxCallsPerRun", "an integer from 1 and up", maxCallsPerRun);
+
+  const runs = new LiveRuns(executor, keepEndedRuns);
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    if (error instanceof VolleyError) return c.json({ error: { code: error.code, message: error.message } }, 400);
+    if (error instanceof HTTPException) return error.getResponse();
+    return c.json({ error: { code: "internal", message: "The server failed to answer; see its log." } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+
+  // Without a token only loopback names are answered: a web page can't reach the API by
+  // pointing a domain of its own at 127.0.0.1 (DNS rebinding).
+  if (token === undefined) {
+    app.use("*", async (c, next) => {
+      const { hostname } = new URL(c.req.url);
+      if (!LOOPBACK_HOSTNAMES.has(hostname)) {
+        return c.json({ error: { code: "forbidden_host", message: `Host "${hostname}" is not a loopback name; set a token to serve other names` } }, 403);
+      }
+      await next();
+    });
+  }
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+  );
+  if (corsOrigins !== undefined) app.use("/api/*", cors({ origin: [...corsOrigins], allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"] }));
+  if (token !== undefined) app.use("/api/*", bearerAuth({ token }));
+
+  app.get("/api/health", (c) => c.json({ ok: true, version: SERVER_VERSION, tools: executor.tools.length, runningRuns: runs.running, history: store !== undefined }));
+
+  app.get("/api/tools", async (c) => {
+    const stats = store === undefined ? {} : await store.toolStats(timeWindow(c));
+    const tools = executor.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description ?? null,
+      concurrency: tool.concurrency === Infinity ? null : tool.concurrency,
+      rateLimit: tool.rateLimit ?? null,
+      timeoutMs: tool.timeoutMs ?? null,
+      idempotent: tool.idempotent,
+      stats: stats[tool.name] ?? null,
+    }));
+    // Tools the history knows that this server no longer has still have figures worth seeing.
+    const gone = Object.keys(stats).filter((name) => !executor.tools.some((tool) => tool.name === name));
+    return c.json({ tools, otherTools: Object.fromEntries(gone.map((name) => [name, stats[name]])) });
+  });
+
+  app.get("/api/speedup", async (c) => c.json({ runs: store === undefined ? [] : await store.speedupHistory(timeWindow(c)) }));
+
+  app.get("/api/runs", async (c) => {
+    const limit = integerParam(c, "limit", 50, 1, 1000);
+    const offset = integerParam(c, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
+    const status = c.req.query("status");
+    if (status !== undefined && !RUN_STATUSES.includes(status as StoredRunStatus)) {
+      throw new ApiError(400, "invalid_query", `"status" must be one of ${RUN_STATUSES.join(", ")}, got ${describeValue(status)}`);
+    }
+    const tool = c.req.query("tool");
+    const stored = store === undefined ? [] : await store.listRuns({ limit, offset, ...(status ? { status: status as StoredRunStatus } : {}), ...(tool ? { tool } : {}) });
+    // Runs of this server that the history has not caught up with yet come first, as they are newest.
+    const known = new Set(stored.map((run) => run.runId));
+    const live: StoredRun[] =
+      offset > 0 || tool !== undefined
+        ? []
+        : runs
+            .list()
+            .filter((entry) => !known.has(entry.runId))
+            .map(summarizeLiveRun)
+            .filter((run) => status === undefined || run.status === status);
+    const merged = [...live, ...stored.map((run) => withLiveStatus(run, runs.get(run.runId)))].sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
+    return c.json({ runs: merged });
+  });
+
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => c.json({ error: { code: "body_too_large", message: `The request body is over this server's limit of ${maxBodyBytes} bytes` } }, 413),
+  });
+
+  app.post("/api/runs", limitBody, async (c) => {
+    if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
+      throw new ApiError(415, "unsupported_media_type", "Send the run as JSON, with Content-Type: application/json");
+    }
+    const body = await readJson(c);
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new ApiError(400, "invalid_body", `Expected { calls, maxConcurrency?, parallel?, timeoutMs? }, got ${describeValue(body)}`);
+    }
+    const { calls: rawCalls, maxConcurrency, parallel, timeoutMs, ...unknown } = body as Record<string, unknown>;
+    const extra = Object.keys(unknown);
+    if (extra.length > 0) throw new ApiError(400, "invalid_body", `Unknown field ${extra[0]}; a run takes calls, maxConcurrency, parallel and timeoutMs`);
+    const { calls } = detectCalls(rawCalls);
+    if (calls.length > maxCallsPerRun) throw new ApiError(400, "too_many_calls", `A run takes at most ${maxCallsPerRun} calls, got ${calls.length}`);
+    const entry = runs.start(calls, {
+      ...(maxConcurrency !== undefined ? { maxConcurrency: maxConcurrency as number } : {}),
+      ...(parallel !== undefined ? { parallel: parallel as boolean } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}),
+    });
+    const links = { runId: entry.runId, run: `/api/runs/${entry.runId}`, events: `/api/runs/${entry.runId}/events` };
+    if (c.req.query("wait") === undefined) return c.json(links, 202);
+    const result = await entry.run.result;
+    return c.json({ ...links, ...result, results: result.results.map(wireResult) }, 200);
+  });
+
+  app.get("/api/runs/:runId", async (c) => {
+    const runId = c.req.param("runId");
+    const entry = runs.get(runId);
+    const stored = await store?.getRun(runId);
+    if (stored !== undefined && (entry === undefined || entry.result !== undefined)) {
+      return c.json({ run: withLiveStatus(stored.run, entry), calls: stored.calls, live: entry !== undefined });
+    }
+    if (entry === undefined) throw new ApiError(404, "unknown_run", `No run ${JSON.stringify(runId)} in this server or its history`);
+    // Still going (or no history): the calls so far, as this server saw them.
+    const calls = [...entry.calls].map(([callId, call], index) => {
+      const result = entry.results.get(callId);
+      return { callId, index, name: call.name, args: call.args ?? {}, dependsOn: call.dependsOn ?? [], ...(result ? { result: wireResult(result) } : {}) };
+    });
+    return c.json({ run: summarizeLiveRun(entry), calls, live: true });
+  });
+
+  app.get("/api/runs/:runId/events", (c) => {
+    const entry = runs.get(c.req.param("runId"));
+    if (entry === undefined) {
+      throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server; GET /api/runs/:runId has its record`);
+    }
+    // A reconnecting EventSource says where it stopped; it gets the rest, not the start again.
+    const resumeAfter = Number.parseInt(c.req.header("last-event-id") ?? "-1", 10);
+    // The connection ends with the stream, so that a server closing waits for no idle socket.
+    c.header("connection", "close");
+    return streamSSE(c, async (stream) => {
+      let seq = -1;
+      for await (const event of entry.run.events) {
+        if (stream.aborted) return;
+        if (++seq <= resumeAfter) continue;
+        await stream.writeSSE({ id: String(seq), event: event.type, data: wireEvent(event, entry) });
+      }
+    });
+  });
+
+  app.post("/api/runs/:runId/cancel", (c) => {
+    const entry = runs.get(c.req.param("runId"));
+    if (entry === undefined) throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server`);
+    if (entry.result !== undefined) throw new ApiError(409, "run_ended", `Run ${entry.runId} has already ended (${entry.result.status})`);
+    entry.run.cancel("cancelled through the API");
+    return c.json({ runId: entry.runId, cancelled: true }, 202);
+  });
+
+  app.all("/api/*", (c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+
+  const assets = dashboardAssets();
+  app.get("*", (c) => {
+    const path = new URL(c.req.url).pathname;
+    const asset = assets.get(path);
+    if (asset === undefined) return c.text(assets.size === 0 ? "The dashboard is not part of this build." : "Not found.", 404);
+    return c.body(asset.body, 200, { "content-type": asset.contentType, "cache-control": "no-cache" });
+  });
+
+  return { app, runs };
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch (error) {
+    throw new ApiError(400, "invalid_json", `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A stored run that this server is still running shows as running, whatever the store has caught up with. */
+function withLiveStatus(run: StoredRun, entry: LiveRunEntry | undefined): StoredRun {
+  return entry !== undefined && entry.result === undefined ? { ...run, status: "running" } : run;
+}
+
+function integerParam(c: Context, name: string, fallback: number, min: number, max: number): number {
+  const text = c.req.query(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ApiError(400, "invalid_query", `"${name}" must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function timeWindow(c: Context): { since?: number; until?: number } {
+  const since = c.req.query("since");
+  const until = c.req.query("until");
+  return {
+    ...(since !== undefined ? { since: integerParam(c, "since", 0, 0, Number.MAX_SAFE_INTEGER) } : {}),
+    ...(until !== undefined ? { until: integerParam(c, "until", 0, 0, Number.MAX_SAFE_INTEGER) } : {}),
+  };
+}

@@ -1,0 +1,136 @@
+// @ts-check
+import { followRun, getJson } from "./api.js";
+import { formatJson, formatMs, formatSpeedup, h, show } from "./dom.js";
+import { RunModel } from "./run-model.js";
+import { drawTimeline } from "./timeline.js";
+
+const POLL_MS = 1000;
+
+/**
+ * One run: its figures, the timeline drawn while the run goes, and the selected call's details.
+ * A run of this server is followed over its event stream; a run another process is still
+ * writing to the history is re-read until it ends.
+ * @param {HTMLElement} view
+ * @param {string} runId
+ * @returns {() => void} stops following
+ */
+export function mountRunPage(view, runId) {
+  const controller = new AbortController();
+  const summary = h("div", { class: "summary" });
+  const timeline = h("div", { class: "timeline-box" });
+  const details = h("aside", { class: "details" }, h("p", { class: "muted" }, "Select a call to see its arguments, output and error."));
+  show(view, h("h1", {}, "Run ", h("code", {}, runId)), summary, h("div", { class: "legend" }, legend()), timeline, details);
+
+  /** @type {RunModel | undefined} */
+  let model;
+  /** @type {string | undefined} */
+  let selectedId;
+  let frame = 0;
+
+  const render = () => {
+    frame = 0;
+    if (model === undefined) return;
+    show(summary, summaryOf(model));
+    show(timeline, drawTimeline(model, { now: Date.now(), width: Math.max(timeline.clientWidth, 640), selectedId, onSelect: select }));
+    if (selectedId !== undefined) {
+      const call = model.calls.get(selectedId);
+      if (call !== undefined) show(details, detailsOf(call));
+    }
+  };
+  const scheduleRender = () => {
+    if (frame === 0) frame = requestAnimationFrame(render);
+  };
+  const select = (/** @type {string} */ callId) => {
+    selectedId = callId;
+    scheduleRender();
+  };
+  // Running bars grow with the clock, not only when an event arrives.
+  const ticker = setInterval(() => {
+    if (model?.status === "running") scheduleRender();
+  }, 100);
+
+  const load = async () => {
+    try {
+      const record = await getJson(`/api/runs/${encodeURIComponent(runId)}`);
+      if (record.live && record.run.status === "running") {
+        model = new RunModel(runId);
+        await followRun(runId, (event) => {
+          model?.apply(event);
+          scheduleRender();
+        }, controller.signal);
+        return;
+      }
+      model = RunModel.fromRecord(record);
+      scheduleRender();
+      if (record.run.status === "running" && !controller.signal.aborted) setTimeout(() => void load(), POLL_MS);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      show(summary, h("p", { class: "error" }, error instanceof Error ? error.message : String(error)));
+    }
+  };
+  void load();
+
+  return () => {
+    controller.abort();
+    clearInterval(ticker);
+    if (frame !== 0) cancelAnimationFrame(frame);
+  };
+}
+
+/** @param {RunModel} model */
+function summaryOf(model) {
+  const stats = model.stats;
+  const calls = model.ordered();
+  const counts = { running: 0, queued: 0, done: 0 };
+  for (const call of calls) {
+    if (call.state === "running" || call.state === "retrying") counts.running++;
+    else if (call.state === "queued") counts.queued++;
+    else counts.done++;
+  }
+  return h(
+    "dl",
+    { class: "figures" },
+    figure("Status", model.status.replace("_", " "), "run-status"),
+    figure("Calls", stats ? `${stats.succeeded} ok, ${stats.failed} failed` : `${counts.done} done, ${counts.running} running, ${counts.queued} queued`),
+    figure("Wall time", formatMs(stats?.wallMs ?? (model.startedAt === undefined ? undefined : Date.now() - model.startedAt))),
+    figure("Sum of durations", formatMs(stats?.sumMs)),
+    figure("Speedup", formatSpeedup(stats?.speedup), "speedup"),
+    figure("Critical path", formatMs(stats?.criticalPathMs)),
+    figure("Most in flight", stats?.maxInFlight ?? "–"),
+  );
+}
+
+/**
+ * @param {string} term
+ * @param {string | number} value
+ * @param {string} [name]
+ */
+function figure(term, value, name) {
+  return h("div", { "data-figure": name }, h("dt", {}, term), h("dd", {}, String(value)));
+}
+
+function legend() {
+  return ["queued", "running", "retrying", "ok", "cached", "failed"].map((state) => h("span", { class: `key state-${state}` }, state));
+}
+
+/** @param {import("./run-model.js").CallView} call */
+function detailsOf(call) {
+  return [
+    h("h2", {}, call.name, " ", h("code", {}, call.id)),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "State"), h("dd", { "data-detail": "state" }, call.state),
+      h("dt", {}, "Attempts"), h("dd", {}, String(call.attempts)),
+      h("dt", {}, "Waited"), h("dd", {}, formatMs(call.startedAt === undefined ? undefined : call.startedAt - call.addedAt)),
+      h("dt", {}, "Took"), h("dd", {}, formatMs(call.endedAt === undefined || call.startedAt === undefined ? undefined : call.endedAt - call.startedAt)),
+      h("dt", {}, "Depends on"), h("dd", {}, call.dependsOn.length === 0 ? "nothing" : call.dependsOn.join(", ")),
+    ),
+    call.progress ? h("p", {}, `Progress: ${call.progress.progress}${call.progress.total ? ` of ${call.progress.total}` : ""} ${call.progress.message ?? ""}`) : null,
+    h("h3", {}, "Arguments"),
+    h("pre", { "data-detail": "args" }, formatJson(call.args)),
+    call.error ? [h("h3", {}, "Error"), h("pre", { class: "error", "data-detail": "error" }, `${call.error.type}: ${call.error.message}`)] : null,
+    call.state === "ok" || call.state === "cached" ? [h("h3", {}, call.outputTruncated ? "Output (cut)" : "Output"), h("pre", { "data-detail": "output" }, formatJson(call.output))] : null,
+    call.retries.length > 0 ? [h("h3", {}, "Retries"), h("ul", {}, call.retries.map((retry) => h("li", {}, `after ${retry.error.type}: ${retry.error.message} (waited ${formatMs(retry.delayMs)})`)))] : null,
+  ];
+}

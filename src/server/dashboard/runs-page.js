@@ -1,0 +1,52 @@
+// @ts-check
+import { getJson } from "./api.js";
+import { formatMs, formatSpeedup, formatTime, h, show } from "./dom.js";
+
+const REFRESH_MS = 1500;
+
+/**
+ * Every run, newest first, refreshed while open (runs of other processes appear as the history gets them).
+ * @param {HTMLElement} view
+ * @returns {() => void} stops refreshing
+ */
+export function mountRunsPage(view) {
+  const table = h("tbody");
+  show(
+    view,
+    h("h1", {}, "Runs"),
+    h("table", { class: "runs" }, h("thead", {}, h("tr", {}, ["Run", "Status", "Calls", "Wall time", "Sum of durations", "Speedup", "Started"].map((title) => h("th", {}, title)))), table),
+  );
+  let stopped = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const refresh = async () => {
+    try {
+      const { runs } = await getJson("/api/runs?limit=100");
+      if (stopped) return;
+      show(
+        table,
+        runs.length === 0 ? h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`.")) : null,
+        runs.map((/** @type {any} */ run) =>
+          h(
+            "tr",
+            { "data-run-id": run.runId, "data-status": run.status },
+            h("td", {}, h("a", { href: `#/runs/${encodeURIComponent(run.runId)}` }, run.runId)),
+            h("td", {}, h("span", { class: `status status-${run.status}` }, run.status.replace("_", " "))),
+            h("td", { class: "number" }, run.stats?.calls ?? run.calls),
+            h("td", { class: "number" }, formatMs(run.stats?.wallMs)),
+            h("td", { class: "number" }, formatMs(run.stats?.sumMs)),
+            h("td", { class: "number" }, formatSpeedup(run.stats?.speedup)),
+            h("td", {}, formatTime(run.startedAt)),
+          ),
+        ),
+      );
+    } finally {
+      if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
+    }
+  };
+  void refresh();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
