@@ -42,6 +42,18 @@ describe("package entry points", () => {
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "ai"]);
   });
 
+  it("keeps Hono in volley/server alone", () => {
+    const { packages } = runtimeImports(resolve(root, "src/server/index.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "@hono/node-server", "hono"]);
+  });
+
+  it("lets `volley run` work with no optional peer installed: MCP, Hono and openai load only when a command needs them", () => {
+    const entry = runtimeImports(resolve(root, "src/cli/main.ts"));
+    expect([...entry.packages].filter((name) => !name.startsWith("node:"))).toEqual([]);
+    const run = runtimeImports(resolve(root, "src/cli/run-command.ts"));
+    expect([...run.packages].filter((name) => !name.startsWith("node:"))).toEqual(["@cfworker/json-schema"]);
+  });
+
   it("keeps the MCP SDK out of the root entry, in volley/mcp alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/mcp/index.ts"));
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "@modelcontextprotocol/sdk"]);

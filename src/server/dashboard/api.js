@@ -8,6 +8,7 @@ export function takeTokenFromAddress() {
   const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (match?.[1] === undefined) return;
   sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+  // Replacing the address fires no hashchange, so the page routes as usual.
   history.replaceState(null, "", `${location.pathname}#/`);
 }
 

@@ -12,6 +12,7 @@ let unmount = () => {};
 
 async function route() {
   unmount();
+  takeTokenFromAddress();
   const hash = location.hash.replace(/^#/, "") || "/";
   const runMatch = /^\/runs\/(.+)$/.exec(hash);
   for (const link of document.querySelectorAll("[data-nav]")) {
@@ -53,6 +54,5 @@ async function authorised() {
   }
 }
 
-takeTokenFromAddress();
 window.addEventListener("hashchange", () => void route());
 void route();

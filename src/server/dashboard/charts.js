@@ -7,8 +7,8 @@ import { s } from "./dom.js";
  * @param {{ label: string, values: number[] }[]} items
  * @param {{ series: string[], format: (value: number) => string, width?: number }} options
  */
-export function barChart(items, { series, format, width = 640 }) {
-  const labelWidth = 160;
+export function barChart(items, { series, format, width = 760 }) {
+  const labelWidth = 260;
   const barHeight = 12;
   const groupHeight = series.length * (barHeight + 2) + 10;
   const max = Math.max(...items.flatMap((item) => item.values), 0) || 1;
@@ -22,7 +22,7 @@ export function barChart(items, { series, format, width = 640 }) {
       return s(
         "g",
         {},
-        s("text", { class: "chart-label", x: 0, y: top + barHeight }, item.label),
+        s("text", { class: "chart-label", x: 4, y: top + barHeight }, item.label.length > 40 ? `${item.label.slice(0, 39)}…` : item.label),
         item.values.map((value, seriesIndex) => {
           const y = top + seriesIndex * (barHeight + 2);
           return s(

@@ -65,6 +65,7 @@ export function show(container, ...children) {
 /** @param {number | null | undefined} ms */
 export function formatMs(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
+  if (ms === 0) return "0";
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;

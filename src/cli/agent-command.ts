@@ -1,0 +1,99 @@
+import { createAgent } from "../agent/create-agent.ts";
+import { openaiModel, type OpenAIChatClient } from "../agent/openai-model.ts";
+import { CliError } from "./cli-error.ts";
+import { formatMs, paint } from "./format.ts";
+import { openWorkspace } from "./workspace.ts";
+
+export interface AgentCommandOptions {
+  question: string;
+  configPath: string | undefined;
+  cwd: string;
+  baseUrl: string | undefined;
+  model: string | undefined;
+  plan: boolean;
+  maxSteps: number | undefined;
+  conversationId: string | undefined;
+  timeoutMs: number | undefined;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * `volley agent "<question>"`: the agent on any OpenAI-compatible endpoint with the config's
+ * tools. The answer streams to stdout; tool calls and figures go to stderr, so the answer pipes cleanly.
+ */
+export async function agentCommand(options: AgentCommandOptions): Promise<number> {
+  const { stdout, stderr, env } = options;
+  // Empty variables count as unset.
+  const modelName = options.model || env.VOLLEY_MODEL || env.OPENAI_MODEL;
+  if (!modelName) throw new CliError("Which model? Pass --model <name>, or set VOLLEY_MODEL");
+  const baseURL = options.baseUrl || env.OPENAI_BASE_URL;
+  const apiKey = env.OPENAI_API_KEY || (baseURL ? "not-needed" : undefined);
+  if (apiKey === undefined) throw new CliError("Set OPENAI_API_KEY, or pass --base-url for a server that needs no key (Ollama, vLLM, llama.cpp)");
+
+  let OpenAI: new (options: { apiKey: string; baseURL?: string }) => OpenAIChatClient;
+  try {
+    ({ default: OpenAI } = (await import("openai")) as unknown as { default: typeof OpenAI });
+  } catch {
+    throw new CliError("volley agent needs the OpenAI client: npm install openai");
+  }
+  let client: OpenAIChatClient;
+  try {
+    client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}) });
+  } catch (error) {
+    throw new CliError(`Cannot make an OpenAI client: ${(error as Error).message.split("\n")[0] ?? ""}`);
+  }
+  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, needsTools: false });
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error("interrupted (Ctrl-C)"));
+  process.once("SIGINT", interrupt);
+  try {
+    const agent = createAgent({
+      model: openaiModel({ client, model: modelName }),
+      executor: workspace.executor,
+      mode: options.plan ? "plan" : "tools",
+      ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(workspace.store ? { store: workspace.store } : {}),
+    });
+    let wroteText = false;
+    for await (const event of agent.stream(options.question, { signal: controller.signal, ...(options.conversationId ? { conversationId: options.conversationId } : {}) })) {
+      switch (event.type) {
+        case "text-delta":
+          stdout.write(event.text);
+          wroteText = true;
+          break;
+        case "tool-call-start":
+          stderr.write(paint("cyan", `${wroteText ? "\n" : ""}▶ ${event.name} ${event.callId}${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}\n`, stderr));
+          wroteText = false;
+          break;
+        case "tool-call-end": {
+          const { result } = event;
+          const status = result.ok ? "✓" : `✗ ${result.error?.type ?? "error"}`;
+          stderr.write(paint(result.ok ? "green" : "red", `${status} ${result.name} ${result.id} ${formatMs(result.durationMs)}\n`, stderr));
+          break;
+        }
+        case "step-end": {
+          const run = event.step.run;
+          if (run) stderr.write(paint("gray", `  step: ${run.stats.calls} calls in ${formatMs(run.stats.wallMs)}, speedup ${run.stats.speedup.toFixed(2)}×\n`, stderr));
+          break;
+        }
+        case "answer": {
+          const { result } = event;
+          const calls = result.steps.reduce((sum, step) => sum + (step.run?.stats.calls ?? 0), 0);
+          stdout.write(wroteText ? "\n" : "");
+          stderr.write(paint("gray", `${result.steps.length} steps, ${calls} tool calls, ${result.usage.inputTokens} tokens in, ${result.usage.outputTokens} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : ""}\n`, stderr));
+          return result.finish === "answer" ? 0 : 1;
+        }
+      }
+    }
+    return 1;
+  } catch (error) {
+    if (controller.signal.aborted) throw new CliError("Interrupted", { exitCode: 130 });
+    throw new CliError(`The model failed: ${(error as Error).message.split("\n")[0] ?? ""}`, { cause: error });
+  } finally {
+    process.off("SIGINT", interrupt);
+    await workspace.close();
+  }
+}

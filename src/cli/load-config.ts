@@ -1,0 +1,194 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describeValue } from "../errors/volley-error.ts";
+import type { McpServerSource } from "../mcp/mcp-connection.ts";
+import type { mcpTools as McpTools, McpToolsOptions } from "../mcp/mcp-tools.ts";
+import { DEFAULT_DATABASE_PATH } from "../store/sqlite-run-store.ts";
+import { isTool, type Tool } from "../tool/define-tool.ts";
+import { CliError } from "./cli-error.ts";
+
+/** An MCP server whose tools Volley runs: a command it starts (stdio) or a URL (Streamable HTTP). */
+export type McpServerConfig = ({ command: string; args?: string[]; env?: Record<string, string>; cwd?: string } | { url: string; headers?: Record<string, string> }) &
+  Pick<McpToolsOptions, "prefix" | "hints" | "tools" | "connectTimeoutMs">;
+
+/** What `volley.config.json` (or the default export of `volley.config.ts` / `.js`) holds. */
+export interface VolleyConfig {
+  /** Modules whose exported tools (made by `defineTool`, alone or in arrays) are loaded, relative to the config file; a JS/TS config may also list tools themselves. */
+  tools?: (string | Tool)[];
+  /** MCP servers by name; their tools join the others. */
+  mcpServers?: Record<string, McpServerConfig>;
+  /** Most calls running at once. @default 16 */
+  maxConcurrency?: number;
+  /** Time limit of each attempt of a call, in ms, unless its tool sets one. @default none */
+  timeoutMs?: number;
+  /** The history file, relative to the config file; `false` keeps no history. @default ".volley/volley.db" */
+  history?: string | false;
+}
+
+/** Declares a config with its types checked; returns it as it is. */
+export function defineConfig(config: VolleyConfig): VolleyConfig {
+  return config;
+}
+
+export interface LoadedConfig {
+  /** The config file, or undefined when none was found and none was needed. */
+  path: string | undefined;
+  tools: Tool[];
+  maxConcurrency: number | undefined;
+  timeoutMs: number | undefined;
+  /** Absolute path of the history file, or undefined for none. */
+  historyPath: string | undefined;
+  /** Disconnects MCP servers. */
+  close(): Promise<void>;
+}
+
+const CONFIG_NAMES = ["volley.config.ts", "volley.config.mjs", "volley.config.js", "volley.config.json"];
+const CONFIG_KEYS = new Set(["tools", "mcpServers", "maxConcurrency", "timeoutMs", "history"]);
+const MCP_KEYS = new Set(["command", "args", "env", "cwd", "url", "headers", "prefix", "hints", "tools", "connectTimeoutMs"]);
+
+/** The config file given, or the first of `volley.config.{ts,mjs,js,json}` in `cwd`. */
+export function findConfig(given: string | undefined, cwd: string): string | undefined {
+  if (given !== undefined) {
+    const path = resolve(cwd, given);
+    if (!existsSync(path)) throw new CliError(`Config file not found: ${given}`);
+    return path;
+  }
+  return CONFIG_NAMES.map((name) => resolve(cwd, name)).find((path) => existsSync(path));
+}
+
+/** Reads a config, loads its tool modules and connects its MCP servers. Problems are `CliError`s of one line. */
+export async function loadConfig(path: string | undefined, cwd = process.cwd()): Promise<LoadedConfig> {
+  const config = path === undefined ? {} : await readConfig(path);
+  const base = path === undefined ? cwd : dirname(path);
+  const where = path ?? "the config";
+  for (const key of Object.keys(config)) {
+    if (!CONFIG_KEYS.has(key)) throw new CliError(`${where}: unknown key "${key}"; a config has ${[...CONFIG_KEYS].join(", ")}`);
+  }
+  const { tools: entries = [], mcpServers = {}, maxConcurrency, timeoutMs } = config;
+  if (!Array.isArray(entries)) throw new CliError(`${where}: "tools" must be a list of module paths, got ${describeValue(entries)}`);
+  if (mcpServers === null || typeof mcpServers !== "object") throw new CliError(`${where}: "mcpServers" must be an object of servers by name`);
+
+  const tools: Tool[] = [];
+  for (const entry of entries) {
+    if (isTool(entry)) tools.push(entry);
+    else if (typeof entry === "string") tools.push(...(await toolsOfModule(resolve(base, entry), entry)));
+    else throw new CliError(`${where}: each of "tools" must be a module path or a tool, got ${describeValue(entry)}`);
+  }
+
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    await Promise.allSettled(closers.map((closeServer) => closeServer()));
+  };
+  try {
+    for (const [name, server] of Object.entries(mcpServers)) {
+      const set = await connectMcpServer(name, server, base);
+      closers.push(() => set.close());
+      tools.push(...set.tools);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  const names = new Set<string>();
+  for (const tool of tools) {
+    if (names.has(tool.name)) {
+      await close();
+      throw new CliError(`Two tools are named "${tool.name}"; give an MCP server a "prefix" to keep its names apart`);
+    }
+    names.add(tool.name);
+  }
+  return {
+    path,
+    tools,
+    maxConcurrency,
+    timeoutMs,
+    historyPath: historyPathOf(config, base),
+    close,
+  };
+}
+
+/** The history file a config names, absolute; undefined when it keeps none. */
+export function historyPathOf(config: VolleyConfig, base: string): string | undefined {
+  const { history } = config;
+  if (history === false) return undefined;
+  if (history !== undefined && typeof history !== "string") throw new CliError(`"history" must be a file path or false, got ${describeValue(history)}`);
+  return resolve(base, history ?? DEFAULT_DATABASE_PATH);
+}
+
+/** A config file's contents, without loading its tools or servers. */
+export async function readConfig(path: string): Promise<VolleyConfig> {
+  if (path.endsWith(".json")) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      throw new CliError(`Cannot read ${path}: ${(error as Error).message}`);
+    }
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new CliError(`${path}: expected a JSON object, got ${describeValue(parsed)}`);
+      return parsed;
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(`${path} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const module = await importModule(path, path);
+  const config = (module.default ?? module.config);
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    throw new CliError(`${path}: expected a default export of a config object, got ${describeValue(config)}`);
+  }
+  return config;
+}
+
+async function importModule(path: string, shownAs: string): Promise<Record<string, unknown>> {
+  if (!existsSync(path)) throw new CliError(`Tool module not found: ${shownAs} (looked at ${path})`);
+  try {
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`Cannot load ${shownAs}: ${(error as Error).message.split("\n")[0] ?? ""}`, { cause: error });
+  }
+}
+
+/** Every tool a module exports, alone or in an array (the default export included). */
+async function toolsOfModule(path: string, shownAs: string): Promise<Tool[]> {
+  const module = await importModule(path, shownAs);
+  const found = new Set<Tool>();
+  for (const value of Object.values(module)) {
+    if (isTool(value)) found.add(value);
+    else if (Array.isArray(value)) for (const item of value as unknown[]) if (isTool(item)) found.add(item);
+  }
+  if (found.size === 0) throw new CliError(`${shownAs} exports no tools; export tools made by defineTool(), alone or in an array`);
+  return [...found];
+}
+
+async function connectMcpServer(name: string, server: McpServerConfig, base: string): Promise<{ tools: Tool[]; close(): Promise<void> }> {
+  if (server === null || typeof server !== "object") throw new CliError(`MCP server "${name}": expected { command, args? } or { url }, got ${describeValue(server)}`);
+  for (const key of Object.keys(server)) {
+    if (!MCP_KEYS.has(key)) throw new CliError(`MCP server "${name}": unknown key "${key}"; a server has ${[...MCP_KEYS].join(", ")}`);
+  }
+  let source: McpServerSource;
+  if ("command" in server && typeof server.command === "string") {
+    const cwd = server.cwd === undefined ? base : isAbsolute(server.cwd) ? server.cwd : resolve(base, server.cwd);
+    source = { command: server.command, ...(server.args ? { args: server.args } : {}), ...(server.env ? { env: server.env } : {}), cwd };
+  } else if ("url" in server && typeof server.url === "string") {
+    source = { url: server.url, ...(server.headers ? { headers: server.headers } : {}) };
+  } else {
+    throw new CliError(`MCP server "${name}": give a "command" (stdio) or a "url" (Streamable HTTP)`);
+  }
+  // Loaded only when a config names a server: the MCP SDK is an optional peer.
+  let mcpTools: typeof McpTools;
+  try {
+    ({ mcpTools } = await import("../mcp/mcp-tools.ts"));
+  } catch {
+    throw new CliError(`MCP server "${name}" needs the MCP SDK: npm install @modelcontextprotocol/sdk`);
+  }
+  const { prefix, hints, tools, connectTimeoutMs } = server;
+  try {
+    return await mcpTools(source, { ...(prefix !== undefined ? { prefix } : {}), ...(hints ? { hints } : {}), ...(tools ? { tools } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) });
+  } catch (error) {
+    throw new CliError(`MCP server "${name}" did not start: ${(error as Error).message.split("\n")[0] ?? ""}`, { cause: error });
+  }
+}

@@ -1,0 +1,53 @@
+import type { RunningServer, startServer as StartServer } from "../server/start-server.ts";
+import { CliError } from "./cli-error.ts";
+import { openWorkspace } from "./workspace.ts";
+
+export interface ServeCommandOptions {
+  configPath: string | undefined;
+  cwd: string;
+  host: string;
+  port: number;
+  token: string | undefined;
+  maxConcurrency: number | undefined;
+  corsOrigins: string[] | undefined;
+  stdout: NodeJS.WriteStream;
+}
+
+/** `volley serve`: the HTTP API and dashboard over the config's tools, until SIGINT or SIGTERM. */
+export async function serveCommand(options: ServeCommandOptions): Promise<number> {
+  // Hono is an optional peer: loaded only to serve.
+  let startServer: typeof StartServer;
+  try {
+    ({ startServer } = await import("../server/start-server.ts"));
+  } catch {
+    throw new CliError("volley serve needs Hono: npm install hono @hono/node-server");
+  }
+  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, maxConcurrency: options.maxConcurrency });
+  let running: RunningServer;
+  try {
+    running = await startServer({
+      executor: workspace.executor,
+      ...(workspace.store ? { store: workspace.store } : {}),
+      host: options.host,
+      port: options.port,
+      ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+    });
+  } catch (error) {
+    await workspace.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new CliError(`Port ${options.port} on ${options.host} is in use: pass --port <another>, or 0 for any free one`);
+    throw new CliError((error as Error).message, { cause: error });
+  }
+  const address = options.token === undefined ? running.url : `${running.url}#token=${encodeURIComponent(options.token)}`;
+  options.stdout.write(`Volley is serving ${workspace.config.tools.length} tools\n  dashboard  ${address}\n  API        ${running.url}api/\n`);
+  if (!workspace.store) options.stdout.write("  history    off (\"history\": false in the config): the dashboard shows this server's runs only\n");
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await running.close();
+  await workspace.close();
+  return 0;
+}

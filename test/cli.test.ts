@@ -1,0 +1,208 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteRunStore } from "../src/store/index.ts";
+import { startMockOpenAI, type MockOpenAIServer } from "../src/testing/index.ts";
+
+// The real bin, as `npx volley` runs it (npm test builds first).
+const ESC = "\u001b";
+const BIN = resolve("dist/cli/main.js");
+const TOOLS = resolve("test/fixtures/cli-tools.ts");
+const EXAMPLE = resolve("examples/research");
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function volley(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Outcome> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? work, env: { ...process.env, NO_COLOR: "1", ...options.env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+let work: string;
+const write = (name: string, value: unknown) => {
+  writeFileSync(join(work, name), typeof value === "string" ? value : JSON.stringify(value));
+  return join(work, name);
+};
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "volley-cli-"));
+  write("volley.config.json", { tools: [TOOLS], history: "history.db" });
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("volley run", () => {
+  it("runs the README's example, MCP server from npm included, and records it in the history", async () => {
+    const history = join(work, "example.db");
+    const config = write("example.config.json", { tools: [join(EXAMPLE, "tools.ts")], mcpServers: { everything: { command: "npx", args: ["mcp-server-everything"], cwd: EXAMPLE, prefix: "everything_", hints: { readOnly: true } } }, history });
+    const { code, stdout, stderr } = await volley(["run", join(EXAMPLE, "calls.json"), "--config", config]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/progress archive everything_trigger-long-running-operation 1\/4/);
+    expect(stdout).toMatch(/✓ word_count\s+everything_get-sum .* The sum of 1800 and 1500 is 3300\./);
+    expect(stdout).toMatch(/10 calls: 10 ok, 0 failed/);
+    expect(stdout).toMatch(/speedup \d+\.\d\d×/);
+    const store = new SqliteRunStore({ path: history });
+    const [run] = await store.listRuns();
+    expect(run).toMatchObject({ status: "completed", calls: 10 });
+    await store.close();
+  });
+
+  it("reads OpenAI and Anthropic formats, and prints only the result as JSON with --json", async () => {
+    const openai = write("openai.json", { role: "assistant", tool_calls: [{ id: "call_a", type: "function", function: { name: "slow_fetch", arguments: '{"url":"https://a.example","ms":5}' } }] });
+    const anthropic = write("anthropic.json", { role: "assistant", content: [{ type: "text", text: "Fetching." }, { type: "tool_use", id: "toolu_b", name: "combine", input: { counts: [1, 2] } }] });
+    for (const [file, expected] of [[openai, { id: "call_a", output: { url: "https://a.example", words: 1700 } }], [anthropic, { id: "toolu_b", output: 3 }]] as const) {
+      const { code, stdout } = await volley(["run", file, "--json"]);
+      expect(code).toBe(0);
+      const result = JSON.parse(stdout) as { results: unknown[] };
+      expect(result.results).toMatchObject([expected]);
+    }
+  });
+
+  it("takes calls on standard input, honours --sequential, and exits 1 when a call failed", async () => {
+    const calls = [{ id: "a", name: "slow_fetch", args: { url: "x", ms: 20 } }, { id: "b", name: "slow_fetch", args: { url: "y", ms: 20 } }, { id: "c", name: "flaky" }];
+    const { code, stdout } = await volley(["run", "-", "--sequential", "--json"], { input: JSON.stringify(calls) });
+    expect(code).toBe(1);
+    const result = JSON.parse(stdout) as { results: { ok: boolean; startedAt: number; endedAt: number; error?: { type: string } }[]; stats: { maxInFlight: number } };
+    expect(result.stats.maxInFlight).toBe(1);
+    expect(result.results[2]).toMatchObject({ ok: false, error: { type: "tool_error" } });
+  });
+
+  it("draws a text timeline and the run's figures when piped", async () => {
+    const calls = write("graph.json", [
+      { id: "p1", name: "slow_fetch", args: { url: "one", ms: 60 } },
+      { id: "p2", name: "slow_fetch", args: { url: "two", ms: 60 } },
+      { id: "sum", name: "combine", args: { counts: [{ $ref: "p1", path: "/words" }, { $ref: "p2", path: "/words" }] } },
+    ]);
+    const { code, stdout } = await volley(["run", calls]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\+\d\.\d{3}s start p1 slow_fetch$/m);
+    expect(stdout).toMatch(/✓ sum\s+combine .* 600$/m);
+    expect(stdout).toMatch(/^p1 slow_fetch\s+│█+ +│/m);
+    expect(stdout).toMatch(/wall .* · sum of durations .* · speedup .* · critical path .* · at most 2 at once/);
+  });
+
+  it("draws live progress in place on a terminal", async () => {
+    const calls = write("tty.json", [{ id: "first", name: "slow_fetch", args: { url: "a", ms: 250 } }, { id: "second", name: "combine", args: { counts: [1] } }]);
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    const output = await new Promise<string>((done, fail) => {
+      const child = spawn("script", ["-qec", `stty cols 120 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(calls)}`, "/dev/null"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+      let text = "";
+      child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      child.on("error", fail);
+      child.on("close", () => done(text));
+    });
+    expect(output).toMatch(/▶ running .* first {2}slow_fetch/);
+    expect(output).toContain(`${ESC}[2F`); // back over the two rows to redraw them
+    expect(output).toMatch(/✓ ok .* first {2}slow_fetch/);
+    expect(output).not.toMatch(/^\+\d/m); // no plain event lines on a terminal
+  });
+
+  it("answers a person's mistakes with one line and exit status 2", async () => {
+    const bad = write("bad.json", "{ not json");
+    const noTools = write("empty.config.json", { tools: [] });
+    const deadServer = write("dead.config.json", { mcpServers: { broken: { command: process.execPath, args: ["-e", "process.exit(3)"], connectTimeoutMs: 3000 } } });
+    const cases: [string[], RegExp][] = [
+      [["run", "missing.json"], /^volley: Calls file not found: missing\.json$/],
+      [["run", bad], /^volley: .*bad\.json is not valid JSON: /],
+      [["run", write("shape.json", { tools: [] })], /Expected tool calls: .*got an object with keys tools/],
+      [["run", write("fine.json", [{ name: "combine" }]), "--config", "nowhere.json"], /^volley: Config file not found: nowhere\.json$/],
+      [["run", write("ok.json", [{ name: "combine", args: { counts: [] } }]), "--config", noTools], /names no tools/],
+      [["run", write("ok2.json", [{ name: "combine" }]), "--config", deadServer], /^volley: MCP server "broken" did not start: /],
+      [["run", "x.json", "--max-concurrency", "0"], /--max-concurrency takes a whole number from 1 up, got "0"/],
+      [["launch"], /Unknown command "launch"/],
+      [["run", "x.json", "--fast"], /Unknown option '--fast'/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await volley(args);
+      expect(stderr.trim()).toMatch(message);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(code).toBe(2);
+    }
+    const elsewhere = mkdtempSync(join(tmpdir(), "volley-empty-"));
+    const { stderr } = await volley(["run", join(work, "fine.json")], { cwd: elsewhere });
+    expect(stderr).toMatch(/No volley\.config\.json .* here/);
+    rmSync(elsewhere, { recursive: true });
+  });
+});
+
+describe("volley stats", () => {
+  it("shows per-tool figures from the history", async () => {
+    const history = join(work, "stats.db");
+    const config = write("stats.config.json", { tools: [TOOLS], history });
+    await volley(["run", write("stats-calls.json", [{ name: "combine", args: { counts: [1] } }, { name: "flaky" }]), "--config", config]);
+    const table = await volley(["stats", "--config", config]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^tool\s+calls\s+failed\s+retries\s+cached\s+p50\s+p95\s+p99$/m);
+    expect(table.stdout).toMatch(/^flaky\s+1\s+100\.0%/m);
+    expect(table.stdout).toMatch(/1 runs · median speedup/);
+    const json = JSON.parse((await volley(["stats", "--config", config, "--json", "--since", "1h"])).stdout) as { tools: Record<string, { calls: number }> };
+    expect(json.tools.combine?.calls).toBe(1);
+    expect((await volley(["stats", "--config", write("fresh.config.json", { tools: [TOOLS], history: "never.db" })])).stderr).toMatch(/No history yet/);
+  });
+});
+
+describe("volley serve", () => {
+  it("serves on 127.0.0.1, runs calls sent to its API, and stops on SIGTERM", async () => {
+    const child = spawn(process.execPath, [BIN, "serve", "--port", "0"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+    let output = "";
+    const url = await new Promise<string>((found) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+        if (match?.[1]) found(match[1]);
+      });
+    });
+    const response = await fetch(new URL("/api/runs?wait", url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ calls: [{ name: "combine", args: { counts: [2, 3] } }] }) });
+    expect(((await response.json()) as { results: { output: unknown }[] }).results[0]?.output).toBe(5);
+    const exited = new Promise<number | null>((done) => child.on("close", done));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
+  it("refuses a wider address without a token", async () => {
+    const { code, stderr } = await volley(["serve", "--host", "0.0.0.0", "--port", "0"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^volley: startServer: refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+});
+
+describe("volley agent", () => {
+  let mock: MockOpenAIServer;
+  beforeAll(async () => {
+    mock = await startMockOpenAI({
+      script: [
+        { toolCalls: [{ id: "call_1", name: "combine", arguments: { counts: [20, 22] } }] },
+        { content: "The total is 42." },
+      ],
+    });
+  });
+  afterAll(() => mock.close());
+
+  it("answers on stdout, with tool calls and figures on stderr", async () => {
+    const { code, stdout, stderr } = await volley(["agent", "What is 20 + 22?", "--base-url", mock.baseURL, "--model", "mock-model"], { env: { OPENAI_API_KEY: "" } });
+    expect(stderr).toMatch(/▶ combine call_1/);
+    expect(stderr).toMatch(/✓ combine call_1/);
+    expect(stderr).toMatch(/2 steps, 1 tool calls/);
+    expect(stdout.trim()).toBe("The total is 42.");
+    expect(code).toBe(0);
+  });
+
+  it("says which model is missing", async () => {
+    const { code, stderr } = await volley(["agent", "hi", "--base-url", mock.baseURL], { env: { VOLLEY_MODEL: "", OPENAI_MODEL: "" } });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/Which model\? Pass --model/);
+  });
+});

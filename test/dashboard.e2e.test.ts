@@ -1,0 +1,155 @@
+// The dashboard end to end: `volley serve` as a user starts it, runs sent through its API, and
+// Debian's Chromium (driven by playwright-core, never a downloaded browser) watching them.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = resolve("test-artifacts");
+const TOKEN = "dashboard-test-token-0123456789";
+
+let work: string;
+let server: ChildProcess;
+let origin: string;
+let browser: Browser;
+
+async function startServe(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [resolve("dist/cli/main.js"), "serve", "--port", "0", ...args], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+  let output = "";
+  const url = await new Promise<string>((found, fail) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /dashboard\s+(\S+)/.exec(output);
+      if (match?.[1]) found(match[1]);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("close", () => fail(new Error(`volley serve exited: ${output}`)));
+  });
+  return { child, url };
+}
+
+async function startRun(calls: unknown[], headers: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(new URL("/api/runs", origin), { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ calls }) });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { runId: string }).runId;
+}
+
+/** A page, and `done`, which closes it and fails the test if its scripts threw. */
+async function newPage(): Promise<{ page: Page; done: () => Promise<void> }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  return {
+    page,
+    done: async () => {
+      await page.close();
+      expect(errors).toEqual([]);
+    },
+  };
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`The dashboard tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  work = mkdtempSync(join(tmpdir(), "volley-dashboard-"));
+  writeFileSync(join(work, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: "history.db" }));
+  ({ child: server, url: origin } = await startServe([]));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("the dashboard", () => {
+  it("draws a run's timeline live: bars appear, run and finish; a call opens with its arguments and output", async () => {
+    const { page, done } = await newPage();
+    const runId = await startRun([
+      { id: "page_a", name: "slow_fetch", args: { url: "https://a.example", ms: 900 } },
+      { id: "page_b", name: "slow_fetch", args: { url: "https://bb.example", ms: 1200 } },
+      { id: "page_c", name: "slow_fetch", args: { url: "https://ccc.example", ms: 700 } },
+      { id: "page_d", name: "slow_fetch", args: { url: "https://d.example", ms: 500 } }, // waits: the tool allows 3 at once
+      { id: "total", name: "combine", args: { counts: [{ $ref: "page_a", path: "/words" }, { $ref: "page_b", path: "/words" }] } },
+    ]);
+    await page.goto(`${origin}#/runs/${runId}`);
+
+    // While the run goes: running bars, and a call still queued behind the tool's limit.
+    await page.locator('[data-call-id="page_a"][data-state="running"] rect.bar').waitFor();
+    expect(await page.locator('[data-call-id="page_d"]').getAttribute("data-state")).toBe("queued");
+    expect(await page.locator('[data-call-id="total"]').getAttribute("data-state")).toBe("queued");
+    await expect.poll(() => page.locator('[data-figure="run-status"] dd').textContent()).toBe("running");
+
+    // Then every bar finishes, and the figures arrive.
+    await page.locator('[data-call-id="total"][data-state="ok"]').waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('[data-figure="run-status"] dd').textContent()).toBe("completed");
+    expect(await page.locator('[data-state="ok"]').count()).toBe(5);
+    expect(await page.locator('[data-figure="speedup"] dd').textContent()).toMatch(/^\d+\.\d\d×$/);
+
+    // Selecting a call shows its details and joins it to what it depends on.
+    await page.locator('[data-call-id="total"]').click();
+    await expect.poll(() => page.locator('[data-detail="output"]').textContent()).toBe("3500");
+    expect(await page.locator('[data-detail="args"]').textContent()).toContain('"$ref": "page_a"');
+    expect(await page.locator(".row.related").evaluateAll((rows: { getAttribute(name: string): string | null }[]) => rows.map((row) => row.getAttribute("data-call-id")))).toEqual(["page_a", "page_b"]);
+    expect(await page.locator("path.dependency").count()).toBe(2);
+
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-run.png"), fullPage: true });
+    await done();
+  });
+
+  it("lists runs, and shows failures in the timeline and the tools page", async () => {
+    const { page, done } = await newPage();
+    const runId = await startRun([{ id: "boom", name: "flaky" }, { id: "fine", name: "combine", args: { counts: [1] } }]);
+    await page.goto(`${origin}#/`);
+    await page.locator(`tr[data-run-id="${runId}"][data-status="completed"]`).waitFor({ timeout: 10_000 });
+    await page.locator(`tr[data-run-id="${runId}"] a`).click();
+    await page.locator('[data-call-id="boom"][data-state="failed"]').waitFor();
+    await page.locator('[data-call-id="boom"]').click();
+    expect(await page.locator('[data-detail="error"]').textContent()).toBe("tool_error: the upstream said no");
+
+    await page.locator('nav a[data-nav="tools"]').click();
+    const flaky = page.locator('tr[data-tool="flaky"]');
+    await flaky.waitFor();
+    expect(await flaky.locator("td").nth(3).textContent()).toBe("100.0%");
+    expect(await page.locator('tr[data-tool="slow_fetch"] td').nth(1).textContent()).toBe("3");
+    expect(await page.locator('[data-chart="speedup"] circle.point').count()).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-tools.png"), fullPage: true });
+    await done();
+  });
+
+  it("shows a tool's markup and script as text, and runs none of it", async () => {
+    const { page, done } = await newPage();
+    const runId = await startRun([{ id: "html", name: "markup" }]);
+    await page.goto(`${origin}#/runs/${runId}`);
+    await page.locator('[data-call-id="html"][data-state="ok"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-call-id="html"]').click();
+    const output = page.locator('[data-detail="output"]');
+    await expect.poll(() => output.textContent()).toContain("<script>window.__pwned = 'script'</script>");
+    expect(await output.locator("img, script, b").count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: string }).__pwned)).toBeUndefined();
+    await done();
+  });
+
+  it("with a token, asks for it, and works once it is given in the address", async () => {
+    const { child, url } = await startServe(["--token", TOKEN]);
+    try {
+      expect(url).toMatch(/#token=/);
+      const { page, done } = await newPage();
+      await page.goto(url.replace(/#.*$/, ""));
+      await page.getByText("Token needed").waitFor();
+      await page.goto(url);
+      await page.locator("h1", { hasText: "Runs" }).waitFor();
+      expect(page.url()).not.toContain(TOKEN);
+      await done();
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
