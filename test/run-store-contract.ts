@@ -39,6 +39,26 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
       await store.close();
     });
 
+    it("keeps approvals from their events: pending ones, decisions, and the run's status", async () => {
+      const ask = (runId: string, seq: number, callId: string, at: number): HistoryWrite => ({ kind: "event", runId, seq, event: { type: "approval-start", runId, at, callId, name: "send_email", args: { to: callId } } });
+      await store.write([
+        { kind: "run-start", runId: "r1", startedAt: 100, options: {} },
+        ask("r1", 0, "a", 110),
+        ask("r1", 1, "b", 120),
+        { kind: "event", runId: "r1", seq: 2, event: { type: "approval-end", runId: "r1", at: 130, callId: "a", name: "send_email", approved: false, reason: "no" } },
+        { kind: "run-start", runId: "r2", startedAt: 200, options: {} },
+        ask("r2", 0, "c", 105),
+      ]);
+      expect((await store.approvals()).map((approval) => approval.callId)).toEqual(["c", "a", "b"]);
+      expect(await store.approvals({ pending: false })).toEqual([
+        { runId: "r1", callId: "a", name: "send_email", args: { to: "a" }, requestedAt: 110, runStatus: "running", decision: { approved: false, reason: "no", at: 130 } },
+      ]);
+      expect((await store.approvals({ pending: true, runId: "r1" })).map((approval) => approval.callId)).toEqual(["b"]);
+      await store.write([{ kind: "run-end", result: { runId: "r2", status: "cancelled", results: [], stats: stats({ calls: 0 }) }, endedAt: 300 }]);
+      expect(await store.approvals({ runId: "r2" })).toMatchObject([{ callId: "c", runStatus: "cancelled", decision: undefined }]);
+      await expect(store.approvals({ pending: "yes" as never })).rejects.toThrow(/pending.*a boolean/);
+    });
+
     it("keeps a run with its calls, in order, and its events", async () => {
       await store.write([
         { kind: "run-start", runId: "r1", startedAt: 100, options: { maxConcurrency: 8, parallel: true } },

@@ -150,3 +150,48 @@ describe("openaiModel", () => {
     expect(events.at(-1)).toEqual({ type: "finish", reason: "tool_calls", usage: { inputTokens: 3, outputTokens: 4 } });
   });
 });
+
+describe("approval in the agent", () => {
+  const sendEmail = defineTool({
+    name: "send_email",
+    input: { type: "object", properties: { to: { type: "string" } }, required: ["to"] },
+    needsApproval: (args) => !String(args.to).endsWith("@example.org"),
+    execute: (args) => `sent to ${String(args.to)}`,
+  });
+
+  it("asks through the stream; a denial is what the model reads, while other calls ran", async () => {
+    mock = await startMockOpenAI({
+      tokensPerSecond: 2000,
+      script: [
+        { toolCalls: [{ id: "inside", name: "send_email", arguments: { to: "ana@example.org" } }, { id: "outside", name: "send_email", arguments: { to: "x@elsewhere.com" } }, { id: "w", name: "weather", arguments: { city: "Oslo" } }] },
+        { content: "I sent one email; the other was not approved." },
+      ],
+    });
+    const agent = createAgent({ model: modelOn(mock), tools: [sendEmail, weather] });
+    const seen: string[] = [];
+    for await (const event of agent.stream("Email both")) {
+      if (event.type === "tool-approval-start") {
+        seen.push(`ask ${event.callId} ${JSON.stringify(event.args)}`);
+        expect(event.deny("external address")).toBe(true);
+      } else if (event.type === "tool-approval-end") {
+        seen.push(`decided ${event.callId} ${event.approved} ${event.reason ?? ""}`);
+      } else if (event.type === "tool-call-end") {
+        seen.push(`end ${event.result.id} ${event.result.ok}`);
+      }
+    }
+    expect(seen).toContain('ask outside {"to":"x@elsewhere.com"}');
+    expect(seen).toContain("decided outside false external address");
+    expect(seen.filter((line) => line.startsWith("end"))).toEqual(expect.arrayContaining(["end inside true", "end w true", "end outside false"]));
+    expect(seen.some((line) => line.startsWith("ask inside"))).toBe(false);
+    const toolMessage = (mock as MockOpenAIServer).requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "outside") as { content: string } | undefined;
+    expect(toolMessage?.content).toMatch(/^Error \(denied\): Not run: the user did not approve this call to "send_email" \(external address\)/);
+  });
+
+  it("takes a policy, as the executor does", async () => {
+    mock = await startMockOpenAI({ script: [{ toolCalls: [{ id: "out", name: "send_email", arguments: { to: "x@elsewhere.com" } }] }, { content: "Sent." }] });
+    const agent = createAgent({ model: modelOn(mock), tools: [sendEmail], approve: (request) => request.name === "send_email" });
+    const result = await agent.run("Email x");
+    expect(result.steps[0]?.run?.results[0]).toMatchObject({ ok: true, output: "sent to x@elsewhere.com" });
+    expect(() => createAgent({ model: modelOn(mock as MockOpenAIServer), tools: [sendEmail], approve: "yes" as never })).toThrow(/approve/);
+  });
+});

@@ -1,6 +1,6 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
 import { invalidOption } from "../errors/volley-error.ts";
-import { createExecutor, type Executor } from "../executor/create-executor.ts";
+import { createExecutor, type Executor, type ExecutorOptions, type LiveRun } from "../executor/create-executor.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
@@ -25,6 +25,8 @@ export interface AgentOptions {
   mode?: "tools" | "plan";
   /** In plan mode, how many times the joiner may ask for a new plan. @default 1 */
   maxReplans?: number;
+  /** Decides tool calls that need approval, as `createExecutor({ approve })` does; otherwise they wait for `approve()` / `deny()` from the stream's `tool-approval-start`. @default none */
+  approve?: ExecutorOptions["approve"];
 }
 
 export interface AgentRunOptions {
@@ -57,6 +59,9 @@ export type AgentEvent =
   | { type: "text-delta"; step: number; text: string }
   | { type: "tool-call-start"; step: number; callId: string; name: string; attempt: number }
   | { type: "tool-call-end"; step: number; result: ToolResult }
+  /** A tool call waits for a person: call `approve()` or `deny(reason)` (the model reads the reason). */
+  | { type: "tool-approval-start"; step: number; callId: string; name: string; args: Readonly<Record<string, unknown>>; approve: (reason?: string) => boolean; deny: (reason?: string) => boolean }
+  | { type: "tool-approval-end"; step: number; callId: string; name: string; approved: boolean; reason?: string }
   | { type: "step-end"; step: AgentStep }
   | { type: "answer"; result: AgentResult };
 
@@ -67,10 +72,16 @@ export interface Agent {
   stream(input: string, options?: AgentRunOptions): AsyncGenerator<AgentEvent>;
 }
 
-/** A tool call's start and end, from its Volley run, as agent events. */
-function emitToolEvent(emit: (event: AgentEvent) => void, step: number, event: RunEvent): void {
+/** A tool call's start, end and approval, from its Volley run, as agent events. */
+function emitToolEvent(emit: (event: AgentEvent) => void, step: number, event: RunEvent, runOf: () => LiveRun): void {
   if (event.type === "call-start") emit({ type: "tool-call-start", step, callId: event.callId, name: event.name, attempt: event.attempt });
   else if (event.type === "call-end") emit({ type: "tool-call-end", step, result: event.result });
+  else if (event.type === "approval-start") {
+    const { callId } = event;
+    emit({ type: "tool-approval-start", step, callId, name: event.name, args: event.args, approve: (reason) => runOf().approve(callId, reason), deny: (reason) => runOf().deny(callId, reason) });
+  } else if (event.type === "approval-end") {
+    emit({ type: "tool-approval-end", step, callId: event.callId, name: event.name, approved: event.approved, ...(event.reason === undefined ? {} : { reason: event.reason }) });
+  }
 }
 
 /** A queue an async generator can wait on. */
@@ -107,7 +118,7 @@ class EventQueue<T> {
 export function createAgent(options: AgentOptions): Agent {
   const where = "createAgent";
   if (options === null || typeof options !== "object") invalidOption(where, "options", "{ model, tools | executor, ... }", options);
-  const { model, tools, system, maxSteps = 10, store, timeoutMs, mode = "tools", maxReplans = 1 } = options;
+  const { model, tools, system, maxSteps = 10, store, timeoutMs, mode = "tools", maxReplans = 1, approve } = options;
   if (typeof model?.stream !== "function") invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
   if ((tools === undefined) === (options.executor === undefined)) invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
   if (!Number.isInteger(maxSteps) || maxSteps < 1) invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
@@ -115,7 +126,8 @@ export function createAgent(options: AgentOptions): Agent {
   if (timeoutMs !== undefined && !(timeoutMs > 0)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (mode !== "tools" && mode !== "plan") invalidOption(where, "mode", '"tools" or "plan"', mode);
   if (!Number.isInteger(maxReplans) || maxReplans < 0) invalidOption(where, "maxReplans", "an integer from 0 and up", maxReplans);
-  const executor = options.executor ?? createExecutor({ tools: tools as readonly Tool[] });
+  if (approve !== undefined && (typeof approve !== "function" || options.executor !== undefined)) invalidOption(where, "approve", "a function, with `tools` (an executor of your own takes `approve` itself)", approve);
+  const executor = options.executor ?? createExecutor({ tools: tools as readonly Tool[], ...(approve ? { approve } : {}) });
   const toolDefinitions = openaiChat.tools(executor.tools);
 
   async function loop(input: string, runOptions: AgentRunOptions, emit: (event: AgentEvent) => void): Promise<AgentResult> {
@@ -149,7 +161,7 @@ export function createAgent(options: AgentOptions): Agent {
         maxReplans,
         signal,
         onText: (step, text) => emit({ type: "text-delta", step, text }),
-        onRunEvent: (step, event) => emitToolEvent(emit, step, event),
+        onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf),
         onStep: (step) => {
           steps.push(step);
           addUsage(step.usage);
@@ -165,8 +177,9 @@ export function createAgent(options: AgentOptions): Agent {
     for (let stepNumber = 1; stepNumber <= maxSteps; stepNumber++) {
       signal?.throwIfAborted();
       const stepStarted = performance.now();
-      const onEvent = (event: RunEvent): void => emitToolEvent(emit, stepNumber, event);
-      const run = executor.start({ onEvent, ...(signal ? { signal } : {}) });
+      // The run is read only when an approval is decided, after `start` has returned it.
+      const onEvent = (event: RunEvent): void => emitToolEvent(emit, stepNumber, event, () => run);
+      const run: LiveRun = executor.start({ onEvent, ...(signal ? { signal } : {}) });
       let text = "";
       let stepUsage: TokenUsage | undefined;
       const calls: { id: string; name: string; arguments: string }[] = [];

@@ -1,5 +1,5 @@
 import { resultText, toolJsonSchema } from "../adapters/tool-json-schema.ts";
-import type { Executor } from "../executor/create-executor.ts";
+import type { Executor, LiveRun } from "../executor/create-executor.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
 import type { AgentStep } from "./create-agent.ts";
@@ -16,7 +16,8 @@ export interface PlanContext {
   maxReplans: number;
   signal: AbortSignal | undefined;
   onText(step: number, text: string): void;
-  onRunEvent(step: number, event: RunEvent): void;
+  /** `runOf` gives the step's Volley run, for deciding approvals. */
+  onRunEvent(step: number, event: RunEvent, runOf: () => LiveRun): void;
   onStep(step: AgentStep): void;
 }
 
@@ -71,7 +72,7 @@ export async function runPlanMode(context: PlanContext): Promise<{ answer: strin
     step++;
     const planStarted = performance.now();
     const planStep = step;
-    const run = context.executor.start({ onEvent: (event) => context.onRunEvent(planStep, event), ...(context.signal ? { signal: context.signal } : {}) });
+    const run: LiveRun = context.executor.start({ onEvent: (event) => context.onRunEvent(planStep, event, () => run), ...(context.signal ? { signal: context.signal } : {}) });
     const problems: string[] = [];
     let joined = false;
     let plan: { text: string; usage: TokenUsage | undefined };

@@ -103,6 +103,10 @@ function plainEventLine(event: Exclude<RunEvent, { type: "call-add" }>, startedA
       return `${at} run ${event.runId}`;
     case "run-end":
       return `${at} end ${event.result.status}`;
+    case "approval-start":
+      return `${at} approval? ${event.callId} ${event.name} ${JSON.stringify(event.args)}`;
+    case "approval-end":
+      return `${at} ${event.approved ? "approved" : "denied"} ${event.callId} ${event.name}${event.reason ? ` (${event.reason})` : ""}`;
   }
 }
 

@@ -51,6 +51,10 @@ export const callErrors = {
     };
   },
 
+  denied(name: string, reason: string | undefined): CallError {
+    return { type: "denied", message: `Not run: the user did not approve this call to "${name}"${reason ? ` (${reason})` : ""}. Do not try it again unless the user asks.`, retryable: false };
+  },
+
   cycle(ids: readonly string[]): CallError {
     const quoted = ids.map((id) => `"${id}"`);
     const list = quoted.length === 1 ? `${quoted[0]} depends on itself` : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} depend on each other in a cycle`;

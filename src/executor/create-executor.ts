@@ -1,6 +1,6 @@
 import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { Instrumentation } from "../run/instrumentation.ts";
-import type { RunEvent, RunResult, ToolCall } from "../run/types.ts";
+import type { ApprovalDecision, ApprovalRequest, RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
 import { ToolGate } from "../scheduler/tool-gate.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
@@ -45,6 +45,12 @@ export interface ExecutorOptions {
    * hot path, and seeds per-tool duration estimates from it (see `ready`). @default none
    */
   history?: RunStore;
+  /**
+   * Decides calls of tools with `needsApproval`: by a rule, or by asking a person. Return
+   * `undefined` to leave a call to `run.approve()` / `run.deny()`; a policy that throws denies.
+   * @default none: such calls wait for `run.approve()` or `run.deny()`
+   */
+  approve?: (request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>;
 }
 
 export interface RunOptions {
@@ -71,6 +77,12 @@ export interface LiveRun {
   end(): void;
   /** Aborts running calls and answers the rest `cancelled`. Implies `end()`. */
   cancel(reason?: unknown): void;
+  /** Lets a call that waits for approval run. False when no call of that id is waiting. */
+  approve(callId: string, reason?: string): boolean;
+  /** Answers a call that waits for approval `denied`, with the reason the model will read. False when no call of that id is waiting. */
+  deny(callId: string, reason?: string): boolean;
+  /** The calls waiting for approval now, in the order they asked. */
+  pendingApprovals(): ApprovalRequest[];
   /** Every event of the run from its start, for each reader; ends after `run-end`. */
   readonly events: AsyncIterable<RunEvent>;
   readonly result: Promise<RunResult>;
@@ -108,13 +120,23 @@ export interface Executor {
   flush(): Promise<void>;
 }
 
-const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "order"]);
+const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "order", "approve"]);
 const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
 
 function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
   for (const key of Object.keys(options)) {
     if (!known.has(key)) invalidOption(where, key, `one of ${[...known].join(", ")} (unknown option)`, key);
   }
+}
+
+function checkCallId(where: string, callId: unknown): string {
+  if (typeof callId !== "string" || callId === "") invalidOption(`run.${where}`, "callId", "the id of a call waiting for approval", callId);
+  return callId;
+}
+
+function checkReason(where: string, reason: unknown): string | undefined {
+  if (reason !== undefined && typeof reason !== "string") invalidOption(`run.${where}`, "reason", "a string", reason);
+  return reason;
 }
 
 function checkObject(where: string, name: string, value: unknown): asserts value is object {
@@ -126,7 +148,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownKeys(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, order = "critical-path" } = options;
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, order = "critical-path", approve } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
@@ -149,6 +171,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   if (order !== "critical-path" && order !== "fifo") invalidOption(where, "order", '"critical-path" or "fifo"', order);
   if (timeoutMs !== undefined && !isTimeout(timeoutMs)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (onEvent !== undefined && typeof onEvent !== "function") invalidOption(where, "onEvent", "a function", onEvent);
+  if (approve !== undefined && typeof approve !== "function") invalidOption(where, "approve", "a function of the approval request", approve);
   if (typeof clock?.now !== "function") invalidOption(where, "clock", "an object with a now() method", clock);
   if (typeof random !== "function") invalidOption(where, "random", "a function returning a number in [0, 1)", random);
   if (instrumentation !== undefined && typeof (instrumentation as Partial<Instrumentation> | null)?.runStart !== "function") {
@@ -170,6 +193,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     onEvent,
     instrumentation,
     history: history && new HistoryRecorder(history, (error) => warnings.report("history.write", "Volley could not write its history", error)),
+    approve,
     warnings,
   });
 
@@ -237,6 +261,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
         add: (call) => run.add(call),
         end: () => run.end(),
         cancel: (reason) => run.cancel(reason),
+        approve: (callId, reason) => run.decide(checkCallId("approve", callId), true, checkReason("approve", reason)),
+        deny: (callId, reason) => run.decide(checkCallId("deny", callId), false, checkReason("deny", reason)),
+        pendingApprovals: () => run.pendingApprovals(),
         events: run.events as AsyncIterable<RunEvent>,
         result: run.result,
       };

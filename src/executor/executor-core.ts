@@ -1,6 +1,6 @@
 import type { Instrumentation } from "../run/instrumentation.ts";
 import type { HistoryRecorder } from "../store/history-recorder.ts";
-import type { RunEvent, ToolResult } from "../run/types.ts";
+import type { ApprovalDecision, ApprovalRequest, RunEvent, ToolResult } from "../run/types.ts";
 import type { CallState } from "../scheduler/call-state.ts";
 import type { Dispatcher } from "../scheduler/dispatcher.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
@@ -34,6 +34,8 @@ export class ExecutorCore {
   readonly instrumentation: Instrumentation | undefined;
   /** Where runs are recorded, if the executor keeps history. */
   readonly history: HistoryRecorder | undefined;
+  /** Decides calls that need approval, or leaves them to `run.approve` / `run.deny`. */
+  readonly approve: ((request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>) | undefined;
 
   constructor(parts: {
     dispatcher: Dispatcher;
@@ -46,6 +48,7 @@ export class ExecutorCore {
     onEvent: ((event: RunEvent) => void) | undefined;
     instrumentation: Instrumentation | undefined;
     history: HistoryRecorder | undefined;
+    approve: ((request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>) | undefined;
     warnings: WarnOnce;
   }) {
     this.dispatcher = parts.dispatcher;
@@ -58,6 +61,7 @@ export class ExecutorCore {
     this.random = parts.random;
     this.onEvent = parts.onEvent;
     this.instrumentation = parts.instrumentation;
+    this.approve = parts.approve;
     this.history = parts.history;
     this.warnings = parts.warnings;
   }

@@ -1,7 +1,7 @@
 import { AsyncResource } from "node:async_hooks";
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
 import type { CallInfo, RunInstrumentation } from "../run/instrumentation.ts";
-import type { CallError, RunEvent, RunResult, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
+import type { ApprovalDecision, ApprovalRequest, CallError, RunEvent, RunResult, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
 import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
 import { RunFigures } from "../run/run-figures.ts";
 import { CallGraph } from "../scheduler/call-graph.ts";
@@ -93,6 +93,8 @@ export class OpenRun implements RunSlots {
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #detachSignal: (() => void) | undefined;
   readonly #figures = new RunFigures();
+  /** Calls waiting for a person's approval, by id, in the order they asked. */
+  readonly #awaitingApproval = new Map<string, { call: CallState; request: ApprovalRequest }>();
 
   constructor(core: ExecutorCore, options: OpenRunOptions) {
     this.#core = core;
@@ -314,6 +316,10 @@ export class OpenRun implements RunSlots {
   /** Serves from the cache, joins an identical call in flight, or takes claims and queues. */
   #queue(call: CallState): void {
     const tool = (call.gate as ToolGate).tool;
+    if (tool.needsApproval !== false && !call.approved) {
+      this.#askApproval(call, tool.needsApproval);
+      return;
+    }
     if (tool.cache !== undefined || tool.idempotent) {
       if (call.shareKey === undefined) call.shareKey = shareKeyOf(tool.name, call.args);
       const key = call.shareKey;
@@ -508,6 +514,97 @@ export class OpenRun implements RunSlots {
     this.#emit({ type: "call-progress", runId: this.id, at: this.#core.clock.now(), callId: call.id, name: call.name, ...update });
   }
 
+  // ───────────────────────────── approval ─────────────────────────────
+
+  /** Asks whether the call needs approval (a rule that throws says yes), then waits for it holding no slot. */
+  #askApproval(call: CallState, rule: true | ((args: never) => boolean | Promise<boolean>)): void {
+    if (rule === true) {
+      this.#awaitApproval(call);
+      return;
+    }
+    let needed: boolean | Promise<boolean>;
+    try {
+      needed = (rule as (args: unknown) => boolean | Promise<boolean>)(call.args);
+    } catch {
+      needed = true;
+    }
+    if (!(needed instanceof Promise)) {
+      this.#afterApprovalRule(call, needed);
+      return;
+    }
+    call.phase = "approval";
+    needed
+      .then(
+        (answer) => this.#afterApprovalRule(call, answer),
+        () => this.#afterApprovalRule(call, true),
+      )
+      .finally(() => this.#core.dispatcher.pump());
+  }
+
+  #afterApprovalRule(call: CallState, needed: boolean): void {
+    if (call.result !== undefined) return;
+    if (needed === false) {
+      call.approved = true;
+      call.phase = "waiting";
+      this.#queue(call);
+    } else {
+      this.#awaitApproval(call);
+    }
+  }
+
+  #awaitApproval(call: CallState): void {
+    call.phase = "approval";
+    const request: ApprovalRequest = { runId: this.id, callId: call.id, name: call.name, args: call.args, requestedAt: this.#core.clock.now() };
+    this.#awaitingApproval.set(call.id, { call, request });
+    if (this.#observed) this.#emit({ type: "approval-start", runId: this.id, at: request.requestedAt, callId: call.id, name: call.name, args: call.args });
+    const policy = this.#core.approve;
+    if (policy === undefined) return;
+    // A policy that throws or rejects denies: the safe answer, and nothing waits forever on it.
+    const deny = (error: unknown) => this.decide(call.id, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
+    let decision: ApprovalDecision | Promise<ApprovalDecision>;
+    try {
+      decision = policy(request);
+    } catch (error) {
+      deny(error);
+      return;
+    }
+    if (decision instanceof Promise) decision.then((settled) => this.#applyDecision(call.id, settled), deny);
+    else this.#applyDecision(call.id, decision);
+  }
+
+  #applyDecision(callId: string, decision: ApprovalDecision): void {
+    if (decision === undefined) return;
+    if (typeof decision === "boolean") this.decide(callId, decision);
+    else this.decide(callId, decision.approved === true, typeof decision.reason === "string" ? decision.reason : undefined);
+  }
+
+  /** Approves or denies a waiting call; false when no call of that id is waiting for approval. */
+  decide(callId: string, approved: boolean, reason?: string): boolean {
+    const waiting = this.#awaitingApproval.get(callId);
+    if (waiting === undefined) return false;
+    const { call } = waiting;
+    this.#endApproval(call, approved, reason);
+    if (approved) {
+      call.approved = true;
+      call.phase = "waiting";
+      this.#queue(call);
+    } else {
+      this.#answer(call, false, undefined, callErrors.denied(call.name, reason), false);
+    }
+    this.#core.dispatcher.pump();
+    return true;
+  }
+
+  /** The calls waiting for approval now, in the order they asked. */
+  pendingApprovals(): ApprovalRequest[] {
+    return [...this.#awaitingApproval.values()].map((waiting) => waiting.request);
+  }
+
+  #endApproval(call: CallState, approved: boolean, reason: string | undefined): void {
+    this.#awaitingApproval.delete(call.id);
+    if (this.#observed) this.#emit({ type: "approval-end", runId: this.id, at: this.#core.clock.now(), callId: call.id, name: call.name, approved, ...(reason === undefined ? {} : { reason }) });
+  }
+
   // ───────────────────────────── answering ─────────────────────────────
 
   /**
@@ -562,6 +659,8 @@ export class OpenRun implements RunSlots {
   /** Stores the call's one result; returns false (and changes nothing) if it already had one. */
   #record(call: CallState, ok: boolean, output: unknown, error: CallError | undefined, cached: boolean): boolean {
     if (call.result !== undefined) return false;
+    // Answered while waiting for approval (the run was cancelled or timed out): no decision will come.
+    if (call.phase === "approval" && this.#awaitingApproval.has(call.id)) this.#endApproval(call, false, `no decision: ${error?.message ?? "the run ended"}`);
     const now = this.#core.clock.now();
     const startedAt = call.startedAt >= 0 ? call.startedAt : now;
     const durationMs = now - startedAt;

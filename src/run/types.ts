@@ -26,7 +26,8 @@ export type CallErrorType =
   | "cycle"
   | "tool_error"
   | "timeout"
-  | "cancelled";
+  | "cancelled"
+  | "denied";
 
 export interface CallError {
   type: CallErrorType;
@@ -80,6 +81,20 @@ export interface RunStats {
   errors: Partial<Record<CallErrorType, number>>;
 }
 
+/** A call that waits for a person's approval. */
+export interface ApprovalRequest {
+  runId: string;
+  callId: string;
+  name: string;
+  /** The arguments the call would run with, references resolved and validated. */
+  args: Readonly<Record<string, unknown>>;
+  /** Epoch ms. */
+  requestedAt: number;
+}
+
+/** Approve (`true`), deny (`false`), either with a reason; `undefined` leaves the call to `run.approve` / `run.deny`. */
+export type ApprovalDecision = boolean | { approved: boolean; reason?: string } | undefined;
+
 export type RunStatus = "completed" | "cancelled" | "timed_out";
 
 export interface RunResult {
@@ -101,6 +116,10 @@ export type RunEvent =
   /** `dependsOn`: the calls this one waits for, by `dependsOn` and by `$ref`. */
   | (EventBase & { type: "call-add"; callId: string; name: string; dependsOn: string[] })
   | (EventBase & { type: "call-start"; callId: string; name: string; attempt: number })
+  /** The call needs a person's approval and waits for it, holding no slot. */
+  | (EventBase & { type: "approval-start"; callId: string; name: string; args: Readonly<Record<string, unknown>> })
+  /** The approval was decided (or the run ended first: not approved, with the reason). */
+  | (EventBase & { type: "approval-end"; callId: string; name: string; approved: boolean; reason?: string })
   | (EventBase & { type: "call-progress"; callId: string; name: string; progress: number; total?: number; message?: string })
   | (EventBase & { type: "call-retry"; callId: string; name: string; attempt: number; delayMs: number; error: CallError })
   | (EventBase & { type: "call-end"; callId: string; name: string; result: ToolResult })

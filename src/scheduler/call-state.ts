@@ -5,11 +5,12 @@ import type { HeapItem, PriorityHeap } from "../shared/priority-heap.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
 /**
- * Where a call is in its life. `waiting`: for dependencies or async validation. `queued`: in
+ * Where a call is in its life. `waiting`: for dependencies or async validation. `approval`:
+ * for a person to approve it, holding no slot. `queued`: in
  * the ready heap or parked in a gate. `running`: an attempt holds slots. `backoff`: between
  * attempts. `shared`: following an identical call's execution. `done`: answered.
  */
-export type CallPhase = "waiting" | "queued" | "running" | "backoff" | "shared" | "done";
+export type CallPhase = "waiting" | "approval" | "queued" | "running" | "backoff" | "shared" | "done";
 
 /** What a run needs from the scheduler about each of its calls. */
 export interface RunSlots {
@@ -78,6 +79,8 @@ export class CallState implements HeapItem {
   claims: ResourceClaim[] | undefined;
 
   phase: CallPhase = "waiting";
+  /** A person (or the approval policy) approved it: it is not asked again. */
+  approved = false;
   attempts = 0;
   startedAt = -1;
   attempt: Attempt | undefined;

@@ -1,7 +1,7 @@
 import { invalidOption } from "../errors/volley-error.ts";
-import type { ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredEvent, StoredRun, StoredToolStats, TimeWindow } from "./run-store.ts";
-import { checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredEvent, StoredApproval, StoredRun, StoredToolStats, TimeWindow } from "./run-store.ts";
+import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
+import { approvalsFromEvents, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 export interface MemoryRunStoreOptions {
@@ -65,6 +65,16 @@ export class MemoryRunStore implements RunStore {
     if (run === undefined) return undefined;
     const calls = [...(this.#calls.get(runId) ?? [])].sort((a, b) => a.index - b.index).map(fromCallRow);
     return { run: { ...run }, calls };
+  }
+
+  async approvals(query: ApprovalQuery = {}): Promise<StoredApproval[]> {
+    checkApprovalQuery(query);
+    const events = query.runId === undefined ? [...this.#events.values()].flat() : (this.#events.get(query.runId) ?? []);
+    return approvalsFromEvents(
+      events.sort((a, b) => a.seq - b.seq),
+      (runId) => this.#runs.get(runId)?.status ?? "interrupted",
+      query,
+    );
   }
 
   async events(runId: string): Promise<StoredEvent[]> {

@@ -1,5 +1,5 @@
 import { invalidOption } from "../errors/volley-error.ts";
-import type { RunQuery, TimeWindow } from "./run-store.ts";
+import type { ApprovalQuery, RunQuery, TimeWindow } from "./run-store.ts";
 
 const STATUSES = new Set(["running", "completed", "cancelled", "timed_out", "interrupted"]);
 
@@ -32,4 +32,10 @@ export function checkPruneRule(where: string, rule: { olderThan?: number; keepRu
 
 export function checkConversationId(where: string, conversationId: unknown): asserts conversationId is string {
   if (typeof conversationId !== "string" || conversationId === "") invalidOption(where, "conversationId", "a non-empty string", conversationId);
+}
+
+export function checkApprovalQuery(query: ApprovalQuery): void {
+  if (query === null || typeof query !== "object") invalidOption("approvals", "query", "{ pending?, runId? }", query);
+  if (query.pending !== undefined && typeof query.pending !== "boolean") invalidOption("approvals", "pending", "a boolean", query.pending);
+  if (query.runId !== undefined && typeof query.runId !== "string") invalidOption("approvals", "runId", "a run id", query.runId);
 }

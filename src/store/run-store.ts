@@ -92,6 +92,26 @@ export interface TimeWindow {
   until?: number;
 }
 
+/** A call that asked for approval, and what was decided, from the run's stored events. */
+export interface StoredApproval {
+  runId: string;
+  callId: string;
+  name: string;
+  args: unknown;
+  requestedAt: number;
+  /** The run's status now: a pending approval of a run that is no longer `running` will get no decision. */
+  runStatus: StoredRunStatus;
+  /** Undefined while the call waits. */
+  decision: { approved: boolean; reason: string | undefined; at: number } | undefined;
+}
+
+export interface ApprovalQuery {
+  /** Only calls still waiting for a decision (`true`), or only decided ones (`false`). @default both */
+  pending?: boolean;
+  /** Only this run's. */
+  runId?: string;
+}
+
 export interface ConversationMessage {
   conversationId: string;
   seq: number;
@@ -112,6 +132,8 @@ export interface RunStore {
   listRuns(query?: RunQuery): Promise<StoredRun[]>;
   getRun(runId: string): Promise<{ run: StoredRun; calls: StoredCall[] } | undefined>;
   events(runId: string): Promise<StoredEvent[]>;
+  /** Calls that asked for approval, oldest first, with their decisions. */
+  approvals(query?: ApprovalQuery): Promise<StoredApproval[]>;
   /** Per tool, over the calls that ended in the window. */
   toolStats(window?: TimeWindow): Promise<Record<string, StoredToolStats>>;
   /** The speedup of ended runs, oldest first. */

@@ -4,9 +4,9 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { CallErrorType } from "../run/types.ts";
-import type { ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
-import { checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredApproval, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
+import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
+import { approvalsFromEvents, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 /** Where the embedded history lives unless told otherwise. */
@@ -71,6 +71,8 @@ const MIGRATIONS: readonly string[] = [
      message TEXT NOT NULL,
      PRIMARY KEY (conversation_id, seq)
    );`,
+  // Approvals are read from their events across runs.
+  `CREATE INDEX events_by_type ON events (json_extract(event, '$.type'));`,
 ];
 
 /** SQLite has no infinities to bind; these stand in for open ends of a time window. */
@@ -257,6 +259,21 @@ export class SqliteRunStore implements RunStore {
     if (row === undefined) return undefined;
     const calls = (this.#statement("SELECT * FROM calls WHERE run_id = ? ORDER BY position").all(runId) as Row[]).map((call) => fromCallRow(toCallRowFromSql(call)));
     return { run: toStoredRun(row), calls };
+  }
+
+  async approvals(query: ApprovalQuery = {}): Promise<StoredApproval[]> {
+    checkApprovalQuery(query);
+    const rows = this.#statement(
+      `SELECT events.run_id, events.event, runs.status FROM events JOIN runs ON runs.run_id = events.run_id
+       WHERE json_extract(events.event, '$.type') IN ('approval-start', 'approval-end') AND (?1 IS NULL OR events.run_id = ?1)
+       ORDER BY events.run_id, events.seq`,
+    ).all(query.runId ?? null) as { run_id: string; event: string; status: StoredRunStatus }[];
+    const statuses = new Map(rows.map((row) => [row.run_id, row.status]));
+    return approvalsFromEvents(
+      rows.map((row, seq) => ({ runId: row.run_id, seq, event: JSON.parse(row.event) as StoredEvent["event"] })),
+      (runId) => statuses.get(runId) ?? "interrupted",
+      query,
+    );
   }
 
   async events(runId: string): Promise<StoredEvent[]> {

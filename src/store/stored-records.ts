@@ -1,5 +1,5 @@
 import type { CallErrorType } from "../run/types.ts";
-import type { HistoryWrite, StoredCall, StoredToolStats } from "./run-store.ts";
+import type { ApprovalQuery, HistoryWrite, StoredApproval, StoredCall, StoredEvent, StoredRunStatus, StoredToolStats } from "./run-store.ts";
 import { toStoredJson, truncateStoredJson } from "./stored-json.ts";
 
 /** Outputs longer than this (as stored JSON) are cut and marked truncated, unless a store says otherwise. */
@@ -100,4 +100,20 @@ export function estimatesFrom(calls: Iterable<Pick<CallRow, "name" | "durationMs
     sums.set(call.name, entry);
   }
   return Object.fromEntries([...sums].map(([name, { total, count }]) => [name, total / count]));
+}
+
+/** Approvals from a run's `approval-start` and `approval-end` events (others are skipped), filtered by `query`. */
+export function approvalsFromEvents(events: Iterable<StoredEvent>, runStatus: (runId: string) => StoredRunStatus, query: ApprovalQuery = {}): StoredApproval[] {
+  const byCall = new Map<string, StoredApproval>();
+  for (const { runId, event } of events) {
+    if (event.type === "approval-start") {
+      byCall.set(`${runId}\u0000${event.callId}`, { runId, callId: event.callId, name: event.name, args: event.args, requestedAt: event.at, runStatus: runStatus(runId), decision: undefined });
+    } else if (event.type === "approval-end") {
+      const approval = byCall.get(`${runId}\u0000${event.callId}`);
+      if (approval !== undefined) approval.decision = { approved: event.approved, reason: event.reason, at: event.at };
+    }
+  }
+  return [...byCall.values()]
+    .filter((approval) => query.pending === undefined || query.pending === (approval.decision === undefined))
+    .sort((a, b) => a.requestedAt - b.requestedAt);
 }

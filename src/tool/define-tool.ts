@@ -68,6 +68,12 @@ export interface ToolDefinition<Input extends StandardSchemaV1 | JsonSchema | un
   resources?: (args: InferInput<Input>) => readonly (ResourceClaim | string)[];
   /** Calls with higher priority start first among ready calls. @default 0 */
   priority?: number;
+  /**
+   * A person must approve each call first (`true`), or the calls for which this function of the
+   * arguments says so. A call waiting for approval holds no slot; a denied one is answered `denied`.
+   * @default false
+   */
+  needsApproval?: boolean | ((args: InferInput<Input>) => boolean | Promise<boolean>);
 }
 
 /** A tool as the executor holds it. */
@@ -84,6 +90,7 @@ export interface Tool<Output = unknown> {
   readonly idempotent: boolean;
   readonly resources: ((args: never) => readonly (ResourceClaim | string)[]) | undefined;
   readonly priority: number;
+  readonly needsApproval: boolean | ((args: never) => boolean | Promise<boolean>);
   /** @internal Checks arguments against `input`. */
   readonly validateInput: InputValidator | undefined;
 }
@@ -91,7 +98,7 @@ export interface Tool<Output = unknown> {
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const KNOWN_KEYS = new Set([
   "name", "description", "input", "execute", "concurrency", "rateLimit", "timeoutMs",
-  "retry", "cache", "idempotent", "resources", "priority",
+  "retry", "cache", "idempotent", "resources", "priority", "needsApproval",
 ]);
 
 export function isPositiveLimit(value: unknown): value is number {
@@ -128,7 +135,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   for (const key of Object.keys(definition)) {
     if (!KNOWN_KEYS.has(key)) invalidOption(where, key, `one of ${[...KNOWN_KEYS].join(", ")} (unknown option)`, key);
   }
-  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0 } = definition;
+  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0, needsApproval = false } = definition;
 
   if (typeof name !== "string" || !TOOL_NAME.test(name)) invalidOption(where, "name", "1 to 128 letters, digits, _, - or .", name);
   if (description !== undefined && typeof description !== "string") invalidOption(where, "description", "a string", description);
@@ -141,6 +148,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   if (typeof idempotent !== "boolean") invalidOption(where, "idempotent", "a boolean", idempotent);
   if (resources !== undefined && typeof resources !== "function") invalidOption(where, "resources", "a function of the arguments", resources);
   if (typeof priority !== "number" || !Number.isFinite(priority)) invalidOption(where, "priority", "a finite number", priority);
+  if (typeof needsApproval !== "boolean" && typeof needsApproval !== "function") invalidOption(where, "needsApproval", "a boolean, or a function of the arguments", needsApproval);
   let cacheOptions: Required<ToolCacheOptions> | undefined;
   if (cache !== undefined) {
     if (cache === null || typeof cache !== "object") invalidOption(where, "cache", "{ ttlMs, maxEntries? }", cache);
@@ -163,6 +171,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
     idempotent,
     resources: resources,
     priority,
+    needsApproval,
     validateInput: createInputValidator(input),
   });
 }
