@@ -183,7 +183,7 @@ describe("approval in the agent", () => {
     expect(seen).toContain("decided outside false external address");
     expect(seen.filter((line) => line.startsWith("end"))).toEqual(expect.arrayContaining(["end inside true", "end w true", "end outside false"]));
     expect(seen.some((line) => line.startsWith("ask inside"))).toBe(false);
-    const toolMessage = (mock as MockOpenAIServer).requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "outside") as { content: string } | undefined;
+    const toolMessage = (mock).requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "outside") as { content: string } | undefined;
     expect(toolMessage?.content).toMatch(/^Error \(denied\): Not run: the user did not approve this call to "send_email" \(external address\)/);
   });
 
