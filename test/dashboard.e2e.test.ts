@@ -137,6 +137,38 @@ describe("the dashboard", () => {
     await done();
   });
 
+  it("shows calls waiting for approval, with approve and deny buttons that decide them", async () => {
+    const { page, done } = await newPage();
+    const runId = await startRun([
+      { id: "pay_rent", name: "wire_money", args: { amount: 900, to: "landlord" } },
+      { id: "pay_stranger", name: "wire_money", args: { amount: 5000, to: "<b>stranger</b>" } },
+      { id: "meanwhile", name: "slow_fetch", args: { url: "https://e.example", ms: 50 } },
+    ]);
+    await page.goto(`${origin}#/`);
+    await page.locator(`li[data-approval="${runId}/pay_rent"]`).waitFor();
+    expect(await page.locator(`li[data-approval="${runId}/pay_stranger"] code`).textContent()).toContain("<b>stranger</b>");
+
+    await page.locator(`li[data-approval="${runId}/pay_rent"] a`).click();
+    await page.locator('[data-call-id="pay_rent"][data-state="approval"]').waitFor();
+    // The other call did not wait for the decision.
+    await page.locator('[data-call-id="meanwhile"][data-state="ok"]').waitFor();
+
+    await page.locator('[data-call-id="pay_rent"]').click();
+    await page.locator('button[data-action="approve"]').click();
+    await page.locator('[data-call-id="pay_rent"][data-state="ok"]').waitFor();
+    await expect.poll(() => page.locator('[data-detail="output"]').textContent()).toBe("sent 900 to landlord");
+
+    await page.locator('[data-call-id="pay_stranger"]').click();
+    await page.locator('input[name="reason"]').fill("unknown recipient");
+    await page.locator('button[data-action="deny"]').click();
+    await page.locator('[data-call-id="pay_stranger"][data-state="failed"]').waitFor();
+    await expect.poll(() => page.locator('[data-detail="error"]').textContent()).toMatch(/^denied: Not run: the user did not approve this call to "wire_money" \(unknown recipient\)/);
+    expect(await page.locator('[data-detail="approval"]').textContent()).toBe("Denied: unknown recipient");
+    await expect.poll(() => page.locator('[data-figure="run-status"] dd').textContent()).toBe("completed");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-approval.png"), fullPage: true });
+    await done();
+  });
+
   it("with a token, asks for it, and works once it is given in the address", async () => {
     const { child, url } = await startServe(["--token", TOKEN]);
     try {

@@ -7,12 +7,13 @@ import { readEventStream } from "./dashboard/event-stream.js";
 import { startServer, type RunningServer } from "./start-server.ts";
 
 const TOKEN = "a-token-of-sixteen-or-more";
+const guarded = defineTool({ name: "guarded", needsApproval: true, execute: () => "done" });
 const echo = defineTool({ name: "echo", input: { type: "object", properties: { text: { type: "string" } } }, execute: ({ text }: { text?: string }) => text ?? "" });
 
 function setUp(options: Partial<ServerAppOptions> = {}) {
   const slow = controlledTool("slow");
   const store = new MemoryRunStore();
-  const executor = createExecutor({ tools: [echo, slow.tool], history: store });
+  const executor = createExecutor({ tools: [echo, slow.tool, guarded], history: store });
   const { app, runs } = createServerApp({ executor, store, ...options });
   const request = (path: string, init: RequestInit = {}) => app.request(`http://127.0.0.1${path}`, init);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -151,6 +152,36 @@ describe("the runs API", () => {
     const events = await collect(await request(`/api/runs/${runId}/events`));
     expect(events.at(-1)?.data).toMatchObject({ result: { status: "cancelled", results: [{ error: { type: "cancelled" } }, { error: { type: "cancelled" } }] } });
     expect((await request(`/api/runs/${runId}/cancel`, { method: "POST" })).status).toBe(409);
+  });
+});
+
+describe("approvals through the API", () => {
+  it("lists calls waiting for approval and decides them; a decision reaches the run", async () => {
+    const { post, request, executor, runs } = setUp();
+    const { runId } = (await (await post("/api/runs", { calls: [{ id: "g1", name: "guarded" }, { id: "g2", name: "guarded" }, { id: "e", name: "echo", args: { text: "x" } }] })).json()) as { runId: string };
+    await microtasks();
+    await executor.flush();
+    const { approvals } = (await (await request("/api/approvals?pending=true")).json()) as { approvals: { runId: string; callId: string; live: boolean }[] };
+    expect(approvals.map(({ runId: run, callId, live }) => ({ run, callId, live }))).toEqual([
+      { run: runId, callId: "g1", live: true },
+      { run: runId, callId: "g2", live: true },
+    ]);
+
+    const decide = (callId: string, body: unknown) => post(`/api/runs/${runId}/calls/${callId}/approval`, body);
+    expect((await decide("g1", { approved: "yes" })).status).toBe(400);
+    expect((await decide("e", { approved: true })).status).toBe(409);
+    expect((await post(`/api/runs/nope/calls/g1/approval`, { approved: true })).status).toBe(404);
+    expect((await decide("g1", { approved: true })).status).toBe(200);
+    expect((await decide("g2", { approved: false, reason: "not today" })).status).toBe(200);
+
+    const result = await runs.get(runId)?.run.result;
+    expect(result?.results.map((item) => item.ok)).toEqual([true, false, true]);
+    expect(result?.results[1]?.error?.message).toMatch(/not today/);
+    await executor.flush();
+    const decided = (await (await request("/api/approvals?pending=false")).json()) as { approvals: { callId: string; decision: { approved: boolean } }[] };
+    expect(decided.approvals.map((approval) => [approval.callId, approval.decision.approved])).toEqual([["g1", true], ["g2", false]]);
+    const events = await collect(await request(`/api/runs/${runId}/events`));
+    expect(events.filter((event) => event.event.startsWith("approval")).map((event) => `${event.event} ${String(event.data.callId)}`)).toEqual(["approval-start g1", "approval-start g2", "approval-end g1", "approval-end g2"]);
   });
 });
 

@@ -222,6 +222,37 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     return c.json({ runId: entry.runId, cancelled: true }, 202);
   });
 
+  app.get("/api/approvals", async (c) => {
+    const pendingParam = c.req.query("pending");
+    if (pendingParam !== undefined && pendingParam !== "true" && pendingParam !== "false") {
+      throw new ApiError(400, "invalid_query", `"pending" must be true or false, got ${JSON.stringify(pendingParam)}`);
+    }
+    const pending = pendingParam === undefined ? undefined : pendingParam === "true";
+    // Waiting calls of this server's runs can be decided here; the history adds the rest.
+    const live = pending === false ? [] : runs.list().flatMap((entry) => entry.run.pendingApprovals().map((request) => ({ ...request, runStatus: "running", decision: null, live: true })));
+    const liveKeys = new Set(live.map((approval) => `${approval.runId}/${approval.callId}`));
+    const stored = store === undefined ? [] : await store.approvals(pending === undefined ? {} : { pending });
+    const others = stored.filter((approval) => !liveKeys.has(`${approval.runId}/${approval.callId}`)).map((approval) => ({ ...approval, decision: approval.decision ?? null, live: false }));
+    return c.json({ approvals: [...live, ...others].sort((a, b) => a.requestedAt - b.requestedAt) });
+  });
+
+  app.post("/api/runs/:runId/calls/:callId/approval", limitBody, async (c) => {
+    const entry = runs.get(c.req.param("runId"));
+    if (entry === undefined) throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server: only its own runs can be decided here`);
+    if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
+      throw new ApiError(415, "unsupported_media_type", "Send the decision as JSON, with Content-Type: application/json");
+    }
+    const body = await readJson(c);
+    const { approved, reason } = (body ?? {}) as { approved?: unknown; reason?: unknown };
+    if (typeof approved !== "boolean" || (reason !== undefined && typeof reason !== "string")) {
+      throw new ApiError(400, "invalid_body", `Expected { approved: boolean, reason?: string }, got ${describeValue(body)}`);
+    }
+    const callId = c.req.param("callId");
+    const decided = approved ? entry.run.approve(callId, reason) : entry.run.deny(callId, reason);
+    if (!decided) throw new ApiError(409, "not_waiting", `Call ${JSON.stringify(callId)} of run ${entry.runId} is not waiting for approval`);
+    return c.json({ runId: entry.runId, callId, approved });
+  });
+
   app.all("/api/*", (c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 
   const assets = dashboardAssets();

@@ -2,7 +2,7 @@
 // What the run page knows of a run: built from its live events, or from its stored record.
 
 /**
- * @typedef {"queued" | "running" | "retrying" | "ok" | "failed" | "cached"} CallState
+ * @typedef {"queued" | "approval" | "running" | "retrying" | "ok" | "failed" | "cached"} CallState
  * @typedef {{ type: string, message: string, retryable?: boolean, callIds?: string[] }} CallError
  * @typedef {{
  *   id: string, index: number, name: string, args: unknown, dependsOn: string[],
@@ -10,6 +10,8 @@
  *   attempts: number, retries: { at: number, delayMs: number, error: CallError }[],
  *   progress: { progress: number, total?: number, message?: string } | undefined,
  *   output: unknown, outputTruncated: boolean, error: CallError | undefined,
+ *   approval: { approved: boolean, reason?: string } | undefined,
+ *   approvalWait: { from: number, to: number | undefined } | undefined,
  * }} CallView
  */
 
@@ -42,7 +44,7 @@ export class RunModel {
         this.calls.set(event.callId, {
           id: event.callId, index: this.calls.size, name: event.name, args: event.args ?? {}, dependsOn: event.dependsOn ?? [],
           state: "queued", addedAt: event.at, startedAt: undefined, endedAt: undefined, attempts: 0, retries: [],
-          progress: undefined, output: undefined, outputTruncated: false, error: undefined,
+          progress: undefined, output: undefined, outputTruncated: false, error: undefined, approval: undefined, approvalWait: undefined,
         });
         break;
       case "call-start":
@@ -56,6 +58,20 @@ export class RunModel {
         this.#update(event.callId, (call) => {
           call.state = "retrying";
           call.retries.push({ at: event.at, delayMs: event.delayMs, error: event.error });
+        });
+        break;
+      case "approval-start":
+        this.#update(event.callId, (call) => {
+          call.state = "approval";
+          call.approvalWait = { from: event.at, to: undefined };
+        });
+        break;
+      case "approval-end":
+        this.#update(event.callId, (call) => {
+          call.approval = { approved: event.approved, reason: event.reason };
+          if (call.approvalWait) call.approvalWait.to = event.at;
+          // Approved: queued for its turn. Denied: its call-end follows at once.
+          if (event.approved) call.state = "queued";
         });
         break;
       case "call-progress":
@@ -89,7 +105,7 @@ export class RunModel {
       const call = {
         id: stored.callId, index: stored.index, name: stored.name, args: stored.args, dependsOn: stored.dependsOn ?? [],
         state: "queued", addedAt: stored.queuedAt ?? record.run.startedAt, startedAt: undefined, endedAt: undefined,
-        attempts: 0, retries: [], progress: undefined, output: undefined, outputTruncated: false, error: undefined,
+        attempts: 0, retries: [], progress: undefined, output: undefined, outputTruncated: false, error: undefined, approval: undefined, approvalWait: undefined,
       };
       // A stored call has ended; a call of a live run may carry its result so far.
       const result = stored.result ?? (stored.endedAt === undefined ? undefined : stored);

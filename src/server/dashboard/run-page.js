@@ -1,5 +1,5 @@
 // @ts-check
-import { followRun, getJson } from "./api.js";
+import { followRun, getJson, postJson } from "./api.js";
 import { formatJson, formatMs, formatSpeedup, h, show } from "./dom.js";
 import { RunModel } from "./run-model.js";
 import { drawTimeline } from "./timeline.js";
@@ -27,6 +27,17 @@ export function mountRunPage(view, runId) {
   let selectedId;
   let frame = 0;
 
+  let live = false;
+  /** @type {string | undefined} */
+  let shownVersion;
+  const decide = async (/** @type {string} */ callId, /** @type {boolean} */ approved, /** @type {string} */ reason) => {
+    try {
+      await postJson(`/api/runs/${encodeURIComponent(runId)}/calls/${encodeURIComponent(callId)}/approval`, { approved, ...(reason ? { reason } : {}) });
+    } catch (error) {
+      show(details, h("p", { class: "error" }, error instanceof Error ? error.message : String(error)));
+    }
+  };
+
   const render = () => {
     frame = 0;
     if (model === undefined) return;
@@ -34,7 +45,12 @@ export function mountRunPage(view, runId) {
     show(timeline, drawTimeline(model, { now: Date.now(), width: Math.max(timeline.clientWidth, 640), selectedId, onSelect: select }));
     if (selectedId !== undefined) {
       const call = model.calls.get(selectedId);
-      if (call !== undefined) show(details, detailsOf(call));
+      // Redrawn only when the call changed, so that text being selected or typed there survives.
+      const version = call && [call.id, call.state, call.attempts, call.endedAt, call.retries.length, call.progress?.progress, live].join("|");
+      if (call !== undefined && version !== shownVersion) {
+        shownVersion = version;
+        show(details, detailsOf(call, live ? decide : undefined));
+      }
     }
   };
   const scheduleRender = () => {
@@ -53,11 +69,14 @@ export function mountRunPage(view, runId) {
     try {
       const record = await getJson(`/api/runs/${encodeURIComponent(runId)}`);
       if (record.live && record.run.status === "running") {
+        live = true;
         model = new RunModel(runId);
         await followRun(runId, (event) => {
           model?.apply(event);
           scheduleRender();
         }, controller.signal);
+        live = false;
+        scheduleRender();
         return;
       }
       model = RunModel.fromRecord(record);
@@ -84,7 +103,7 @@ function summaryOf(model) {
   const counts = { running: 0, queued: 0, done: 0 };
   for (const call of calls) {
     if (call.state === "running" || call.state === "retrying") counts.running++;
-    else if (call.state === "queued") counts.queued++;
+    else if (call.state === "queued" || call.state === "approval") counts.queued++;
     else counts.done++;
   }
   return h(
@@ -110,13 +129,18 @@ function figure(term, value, name) {
 }
 
 function legend() {
-  return ["queued", "running", "retrying", "ok", "cached", "failed"].map((state) => h("span", { class: `key state-${state}` }, state));
+  return ["queued", "approval", "running", "retrying", "ok", "cached", "failed"].map((state) => h("span", { class: `key state-${state}` }, state));
 }
 
-/** @param {import("./run-model.js").CallView} call */
-function detailsOf(call) {
+/**
+ * @param {import("./run-model.js").CallView} call
+ * @param {((callId: string, approved: boolean, reason: string) => Promise<void>) | undefined} decide present while the run is live here
+ */
+function detailsOf(call, decide) {
   return [
     h("h2", {}, call.name, " ", h("code", {}, call.id)),
+    call.state === "approval" && decide ? approvalForm(call.id, decide) : null,
+    call.approval ? h("p", { "data-detail": "approval" }, call.approval.approved ? "Approved" : `Denied${call.approval.reason ? `: ${call.approval.reason}` : ""}`) : null,
     h(
       "dl",
       { class: "facts" },
@@ -133,4 +157,18 @@ function detailsOf(call) {
     call.state === "ok" || call.state === "cached" ? [h("h3", {}, call.outputTruncated ? "Output (cut)" : "Output"), h("pre", { "data-detail": "output" }, formatJson(call.output))] : null,
     call.retries.length > 0 ? [h("h3", {}, "Retries"), h("ul", {}, call.retries.map((retry) => h("li", {}, `after ${retry.error.type}: ${retry.error.message} (waited ${formatMs(retry.delayMs)})`)))] : null,
   ];
+}
+
+/**
+ * Approve and deny buttons for a call that waits; a reason goes to the model with a denial.
+ * @param {string} callId
+ * @param {(callId: string, approved: boolean, reason: string) => Promise<void>} decide
+ */
+function approvalForm(callId, decide) {
+  const reason = h("input", { type: "text", name: "reason", placeholder: "reason (optional, the model reads it)", autocomplete: "off" });
+  const buttons = [
+    h("button", { type: "button", "data-action": "approve", onClick: () => void decide(callId, true, reason.value.trim()) }, "Approve"),
+    h("button", { type: "button", class: "deny", "data-action": "deny", onClick: () => void decide(callId, false, reason.value.trim()) }, "Deny"),
+  ];
+  return h("div", { class: "approval" }, h("p", {}, "This call waits for your approval. It holds no slot; the other calls go on."), h("div", { class: "actions" }, reason, buttons));
 }

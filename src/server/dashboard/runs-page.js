@@ -11,8 +11,10 @@ const REFRESH_MS = 1500;
  */
 export function mountRunsPage(view) {
   const table = h("tbody");
+  const approvals = h("section", { class: "approvals" });
   show(
     view,
+    approvals,
     h("h1", {}, "Runs"),
     h("table", { class: "runs" }, h("thead", {}, h("tr", {}, ["Run", "Status", "Calls", "Wall time", "Sum of durations", "Speedup", "Started"].map((title) => h("th", {}, title)))), table),
   );
@@ -21,8 +23,9 @@ export function mountRunsPage(view) {
   let timer;
   const refresh = async () => {
     try {
-      const { runs } = await getJson("/api/runs?limit=100");
+      const [{ runs }, waiting] = await Promise.all([getJson("/api/runs?limit=100"), getJson("/api/approvals?pending=true")]);
       if (stopped) return;
+      show(approvals, waitingList(waiting.approvals));
       show(
         table,
         runs.length === 0 ? h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`.")) : null,
@@ -49,4 +52,29 @@ export function mountRunsPage(view) {
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/**
+ * Calls waiting for a person, each linked to its run, where it can be approved or denied.
+ * @param {any[]} waiting
+ */
+function waitingList(waiting) {
+  if (waiting.length === 0) return null;
+  return [
+    h("h2", {}, `Waiting for approval (${waiting.length})`),
+    h(
+      "ul",
+      {},
+      waiting.map((approval) =>
+        h(
+          "li",
+          { "data-approval": `${approval.runId}/${approval.callId}` },
+          h("a", { href: `#/runs/${encodeURIComponent(approval.runId)}` }, `${approval.name} · ${approval.callId}`),
+          " ",
+          h("code", {}, JSON.stringify(approval.args).slice(0, 120)),
+          approval.live ? null : h("span", { class: "muted" }, ` (run ${approval.runStatus.replace("_", " ")}: no decision can reach it)`),
+        ),
+      ),
+    ),
+  ];
 }

@@ -43,7 +43,10 @@ export function drawTimeline(model, { now, width, selectedId, onSelect }) {
       s("rect", { class: "row-hit", x: 0, y: AXIS_HEIGHT + row * ROW_HEIGHT, width: LABEL_WIDTH + chartWidth, height: ROW_HEIGHT }),
       s("text", { class: "label", x: 8, y: y + BAR_HEIGHT - 3 }, truncate(`${call.name} · ${call.id}`, 30)),
       queuedEnd > call.addedAt ? s("rect", { class: "queued", x: x(call.addedAt), y: y + 4, width: Math.max(x(queuedEnd) - x(call.addedAt), 0), height: BAR_HEIGHT - 8 }) : null,
-      call.state === "queued"
+      call.approvalWait
+        ? s("rect", { class: "awaiting-approval", x: x(call.approvalWait.from), y: y + 2, width: Math.max(x(call.approvalWait.to ?? call.endedAt ?? now) - x(call.approvalWait.from), 2), height: BAR_HEIGHT - 4 })
+        : null,
+      call.state === "queued" || call.state === "approval"
         ? null
         : s("rect", { class: `bar state-${call.state}`, x: x(barStart), y, width: Math.max(x(barEnd) - x(barStart), 2), height: BAR_HEIGHT, rx: 2 }),
       call.retries.map((retry) => s("line", { class: "retry-mark", x1: x(retry.at), x2: x(retry.at), y1: y - 2, y2: y + BAR_HEIGHT + 2 })),
