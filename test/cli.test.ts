@@ -110,6 +110,38 @@ describe("volley run", () => {
     expect(output).not.toMatch(/^\+\d/m); // no plain event lines on a terminal
   });
 
+  it("settles approvals: denied when no one can be asked, approved with --yes, asked on a terminal", async () => {
+    const calls = write("pay.json", [
+      { id: "rent", name: "wire_money", args: { amount: 900, to: "landlord" } },
+      { id: "gift", name: "wire_money", args: { amount: 5000, to: "stranger" } },
+    ]);
+    const piped = await volley(["run", calls, "--json"]);
+    expect(piped.code).toBe(1);
+    const denied = JSON.parse(piped.stdout) as { results: { error?: { type: string; message: string } }[] };
+    expect(denied.results[0]?.error).toMatchObject({ type: "denied", message: expect.stringMatching(/no one at a terminal to approve it; run volley with --yes/) as string });
+
+    const approved = await volley(["run", calls, "--json", "--yes"]);
+    expect(approved.code).toBe(0);
+
+    const output = await new Promise<string>((done, fail) => {
+      const child = spawn("script", ["-qec", `stty cols 120 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(calls)}`, "/dev/null"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+      const answers = ["y\n", "too much for a gift\n"];
+      let answered = 0;
+      let text = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        // Each question is answered once it is on the screen, as a person would.
+        const asked = text.match(/\[y\/N, or a reason to deny\]/g)?.length ?? 0;
+        if (asked > answered) child.stdin.write(answers[answered++] ?? "\n");
+      });
+      child.on("error", fail);
+      child.on("close", () => done(text));
+    });
+    expect(output).toMatch(/\? Approve wire_money rent \{"amount":900,"to":"landlord"\}/);
+    expect(output).toMatch(/✓ rent\s+wire_money .* sent 900 to landlord/);
+    expect(output).toMatch(/✗ gift\s+wire_money .* denied: Not run: the user did not approve this call to "wire_money" \(too much for a gift\)/);
+  });
+
   it("answers a person's mistakes with one line and exit status 2", async () => {
     const bad = write("bad.json", "{ not json");
     const noTools = write("empty.config.json", { tools: [] });

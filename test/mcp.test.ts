@@ -160,6 +160,15 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     await client.close();
   });
 
+  it("asks for approval of the tools a config marks, and runs them once approved", async () => {
+    const server = await mcpTools({ url }, { tools: { write_b: { needsApproval: true, destructive: false } } });
+    const executor = createExecutor({ tools: server.tools, approve: (request) => ({ approved: request.args.n === 1, reason: "only the first" }) });
+    const { results } = await executor.run([1, 2].map((n) => ({ id: `w${n}`, name: "write_b", args: { n } })));
+    expect(results.map((result) => result.ok)).toEqual([true, false]);
+    expect(results[1]?.error).toMatchObject({ type: "denied", message: expect.stringMatching(/only the first/) as string });
+    await server.close();
+  });
+
   it("turns isError into tool_error with the server's words, and keeps structured content", async () => {
     const server = await mcpTools({ url }, { warnWhenSerialising: false });
     const executor = createExecutor({ tools: server.tools });

@@ -2,7 +2,8 @@ import { createAgent } from "../agent/create-agent.ts";
 import { openaiModel, type OpenAIChatClient } from "../agent/openai-model.ts";
 import { CliError } from "./cli-error.ts";
 import { formatMs, paint } from "./format.ts";
-import { openWorkspace } from "./workspace.ts";
+import { ApprovalPrompter } from "./approval-prompt.ts";
+import { approvalPolicy, openWorkspace, type ApprovalMode } from "./workspace.ts";
 
 export interface AgentCommandOptions {
   question: string;
@@ -14,6 +15,9 @@ export interface AgentCommandOptions {
   maxSteps: number | undefined;
   conversationId: string | undefined;
   timeoutMs: number | undefined;
+  /** Approve every tool call that needs approval, without asking. */
+  yes: boolean;
+  stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
@@ -44,7 +48,9 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
   } catch (error) {
     throw new CliError(`Cannot make an OpenAI client: ${(error as Error).message.split("\n")[0] ?? ""}`);
   }
-  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, needsTools: false });
+  const approvals: ApprovalMode = options.yes ? "approve-all" : options.stdin.isTTY && stderr.isTTY ? "ask" : "deny";
+  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, needsTools: false, approve: approvalPolicy(approvals) });
+  const prompter = approvals === "ask" ? new ApprovalPrompter(options.stdin, stderr) : undefined;
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error("interrupted (Ctrl-C)"));
   process.once("SIGINT", interrupt);
@@ -67,6 +73,12 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
         case "tool-call-start":
           stderr.write(paint("cyan", `${wroteText ? "\n" : ""}▶ ${event.name} ${event.callId}${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}\n`, stderr));
           wroteText = false;
+          break;
+        case "tool-approval-start":
+          prompter?.ask(event, (approved, reason) => (approved ? event.approve(reason) : event.deny(reason)));
+          break;
+        case "tool-approval-end":
+          stderr.write(paint(event.approved ? "green" : "red", `${event.approved ? "approved" : "denied"} ${event.name} ${event.callId}${event.reason ? ` (${event.reason})` : ""}\n`, stderr));
           break;
         case "tool-call-end": {
           const { result } = event;

@@ -1,7 +1,7 @@
 import type { RunEvent } from "../run/types.ts";
 import { fit, formatMs, paint } from "./format.ts";
 
-type State = "queued" | "running" | "retrying" | "ok" | "failed" | "cached";
+type State = "queued" | "approval" | "running" | "retrying" | "ok" | "failed" | "cached";
 
 interface CallLine {
   id: string;
@@ -12,8 +12,8 @@ interface CallLine {
   note: string;
 }
 
-const SYMBOL: Record<State, string> = { queued: "·", running: "▶", retrying: "↻", ok: "✓", failed: "✗", cached: "≡" };
-const COLOUR: Record<State, Parameters<typeof paint>[0]> = { queued: "gray", running: "cyan", retrying: "yellow", ok: "green", failed: "red", cached: "blue" };
+const SYMBOL: Record<State, string> = { queued: "·", approval: "?", running: "▶", retrying: "↻", ok: "✓", failed: "✗", cached: "≡" };
+const COLOUR: Record<State, Parameters<typeof paint>[0]> = { queued: "gray", approval: "magenta", running: "cyan", retrying: "yellow", ok: "green", failed: "red", cached: "blue" };
 const REDRAW_MS = 100;
 
 /**
@@ -47,6 +47,18 @@ export class LiveProgress {
           line.note = event.attempt > 1 ? `attempt ${event.attempt}` : "";
         });
         break;
+      case "approval-start":
+        this.#update(event.callId, (line) => {
+          line.state = "approval";
+          line.note = "waits for approval";
+        });
+        break;
+      case "approval-end":
+        this.#update(event.callId, (line) => {
+          line.note = event.approved ? "approved" : "denied";
+          if (event.approved) line.state = "queued";
+        });
+        break;
       case "call-retry":
         this.#update(event.callId, (line) => {
           line.state = "retrying";
@@ -68,6 +80,18 @@ export class LiveProgress {
       default:
         return;
     }
+  }
+
+  /** Stops redrawing, so that a question can be asked below the lines. */
+  pause(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Redraws again, below whatever was written meanwhile. */
+  resume(): void {
+    this.#drawnRows = 0;
+    this.start();
   }
 
   /** Draws the final state and stops redrawing. */

@@ -22,6 +22,8 @@ run
   --timeout <ms>         Time limit of the whole run
   --call-timeout <ms>    Time limit of each call attempt (default: the config's)
   --json                 Print the run's result as JSON, nothing else
+  -y, --yes              Approve every call that needs approval (otherwise asked on a
+                         terminal, and denied when there is none)
 
 serve
   --host <address>       Where to listen (default 127.0.0.1; anything else needs a token)
@@ -40,6 +42,7 @@ agent
   --max-steps <n>        Most model steps (default 10)
   --conversation <id>    Continue a conversation kept in the history
   --timeout <ms>         Time limit of the whole answer
+  -y, --yes              Approve every tool call that needs approval
 `;
 
 const OPTIONS = {
@@ -51,6 +54,7 @@ const OPTIONS = {
   timeout: { type: "string" },
   "call-timeout": { type: "string" },
   json: { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
   host: { type: "string" },
   port: { type: "string" },
   token: { type: "string" },
@@ -113,6 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
         timeoutMs: integer("timeout", values.timeout, 1),
         callTimeoutMs: integer("call-timeout", values["call-timeout"], 1),
         json: values.json ?? false,
+        yes: values.yes ?? false,
         stdin: process.stdin,
       });
     }
@@ -143,6 +148,8 @@ async function main(argv: readonly string[]): Promise<number> {
         maxSteps: integer("max-steps", values["max-steps"], 1),
         conversationId: values.conversation,
         timeoutMs: integer("timeout", values.timeout, 1),
+        yes: values.yes ?? false,
+        stdin: process.stdin,
         stderr: process.stderr,
         env: process.env,
       });

@@ -6,7 +6,8 @@ import { CliError } from "./cli-error.ts";
 import { formatMs, oneLine, paint } from "./format.ts";
 import { LiveProgress } from "./live-progress.ts";
 import { textTimeline } from "./text-timeline.ts";
-import { openWorkspace } from "./workspace.ts";
+import { approvalPolicy, openWorkspace, type ApprovalMode } from "./workspace.ts";
+import { ApprovalPrompter } from "./approval-prompt.ts";
 
 export interface RunCommandOptions {
   callsPath: string;
@@ -18,6 +19,8 @@ export interface RunCommandOptions {
   timeoutMs: number | undefined;
   callTimeoutMs: number | undefined;
   json: boolean;
+  /** Approve every call that needs approval, without asking. */
+  yes: boolean;
   stdout: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
 }
@@ -25,22 +28,32 @@ export interface RunCommandOptions {
 /** `volley run <calls.json>`: runs the calls with the config's tools; exit status 1 when any call failed. */
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   const calls = await readCalls(options.callsPath, options.cwd, options.stdin);
+  const { stdout, stdin } = options;
+  // Questions need a terminal to answer them on, and stdin free of the calls.
+  const canAsk = stdin.isTTY === true && stdout.isTTY === true && options.callsPath !== "-";
+  const approvals: ApprovalMode = options.yes ? "approve-all" : canAsk ? "ask" : "deny";
   const workspace = await openWorkspace({
     configPath: options.configPath,
     cwd: options.cwd,
     maxConcurrency: options.maxConcurrency,
     parallel: !options.sequential,
     callTimeoutMs: options.callTimeoutMs,
+    approve: approvalPolicy(approvals),
   });
-  const { stdout } = options;
   const interactive = stdout.isTTY && !options.json;
   const progress = interactive ? new LiveProgress(stdout) : undefined;
+  const prompter = approvals === "ask" ? new ApprovalPrompter(stdin, stdout, { before: () => progress?.pause(), after: () => progress?.resume() }) : undefined;
   const startedAt = Date.now();
-  const onEvent = options.json ? undefined : (event: RunEvent) => (progress ? progress.apply(event) : writePlainEvent(event, startedAt, stdout));
+  const onEvent = (event: RunEvent) => {
+    if (event.type === "approval-start" && prompter) prompter.ask(event, (approved, reason) => (approved ? run.approve(event.callId, reason) : run.deny(event.callId, reason)));
+    if (options.json) return;
+    if (progress) progress.apply(event);
+    else writePlainEvent(event, startedAt, stdout);
+  };
 
   let result: RunResult;
   const interrupt = () => run.cancel("interrupted (Ctrl-C)");
-  const run = workspace.executor.start({ ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(onEvent ? { onEvent } : {}) });
+  const run = workspace.executor.start({ ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), onEvent });
   process.once("SIGINT", interrupt);
   try {
     progress?.start();

@@ -1,4 +1,4 @@
-import { createExecutor, type Executor } from "../executor/create-executor.ts";
+import { createExecutor, type Executor, type ExecutorOptions } from "../executor/create-executor.ts";
 import { SqliteRunStore } from "../store/sqlite-run-store.ts";
 import { CliError } from "./cli-error.ts";
 import { findConfig, loadConfig, type LoadedConfig } from "./load-config.ts";
@@ -20,6 +20,8 @@ export interface WorkspaceOptions {
   callTimeoutMs?: number | undefined;
   /** Whether a command without tools is a mistake. @default true */
   needsTools?: boolean;
+  /** Decides calls that need approval; without it they wait for `run.approve` / `run.deny`. */
+  approve?: ExecutorOptions["approve"];
 }
 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
@@ -43,6 +45,7 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
       ...(options.parallel === false ? { parallel: false } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(store ? { history: store } : {}),
+      ...(options.approve ? { approve: options.approve } : {}),
     });
     await executor.ready;
   } catch (error) {
@@ -60,4 +63,16 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
       await config.close();
     },
   };
+}
+
+/** How a command settles approvals: all approved (`--yes`), asked at the terminal, or denied for want of anyone to ask. */
+export type ApprovalMode = "approve-all" | "ask" | "deny";
+
+export const NO_ONE_TO_ASK = "no one at a terminal to approve it; run volley with --yes to approve every call";
+
+/** The executor policy for a mode: `ask` leaves calls to the prompter. */
+export function approvalPolicy(mode: ApprovalMode): ExecutorOptions["approve"] {
+  if (mode === "approve-all") return () => true;
+  if (mode === "deny") return () => ({ approved: false, reason: NO_ONE_TO_ASK });
+  return undefined;
 }

@@ -26,6 +26,8 @@ export interface McpToolOverrides extends McpHints {
   /** Used only when the tool is not open-world. */
   cache?: ToolCacheOptions;
   priority?: number;
+  /** A person approves each call first. @default false */
+  needsApproval?: boolean;
 }
 
 export interface McpToolsOptions {
@@ -115,6 +117,7 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retry !== undefined ? { retry } : {}),
       ...(priority !== undefined ? { priority } : {}),
+      ...(override.needsApproval === true ? { needsApproval: true } : {}),
       execute: async (args: Record<string, unknown>, context) => {
         let result: CallToolResult;
         try {
