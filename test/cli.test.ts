@@ -71,6 +71,14 @@ describe("volley run", () => {
     }
   });
 
+  it("reads a TypeScript config that lists tools themselves", async () => {
+    const calls = write("ts-config.json", [{ id: "a", name: "slow_fetch", args: { url: "x", ms: 30 } }, { id: "b", name: "slow_fetch", args: { url: "y", ms: 30 } }, { id: "c", name: "slow_fetch", args: { url: "z", ms: 30 } }]);
+    const { code, stdout, stderr } = await volley(["run", calls, "--json", "--config", resolve("test/fixtures/volley.config.ts")]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { stats: { maxInFlight: number } }).stats.maxInFlight).toBe(2);
+  });
+
   it("takes calls on standard input, honours --sequential, and exits 1 when a call failed", async () => {
     const calls = [{ id: "a", name: "slow_fetch", args: { url: "x", ms: 20 } }, { id: "b", name: "slow_fetch", args: { url: "y", ms: 20 } }, { id: "c", name: "flaky" }];
     const { code, stdout } = await volley(["run", "-", "--sequential", "--json"], { input: JSON.stringify(calls) });
@@ -230,6 +238,21 @@ describe("volley agent", () => {
     expect(stderr).toMatch(/2 steps, 1 tool calls/);
     expect(stdout.trim()).toBe("The total is 42.");
     expect(code).toBe(0);
+  });
+
+  it("plans with --plan: the tasks of the plan run, and the joiner's answer is printed", async () => {
+    const planner = await startMockOpenAI({
+      script: [{ content: '1. slow_fetch({"url": "https://a.example", "ms": 10})\n2. combine({"counts": [5, 6]})\njoin()\n' }, { content: "FINAL: Fetched, and the sum is 11." }],
+    });
+    try {
+      const { code, stdout, stderr } = await volley(["agent", "Fetch and add", "--plan", "--base-url", planner.baseURL, "--model", "mock-model"], { env: { OPENAI_API_KEY: "" } });
+      expect(stderr).toMatch(/✓ slow_fetch /);
+      expect(stderr).toMatch(/✓ combine /);
+      expect(stdout).toBe("Fetched, and the sum is 11.\n");
+      expect(code).toBe(0);
+    } finally {
+      await planner.close();
+    }
   });
 
   it("says which model is missing", async () => {

@@ -67,7 +67,9 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     for await (const event of agent.stream(options.question, { signal: controller.signal, ...(options.conversationId ? { conversationId: options.conversationId } : {}) })) {
       switch (event.type) {
         case "text-delta":
-          stdout.write(event.text);
+          // A plan and its joiner's reply are the work, not the answer: they go with the progress.
+          if (options.plan) stderr.write(paint("gray", event.text, stderr));
+          else stdout.write(event.text);
           wroteText = true;
           break;
         case "tool-call-start":
@@ -94,7 +96,12 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
         case "answer": {
           const { result } = event;
           const calls = result.steps.reduce((sum, step) => sum + (step.run?.stats.calls ?? 0), 0);
-          stdout.write(wroteText ? "\n" : "");
+          if (options.plan) {
+            if (wroteText) stderr.write("\n");
+            stdout.write(`${result.answer}\n`);
+          } else if (wroteText) {
+            stdout.write("\n");
+          }
           stderr.write(paint("gray", `${result.steps.length} steps, ${calls} tool calls, ${result.usage.inputTokens} tokens in, ${result.usage.outputTokens} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : ""}\n`, stderr));
           return result.finish === "answer" ? 0 : 1;
         }
