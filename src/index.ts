@@ -2,7 +2,7 @@ export { createExecutor, DEFAULT_MAX_CONCURRENCY } from "./executor/create-execu
 export type { Executor, ExecutorOptions, ExecutorConfiguration, LiveRun, RunOptions, ToolSettings } from "./executor/create-executor.ts";
 export type { ExecutorStats, ToolStats } from "./executor/executor-stats.ts";
 export { defineTool, isTool } from "./tool/define-tool.ts";
-export type { ProgressUpdate, RateLimit, ResourceClaim, Tool, ToolCacheOptions, ToolContext, ToolDefinition } from "./tool/define-tool.ts";
+export type { ProgressUpdate, RateLimit, ResourceClaim, Tool, ToolCacheOptions, ToolContext, ToolDefinition, WorkerOptions } from "./tool/define-tool.ts";
 export type { JsonSchema } from "./tool/input-validator.ts";
 export { DEFAULT_RETRY, type RetryPolicy } from "./tool/retry-policy.ts";
 export { ToolError, VolleyError, type ToolErrorOptions, type VolleyErrorCode } from "./errors/index.ts";
@@ -10,3 +10,5 @@ export type { ApprovalDecision, ApprovalRequest, CallError, CallErrorType, RunEv
 export type { Clock } from "./shared/clock.ts";
 export type { CallInfo, Instrumentation, RunInstrumentation } from "./run/instrumentation.ts";
 export * from "./adapters/index.ts";
+export { inProcessBackend, type Backend } from "./backend/backend.ts";
+export { createWorkerPool, type WorkerPool, type WorkerPoolOptions } from "./worker/worker-pool.ts";

@@ -62,9 +62,11 @@ export const callErrors = {
   },
 
   toolFailed(error: unknown): CallError & { retryAfterMs?: number } {
-    const fields = (error ?? {}) as { retryable?: unknown; retryAfterMs?: unknown };
+    const fields = (error ?? {}) as { retryable?: unknown; retryAfterMs?: unknown; code?: unknown };
     const retryAfterMs = typeof fields.retryAfterMs === "number" && fields.retryAfterMs >= 0 ? fields.retryAfterMs : undefined;
-    const failure: CallError & { retryAfterMs?: number } = { type: "tool_error", message: describeThrown(error), retryable: fields.retryable === true };
+    // A worker thread stopped for going over its memory or CPU limit says so with its code.
+    const type = fields.code === "resource_exhausted" ? "resource_exhausted" : "tool_error";
+    const failure: CallError & { retryAfterMs?: number } = { type, message: describeThrown(error), retryable: fields.retryable === true };
     if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
     return failure;
   },

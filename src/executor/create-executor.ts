@@ -5,6 +5,8 @@ import { Dispatcher } from "../scheduler/dispatcher.ts";
 import { ToolGate } from "../scheduler/tool-gate.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { WarnOnce } from "../shared/warn-once.ts";
+import { inProcessBackend, type Backend } from "../backend/backend.ts";
+import { createWorkerPool, type WorkerPool } from "../worker/worker-pool.ts";
 import { isPositiveLimit, isTimeout, isTool, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
 import { DEFAULT_RETRY, validateRetryPolicy, type RetryPolicy } from "../tool/retry-policy.ts";
 import { ExecutorCore } from "./executor-core.ts";
@@ -51,6 +53,10 @@ export interface ExecutorOptions {
    * @default none: such calls wait for `run.approve()` or `run.deny()`
    */
   approve?: (request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>;
+  /** Where every call executes. @default in this thread, except tools declared with `worker`, which run in `workers` */
+  backend?: Backend;
+  /** Without a `backend`: the pool that runs tools declared with `worker`. @default one made on first need, with a thread per core */
+  workers?: WorkerPool;
 }
 
 export interface RunOptions {
@@ -120,7 +126,7 @@ export interface Executor {
   flush(): Promise<void>;
 }
 
-const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "order", "approve"]);
+const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "order", "approve", "backend", "workers"]);
 const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
 
 function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
@@ -148,13 +154,21 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownKeys(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, order = "critical-path", approve } = options;
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, order = "critical-path", approve, backend, workers } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
   for (const [tool, ms] of Object.entries(estimates)) {
     if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) invalidOption(where, `estimates.${tool}`, "a finite number of milliseconds from 0 and up", ms);
   }
+  if (backend !== undefined && typeof (backend as Partial<Backend> | null)?.execute !== "function") invalidOption(where, "backend", "a Backend, with execute() and close()", backend);
+  if (workers !== undefined && typeof (workers as Partial<WorkerPool> | null)?.execute !== "function") invalidOption(where, "workers", "a pool made by createWorkerPool()", workers);
+  // Threads start only when a worker tool first runs.
+  let pool = workers;
+  const workerBackend: Backend = {
+    execute: (tool, args, context) => (pool ??= createWorkerPool()).execute(tool, args, context),
+    close: () => pool?.close() ?? Promise.resolve(),
+  };
   const statistics = new ExecutorStatistics();
   const gates = new Map<string, ToolGate>();
   const caches = new Map<string, ResultCache>();
@@ -163,7 +177,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (gates.has(tool.name)) {
       throw new VolleyError("invalid_tool", `${where}: two tools are named "${tool.name}"; tool names must be unique`);
     }
-    gates.set(tool.name, new ToolGate(tool, estimates[tool.name], statistics.forTool(tool.name)));
+    gates.set(tool.name, new ToolGate(tool, estimates[tool.name], statistics.forTool(tool.name), backend ?? (tool.worker ? workerBackend : inProcessBackend)));
     if (tool.cache) caches.set(tool.name, new ResultCache(tool.cache.ttlMs, tool.cache.maxEntries));
   }
   if (!isPositiveLimit(maxConcurrency)) invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);

@@ -13,6 +13,7 @@ import { backoffDelayMs } from "../tool/retry-policy.ts";
 import type { ResourceClaim } from "../tool/define-tool.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { ValidationOutcome } from "../tool/input-validator.ts";
+import { inProcessBackend } from "../backend/backend.ts";
 import { CallContext } from "./call-context.ts";
 import { callErrors, describeReason } from "./call-errors.ts";
 import type { ExecutorCore } from "./executor-core.ts";
@@ -405,12 +406,14 @@ export class OpenRun implements RunSlots {
   /** Runs the tool, inside the run's async context (see `#callerContext`). */
   #launch(attempt: Attempt, context: CallContext): void {
     const call = attempt.call;
-    const tool = (call.gate as ToolGate).tool;
+    const gate = call.gate as ToolGate;
+    const tool = gate.tool;
     const timeoutMs = call.timeoutMs ?? tool.timeoutMs ?? this.#core.settings.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs !== Infinity) attempt.timer = setTimeout(this.#onAttemptTimeout, timeoutMs, attempt, timeoutMs);
     let value: unknown;
     try {
-      value = (tool.execute as unknown as Execute)(call.args, context);
+      const backend = gate.backend;
+      value = backend === inProcessBackend ? (tool.execute as unknown as Execute)(call.args, context) : backend.execute(tool, call.args, context);
     } catch (error) {
       this.#settle(attempt, false, error);
       return;

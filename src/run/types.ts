@@ -27,7 +27,8 @@ export type CallErrorType =
   | "tool_error"
   | "timeout"
   | "cancelled"
-  | "denied";
+  | "denied"
+  | "resource_exhausted";
 
 export interface CallError {
   type: CallErrorType;

@@ -1,3 +1,4 @@
+import type { Backend } from "../backend/backend.ts";
 import type { ToolStatistics } from "../executor/executor-stats.ts";
 import type { RateLimit, Tool } from "../tool/define-tool.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
@@ -26,9 +27,12 @@ export class ToolGate {
   #rateTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly statistics: ToolStatistics;
+  /** Where this tool's attempts execute. */
+  readonly backend: Backend;
 
-  constructor(tool: Tool, estimateMs: number | undefined, statistics: ToolStatistics) {
+  constructor(tool: Tool, estimateMs: number | undefined, statistics: ToolStatistics, backend: Backend) {
     this.tool = tool;
+    this.backend = backend;
     this.estimateMs = estimateMs;
     this.statistics = statistics;
     this.concurrency = tool.concurrency;

@@ -74,6 +74,13 @@ export interface ToolDefinition<Input extends StandardSchemaV1 | JsonSchema | un
    * @default false
    */
   needsApproval?: boolean | ((args: InferInput<Input>) => boolean | Promise<boolean>);
+  /**
+   * Run each call in a worker thread, off the event loop every other call shares. `module` is
+   * where the worker loads this tool from (`import.meta.url` of the file that defines it): the
+   * worker runs that module's tool of this name, sharing no closure with the caller.
+   * @default none: calls run in the caller's thread
+   */
+  worker?: WorkerOptions;
 }
 
 /** A tool as the executor holds it. */
@@ -91,6 +98,8 @@ export interface Tool<Output = unknown> {
   readonly resources: ((args: never) => readonly (ResourceClaim | string)[]) | undefined;
   readonly priority: number;
   readonly needsApproval: boolean | ((args: never) => boolean | Promise<boolean>);
+  /** With `module` as a URL string. */
+  readonly worker: Readonly<{ module: string; transfer: boolean; memoryMb?: number; cpuTimeMs?: number }> | undefined;
   /** @internal Checks arguments against `input`. */
   readonly validateInput: InputValidator | undefined;
 }
@@ -98,7 +107,7 @@ export interface Tool<Output = unknown> {
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const KNOWN_KEYS = new Set([
   "name", "description", "input", "execute", "concurrency", "rateLimit", "timeoutMs",
-  "retry", "cache", "idempotent", "resources", "priority", "needsApproval",
+  "retry", "cache", "idempotent", "resources", "priority", "needsApproval", "worker",
 ]);
 
 export function isPositiveLimit(value: unknown): value is number {
@@ -118,6 +127,18 @@ export function validateRateLimit(where: string, value: unknown): RateLimit | un
   return { limit: limit as number, intervalMs };
 }
 
+/** How a tool runs in a worker thread, and within what limits. */
+export interface WorkerOptions {
+  /** The module that defines the tool, as a file URL or path: `import.meta.url` in that module. */
+  module: string | URL;
+  /** Heap limit of the worker running a call, in MB. A call over it fails `resource_exhausted` and the worker is replaced. Minimum: 8. @default Node's default */
+  memoryMb?: number;
+  /** CPU time one call may use, in ms (the time its thread runs code; waiting on I/O is not counted); then its thread is stopped and replaced, and the call fails `resource_exhausted`. @default none */
+  cpuTimeMs?: number;
+  /** Move ArrayBuffers in the arguments to the worker instead of copying them; the caller's copies become unusable. @default false */
+  transfer?: boolean;
+}
+
 /** Whether a value is a tool made by `defineTool`, from this copy of Volley or another. */
 export function isTool(value: unknown): value is Tool {
   const tool = value as Partial<Tool> | null;
@@ -135,7 +156,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   for (const key of Object.keys(definition)) {
     if (!KNOWN_KEYS.has(key)) invalidOption(where, key, `one of ${[...KNOWN_KEYS].join(", ")} (unknown option)`, key);
   }
-  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0, needsApproval = false } = definition;
+  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0, needsApproval = false, worker } = definition;
 
   if (typeof name !== "string" || !TOOL_NAME.test(name)) invalidOption(where, "name", "1 to 128 letters, digits, _, - or .", name);
   if (description !== undefined && typeof description !== "string") invalidOption(where, "description", "a string", description);
@@ -149,6 +170,16 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   if (resources !== undefined && typeof resources !== "function") invalidOption(where, "resources", "a function of the arguments", resources);
   if (typeof priority !== "number" || !Number.isFinite(priority)) invalidOption(where, "priority", "a finite number", priority);
   if (typeof needsApproval !== "boolean" && typeof needsApproval !== "function") invalidOption(where, "needsApproval", "a boolean, or a function of the arguments", needsApproval);
+  let workerOptions: Tool["worker"];
+  if (worker !== undefined) {
+    if (worker === null || typeof worker !== "object") invalidOption(where, "worker", "{ module: import.meta.url, memoryMb?, cpuTimeMs?, transfer? }", worker);
+    const { module, memoryMb, cpuTimeMs, transfer = false } = worker;
+    if (!(module instanceof URL) && (typeof module !== "string" || module === "")) invalidOption(where, "worker.module", "the URL or path of the module that defines the tool (import.meta.url)", module);
+    if (memoryMb !== undefined && !(Number.isInteger(memoryMb) && memoryMb >= 8)) invalidOption(where, "worker.memoryMb", "an integer number of MB from 8 up", memoryMb);
+    if (cpuTimeMs !== undefined && !isTimeout(cpuTimeMs)) invalidOption(where, "worker.cpuTimeMs", "a number of milliseconds above 0", cpuTimeMs);
+    if (typeof transfer !== "boolean") invalidOption(where, "worker.transfer", "a boolean", transfer);
+    workerOptions = { module: module instanceof URL ? module.href : module, transfer, ...(memoryMb !== undefined ? { memoryMb } : {}), ...(cpuTimeMs !== undefined ? { cpuTimeMs } : {}) };
+  }
   let cacheOptions: Required<ToolCacheOptions> | undefined;
   if (cache !== undefined) {
     if (cache === null || typeof cache !== "object") invalidOption(where, "cache", "{ ttlMs, maxEntries? }", cache);
@@ -172,6 +203,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
     resources: resources,
     priority,
     needsApproval,
+    worker: workerOptions,
     validateInput: createInputValidator(input),
   });
 }
