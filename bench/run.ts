@@ -6,6 +6,7 @@ import { measureGraphs } from "./graphs.ts";
 import { measureHistory } from "./history.ts";
 import { measureMemory } from "./memory.ts";
 import { measureOverhead, measureSingleCall } from "./overhead.ts";
+import { measureWorkers } from "./workers.ts";
 
 /**
  * `npm run bench`: every figure is a ratio or a difference measured in this one process, so
@@ -81,7 +82,16 @@ console.log(
     (slow ? `; eager ${fixed(slow.waitForAll.wallMs / slow.eager.wallMs)}× faster than wait-for-all with slow tools` : ""),
 );
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent };
+console.log(`\n7. CPU-bound tools: 4 hashing calls of about 200 ms beside 20 I/O calls of 100 ms, in the caller's thread and in the worker pool (medians)`);
+const workers = await measureWorkers(quick ? 2 : 7);
+const placement = (name: string, figures: typeof workers.inProcess): string =>
+  `   ${name.padEnd(22)} wall ${fixed(figures.wallMs, 0).padStart(5)} ms   I/O calls late by ${fixed(figures.ioLateMedianMs, 0).padStart(4)} ms (worst ${fixed(figures.ioLateMaxMs, 0).padStart(4)} ms)   event-loop delay p99 ${fixed(figures.loopDelayP99Ms, 1).padStart(6)} ms, longest ${fixed(figures.loopDelayMaxMs, 0).padStart(4)} ms`;
+console.log(`   one hashing call alone: ${fixed(workers.cpuCallMs, 0)} ms; ${workers.threads} worker threads on this ${cpus().length}-core machine`);
+console.log(placement("in the caller's thread", workers.inProcess));
+console.log(placement("in worker threads", workers.workers));
+console.log(`   worker threads: wall ${fixed(workers.inProcess.wallMs / workers.workers.wallMs)}× shorter; I/O calls late by ${fixed(workers.workers.ioLateMedianMs, 0)} ms instead of ${fixed(workers.inProcess.ioLateMedianMs, 0)} ms`);
+
+const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, workers };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
