@@ -108,6 +108,18 @@ describe("createTracing", () => {
     expect(spanNamed(spans, "GET /page").parentSpanContext?.spanId).toBe(spanNamed(spans, "execute_tool fetch_page").spanContext().spanId);
   });
 
+  it("traces calls that run in worker threads like any other", async () => {
+    const { createWorkerPool } = await import("../worker/worker-pool.ts");
+    const { describeCall } = await import("../../test/fixtures/worker-tools.ts");
+    const workers = createWorkerPool({ maxThreads: 1 });
+    const executor = createExecutor({ tools: [describeCall], workers, instrumentation: createTracing({ tracerProvider }) });
+    const { results } = await executor.run([{ id: "w", name: "describe_call" }]);
+    await workers.close();
+    expect(results[0]?.output).toMatchObject({ mainThread: false });
+    const span = spanNamed(exporter.getFinishedSpans(), "execute_tool describe_call", "w");
+    expect(span.parentSpanContext?.spanId).toBe(spanNamed(exporter.getFinishedSpans(), "volley.run").spanContext().spanId);
+  });
+
   it("shows calls that ran in parallel as overlapping siblings", async () => {
     const executor = createExecutor({ tools: [search], instrumentation: createTracing({ tracerProvider }) });
     await executor.run([{ id: "x", name: "search", args: { query: "x" } }, { id: "y", name: "search", args: { query: "y" } }]);
