@@ -42,6 +42,11 @@ describe("package entry points", () => {
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "ai"]);
   });
 
+  it("keeps BullMQ in volley/bullmq alone", () => {
+    const { packages } = runtimeImports(resolve(root, "src/bullmq/index.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "bullmq"]);
+  });
+
   it("keeps Hono in volley/server alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/server/index.ts"));
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "@hono/node-server", "hono"]);
