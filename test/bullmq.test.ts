@@ -1,9 +1,13 @@
 // The BullMQ backend against a real Redis and real worker processes.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bullmqBackend } from "../src/bullmq/index.ts";
 import { createExecutor, type RunEvent } from "../src/index.ts";
 import { backendContract } from "./backend-contract.ts";
+import { combine } from "./fixtures/cli-tools.ts";
 import { timedVisit, wait } from "./fixtures/worker-tools.ts";
 import { ensureRedis, type TestRedis } from "./redis.ts";
 
@@ -107,6 +111,27 @@ describe("bullmqBackend", () => {
     expect(events.filter((event) => event.type === "call-end")).toHaveLength(1);
     await backend.close();
   }, 60_000);
+
+  it("serves a config's tools with `volley worker`", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "volley-worker-"));
+    writeFileSync(join(folder, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: false }));
+    const cliPrefix = `${prefix}-cli`;
+    const child = spawn(process.execPath, [resolve("dist/cli/main.js"), "worker", "--redis", `redis://${redis.host}:${redis.port}`, "--prefix", cliPrefix, "--concurrency", "2"], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
+    await new Promise<void>((ready) => child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("Volley worker: ") && ready()));
+    const backend = bullmqBackend({ connection: connection(), prefix: cliPrefix });
+    const { results } = await createExecutor({ tools: [combine], backend }).run([{ name: "combine", args: { counts: [40, 2] } }]);
+    expect(results[0]?.output).toBe(42);
+    await backend.close();
+    const exited = new Promise<number | null>((done) => child.once("exit", done));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    const bad = spawn(process.execPath, [resolve("dist/cli/main.js"), "worker", "--redis", "http://nowhere"], { cwd: folder });
+    let stderr = "";
+    bad.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((done) => bad.once("exit", done))).toBe(2);
+    expect(stderr.trim()).toBe('volley: --redis takes a redis:// URL, got "http://nowhere"');
+    rmSync(folder, { recursive: true, force: true });
+  }, 30_000);
 
   it("rejects options it can't use", () => {
     expect(() => bullmqBackend({ connection: null as never })).toThrow(/connection.*Redis connection options/);

@@ -10,6 +10,7 @@ Commands
   serve                  The HTTP API and live dashboard
   stats                  Per-tool figures from the history
   agent "<question>"     The agent on an OpenAI-compatible endpoint, with the config's tools
+  worker                 Run the config's tools for callers that send calls through Redis
 
 Common options
   -c, --config <file>    Config file (default: volley.config.{ts,mjs,js,json} here)
@@ -34,6 +35,11 @@ serve
 stats
   --since <duration>     Only the last 30m, 24h, 7d…
   --json                 As JSON
+
+worker
+  --redis <url>          Redis (default: VOLLEY_REDIS, else redis://127.0.0.1:6379)
+  --concurrency <n>      Most calls of each tool at once in this process (default 8)
+  --prefix <prefix>      Redis key prefix shared with the callers (default volley)
 
 agent
   --base-url <url>       OpenAI-compatible endpoint (or OPENAI_BASE_URL; key from OPENAI_API_KEY)
@@ -65,6 +71,9 @@ const OPTIONS = {
   plan: { type: "boolean" },
   "max-steps": { type: "string" },
   conversation: { type: "string" },
+  redis: { type: "string" },
+  concurrency: { type: "string" },
+  prefix: { type: "string" },
 } satisfies ParseArgsConfig["options"];
 
 function integer(name: string, text: string | undefined, min: number): number | undefined {
@@ -154,8 +163,17 @@ async function main(argv: readonly string[]): Promise<number> {
         env: process.env,
       });
     }
+    case "worker": {
+      const { workerCommand } = await import("./worker-command.ts");
+      return workerCommand({
+        ...common,
+        redisUrl: values.redis ?? process.env.VOLLEY_REDIS ?? "redis://127.0.0.1:6379",
+        concurrency: integer("concurrency", values.concurrency, 1),
+        prefix: values.prefix,
+      });
+    }
     default:
-      throw new CliError(`Unknown command "${command}". Commands: run, serve, stats, agent. See volley --help`);
+      throw new CliError(`Unknown command "${command}". Commands: run, serve, stats, agent, worker. See volley --help`);
   }
 }
 
