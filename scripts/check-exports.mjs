@@ -11,3 +11,10 @@ for (const subpath of entries) {
   if (names.length === 0) throw new Error(`${specifier} exports nothing`);
   console.log(`${specifier}: ${names.length} exports`);
 }
+
+// The `volley` bin must run as a command, as `npx volley` runs it.
+const { accessSync, constants } = await import("node:fs");
+for (const [name, file] of Object.entries(manifest.bin ?? {})) {
+  accessSync(new URL(`../${file}`, import.meta.url), constants.X_OK);
+  console.log(`bin ${name}: ${file} is executable`);
+}
