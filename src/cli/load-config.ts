@@ -5,7 +5,7 @@ import { describeValue } from "../errors/volley-error.ts";
 import type { McpServerSource } from "../mcp/mcp-connection.ts";
 import type { mcpTools as McpTools, McpToolsOptions } from "../mcp/mcp-tools.ts";
 import { DEFAULT_DATABASE_PATH } from "../store/sqlite-run-store.ts";
-import { isTool, type Tool } from "../tool/define-tool.ts";
+import { exportedTools, isTool, type Tool } from "../tool/define-tool.ts";
 import { CliError } from "./cli-error.ts";
 
 /** An MCP server whose tools Volley runs: a command it starts (stdio) or a URL (Streamable HTTP). */
@@ -154,14 +154,9 @@ async function importModule(path: string, shownAs: string): Promise<Record<strin
 
 /** Every tool a module exports, alone or in an array (the default export included). */
 async function toolsOfModule(path: string, shownAs: string): Promise<Tool[]> {
-  const module = await importModule(path, shownAs);
-  const found = new Set<Tool>();
-  for (const value of Object.values(module)) {
-    if (isTool(value)) found.add(value);
-    else if (Array.isArray(value)) for (const item of value as unknown[]) if (isTool(item)) found.add(item);
-  }
-  if (found.size === 0) throw new CliError(`${shownAs} exports no tools; export tools made by defineTool(), alone or in an array`);
-  return [...found];
+  const tools = exportedTools(await importModule(path, shownAs));
+  if (tools.length === 0) throw new CliError(`${shownAs} exports no tools; export tools made by defineTool(), alone or in an array`);
+  return tools;
 }
 
 async function connectMcpServer(name: string, server: McpServerConfig, base: string): Promise<{ tools: Tool[]; close(): Promise<void> }> {

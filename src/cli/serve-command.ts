@@ -1,5 +1,6 @@
 import type { RunningServer, startServer as StartServer } from "../server/start-server.ts";
 import { CliError } from "./cli-error.ts";
+import { untilStopped } from "./until-stopped.ts";
 import { openWorkspace } from "./workspace.ts";
 
 export interface ServeCommandOptions {
@@ -43,10 +44,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   options.stdout.write(`Volley is serving ${workspace.config.tools.length} tools\n  dashboard  ${address}\n  API        ${running.url}api/\n`);
   if (!workspace.store) options.stdout.write("  history    off (\"history\": false in the config): the dashboard shows this server's runs only\n");
 
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await untilStopped();
   await running.close();
   await workspace.close();
   return 0;

@@ -1,5 +1,6 @@
 import type { startWorker as StartWorker } from "../bullmq/start-worker.ts";
 import { CliError } from "./cli-error.ts";
+import { untilStopped } from "./until-stopped.ts";
 import { findConfig, loadConfig } from "./load-config.ts";
 
 export interface WorkerCommandOptions {
@@ -60,10 +61,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     throw new CliError(`Cannot reach Redis at ${connection.host}:${connection.port}: ${(error as Error).message}`);
   }
   options.stdout.write(`Volley worker: ${config.tools.length} tools (${config.tools.map((tool) => tool.name).join(", ")}), Redis ${connection.host}:${connection.port}\n`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await untilStopped();
   // Running calls finish first; callers waiting on them get their results.
   await worker.close();
   await config.close();

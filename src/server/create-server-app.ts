@@ -156,9 +156,6 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   });
 
   app.post("/api/runs", limitBody, async (c) => {
-    if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
-      throw new ApiError(415, "unsupported_media_type", "Send the run as JSON, with Content-Type: application/json");
-    }
     const body = await readJson(c);
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
       throw new ApiError(400, "invalid_body", `Expected { calls, maxConcurrency?, parallel?, timeoutMs? }, got ${describeValue(body)}`);
@@ -239,9 +236,6 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   app.post("/api/runs/:runId/calls/:callId/approval", limitBody, async (c) => {
     const entry = runs.get(c.req.param("runId"));
     if (entry === undefined) throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server: only its own runs can be decided here`);
-    if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
-      throw new ApiError(415, "unsupported_media_type", "Send the decision as JSON, with Content-Type: application/json");
-    }
     const body = await readJson(c);
     const { approved, reason } = (body ?? {}) as { approved?: unknown; reason?: unknown };
     if (typeof approved !== "boolean" || (reason !== undefined && typeof reason !== "string")) {
@@ -266,7 +260,11 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   return { app, runs };
 }
 
+/** The body, as JSON. Asking for its content type keeps cross-site forms, which can't send it, out. */
 async function readJson(c: Context): Promise<unknown> {
+  if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
+    throw new ApiError(415, "unsupported_media_type", "Send the request body as JSON, with Content-Type: application/json");
+  }
   try {
     return await c.req.json();
   } catch (error) {

@@ -145,6 +145,16 @@ export function isTool(value: unknown): value is Tool {
   return tool !== null && typeof tool === "object" && typeof tool.name === "string" && typeof tool.execute === "function" && "validateInput" in tool;
 }
 
+/** The tools a module exports, alone or in arrays (the default export included). */
+export function exportedTools(exports: Readonly<Record<string, unknown>>): Tool[] {
+  const found = new Set<Tool>();
+  for (const value of Object.values(exports)) {
+    if (isTool(value)) found.add(value);
+    else if (Array.isArray(value)) for (const item of value as unknown[]) if (isTool(item)) found.add(item);
+  }
+  return [...found];
+}
+
 /** Declares a tool. Throws a `VolleyError` naming the bad option when the definition is wrong. */
 export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefined = undefined, Output = unknown>(
   definition: ToolDefinition<Input, Output>,

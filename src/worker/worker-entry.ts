@@ -1,6 +1,6 @@
 // The code a pool thread runs: it loads tools from their modules and runs one attempt at a time.
 import { parentPort } from "node:worker_threads";
-import { isTool, type Tool, type ToolContext } from "../tool/define-tool.ts";
+import { exportedTools, type Tool, type ToolContext } from "../tool/define-tool.ts";
 import { serializeError, type RunMessage, type ThreadMessage } from "./worker-messages.ts";
 
 const port = parentPort;
@@ -12,14 +12,7 @@ const modules = new Map<string, Promise<Map<string, Tool>>>();
 function toolsOf(module: string): Promise<Map<string, Tool>> {
   let loaded = modules.get(module);
   if (loaded === undefined) {
-    loaded = import(module).then((exports: Record<string, unknown>) => {
-      const tools = new Map<string, Tool>();
-      for (const value of Object.values(exports)) {
-        if (isTool(value)) tools.set(value.name, value);
-        else if (Array.isArray(value)) for (const item of value as unknown[]) if (isTool(item)) tools.set(item.name, item);
-      }
-      return tools;
-    });
+    loaded = import(module).then((exports: Record<string, unknown>) => new Map(exportedTools(exports).map((tool) => [tool.name, tool])));
     modules.set(module, loaded);
   }
   return loaded;
