@@ -10,5 +10,5 @@ export type { ApprovalDecision, ApprovalRequest, CallError, CallErrorType, RunEv
 export type { Clock } from "./shared/clock.ts";
 export type { CallInfo, Instrumentation, RunInstrumentation } from "./run/instrumentation.ts";
 export * from "./adapters/index.ts";
-export { inProcessBackend, type Backend } from "./backend/backend.ts";
+export { inProcessBackend, localBackend, type Backend } from "./backend/backend.ts";
 export { createWorkerPool, type WorkerPool, type WorkerPoolOptions } from "./worker/worker-pool.ts";
