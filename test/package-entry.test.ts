@@ -42,9 +42,9 @@ describe("package entry points", () => {
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "ai"]);
   });
 
-  it("keeps BullMQ in volley/bullmq alone", () => {
+  it("keeps BullMQ and its Redis client in volley/bullmq alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/bullmq/index.ts"));
-    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "bullmq"]);
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "bullmq", "ioredis"]);
   });
 
   it("keeps Hono in volley/server alone", () => {

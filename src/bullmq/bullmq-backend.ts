@@ -1,16 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { Queue, QueueEvents, Relay, type ConnectionOptions } from "bullmq";
+import { Queue, QueueEvents, type ConnectionOptions } from "bullmq";
 import type { Backend } from "../backend/backend.ts";
+import { ToolError } from "../errors/tool-error.ts";
 import { invalidOption } from "../errors/volley-error.ts";
 import type { ProgressUpdate, Tool } from "../tool/define-tool.ts";
 import { deserializeError } from "../worker/worker-messages.ts";
-import { CANCEL_TOPIC, DEFAULT_PREFIX, queueName, RELAY_NAMESPACE, type CallJob, type CallOutcome, type CancelMessage } from "./job-envelope.ts";
+import { CANCEL_TOPIC, DEFAULT_PREFIX, queueName, type CallJob, type CallOutcome, type CancelMessage } from "./job-envelope.ts";
+import { openRelay, settlesWithin, type OwnRelay } from "./own-relay.ts";
+import { RedisReachability } from "./reachability.ts";
+import { injectTraceContext, loadOpenTelemetry } from "./trace-context.ts";
 
 export interface BullmqBackendOptions {
   /** Redis, as BullMQ takes it: `{ host, port }`, a URL in `{ url }`, or an ioredis client. */
   connection: ConnectionOptions;
   /** Redis key prefix; callers and workers must agree. @default "volley" */
   prefix?: string;
+  /** How long Redis may be unreachable before the calls waiting on it fail (ms). @default 10000 */
+  outageTimeoutMs?: number;
 }
 
 interface Lane {
@@ -18,73 +24,182 @@ interface Lane {
   events: QueueEvents;
 }
 
-interface Waiter {
+/** A call sent (or being sent) to the workers, whose outcome the caller awaits. */
+interface Pending {
+  readonly tool: Tool;
+  /** Redis has acknowledged the job: from here on, a worker may be running it. */
+  sent: boolean;
   resolve(output: unknown): void;
   reject(error: Error): void;
   progress(update: ProgressUpdate): void;
 }
 
+/** QueueEvents.close() waits for Redis to come back; without it, the connection is dropped instead. */
+async function closeEvents(events: QueueEvents): Promise<void> {
+  const closing = events.close();
+  if (!(await settlesWithin(closing, 500))) await events.getBackend().close(true);
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /**
  * Sends each call to worker processes through Redis, with BullMQ: a queue per tool, whose
  * concurrency and rate limits are set cluster-wide from the tool's. Results come back on the
  * queues' event streams, as they happen; the scheduler, its graph and its limits stay here.
+ *
+ * Redis going away is answered, never waited on forever: calls made while it is unreachable fail
+ * at once (retryably: nothing was sent); calls already sent wait for it to come back, and then
+ * either go on, take the result they missed, or fail plainly if Redis lost them (a restart
+ * without persistence). If it stays away for `outageTimeoutMs`, they fail too.
  */
 export function bullmqBackend(options: BullmqBackendOptions): Backend {
   const where = "bullmqBackend";
-  if (options === null || typeof options !== "object") invalidOption(where, "options", "{ connection, prefix? }", options);
-  const { connection, prefix = DEFAULT_PREFIX } = options;
+  if (options === null || typeof options !== "object") invalidOption(where, "options", "{ connection, prefix?, outageTimeoutMs? }", options);
+  const { connection, prefix = DEFAULT_PREFIX, outageTimeoutMs = 10_000 } = options;
   if (connection === null || typeof connection !== "object") invalidOption(where, "connection", "Redis connection options, as BullMQ takes them", connection);
   if (typeof prefix !== "string" || prefix === "") invalidOption(where, "prefix", "a non-empty string", prefix);
+  if (!Number.isInteger(outageTimeoutMs) || outageTimeoutMs < 1) invalidOption(where, "outageTimeoutMs", "an integer number of ms from 1 up", outageTimeoutMs);
 
   const lanes = new Map<string, Promise<Lane>>();
-  let relay: Relay | undefined;
+  /** Every queue and event stream opened, ready or not: closing closes them all. */
+  const opened = new Set<Lane>();
+  let relay: OwnRelay | undefined;
   /** Cancellations on their way to Redis: closing waits for them, or the worker would run on. */
   const cancelling = new Set<Promise<void>>();
-  const waiting = new Map<string, Waiter>();
+  const pending = new Map<string, Pending>();
   let closed = false;
+  const openTelemetry = loadOpenTelemetry();
+
+  const redis = new RedisReachability();
+  let outageTimer: ReturnType<typeof setTimeout> | undefined;
 
   function settle(jobId: string, outcome: unknown): void {
-    const waiter = waiting.get(jobId);
-    if (waiter === undefined) return;
-    waiting.delete(jobId);
+    const call = pending.get(jobId);
+    if (call === undefined) return;
+    pending.delete(jobId);
     const result = (typeof outcome === "string" ? JSON.parse(outcome) : outcome) as CallOutcome;
-    if (result.ok) waiter.resolve(result.output);
-    else waiter.reject(deserializeError(result.error));
+    if (result.ok) call.resolve(result.output);
+    else call.reject(deserializeError(result.error));
+  }
+
+  function fail(jobId: string, error: Error): void {
+    const call = pending.get(jobId);
+    pending.delete(jobId);
+    call?.reject(error);
+  }
+
+  /** Redis stayed away too long: every call waiting on it is answered now. */
+  function endOutage(): void {
+    outageTimer = undefined;
+    const seconds = outageTimeoutMs / 1000;
+    for (const [jobId, call] of pending) {
+      fail(
+        jobId,
+        call.sent
+          ? new ToolError(`${redis.describe()} for ${seconds} s: the call was sent to the workers, but whether it ran is unknown`, { retryable: call.tool.idempotent })
+          : new ToolError(`${redis.describe()} for ${seconds} s: the call was not sent`, { retryable: true }),
+      );
+    }
+  }
+
+  /** A lane's part in an outage: losing Redis starts the clock; finding it again, recovery. */
+  function outageHandlers(lane: () => Promise<Lane>): { lost(): void; back(): void } {
+    return {
+      lost: () => {
+        outageTimer ??= setTimeout(endOutage, outageTimeoutMs);
+      },
+      back: () => {
+        if (redis.reachable) {
+          clearTimeout(outageTimer);
+          outageTimer = undefined;
+        }
+        void lane().then(recover, () => undefined);
+      },
+    };
+  }
+
+  /**
+   * Back from an outage. If Redis restarted empty, it forgot the tool's cluster-wide limits and
+   * the calls it held: set the limits again, then find out what became of each call sent.
+   */
+  async function recover(lane: Lane): Promise<void> {
+    const name = lane.queue.name;
+    const sent = [...pending].filter(([, call]) => call.sent && queueName(call.tool.name) === name);
+    if (sent.length > 0) await applyLimits(sent[0]![1].tool, lane.queue);
+    await Promise.all(
+      sent.map(async ([jobId, call]) => {
+        const state = await lane.queue.getJobState(jobId);
+        if (state === "completed") settle(jobId, (await lane.queue.getJob(jobId))?.returnvalue);
+        else if (state === "failed") fail(jobId, new Error(`the worker running it failed: ${(await lane.queue.getJob(jobId))?.failedReason ?? "no reason given"}`));
+        else if (state === "unknown") {
+          fail(
+            jobId,
+            new ToolError("Redis restarted and lost this call (it keeps no data across restarts unless persistence is on): it may have run on a worker, in part or whole", {
+              retryable: call.tool.idempotent,
+            }),
+          );
+        }
+        // Waiting, delayed or active: its events will come, as before.
+      }),
+    ).catch(() => undefined);
+  }
+
+  // Every caller sets the same limits from the same tool: the cluster runs no more of it at once, nor faster.
+  async function applyLimits(tool: Tool, queue: Queue<CallJob, CallOutcome>): Promise<void> {
+    if (tool.concurrency === Infinity) await queue.removeGlobalConcurrency();
+    else await queue.setGlobalConcurrency(tool.concurrency);
+    if (tool.rateLimit === undefined) await queue.removeGlobalRateLimit();
+    else await queue.setGlobalRateLimit(tool.rateLimit.limit, tool.rateLimit.intervalMs);
   }
 
   function laneOf(tool: Tool): Promise<Lane> {
     let lane = lanes.get(tool.name);
     if (lane === undefined) {
-      lane = (async () => {
+      const opening = (async () => {
         const name = queueName(tool.name);
         const queue = new Queue<CallJob, CallOutcome>(name, { connection, prefix });
         const events = new QueueEvents(name, { connection, prefix });
+        opened.add({ queue, events });
+        const outage = outageHandlers(() => opening);
+        redis.watch(queue.getBackend(), outage);
+        redis.watch(events.getBackend(), outage);
+        // The classes' own `error` events repeat what the connections said; calls carry it.
+        queue.on("error", () => undefined);
+        events.on("error", () => undefined);
         events.on("completed", ({ jobId, returnvalue }) => settle(jobId, returnvalue));
-        events.on("failed", ({ jobId, failedReason }) => {
-          const waiter = waiting.get(jobId);
-          waiting.delete(jobId);
-          waiter?.reject(new Error(`the worker running it failed: ${failedReason}`));
-        });
-        events.on("progress", ({ jobId, data }) => waiting.get(jobId)?.progress(data as ProgressUpdate));
-        await events.waitUntilReady();
-        // Every caller sets the same limits from the same tool: the cluster runs no more of it at once, nor faster.
-        if (tool.concurrency === Infinity) await queue.removeGlobalConcurrency();
-        else await queue.setGlobalConcurrency(tool.concurrency);
-        if (tool.rateLimit === undefined) await queue.removeGlobalRateLimit();
-        else await queue.setGlobalRateLimit(tool.rateLimit.limit, tool.rateLimit.intervalMs);
+        events.on("failed", ({ jobId, failedReason }) => fail(jobId, new Error(`the worker running it failed: ${failedReason}`)));
+        events.on("progress", ({ jobId, data }) => pending.get(jobId)?.progress(data as ProgressUpdate));
+        try {
+          await Promise.all([events.waitUntilReady(), openTelemetry]);
+          await applyLimits(tool, queue);
+        } catch (error) {
+          // Not kept: the next call tries again, once Redis answers.
+          lanes.delete(tool.name);
+          await Promise.allSettled([events.close(), queue.close()]);
+          throw error;
+        }
         return { queue, events };
       })();
+      lane = opening;
       lanes.set(tool.name, lane);
     }
     return lane;
   }
 
-  async function cancel(tool: Tool, lane: Lane, jobId: string, reason: string): Promise<void> {
+  async function cancel(tool: Tool, jobId: string, reason: string): Promise<void> {
+    const lane = await laneOf(tool);
     // Waiting: take it off the queue. Running: ask the worker that runs it to abort.
     await lane.queue.remove(jobId).catch(() => 0);
-    relay ??= new Relay({ connection, prefix, namespace: RELAY_NAMESPACE, name: "volley caller" });
+    relay ??= openRelay(connection, prefix, "volley caller");
     const message: CancelMessage = { queue: queueName(tool.name), jobId, reason };
-    await relay.publish(CANCEL_TOPIC, message);
+    await relay.relay.publish(CANCEL_TOPIC, message);
+  }
+
+  function sendCancel(tool: Tool, jobId: string, reason: string): void {
+    const sent = cancel(tool, jobId, reason)
+      .catch(() => undefined)
+      .finally(() => cancelling.delete(sent));
+    cancelling.add(sent);
   }
 
   return {
@@ -92,20 +207,20 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
       if (closed) return Promise.reject(new Error("the BullMQ backend is closed"));
       const { signal } = context;
       if (signal.aborted) return Promise.reject(signal.reason as Error);
+      if (!redis.reachable) return Promise.reject(new ToolError(`${redis.describe()}: the call was not sent`, { retryable: true }));
       const jobId = randomUUID();
       return new Promise((resolve, reject) => {
         const onAbort = (): void => {
-          waiting.delete(jobId);
+          pending.delete(jobId);
           reject(signal.reason as Error);
-          const sent = laneOf(tool)
-            .then((lane) => cancel(tool, lane, jobId, signal.reason instanceof Error ? signal.reason.message : String(signal.reason)))
-            .catch(() => undefined)
-            .finally(() => cancelling.delete(sent));
-          cancelling.add(sent);
+          // Not yet in Redis: it is taken back once it is (below).
+          if (call.sent) sendCancel(tool, jobId, messageOf(signal.reason));
         };
         signal.addEventListener("abort", onAbort, { once: true });
         const detach = () => signal.removeEventListener("abort", onAbort);
-        waiting.set(jobId, {
+        const call: Pending = {
+          tool,
+          sent: false,
           resolve: (output) => {
             detach();
             resolve(output);
@@ -115,28 +230,32 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
             reject(error);
           },
           progress: (update) => context.progress(update),
-        });
+        };
+        pending.set(jobId, call);
         laneOf(tool)
-          .then((lane) =>
-            lane.queue.add(tool.name, { args, callId: context.callId, runId: context.runId, attempt: context.attempt }, { jobId, attempts: 1, removeOnComplete: { age: 300 }, removeOnFail: { age: 3600 } }),
-          )
+          .then(async (lane) => {
+            // Read here, where the caller's context (the call's span) is still the active one.
+            const trace = injectTraceContext(await openTelemetry);
+            const job: CallJob = { args, callId: context.callId, runId: context.runId, attempt: context.attempt, ...(trace ? { trace } : {}) };
+            await lane.queue.add(tool.name, job, { jobId, attempts: 1, removeOnComplete: { age: 300 }, removeOnFail: { age: 3600 } });
+            call.sent = true;
+            // Answered while it was on its way (an outage, a cancel): take it back, or it would run for no one.
+            if (pending.get(jobId) !== call) sendCancel(tool, jobId, signal.aborted ? messageOf(signal.reason) : "the caller stopped waiting for it");
+          })
           .catch((error: unknown) => {
-            const waiter = waiting.get(jobId);
-            waiting.delete(jobId);
-            waiter?.reject(new Error(`could not send the call to Redis: ${error instanceof Error ? error.message : String(error)}`));
+            if (pending.get(jobId) === call) fail(jobId, new ToolError(`could not send the call to Redis: ${messageOf(error)}`, { retryable: true }));
           });
       });
     },
 
     async close() {
       closed = true;
-      await Promise.all(cancelling);
-      for (const [jobId, waiter] of waiting) {
-        waiting.delete(jobId);
-        waiter.reject(new Error("the BullMQ backend closed before the call ended"));
-      }
-      const opened = await Promise.allSettled(lanes.values());
-      await Promise.all(opened.flatMap((lane) => (lane.status === "fulfilled" ? [lane.value.events.close(), lane.value.queue.close()] : [])));
+      redis.close();
+      clearTimeout(outageTimer);
+      // Cancels get a moment to reach the workers; with Redis gone they never will.
+      await settlesWithin(Promise.all(cancelling), 2000);
+      for (const jobId of pending.keys()) fail(jobId, new Error("the BullMQ backend closed before the call ended"));
+      await Promise.allSettled([...opened].flatMap(({ queue, events }) => [closeEvents(events), queue.close()]));
       await relay?.close();
     },
   };

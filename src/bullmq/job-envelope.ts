@@ -6,6 +6,8 @@ export interface CallJob {
   callId: string;
   runId: string;
   attempt: number;
+  /** The caller's trace context (W3C `traceparent` and the like), so that the worker's spans join its trace. */
+  trace?: Record<string, string>;
 }
 
 /** What a worker answers with: a job completes with this whether the tool succeeded or failed, so the failure's details survive. */

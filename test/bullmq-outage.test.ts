@@ -1,0 +1,108 @@
+// Redis going away under a BullMQ run: a private Redis per test, killed as a crash would, with
+// real worker processes on it. Whatever happens, every call gets one result and nothing hangs.
+import { Queue } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
+import { bullmqBackend } from "../src/bullmq/index.ts";
+import { createExecutor, type Backend, type RunEvent } from "../src/index.ts";
+import { timedVisit, wait } from "./fixtures/worker-tools.ts";
+import { startPrivateRedis, type PrivateRedis } from "./redis.ts";
+import { WorkerProcesses } from "./worker-processes.ts";
+
+const prefix = "volley-outage";
+let redis: PrivateRedis | undefined;
+let workers: WorkerProcesses | undefined;
+let backend: Backend | undefined;
+
+afterEach(async () => {
+  await backend?.close();
+  await workers?.stopAll();
+  await redis?.stop();
+  backend = workers = redis = undefined;
+});
+
+/** Starts two calls of `timed_visit` on a worker and resolves once both are running there. */
+async function twoRunningCalls(executor: ReturnType<typeof createExecutor>, events: RunEvent[]) {
+  const run = executor.start();
+  run.add({ id: "a", name: "timed_visit", args: { ms: 2500 } });
+  run.add({ id: "b", name: "timed_visit", args: { ms: 2500 } });
+  run.end();
+  await new Promise<void>((running) => {
+    const check = setInterval(() => {
+      if (events.filter((event) => event.type === "call-progress").length === 2) {
+        clearInterval(check);
+        running();
+      }
+    }, 10);
+  });
+  return run;
+}
+
+describe("bullmqBackend when Redis goes away", () => {
+  it("carries on through a restart of a Redis that persists its data: every call ends as it would have", async () => {
+    redis = await startPrivateRedis({ persistence: true });
+    workers = new WorkerProcesses(redis.port, prefix);
+    const worker = await workers.start();
+    backend = bullmqBackend({ connection: { host: redis.host, port: redis.port }, prefix });
+    const events: RunEvent[] = [];
+    const run = await twoRunningCalls(createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) }), events);
+    await redis.kill();
+    await redis.restart();
+    const { results } = await run.result;
+    expect(results.map((result) => result.ok)).toEqual([true, true]);
+    expect(results.map((result) => (result.output as { pid: number }).pid)).toEqual([worker.pid, worker.pid]);
+    expect(events.filter((event) => event.type === "call-end")).toHaveLength(2);
+    // The worker process lived through it.
+    expect(worker.exitCode).toBeNull();
+  }, 30_000);
+
+  it("answers calls that a restart without persistence lost, plainly, then sets the cluster's limits again and runs new calls", async () => {
+    redis = await startPrivateRedis({ persistence: false });
+    workers = new WorkerProcesses(redis.port, prefix);
+    await workers.start();
+    backend = bullmqBackend({ connection: { host: redis.host, port: redis.port }, prefix });
+    const events: RunEvent[] = [];
+    const executor = createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) });
+    const run = await twoRunningCalls(executor, events);
+    await redis.kill();
+    await redis.restart();
+    const { results } = await run.result;
+    for (const result of results) {
+      expect(result.error).toMatchObject({ type: "tool_error", retryable: false });
+      expect(result.error?.message).toMatch(/^Redis restarted and lost this call .*it may have run on a worker/);
+    }
+    // The restart emptied Redis, the tool's cluster-wide concurrency included: the caller set it again.
+    const queue = new Queue("tool.timed_visit", { connection: { host: redis.host, port: redis.port }, prefix });
+    expect(await queue.getGlobalConcurrency()).toBe(2);
+    await queue.close();
+    const after = await executor.run([{ name: "timed_visit", args: { ms: 10 } }]);
+    expect(after.results[0]?.ok).toBe(true);
+  }, 30_000);
+
+  it("fails calls with a clear error when Redis stays away, answers new calls at once, and closes", async () => {
+    redis = await startPrivateRedis({ persistence: false });
+    workers = new WorkerProcesses(redis.port, prefix);
+    const worker = await workers.start();
+    backend = bullmqBackend({ connection: { host: redis.host, port: redis.port }, prefix, outageTimeoutMs: 1000 });
+    const events: RunEvent[] = [];
+    const executor = createExecutor({ tools: [timedVisit, wait], backend, onEvent: (event) => events.push(event) });
+    const run = await twoRunningCalls(executor, events);
+    await redis.kill();
+    const { results } = await run.result;
+    for (const result of results) {
+      expect(result.error).toMatchObject({ type: "tool_error", retryable: false });
+      expect(result.error?.message).toMatch(/^Redis is unreachable \(.+\) for 1 s: the call was sent to the workers, but whether it ran is unknown$/);
+    }
+    // Nothing can be sent now: new calls are answered at once, retryably, since nothing ran.
+    const next = await executor.run([{ name: "wait", args: { ms: 10 } }]);
+    expect(next.results[0]?.error).toMatchObject({ type: "tool_error", retryable: true });
+    expect(next.results[0]?.error?.message).toMatch(/^Redis is unreachable \(.+\): the call was not sent$/);
+    await backend.close();
+    backend = undefined;
+    // A worker asked to stop while Redis is away stops too.
+    expect(await workers.stop(worker)).toBe(0);
+  }, 30_000);
+
+  it("rejects an outage timeout it can't use", () => {
+    expect(() => bullmqBackend({ connection: {}, outageTimeoutMs: 0 })).toThrow(/outageTimeoutMs.*from 1 up/);
+  });
+});
