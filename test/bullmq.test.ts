@@ -1,61 +1,90 @@
 // The BullMQ backend against a real Redis and real worker processes.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { context, propagation, SpanKind } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bullmqBackend } from "../src/bullmq/index.ts";
-import { createExecutor, type RunEvent } from "../src/index.ts";
+import { createExecutor, type RunEvent, type RunResult } from "../src/index.ts";
+import { createTracing } from "../src/otel/index.ts";
 import { backendContract } from "./backend-contract.ts";
 import { combine } from "./fixtures/cli-tools.ts";
-import { timedVisit, wait } from "./fixtures/worker-tools.ts";
+import { describeCall, refuse, timedVisit, wait, whichThread } from "./fixtures/worker-tools.ts";
 import { ensureRedis, type TestRedis } from "./redis.ts";
+import { runVolley, VOLLEY_BIN, type CliOutcome } from "./volley-cli.ts";
+import { WorkerProcesses } from "./worker-processes.ts";
 
 let redis: TestRedis;
+let workers: WorkerProcesses;
 const prefix = `volley-test-${process.pid}-${Date.now()}`;
-const running = new Set<ChildProcess>();
-
-/** A worker process with the fixture tools; resolves once it takes jobs. */
-async function startWorkerProcess(environment: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["test/fixtures/bullmq-worker.ts"], {
-    env: { ...process.env, REDIS_PORT: String(redis.port), PREFIX: prefix, ...environment },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  await new Promise<void>((ready, fail) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("ready")) ready();
-    });
-    child.once("exit", (code) => fail(new Error(`the worker process exited (${code}) before it was ready`)));
-  });
-  return child;
-}
-
-async function stopWorkerProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill(signal);
-  await exited;
-}
-
 const connection = () => ({ host: redis.host, port: redis.port });
 
 beforeAll(async () => {
   redis = await ensureRedis();
-  await startWorkerProcess();
+  workers = new WorkerProcesses(redis.port, prefix);
+  await workers.start();
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([...running].map((child) => stopWorkerProcess(child)));
+  await workers?.stopAll();
   await redis?.stop();
 });
 
 backendContract("BullMQ workers", () => bullmqBackend({ connection: connection(), prefix }));
 
 describe("bullmqBackend", () => {
+  it("runs tools declared with `worker` in the worker process's threads, and the others on its main thread", async () => {
+    const backend = bullmqBackend({ connection: connection(), prefix });
+    const { results } = await createExecutor({ tools: [describeCall, whichThread], backend }).run([{ name: "describe_call" }, { name: "which_thread" }]);
+    expect(results[0]?.output).toMatchObject({ mainThread: false });
+    expect(results[1]?.output).toMatchObject({ mainThread: true });
+    expect((results[1]?.output as { pid: number }).pid).not.toBe(process.pid);
+    await backend.close();
+  }, 30_000);
+
+  it("carries the trace to the worker: its span is a child of the call's execute_tool span", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "volley-trace-"));
+    const traceFile = join(folder, "spans.jsonl");
+    // Workers of their own, so that the traced one takes the call.
+    const tracedPrefix = `${prefix}-traced`;
+    const traced = new WorkerProcesses(redis.port, tracedPrefix);
+    await traced.start({ TRACE_FILE: traceFile });
+    const exporter = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    try {
+      const backend = bullmqBackend({ connection: connection(), prefix: tracedPrefix });
+      const executor = createExecutor({ tools: [describeCall, refuse], backend, instrumentation: createTracing({ tracerProvider }) });
+      await executor.run([{ id: "traced", name: "describe_call" }, { id: "refused", name: "refuse" }]);
+      await backend.close();
+      const callSpan = (callId: string) => exporter.getFinishedSpans().find((span) => span.attributes["gen_ai.tool.call.id"] === callId)!.spanContext();
+      const workerSpans = readFileSync(traceFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(workerSpans).toHaveLength(2);
+      for (const [callId, tool] of [["traced", "describe_call"], ["refused", "refuse"]] as const) {
+        expect(workerSpans.find((span) => (span.attributes as Record<string, unknown>)["gen_ai.tool.call.id"] === callId)).toMatchObject({
+          name: `process tool.${tool}`,
+          kind: SpanKind.CONSUMER,
+          traceId: callSpan(callId).traceId,
+          parentSpanId: callSpan(callId).spanId,
+          attributes: { "messaging.system": "bullmq", "gen_ai.tool.name": tool, "volley.attempt": 1 },
+        });
+      }
+      expect(workerSpans.find((span) => span.name === "process tool.refuse")?.attributes).toMatchObject({ "error.type": "ToolError" });
+    } finally {
+      context.disable();
+      propagation.disable();
+      await traced.stopAll();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it("holds a tool's concurrency across the whole cluster: two callers, two workers, at most two at once", async () => {
-    const second = await startWorkerProcess();
+    const second = await workers.start();
     const callers = [0, 1].map(() => bullmqBackend({ connection: connection(), prefix }));
     const runs = callers.map((backend, caller) =>
       createExecutor({ tools: [timedVisit], backend }).run(Array.from({ length: 4 }, (_, index) => ({ id: `c${caller}-${index}`, name: "timed_visit", args: { ms: 150 } }))),
@@ -66,13 +95,13 @@ describe("bullmqBackend", () => {
     const mostAtOnce = Math.max(...visits.map((visit) => visits.filter((other) => other.started <= visit.started && visit.started < other.ended).length));
     expect(mostAtOnce).toBeLessThanOrEqual(2);
     await Promise.all(callers.map((backend) => backend.close()));
-    await stopWorkerProcess(second);
+    await workers.stop(second);
   }, 30_000);
 
   it("reaches the worker with a timeout: the tool there is aborted, and its slot is free for the next call", async () => {
     // One worker that runs one call at a time: the next call can only run if the first was stopped.
-    await Promise.all([...running].map((child) => stopWorkerProcess(child)));
-    const single = await startWorkerProcess({ CONCURRENCY: "1" });
+    await workers.stopAll();
+    const single = await workers.start({ CONCURRENCY: "1" });
     const backend = bullmqBackend({ connection: connection(), prefix });
     const executor = createExecutor({ tools: [wait], backend, timeoutMs: 300 });
     const { results } = await executor.run([{ id: "long", name: "wait", args: { ms: 60_000 } }]);
@@ -80,14 +109,14 @@ describe("bullmqBackend", () => {
     const after = await createExecutor({ tools: [wait], backend }).run([{ id: "next", name: "wait", args: { ms: 10 } }]);
     expect(after.results[0]?.output).toBe("waited");
     await backend.close();
-    await stopWorkerProcess(single);
-    await startWorkerProcess();
+    await workers.stop(single);
+    await workers.start();
   }, 30_000);
 
   it("loses nothing when a worker is killed mid-call: the call finishes on another worker, once", async () => {
-    const doomed = await startWorkerProcess({ LOCK_MS: "1000" });
-    const others = [...running].filter((child) => child !== doomed);
-    await Promise.all(others.map((child) => stopWorkerProcess(child)));
+    const doomed = await workers.start({ LOCK_MS: "1000" });
+    const others = [...workers.running].filter((child) => child !== doomed);
+    await Promise.all(others.map((child) => workers.stop(child)));
     const backend = bullmqBackend({ connection: connection(), prefix });
     const events: RunEvent[] = [];
     const executor = createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) });
@@ -103,8 +132,8 @@ describe("bullmqBackend", () => {
         }
       }, 10);
     });
-    await stopWorkerProcess(doomed, "SIGKILL");
-    const rescuer = await startWorkerProcess({ LOCK_MS: "1000" });
+    await workers.stop(doomed, "SIGKILL");
+    const rescuer = await workers.start({ LOCK_MS: "1000" });
     const { results } = await run.result;
     expect(results[0]).toMatchObject({ ok: true });
     expect((results[0]?.output as { pid: number }).pid).toBe(rescuer.pid);
@@ -112,26 +141,35 @@ describe("bullmqBackend", () => {
     await backend.close();
   }, 60_000);
 
-  it("serves a config's tools with `volley worker`", async () => {
+  it("serves a config's tools with `volley worker`, and `volley run` sends calls to it when the config names Redis", async () => {
     const folder = mkdtempSync(join(tmpdir(), "volley-worker-"));
-    writeFileSync(join(folder, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: false }));
+    const config = (extra: object) => writeFileSync(join(folder, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: false, ...extra }));
     const cliPrefix = `${prefix}-cli`;
-    const child = spawn(process.execPath, [resolve("dist/cli/main.js"), "worker", "--redis", `redis://${redis.host}:${redis.port}`, "--prefix", cliPrefix, "--concurrency", "2"], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
+    // The worker takes Redis and the prefix from the config, as `volley run` does.
+    config({ bullmq: { redis: `redis://${redis.host}:${redis.port}`, prefix: cliPrefix } });
+    const child = spawn(process.execPath, [VOLLEY_BIN, "worker", "--concurrency", "2"], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
     await new Promise<void>((ready) => child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("Volley worker: ") && ready()));
     const backend = bullmqBackend({ connection: connection(), prefix: cliPrefix });
     const { results } = await createExecutor({ tools: [combine], backend }).run([{ name: "combine", args: { counts: [40, 2] } }]);
     expect(results[0]?.output).toBe(42);
     await backend.close();
+
+    const calls = JSON.stringify([{ name: "which_command" }, { name: "combine", args: { counts: [1, 2] } }]);
+    const outputs = (outcome: CliOutcome) => (JSON.parse(outcome.stdout) as RunResult).results.map((result) => result.output);
+    expect(outputs(await runVolley(["run", "-", "--json"], { cwd: folder, input: calls }))).toEqual(["worker", 3]);
+    // --redis and --prefix name them on the command line; without either, the tools run in `volley run` itself.
+    config({});
+    expect(outputs(await runVolley(["run", "-", "--json", "--redis", `redis://${redis.host}:${redis.port}`, "--prefix", cliPrefix], { cwd: folder, input: calls }))).toEqual(["worker", 3]);
+    expect(outputs(await runVolley(["run", "-", "--json"], { cwd: folder, input: calls }))).toEqual(["run", 3]);
+
     const exited = new Promise<number | null>((done) => child.once("exit", done));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
-    const bad = spawn(process.execPath, [resolve("dist/cli/main.js"), "worker", "--redis", "http://nowhere"], { cwd: folder });
-    let stderr = "";
-    bad.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    expect(await new Promise((done) => bad.once("exit", done))).toBe(2);
-    expect(stderr.trim()).toBe('volley: --redis takes a redis:// URL, got "http://nowhere"');
+    expect(await runVolley(["worker", "--redis", "http://nowhere"], { cwd: folder })).toMatchObject({ code: 2, stderr: 'volley: --redis takes a redis:// URL, got "http://nowhere"\n' });
+    config({ bullmq: { redis: "redis://127.0.0.1:6379", queue: "x" } });
+    expect(await runVolley(["run", "-"], { cwd: folder, input: calls })).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown key "bullmq.queue"; it has redis, prefix') as string });
     rmSync(folder, { recursive: true, force: true });
-  }, 30_000);
+  }, 60_000);
 
   it("rejects options it can't use", () => {
     expect(() => bullmqBackend({ connection: null as never })).toThrow(/connection.*Redis connection options/);

@@ -5,31 +5,14 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteRunStore } from "../src/store/index.ts";
 import { startMockOpenAI, type MockOpenAIServer } from "../src/testing/index.ts";
+import { runVolley, VOLLEY_BIN, type CliOutcome } from "./volley-cli.ts";
 
 // The real bin, as `npx volley` runs it (npm test builds first).
 const ESC = "\u001b";
-const BIN = resolve("dist/cli/main.js");
 const TOOLS = resolve("test/fixtures/cli-tools.ts");
 const EXAMPLE = resolve("examples/research");
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function volley(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Outcome> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? work, env: { ...process.env, NO_COLOR: "1", ...options.env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
-}
+const volley = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliOutcome> => runVolley(args, { cwd: work, ...options });
 
 let work: string;
 const write = (name: string, value: unknown) => {
@@ -106,7 +89,7 @@ describe("volley run", () => {
     const calls = write("tty.json", [{ id: "first", name: "slow_fetch", args: { url: "a", ms: 250 } }, { id: "second", name: "combine", args: { counts: [1] } }]);
     // `script` gives the command a pseudo-terminal, as a person's shell would.
     const output = await new Promise<string>((done, fail) => {
-      const child = spawn("script", ["-qec", `stty cols 120 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(calls)}`, "/dev/null"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+      const child = spawn("script", ["-qec", `stty cols 120 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(VOLLEY_BIN)} run ${JSON.stringify(calls)}`, "/dev/null"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
       let text = "";
       child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
       child.on("error", fail);
@@ -132,7 +115,7 @@ describe("volley run", () => {
     expect(approved.code).toBe(0);
 
     const output = await new Promise<string>((done, fail) => {
-      const child = spawn("script", ["-qec", `stty cols 120 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run ${JSON.stringify(calls)}`, "/dev/null"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+      const child = spawn("script", ["-qec", `stty cols 120 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(VOLLEY_BIN)} run ${JSON.stringify(calls)}`, "/dev/null"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
       const answers = ["y\n", "too much for a gift\n"];
       let answered = 0;
       let text = "";
@@ -196,7 +179,7 @@ describe("volley stats", () => {
 
 describe("volley serve", () => {
   it("serves on 127.0.0.1, runs calls sent to its API, and stops on SIGTERM", async () => {
-    const child = spawn(process.execPath, [BIN, "serve", "--port", "0"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [VOLLEY_BIN, "serve", "--port", "0"], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
     let output = "";
     const url = await new Promise<string>((found) => {
       child.stdout.on("data", (chunk: Buffer) => {

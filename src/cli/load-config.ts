@@ -24,6 +24,16 @@ export interface VolleyConfig {
   timeoutMs?: number;
   /** The history file, relative to the config file; `false` keeps no history. @default ".volley/volley.db" */
   history?: string | false;
+  /** Send every call to `volley worker` processes through this Redis, instead of running tools in this process; `volley worker` reads it too. @default none: tools run here */
+  bullmq?: BullmqConfig;
+}
+
+/** Where `volley run` and `volley serve` send calls, and where `volley worker` takes them from. */
+export interface BullmqConfig {
+  /** A `redis://user:password@host:port/db` URL. */
+  redis: string;
+  /** Redis key prefix; callers and workers must agree. @default "volley" */
+  prefix?: string;
 }
 
 /** Declares a config with its types checked; returns it as it is. */
@@ -39,12 +49,14 @@ export interface LoadedConfig {
   timeoutMs: number | undefined;
   /** Absolute path of the history file, or undefined for none. */
   historyPath: string | undefined;
+  /** Where calls go to workers, if anywhere. */
+  bullmq: BullmqConfig | undefined;
   /** Disconnects MCP servers. */
   close(): Promise<void>;
 }
 
 const CONFIG_NAMES = ["volley.config.ts", "volley.config.mjs", "volley.config.js", "volley.config.json"];
-const CONFIG_KEYS = new Set(["tools", "mcpServers", "maxConcurrency", "timeoutMs", "history"]);
+const CONFIG_KEYS = new Set(["tools", "mcpServers", "maxConcurrency", "timeoutMs", "history", "bullmq"]);
 const MCP_KEYS = new Set(["command", "args", "env", "cwd", "url", "headers", "prefix", "hints", "tools", "connectTimeoutMs"]);
 
 /** The config file given, or the first of `volley.config.{ts,mjs,js,json}` in `cwd`. */
@@ -65,8 +77,9 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   for (const key of Object.keys(config)) {
     if (!CONFIG_KEYS.has(key)) throw new CliError(`${where}: unknown key "${key}"; a config has ${[...CONFIG_KEYS].join(", ")}`);
   }
-  const { tools: entries = [], mcpServers = {}, maxConcurrency, timeoutMs } = config;
+  const { tools: entries = [], mcpServers = {}, maxConcurrency, timeoutMs, bullmq } = config;
   if (!Array.isArray(entries)) throw new CliError(`${where}: "tools" must be a list of module paths, got ${describeValue(entries)}`);
+  checkBullmq(where, bullmq);
   if (mcpServers === null || typeof mcpServers !== "object") throw new CliError(`${where}: "mcpServers" must be an object of servers by name`);
 
   const tools: Tool[] = [];
@@ -105,8 +118,20 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
     maxConcurrency,
     timeoutMs,
     historyPath: historyPathOf(config, base),
+    bullmq,
     close,
   };
+}
+
+function checkBullmq(where: string, bullmq: unknown): asserts bullmq is BullmqConfig | undefined {
+  if (bullmq === undefined) return;
+  const { redis, prefix } = (bullmq ?? {}) as Partial<Record<string, unknown>>;
+  if (bullmq === null || typeof bullmq !== "object" || typeof redis !== "string") {
+    throw new CliError(`${where}: "bullmq" must be { "redis": "redis://host:port", "prefix"?: "..." }, got ${describeValue(bullmq)}`);
+  }
+  const unknown = Object.keys(bullmq).find((key) => key !== "redis" && key !== "prefix");
+  if (unknown !== undefined) throw new CliError(`${where}: unknown key "bullmq.${unknown}"; it has redis, prefix`);
+  if (prefix !== undefined && (typeof prefix !== "string" || prefix === "")) throw new CliError(`${where}: "bullmq.prefix" must be a non-empty string, got ${describeValue(prefix)}`);
 }
 
 /** The history file a config names, absolute; undefined when it keeps none. */

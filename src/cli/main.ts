@@ -25,21 +25,28 @@ run
   --json                 Print the run's result as JSON, nothing else
   -y, --yes              Approve every call that needs approval (otherwise asked on a
                          terminal, and denied when there is none)
+  --redis <url>          Send the calls to volley worker processes through this Redis
+                         (default: the config's bullmq.redis, else run them here)
+  --prefix <prefix>      Redis key prefix shared with the workers (default volley)
 
 serve
   --host <address>       Where to listen (default 127.0.0.1; anything else needs a token)
   --port <n>             Port, 0 for any free one (default 4370)
   --token <token>        Require this bearer token (or set VOLLEY_TOKEN)
   --cors <origin>        Allow this browser origin (repeatable)
+  --redis <url>          Send calls to volley worker processes through this Redis
+  --prefix <prefix>      Redis key prefix shared with the workers (default volley)
 
 stats
   --since <duration>     Only the last 30m, 24h, 7d…
   --json                 As JSON
 
 worker
-  --redis <url>          Redis (default: VOLLEY_REDIS, else redis://127.0.0.1:6379)
+  --redis <url>          Redis (default: VOLLEY_REDIS, else the config's bullmq.redis,
+                         else redis://127.0.0.1:6379)
   --concurrency <n>      Most calls of each tool at once in this process (default 8)
-  --prefix <prefix>      Redis key prefix shared with the callers (default volley)
+  --prefix <prefix>      Redis key prefix shared with the callers (default: the
+                         config's bullmq.prefix, else volley)
 
 agent
   --base-url <url>       OpenAI-compatible endpoint (or OPENAI_BASE_URL; key from OPENAI_API_KEY)
@@ -127,6 +134,8 @@ async function main(argv: readonly string[]): Promise<number> {
         callTimeoutMs: integer("call-timeout", values["call-timeout"], 1),
         json: values.json ?? false,
         yes: values.yes ?? false,
+        redisUrl: values.redis,
+        prefix: values.prefix,
         stdin: process.stdin,
       });
     }
@@ -139,6 +148,8 @@ async function main(argv: readonly string[]): Promise<number> {
         token: values.token ?? process.env.VOLLEY_TOKEN,
         maxConcurrency: integer("max-concurrency", values["max-concurrency"], 1),
         corsOrigins: values.cors,
+        redisUrl: values.redis,
+        prefix: values.prefix,
       });
     }
     case "stats": {
@@ -167,7 +178,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const { workerCommand } = await import("./worker-command.ts");
       return workerCommand({
         ...common,
-        redisUrl: values.redis ?? process.env.VOLLEY_REDIS ?? "redis://127.0.0.1:6379",
+        redisUrl: values.redis ?? process.env.VOLLEY_REDIS,
         concurrency: integer("concurrency", values.concurrency, 1),
         prefix: values.prefix,
       });

@@ -21,6 +21,9 @@ export interface RunCommandOptions {
   json: boolean;
   /** Approve every call that needs approval, without asking. */
   yes: boolean;
+  /** Send the calls to `volley worker` processes through this Redis. */
+  redisUrl: string | undefined;
+  prefix: string | undefined;
   stdout: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
 }
@@ -39,6 +42,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     parallel: !options.sequential,
     callTimeoutMs: options.callTimeoutMs,
     approve: approvalPolicy(approvals),
+    redisUrl: options.redisUrl,
+    prefix: options.prefix,
   });
   const interactive = stdout.isTTY && !options.json;
   const progress = interactive ? new LiveProgress(stdout) : undefined;

@@ -11,6 +11,9 @@ export interface ServeCommandOptions {
   token: string | undefined;
   maxConcurrency: number | undefined;
   corsOrigins: string[] | undefined;
+  /** Send the calls to `volley worker` processes through this Redis. */
+  redisUrl: string | undefined;
+  prefix: string | undefined;
   stdout: NodeJS.WriteStream;
 }
 
@@ -23,7 +26,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   } catch {
     throw new CliError("volley serve needs Hono: npm install hono @hono/node-server");
   }
-  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, maxConcurrency: options.maxConcurrency });
+  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, maxConcurrency: options.maxConcurrency, redisUrl: options.redisUrl, prefix: options.prefix });
   let running: RunningServer;
   try {
     running = await startServer({

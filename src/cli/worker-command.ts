@@ -2,33 +2,16 @@ import type { startWorker as StartWorker } from "../bullmq/start-worker.ts";
 import { CliError } from "./cli-error.ts";
 import { untilStopped } from "./until-stopped.ts";
 import { findConfig, loadConfig } from "./load-config.ts";
+import { describeRedis, redisConnectionOf } from "./redis-url.ts";
 
 export interface WorkerCommandOptions {
   configPath: string | undefined;
   cwd: string;
-  redisUrl: string;
+  /** From --redis or VOLLEY_REDIS; else the config's `bullmq.redis`; else Redis on this machine. */
+  redisUrl: string | undefined;
   concurrency: number | undefined;
   prefix: string | undefined;
   stdout: NodeJS.WriteStream;
-}
-
-/** Redis connection options from a `redis://user:password@host:port/db` URL. */
-function connectionOf(url: string): { host: string; port: number; username?: string; password?: string; db?: number } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new CliError(`--redis takes a URL such as redis://127.0.0.1:6379, got "${url}"`);
-  }
-  if (parsed.protocol !== "redis:") throw new CliError(`--redis takes a redis:// URL, got "${url}"`);
-  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined;
-  return {
-    host: parsed.hostname || "127.0.0.1",
-    port: Number(parsed.port || 6379),
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(db !== undefined && Number.isInteger(db) ? { db } : {}),
-  };
 }
 
 /** `volley worker`: runs the config's tools for callers that send calls through Redis with `bullmqBackend`, until SIGINT or SIGTERM. */
@@ -46,21 +29,22 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     await config.close();
     throw new CliError(`${path} names no tools for this worker to run`);
   }
-  const connection = connectionOf(options.redisUrl);
+  const connection = options.redisUrl !== undefined ? redisConnectionOf(options.redisUrl) : redisConnectionOf(config.bullmq?.redis ?? "redis://127.0.0.1:6379", `${path}: "bullmq.redis"`);
+  const prefix = options.prefix ?? config.bullmq?.prefix;
   const worker = startWorker({
     tools: config.tools,
     connection: { ...connection, maxRetriesPerRequest: null },
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+    ...(prefix !== undefined ? { prefix } : {}),
   });
   try {
     await worker.ready;
   } catch (error) {
     await worker.close().catch(() => undefined);
     await config.close();
-    throw new CliError(`Cannot reach Redis at ${connection.host}:${connection.port}: ${(error as Error).message}`);
+    throw new CliError(`Cannot reach Redis at ${describeRedis(connection)}: ${(error as Error).message}`);
   }
-  options.stdout.write(`Volley worker: ${config.tools.length} tools (${config.tools.map((tool) => tool.name).join(", ")}), Redis ${connection.host}:${connection.port}\n`);
+  options.stdout.write(`Volley worker: ${config.tools.length} tools (${config.tools.map((tool) => tool.name).join(", ")}), Redis ${describeRedis(connection)}\n`);
   await untilStopped();
   // Running calls finish first; callers waiting on them get their results.
   await worker.close();

@@ -1,9 +1,12 @@
 import { createExecutor, type Executor, type ExecutorOptions } from "../executor/create-executor.ts";
+import type { Backend } from "../backend/backend.ts";
+import type { bullmqBackend as BullmqBackend } from "../bullmq/bullmq-backend.ts";
 import { SqliteRunStore } from "../store/sqlite-run-store.ts";
 import { CliError } from "./cli-error.ts";
 import { findConfig, loadConfig, type LoadedConfig } from "./load-config.ts";
+import { redisConnectionOf } from "./redis-url.ts";
 
-/** What every command that runs tools works with: the config's tools, an executor over them, the history. */
+/** What every command that runs tools works with: the config's tools, an executor over them (running them here, or on workers), the history. */
 export interface Workspace {
   config: LoadedConfig;
   executor: Executor;
@@ -22,6 +25,25 @@ export interface WorkspaceOptions {
   needsTools?: boolean;
   /** Decides calls that need approval; without it they wait for `run.approve` / `run.deny`. */
   approve?: ExecutorOptions["approve"];
+  /** Send calls to `volley worker` processes through this Redis (--redis), over the config's `bullmq.redis`. */
+  redisUrl?: string | undefined;
+  /** Their Redis key prefix (--prefix), over the config's `bullmq.prefix`. */
+  prefix?: string | undefined;
+}
+
+/** The BullMQ backend, when the command line or the config sends calls to workers. */
+async function workersBackend(options: WorkspaceOptions, config: LoadedConfig): Promise<Backend | undefined> {
+  const url = options.redisUrl ?? config.bullmq?.redis;
+  if (url === undefined) return undefined;
+  const connection = redisConnectionOf(url, options.redisUrl !== undefined ? "--redis" : `${config.path ?? "the config"}: "bullmq.redis"`);
+  let bullmqBackend: typeof BullmqBackend;
+  try {
+    ({ bullmqBackend } = await import("../bullmq/bullmq-backend.ts"));
+  } catch {
+    throw new CliError("Sending calls to workers needs BullMQ: npm install bullmq ioredis");
+  }
+  const prefix = options.prefix ?? config.bullmq?.prefix;
+  return bullmqBackend({ connection, ...(prefix !== undefined ? { prefix } : {}) });
 }
 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
@@ -38,7 +60,9 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
   const maxConcurrency = options.maxConcurrency ?? config.maxConcurrency;
   const timeoutMs = options.callTimeoutMs ?? config.timeoutMs;
   let executor: Executor;
+  let backend: Backend | undefined;
   try {
+    backend = await workersBackend(options, config);
     executor = createExecutor({
       tools: config.tools,
       ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
@@ -46,9 +70,11 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(store ? { history: store } : {}),
       ...(options.approve ? { approve: options.approve } : {}),
+      ...(backend ? { backend } : {}),
     });
     await executor.ready;
   } catch (error) {
+    await backend?.close();
     await config.close();
     await store?.close();
     throw error instanceof Error ? new CliError(error.message, { cause: error }) : error;
@@ -59,6 +85,7 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
     store,
     close: async () => {
       await executor.flush();
+      await backend?.close();
       await store?.close();
       await config.close();
     },
