@@ -1,6 +1,7 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { agentScenarios, measureAgentScenario } from "./agent.ts";
+import { measureCluster } from "./cluster.ts";
 import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
 import { measureHistory } from "./history.ts";
@@ -91,7 +92,17 @@ console.log(placement("in the caller's thread", workers.inProcess));
 console.log(placement("in worker threads", workers.workers));
 console.log(`   worker threads: wall ${fixed(workers.inProcess.wallMs / workers.workers.wallMs)}× shorter; I/O calls late by ${fixed(workers.workers.ioLateMedianMs, 0)} ms instead of ${fixed(workers.inProcess.ioLateMedianMs, 0)} ms`);
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, workers };
+const clusterCalls = quick ? 80 : 160;
+console.log(`\n8. BullMQ over loopback Redis: ${clusterCalls} I/O-bound calls of 200 ms, each worker process running 4 at once`);
+const cluster = await measureCluster(clusterCalls, quick ? 100 : 300);
+for (const item of cluster.throughput) {
+  console.log(`   ${item.workers} worker process${item.workers === 1 ? "  " : "es"}  wall ${fixed(item.wallMs, 0).padStart(5)} ms  ${fixed(item.callsPerSecond, 1).padStart(5)} calls/s`);
+}
+console.log(`   4 workers ÷ 1: ${fixed(cluster.fourOverOne)}× the throughput`);
+console.log(`   one no-op call through Redis and back, one at a time: p50 ${fixed(cluster.dispatch.p50Ms)} ms, p95 ${fixed(cluster.dispatch.p95Ms)} ms (${cluster.dispatch.calls} calls)`);
+console.log(`   a tool limited to ${cluster.limit.limit} at once, ${cluster.limit.calls} calls on 4 workers that could take 32: at most ${cluster.limit.maxInFlight} in flight, on ${cluster.limit.workersUsed} workers`);
+
+const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, workers, cluster };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
