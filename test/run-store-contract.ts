@@ -59,6 +59,22 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
       await expect(store.approvals({ pending: "yes" as never })).rejects.toThrow(/pending.*a boolean/);
     });
 
+    it("records a decision on an approval its process left pending, once", async () => {
+      await store.write([
+        { kind: "run-start", runId: "r1", startedAt: 100, options: {} },
+        { kind: "event", runId: "r1", seq: 0, event: { type: "run-start", runId: "r1", at: 100 } },
+        { kind: "event", runId: "r1", seq: 1, event: { type: "approval-start", runId: "r1", at: 110, callId: "a", name: "send_email", args: { to: "a" } } },
+      ]);
+      expect(await store.decideApproval("r1", "a", { approved: false, reason: "not to them" }, 500)).toBe(true);
+      expect(await store.approvals({ runId: "r1" })).toMatchObject([{ callId: "a", decision: { approved: false, reason: "not to them", at: 500 } }]);
+      expect((await store.events("r1")).map((item) => [item.seq, item.event.type])).toEqual([[0, "run-start"], [1, "approval-start"], [2, "approval-end"]]);
+      // Decided already, or never asked: nothing to record.
+      expect(await store.decideApproval("r1", "a", { approved: true })).toBe(false);
+      expect(await store.decideApproval("r1", "zzz", { approved: true })).toBe(false);
+      expect(await store.decideApproval("nope", "a", { approved: true })).toBe(false);
+      await expect(store.decideApproval("r1", "a", { approved: "yes" } as never)).rejects.toThrow(/decision.*approved: boolean/);
+    });
+
     it("keeps a run with its calls, in order, and its events", async () => {
       await store.write([
         { kind: "run-start", runId: "r1", startedAt: 100, options: { maxConcurrency: 8, parallel: true } },

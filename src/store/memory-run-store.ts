@@ -1,7 +1,7 @@
 import { invalidOption } from "../errors/volley-error.ts";
 import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredEvent, StoredApproval, StoredRun, StoredToolStats, TimeWindow } from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import { approvalsFromEvents, decideStoredApproval, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 export interface MemoryRunStoreOptions {
@@ -75,6 +75,10 @@ export class MemoryRunStore implements RunStore {
       (runId) => this.#runs.get(runId)?.status ?? "interrupted",
       query,
     );
+  }
+
+  decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
+    return decideStoredApproval(this, runId, callId, decision, at);
   }
 
   async events(runId: string): Promise<StoredEvent[]> {

@@ -134,6 +134,12 @@ export interface RunStore {
   events(runId: string): Promise<StoredEvent[]>;
   /** Calls that asked for approval, oldest first, with their decisions. */
   approvals(query?: ApprovalQuery): Promise<StoredApproval[]>;
+  /**
+   * Records a decision on an approval still pending in the history, for a run whose process has
+   * stopped: the agent applies it when it resumes that conversation. False when there is no
+   * such pending approval. A live run is decided through its `approve` / `deny` instead.
+   */
+  decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at?: number): Promise<boolean>;
   /** Per tool, over the calls that ended in the window. */
   toolStats(window?: TimeWindow): Promise<Record<string, StoredToolStats>>;
   /** The speedup of ended runs, oldest first. */

@@ -6,7 +6,7 @@ import { invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { CallErrorType } from "../run/types.ts";
 import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredApproval, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import { approvalsFromEvents, decideStoredApproval, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 /** Where the embedded history lives unless told otherwise. */
@@ -274,6 +274,10 @@ export class SqliteRunStore implements RunStore {
       (runId) => statuses.get(runId) ?? "interrupted",
       query,
     );
+  }
+
+  decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
+    return decideStoredApproval(this, runId, callId, decision, at);
   }
 
   async events(runId: string): Promise<StoredEvent[]> {

@@ -1,5 +1,6 @@
 import type { CallErrorType } from "../run/types.ts";
-import type { ApprovalQuery, HistoryWrite, StoredApproval, StoredCall, StoredEvent, StoredRunStatus, StoredToolStats } from "./run-store.ts";
+import { invalidOption } from "../errors/volley-error.ts";
+import type { ApprovalQuery, HistoryWrite, RunStore, StoredApproval, StoredCall, StoredEvent, StoredRunStatus, StoredToolStats } from "./run-store.ts";
 import { toStoredJson, truncateStoredJson } from "./stored-json.ts";
 
 /** Outputs longer than this (as stored JSON) are cut and marked truncated, unless a store says otherwise. */
@@ -116,4 +117,18 @@ export function approvalsFromEvents(events: Iterable<StoredEvent>, runStatus: (r
   return [...byCall.values()]
     .filter((approval) => query.pending === undefined || query.pending === (approval.decision === undefined))
     .sort((a, b) => a.requestedAt - b.requestedAt);
+}
+
+/** `RunStore.decideApproval` in terms of the store's own reads and writes. */
+export async function decideStoredApproval(store: RunStore, runId: string, callId: string, decision: { approved: boolean; reason?: string }, at: number): Promise<boolean> {
+  if (typeof runId !== "string" || typeof callId !== "string") invalidOption("decideApproval", "runId and callId", "strings", { runId, callId });
+  if (decision === null || typeof decision !== "object" || typeof decision.approved !== "boolean" || (decision.reason !== undefined && typeof decision.reason !== "string")) {
+    invalidOption("decideApproval", "decision", "{ approved: boolean, reason?: string }", decision);
+  }
+  const approval = (await store.approvals({ runId, pending: true })).find((candidate) => candidate.callId === callId);
+  if (approval === undefined) return false;
+  const seq = Math.max(-1, ...(await store.events(runId)).map((event) => event.seq)) + 1;
+  const reason = decision.reason === undefined ? {} : { reason: decision.reason };
+  await store.write([{ kind: "event", runId, seq, event: { type: "approval-end", runId, at, callId, name: approval.name, approved: decision.approved, ...reason } }]);
+  return true;
 }
