@@ -5,6 +5,7 @@ import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
+import { finishOpenStep, forModel, openStepMessage, openStepOf } from "./open-step.ts";
 import { runPlanMode } from "./plan-mode.ts";
 
 export interface AgentOptions {
@@ -70,6 +71,14 @@ export interface Agent {
   run(input: string, options?: AgentRunOptions): Promise<AgentResult>;
   /** The same loop, yielding text, tool calls and steps as they happen; the last event is the answer. */
   stream(input: string, options?: AgentRunOptions): AsyncGenerator<AgentEvent>;
+  /**
+   * Continues a conversation without a new message: a step left open when its process stopped
+   * (calls waiting for a person) is finished first, then the model goes on to its answer. `run`
+   * with a `conversationId` finishes such a step too, before the new message.
+   */
+  resume(conversationId: string, options?: Omit<AgentRunOptions, "conversationId">): Promise<AgentResult>;
+  /** `resume`, as a stream of events. */
+  streamResume(conversationId: string, options?: Omit<AgentRunOptions, "conversationId">): AsyncGenerator<AgentEvent>;
 }
 
 /** A tool call's start, end and approval, from its Volley run, as agent events. */
@@ -127,12 +136,14 @@ export function createAgent(options: AgentOptions): Agent {
   if (mode !== "tools" && mode !== "plan") invalidOption(where, "mode", '"tools" or "plan"', mode);
   if (!Number.isInteger(maxReplans) || maxReplans < 0) invalidOption(where, "maxReplans", "an integer from 0 and up", maxReplans);
   if (approve !== undefined && (typeof approve !== "function" || options.executor !== undefined)) invalidOption(where, "approve", "a function, with `tools` (an executor of your own takes `approve` itself)", approve);
-  const executor = options.executor ?? createExecutor({ tools: tools as readonly Tool[], ...(approve ? { approve } : {}) });
+  // With a store, the agent's runs go into its history too: that is where pending approvals outlive the process.
+  const executor = options.executor ?? createExecutor({ tools: tools as readonly Tool[], ...(approve ? { approve } : {}), ...(store ? { history: store } : {}) });
   const toolDefinitions = openaiChat.tools(executor.tools);
 
-  async function loop(input: string, runOptions: AgentRunOptions, emit: (event: AgentEvent) => void): Promise<AgentResult> {
+  /** `input` undefined: resume the conversation, finishing its open step, without a new message. */
+  async function loop(input: string | undefined, runOptions: AgentRunOptions, emit: (event: AgentEvent) => void): Promise<AgentResult> {
     const { conversationId, signal: callerSignal } = runOptions;
-    if (typeof input !== "string") invalidOption("agent.run", "input", "the user's message as a string", input);
+    if (input === undefined ? conversationId === undefined : typeof input !== "string") invalidOption("agent.run", "input", "the user's message as a string", input);
     if (conversationId !== undefined && (typeof conversationId !== "string" || store === undefined)) {
       invalidOption("agent.run", "conversationId", "a string, with a store given to createAgent", conversationId);
     }
@@ -140,14 +151,37 @@ export function createAgent(options: AgentOptions): Agent {
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     const started = performance.now();
     const earlier = conversationId === undefined ? [] : ((await store?.messages(conversationId)) ?? []).map((item) => item.message as ChatMessage);
-    const added: ChatMessage[] = [{ role: "user", content: input }];
-    const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...earlier, ...added];
+    const added: ChatMessage[] = [];
+    const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...[...earlier, ...added].map(forModel)];
+    // How much of `added` the conversation already holds: a step kept open while a person decides is saved early.
+    let saved = 0;
+    // Saving also waits for the runs' history: once a run of the agent resolves, the store holds it.
+    const save = async (): Promise<void> => {
+      await executor.flush();
+      if (conversationId === undefined || saved === added.length) return;
+      const unsaved = added.slice(saved);
+      saved = added.length;
+      await store?.appendMessages(conversationId, unsaved);
+    };
     const steps: AgentStep[] = [];
     const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
     let answer = "";
     let finish: AgentResult["finish"] = "max-steps";
 
+    // A step this conversation left open (its process stopped while a person decided) is finished first.
+    const open = store === undefined ? undefined : openStepOf(earlier);
+    if (open !== undefined && store !== undefined) {
+      const stepStarted = performance.now();
+      const resumed = await finishOpenStep(open, store, executor, (event, runOf) => emitToolEvent(emit, 1, event, runOf), signal);
+      added.push(...resumed.messages);
+      const step: AgentStep = { text: "", run: resumed.run, usage: undefined, durationMs: performance.now() - stepStarted };
+      steps.push(step);
+      emit({ type: "step-end", step });
+    }
+    if (input !== undefined) added.push({ role: "user", content: input });
+
     if (mode === "plan") {
+      if (input === undefined) invalidOption("agent.resume", "mode", 'an agent in "tools" mode (plan mode keeps no open steps to resume)', mode);
       const addUsage = (stepUsage: TokenUsage | undefined): void => {
         usage.inputTokens += stepUsage?.inputTokens ?? 0;
         usage.outputTokens += stepUsage?.outputTokens ?? 0;
@@ -170,19 +204,40 @@ export function createAgent(options: AgentOptions): Agent {
       }));
       // The conversation keeps the question and the answer, not the plan's workings.
       added.push({ role: "assistant", content: answer });
-      if (conversationId !== undefined) await store?.appendMessages(conversationId, added);
+      await save();
       return { answer, steps, usage, durationMs: performance.now() - started, finish };
     }
 
-    for (let stepNumber = 1; stepNumber <= maxSteps; stepNumber++) {
+    for (let stepNumber = steps.length + 1; stepNumber <= maxSteps; stepNumber++) {
       signal?.throwIfAborted();
       const stepStarted = performance.now();
+      let streamEnded = false;
+      let keptOpen: Promise<void> | undefined;
+      // Once the model has written the step, a call waiting for a person keeps the step so far in the
+      // conversation: the wait may outlast this process, and the next run of the conversation resumes it.
+      const keepOpen = (): void => {
+        if (conversationId === undefined || keptOpen !== undefined) return;
+        const marked = openStepMessage(assistantMessage(), run.id);
+        if (marked === undefined) return;
+        keptOpen = (async () => {
+          added.push(marked);
+          await save();
+        })();
+      };
       // The run is read only when an approval is decided, after `start` has returned it.
-      const onEvent = (event: RunEvent): void => emitToolEvent(emit, stepNumber, event, () => run);
+      const onEvent = (event: RunEvent): void => {
+        emitToolEvent(emit, stepNumber, event, () => run);
+        if (event.type === "approval-start" && streamEnded) keepOpen();
+      };
       const run: LiveRun = executor.start({ onEvent, ...(signal ? { signal } : {}) });
       let text = "";
       let stepUsage: TokenUsage | undefined;
       const calls: { id: string; name: string; arguments: string }[] = [];
+      const assistantMessage = (): ChatMessage => ({
+        role: "assistant",
+        content: text === "" ? null : text,
+        ...(calls.length > 0 ? { tool_calls: calls.map((call) => ({ id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } })) } : {}),
+      });
       try {
         for await (const event of model.stream({ messages: transcript(), tools: toolDefinitions, signal })) {
           if (event.type === "text-delta") {
@@ -200,12 +255,15 @@ export function createAgent(options: AgentOptions): Agent {
       } finally {
         run.end();
       }
+      streamEnded = true;
+      if (run.pendingApprovals().length > 0) keepOpen();
       const result = await run.result;
       if (stepUsage) {
         usage.inputTokens += stepUsage.inputTokens;
         usage.outputTokens += stepUsage.outputTokens;
       }
-      added.push({ role: "assistant", content: text === "" ? null : text, ...(calls.length > 0 ? { tool_calls: calls.map((call) => ({ id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } })) } : {}) });
+      if (keptOpen === undefined) added.push(assistantMessage());
+      else await keptOpen;
       // Results go in call order, so the transcript stays valid whatever order they finished in.
       added.push(...openaiChat.messages(result.results));
       const step: AgentStep = { text, run: calls.length > 0 ? result : undefined, usage: stepUsage, durationMs: performance.now() - stepStarted };
@@ -217,11 +275,11 @@ export function createAgent(options: AgentOptions): Agent {
         break;
       }
     }
-    if (conversationId !== undefined) await store?.appendMessages(conversationId, added);
+    await save();
     return { answer, steps, usage, durationMs: performance.now() - started, finish };
   }
 
-  async function* stream(input: string, runOptions: AgentRunOptions = {}): AsyncGenerator<AgentEvent> {
+  async function* stream(input: string | undefined, runOptions: AgentRunOptions = {}): AsyncGenerator<AgentEvent> {
     const queue = new EventQueue<AgentEvent>();
     // Leaving the loop early (a `break`) stops the model and the tools, instead of leaving them running unread.
     const abandoned = new AbortController();
@@ -251,12 +309,21 @@ export function createAgent(options: AgentOptions): Agent {
     }
   }
 
+  async function toAnswer(events: AsyncGenerator<AgentEvent>): Promise<AgentResult> {
+    let result: AgentResult | undefined;
+    for await (const event of events) if (event.type === "answer") result = event.result;
+    return result as AgentResult;
+  }
+
+  const resumeOptions = (conversationId: string, runOptions: Omit<AgentRunOptions, "conversationId">): AgentRunOptions => {
+    if (typeof conversationId !== "string") invalidOption("agent.resume", "conversationId", "the id of a conversation kept in the store", conversationId);
+    return { ...runOptions, conversationId };
+  };
+
   return {
-    stream,
-    async run(input, runOptions = {}) {
-      let result: AgentResult | undefined;
-      for await (const event of stream(input, runOptions)) if (event.type === "answer") result = event.result;
-      return result as AgentResult;
-    },
+    stream: (input, runOptions) => stream(input, runOptions),
+    run: (input, runOptions = {}) => toAnswer(stream(input, runOptions)),
+    streamResume: (conversationId, runOptions = {}) => stream(undefined, resumeOptions(conversationId, runOptions)),
+    resume: (conversationId, runOptions = {}) => toAnswer(stream(undefined, resumeOptions(conversationId, runOptions))),
   };
 }

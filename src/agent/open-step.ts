@@ -1,0 +1,101 @@
+// A step whose tool calls wait for a person is kept in the conversation before it ends, so that a
+// conversation outlives the process: the next run of it finishes the step from the history.
+import { openaiChat } from "../adapters/openai-chat.ts";
+import type { Executor, LiveRun } from "../executor/create-executor.ts";
+import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
+import type { RunStore, StoredCall } from "../store/run-store.ts";
+import type { ChatMessage } from "./chat-model.ts";
+
+type ToolCallMessage = Extract<ChatMessage, { role: "assistant" }> & { tool_calls: NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]> };
+
+/** An assistant message as the conversation keeps it while its calls wait: with the Volley run that holds them. */
+export type OpenStepMessage = ToolCallMessage & { volley_run_id: string };
+
+/** The assistant message of a step, marked with its run, to keep while a person decides. */
+export function openStepMessage(message: ChatMessage, runId: string): OpenStepMessage | undefined {
+  if (message.role !== "assistant" || message.tool_calls === undefined) return undefined;
+  return { ...message, tool_calls: message.tool_calls, volley_run_id: runId };
+}
+
+/** A message as the model sees it: Volley's own mark removed. */
+export function forModel(message: ChatMessage): ChatMessage {
+  if (!("volley_run_id" in message)) return message;
+  const { volley_run_id: _runId, ...rest } = message as OpenStepMessage;
+  return rest;
+}
+
+/** The conversation's last step, when it was kept open and never finished. */
+export function openStepOf(messages: readonly ChatMessage[]): OpenStepMessage | undefined {
+  const last = messages.at(-1) as Partial<OpenStepMessage> | undefined;
+  return last?.role === "assistant" && typeof last.volley_run_id === "string" && Array.isArray(last.tool_calls) ? (last as OpenStepMessage) : undefined;
+}
+
+function fromStored(call: StoredCall): ToolResult {
+  return {
+    id: call.callId,
+    name: call.name,
+    ok: call.ok,
+    ...(call.ok ? { output: call.output } : { error: call.error ?? { type: "tool_error", message: "failed", retryable: false } }),
+    attempts: call.attempts,
+    startedAt: call.startedAt,
+    endedAt: call.endedAt,
+    durationMs: call.durationMs,
+    queuedMs: Math.max(0, call.startedAt - call.queuedAt),
+    cached: call.cached,
+  };
+}
+
+function interrupted(id: string, name: string, at: number): ToolResult {
+  const message = "This call was running when the process running it stopped: it may have run in part or in whole, and its result is lost";
+  return { id, name, ok: false, error: { type: "cancelled", message, retryable: false }, attempts: 1, startedAt: at, endedAt: at, durationMs: 0, queuedMs: 0, cached: false };
+}
+
+export interface ResumedStep {
+  /** The step's tool results, in call order, for the transcript. */
+  messages: ChatMessage[];
+  /** The run of the calls that had not started, or undefined when none was needed. */
+  run: RunResult | undefined;
+}
+
+/**
+ * Finishes a step kept open: calls that ended keep their results from the history; calls that
+ * had started and never ended are answered as interrupted (their side effects may have landed);
+ * the rest run now, with decisions recorded meanwhile (`store.decideApproval`) applied, and
+ * those still undecided asked again.
+ */
+export async function finishOpenStep(open: OpenStepMessage, store: RunStore, executor: Executor, onEvent: (event: RunEvent, runOf: () => LiveRun) => void, signal: AbortSignal | undefined): Promise<ResumedStep> {
+  const runId = open.volley_run_id;
+  const [stored, approvals, events] = await Promise.all([store.getRun(runId), store.approvals({ runId }), store.events(runId)]);
+  const ended = new Map((stored?.calls ?? []).map((call) => [call.callId, fromStored(call)]));
+  const started = new Set(events.flatMap(({ event }) => (event.type === "call-start" ? [event.callId] : [])));
+  const decisions = new Map(approvals.flatMap((approval) => (approval.decision === undefined ? [] : [[approval.callId, approval.decision] as const])));
+  const now = Date.now();
+  const results = new Map<string, ToolResult>();
+  const rerun = [];
+  for (const call of open.tool_calls) {
+    const result = ended.get(call.id) ?? (started.has(call.id) ? interrupted(call.id, call.function.name, now) : undefined);
+    if (result !== undefined) results.set(call.id, result);
+    else rerun.push({ id: call.id, name: call.function.name, args: call.function.arguments });
+  }
+  let run: RunResult | undefined;
+  if (rerun.length > 0) {
+    const live: LiveRun = executor.start({
+      onEvent: (event) => {
+        const decision = event.type === "approval-start" ? decisions.get(event.callId) : undefined;
+        if (event.type !== "approval-start" || decision === undefined) {
+          onEvent(event, () => live);
+          return;
+        }
+        // Decided while no process was there to hear it: apply it, once the run is in hand.
+        const { callId } = event;
+        queueMicrotask(() => (decision.approved ? live.approve(callId, decision.reason) : live.deny(callId, decision.reason)));
+      },
+      ...(signal ? { signal } : {}),
+    });
+    for (const call of rerun) live.add(call);
+    live.end();
+    run = await live.result;
+    for (const result of run.results) results.set(result.id, result);
+  }
+  return { messages: openaiChat.messages(open.tool_calls.map((call) => results.get(call.id) as ToolResult)), run };
+}

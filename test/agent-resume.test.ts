@@ -1,0 +1,107 @@
+// A conversation outlives its process: the agent is killed while a call waits for a person; the
+// decision is recorded in the history; the next process resumes the conversation from there.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import OpenAI from "openai";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createAgent, openaiModel, type AgentEvent } from "../src/agent/index.ts";
+import { MemoryRunStore, SqliteRunStore } from "../src/store/index.ts";
+import { startMockOpenAI, type MockOpenAIServer } from "../src/testing/index.ts";
+import { lookup, runs, sendEmail } from "./fixtures/mail-tools.ts";
+
+const folder = mkdtempSync(join(tmpdir(), "volley-resume-"));
+let mock: MockOpenAIServer | undefined;
+afterEach(async () => {
+  await mock?.close();
+  mock = undefined;
+  runs.lookup = runs.sendEmail = 0;
+});
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+const modelOn = (server: MockOpenAIServer) => openaiModel({ client: new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" });
+const firstTurn = { toolCalls: [{ id: "find", name: "lookup", arguments: { name: "Ada" } }, { id: "mail", name: "send_email", arguments: { to: "ada@example.com" } }] };
+
+/** Runs the agent in a child process until the email waits for approval and the lookup has ended, then kills it. */
+async function killedWhileWaiting(path: string, server: MockOpenAIServer): Promise<void> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("./fixtures/agent-approval-child.ts", import.meta.url)), path, server.baseURL], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const lines = new Set<string>();
+  await new Promise<void>((resolve) => {
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      for (const line of chunk.split("\n")) lines.add(line);
+      if (lines.has("ended find") && lines.has("waiting mail")) resolve();
+    });
+  });
+  // Well past the 50 ms within which the history writes what happened.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+describe("an agent whose process dies while a call waits for approval", () => {
+  it("keeps the pending approval; a decision recorded later is applied when the conversation resumes", async () => {
+    mock = await startMockOpenAI({ script: [firstTurn, { content: "Sent to Ada." }] });
+    const path = join(folder, "approved.db");
+    await killedWhileWaiting(path, mock);
+
+    const store = new SqliteRunStore({ path });
+    const [pending] = await store.approvals({ pending: true });
+    expect(pending).toMatchObject({ callId: "mail", name: "send_email", args: { to: "ada@example.com" }, runStatus: "interrupted" });
+    expect(await store.decideApproval(pending!.runId, "mail", { approved: true })).toBe(true);
+
+    const events: AgentEvent[] = [];
+    const agent = createAgent({ model: modelOn(mock), tools: [lookup, sendEmail], store });
+    for await (const event of agent.streamResume("chat-1")) events.push(event);
+    const answer = events.at(-1);
+    expect(answer).toMatchObject({ type: "answer", result: { answer: "Sent to Ada.", finish: "answer" } });
+    // The lookup ended before the kill: its result came from the history. The email ran once, here, without asking again.
+    expect(runs).toEqual({ lookup: 0, sendEmail: 1 });
+    expect(events.some((event) => event.type === "tool-approval-start")).toBe(false);
+    // The model saw a valid transcript: the step's calls, then their results in call order, with nothing of Volley's own.
+    expect(mock.requests[1]?.messages).toEqual([
+      { role: "user", content: "Email Ada that the report is ready" },
+      { role: "assistant", content: null, tool_calls: firstTurn.toolCalls.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments) } })) },
+      { role: "tool", tool_call_id: "find", content: JSON.stringify({ email: "ada@example.com" }) },
+      { role: "tool", tool_call_id: "mail", content: "sent to ada@example.com" },
+    ]);
+    expect((await store.messages("chat-1")).map((item) => (item.message as { role: string }).role)).toEqual(["user", "assistant", "tool", "tool", "assistant"]);
+    await store.close();
+  }, 30_000);
+
+  it("asks again, through the stream, when nobody decided while the process was gone", async () => {
+    mock = await startMockOpenAI({ script: [firstTurn, { content: "I did not send it." }] });
+    const path = join(folder, "undecided.db");
+    await killedWhileWaiting(path, mock);
+
+    const store = new SqliteRunStore({ path });
+    const agent = createAgent({ model: modelOn(mock), tools: [lookup, sendEmail], store });
+    let asked = false;
+    for await (const event of agent.streamResume("chat-1")) {
+      if (event.type === "tool-approval-start") {
+        asked = true;
+        event.deny("not today");
+      }
+    }
+    expect(asked).toBe(true);
+    expect(runs).toEqual({ lookup: 0, sendEmail: 0 });
+    const mailResult = mock.requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "mail") as { content: string };
+    expect(mailResult.content).toMatch(/^Error \(denied\): .*not today/);
+    await store.close();
+  }, 30_000);
+
+  it("continues with a new message after finishing the open step, and refuses to resume without a store", async () => {
+    const store = new MemoryRunStore();
+    mock = await startMockOpenAI({ script: [firstTurn, { content: "Sent." }, { content: "You are welcome." }] });
+    const first = createAgent({ model: modelOn(mock), tools: [lookup, sendEmail], store });
+    // Leave the stream at the approval: in this process the run ends, so the approval is answered, not left open.
+    for await (const event of first.stream("Email Ada", { conversationId: "c" })) if (event.type === "tool-approval-start") event.approve();
+    expect(runs).toEqual({ lookup: 1, sendEmail: 1 });
+    const next = await first.run("Thanks", { conversationId: "c" });
+    expect(next.answer).toBe("You are welcome.");
+    expect(mock.requests[2]?.messages?.map((message) => (message as { role: string }).role)).toEqual(["user", "assistant", "tool", "tool", "assistant", "user"]);
+    await expect(createAgent({ model: modelOn(mock), tools: [lookup] }).resume("c")).rejects.toThrow(/conversationId.*store/);
+  });
+});
