@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteRunStore } from "../src/store/index.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve("test-artifacts");
@@ -166,6 +167,25 @@ describe("the dashboard", () => {
     expect(await page.locator('[data-detail="approval"]').textContent()).toBe("Denied: unknown recipient");
     await expect.poll(() => page.locator('[data-figure="run-status"] dd').textContent()).toBe("completed");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-approval.png"), fullPage: true });
+    await done();
+  });
+
+  it("decides a call whose process stopped while it waited: the decision is kept in the history", async () => {
+    // Another process's run, as it was when that process died: one call waiting for a person.
+    const store = new SqliteRunStore({ path: join(work, "history.db") });
+    await store.write([
+      { kind: "run-start", runId: "died", startedAt: Date.now(), options: {} },
+      { kind: "event", runId: "died", seq: 0, event: { type: "approval-start", runId: "died", at: Date.now(), callId: "pay_later", name: "wire_money", args: { amount: 5, to: "cafe" } } },
+    ]);
+    const { page, done } = await newPage();
+    await page.goto(`${origin}#/`);
+    const item = page.locator('li[data-approval="died/pay_later"]');
+    await item.waitFor();
+    expect(await item.textContent()).toContain("the decision is kept for when its conversation resumes");
+    await item.locator('button[data-action="deny"]').click();
+    await item.waitFor({ state: "detached" });
+    expect(await store.approvals({ runId: "died" })).toMatchObject([{ callId: "pay_later", decision: { approved: false } }]);
+    await store.close();
     await done();
   });
 

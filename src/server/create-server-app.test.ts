@@ -185,6 +185,25 @@ describe("approvals through the API", () => {
   });
 });
 
+describe("approvals of runs whose process stopped", () => {
+  it("records a decision in the history, for the agent that resumes the conversation", async () => {
+    const { post, request, store } = setUp();
+    // A run of another process, which died while a call waited.
+    await store.write([
+      { kind: "run-start", runId: "gone", startedAt: 100, options: {} },
+      { kind: "event", runId: "gone", seq: 0, event: { type: "approval-start", runId: "gone", at: 110, callId: "mail", name: "send_email", args: { to: "ada@example.com" } } },
+    ]);
+    const { approvals } = (await (await request("/api/approvals?pending=true")).json()) as { approvals: { runId: string; callId: string; live: boolean }[] };
+    expect(approvals).toMatchObject([{ runId: "gone", callId: "mail", live: false }]);
+    const response = await post("/api/runs/gone/calls/mail/approval", { approved: false, reason: "wrong person" });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ runId: "gone", callId: "mail", approved: false, recorded: true });
+    expect(await store.approvals({ runId: "gone" })).toMatchObject([{ callId: "mail", decision: { approved: false, reason: "wrong person" } }]);
+    // Decided once: a second decision has nothing to decide.
+    expect((await post("/api/runs/gone/calls/mail/approval", { approved: true })).status).toBe(404);
+  });
+});
+
 describe("who may call the API", () => {
   it("with a token, every API request needs it; the dashboard's files do not", async () => {
     const { request } = setUp({ token: TOKEN });

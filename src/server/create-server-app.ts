@@ -234,17 +234,23 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   });
 
   app.post("/api/runs/:runId/calls/:callId/approval", limitBody, async (c) => {
-    const entry = runs.get(c.req.param("runId"));
-    if (entry === undefined) throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server: only its own runs can be decided here`);
+    const runId = c.req.param("runId");
+    const callId = c.req.param("callId");
     const body = await readJson(c);
     const { approved, reason } = (body ?? {}) as { approved?: unknown; reason?: unknown };
     if (typeof approved !== "boolean" || (reason !== undefined && typeof reason !== "string")) {
       throw new ApiError(400, "invalid_body", `Expected { approved: boolean, reason?: string }, got ${describeValue(body)}`);
     }
-    const callId = c.req.param("callId");
+    const entry = runs.get(runId);
+    if (entry === undefined) {
+      // A run of a process that has stopped: the decision is kept, for the agent that resumes its conversation.
+      const recorded = store !== undefined && (await store.decideApproval(runId, callId, { approved, ...(reason === undefined ? {} : { reason }) }));
+      if (!recorded) throw new ApiError(404, "not_waiting", `Call ${JSON.stringify(callId)} of run ${JSON.stringify(runId)} is not waiting for approval, here or in the history`);
+      return c.json({ runId, callId, approved, recorded: true });
+    }
     const decided = approved ? entry.run.approve(callId, reason) : entry.run.deny(callId, reason);
     if (!decided) throw new ApiError(409, "not_waiting", `Call ${JSON.stringify(callId)} of run ${entry.runId} is not waiting for approval`);
-    return c.json({ runId: entry.runId, callId, approved });
+    return c.json({ runId: entry.runId, callId, approved, recorded: false });
   });
 
   app.all("/api/*", (c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));

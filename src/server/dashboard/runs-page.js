@@ -1,5 +1,5 @@
 // @ts-check
-import { getJson } from "./api.js";
+import { getJson, postJson } from "./api.js";
 import { formatMs, formatSpeedup, formatTime, h, show } from "./dom.js";
 
 const REFRESH_MS = 1500;
@@ -25,7 +25,7 @@ export function mountRunsPage(view) {
     try {
       const [{ runs }, waiting] = await Promise.all([getJson("/api/runs?limit=100"), getJson("/api/approvals?pending=true")]);
       if (stopped) return;
-      show(approvals, waitingList(waiting.approvals));
+      show(approvals, waitingList(waiting.approvals, () => void refreshNow()));
       show(
         table,
         runs.length === 0 ? h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`.")) : null,
@@ -47,6 +47,10 @@ export function mountRunsPage(view) {
       if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
     }
   };
+  const refreshNow = () => {
+    clearTimeout(timer);
+    return refresh();
+  };
   void refresh();
   return () => {
     stopped = true;
@@ -55,10 +59,17 @@ export function mountRunsPage(view) {
 }
 
 /**
- * Calls waiting for a person, each linked to its run, where it can be approved or denied.
+ * Calls waiting for a person, each linked to its run, where it can be approved or denied. A call
+ * whose process stopped is decided here: the decision is kept for when its conversation resumes.
  * @param {any[]} waiting
+ * @param {() => void} decided
  */
-function waitingList(waiting) {
+function waitingList(waiting, decided) {
+  /** @param {any} approval @param {boolean} approved */
+  const decide = async (approval, approved) => {
+    await postJson(`/api/runs/${encodeURIComponent(approval.runId)}/calls/${encodeURIComponent(approval.callId)}/approval`, { approved });
+    decided();
+  };
   if (waiting.length === 0) return null;
   return [
     h("h2", {}, `Waiting for approval (${waiting.length})`),
@@ -72,7 +83,13 @@ function waitingList(waiting) {
           h("a", { href: `#/runs/${encodeURIComponent(approval.runId)}` }, `${approval.name} · ${approval.callId}`),
           " ",
           h("code", {}, JSON.stringify(approval.args).slice(0, 120)),
-          approval.live ? null : h("span", { class: "muted" }, ` (run ${approval.runStatus.replace("_", " ")}: no decision can reach it)`),
+          approval.live
+            ? null
+            : [
+                h("span", { class: "muted" }, ` (run ${approval.runStatus.replace("_", " ")}: the decision is kept for when its conversation resumes) `),
+                h("button", { type: "button", "data-action": "approve", onClick: () => void decide(approval, true) }, "Approve"),
+                h("button", { type: "button", class: "deny", "data-action": "deny", onClick: () => void decide(approval, false) }, "Deny"),
+              ],
         ),
       ),
     ),
