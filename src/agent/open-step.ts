@@ -20,8 +20,9 @@ export function openStepMessage(message: ChatMessage, runId: string): OpenStepMe
 /** A message as the model sees it: Volley's own mark removed. */
 export function forModel(message: ChatMessage): ChatMessage {
   if (!("volley_run_id" in message)) return message;
-  const { volley_run_id: _runId, ...rest } = message as OpenStepMessage;
-  return rest;
+  const rest: Partial<OpenStepMessage> = { ...message };
+  delete rest.volley_run_id;
+  return rest as ChatMessage;
 }
 
 /** The conversation's last step, when it was kept open and never finished. */
