@@ -20,7 +20,7 @@ export function openStepMessage(message: ChatMessage, runId: string): OpenStepMe
 /** A message as the model sees it: Volley's own mark removed. */
 export function forModel(message: ChatMessage): ChatMessage {
   if (!("volley_run_id" in message)) return message;
-  const rest: Partial<OpenStepMessage> = { ...message };
+  const rest: Partial<OpenStepMessage> = { ...(message as OpenStepMessage) };
   delete rest.volley_run_id;
   return rest as ChatMessage;
 }
