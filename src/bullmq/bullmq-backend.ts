@@ -20,6 +20,7 @@ export interface BullmqBackendOptions {
 }
 
 interface Lane {
+  tool: Tool;
   queue: Queue<CallJob, CallOutcome>;
   events: QueueEvents;
 }
@@ -41,6 +42,7 @@ async function closeEvents(events: QueueEvents): Promise<void> {
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const workerFailed = (reason: string | undefined): Error => new Error(`the worker running it failed: ${reason ?? "no reason given"}`);
 
 /**
  * Sends each call to worker processes through Redis, with BullMQ: a queue per tool, whose
@@ -123,14 +125,13 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
    * the calls it held: set the limits again, then find out what became of each call sent.
    */
   async function recover(lane: Lane): Promise<void> {
-    const name = lane.queue.name;
-    const sent = [...pending].filter(([, call]) => call.sent && queueName(call.tool.name) === name);
-    if (sent.length > 0) await applyLimits(sent[0]![1].tool, lane.queue);
+    await applyLimits(lane.tool, lane.queue).catch(() => undefined);
+    const sent = [...pending].filter(([, call]) => call.sent && call.tool.name === lane.tool.name);
     await Promise.all(
       sent.map(async ([jobId, call]) => {
         const state = await lane.queue.getJobState(jobId);
         if (state === "completed") settle(jobId, (await lane.queue.getJob(jobId))?.returnvalue);
-        else if (state === "failed") fail(jobId, new Error(`the worker running it failed: ${(await lane.queue.getJob(jobId))?.failedReason ?? "no reason given"}`));
+        else if (state === "failed") fail(jobId, workerFailed((await lane.queue.getJob(jobId))?.failedReason));
         else if (state === "unknown") {
           fail(
             jobId,
@@ -159,7 +160,7 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
         const name = queueName(tool.name);
         const queue = new Queue<CallJob, CallOutcome>(name, { connection, prefix });
         const events = new QueueEvents(name, { connection, prefix });
-        opened.add({ queue, events });
+        opened.add({ tool, queue, events });
         const outage = outageHandlers(() => opening);
         redis.watch(queue.getBackend(), outage);
         redis.watch(events.getBackend(), outage);
@@ -167,7 +168,7 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
         queue.on("error", () => undefined);
         events.on("error", () => undefined);
         events.on("completed", ({ jobId, returnvalue }) => settle(jobId, returnvalue));
-        events.on("failed", ({ jobId, failedReason }) => fail(jobId, new Error(`the worker running it failed: ${failedReason}`)));
+        events.on("failed", ({ jobId, failedReason }) => fail(jobId, workerFailed(failedReason)));
         events.on("progress", ({ jobId, data }) => pending.get(jobId)?.progress(data as ProgressUpdate));
         try {
           await Promise.all([events.waitUntilReady(), openTelemetry]);
@@ -178,7 +179,7 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
           await Promise.allSettled([events.close(), queue.close()]);
           throw error;
         }
-        return { queue, events };
+        return { tool, queue, events };
       })();
       lane = opening;
       lanes.set(tool.name, lane);

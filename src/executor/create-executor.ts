@@ -5,7 +5,7 @@ import { Dispatcher } from "../scheduler/dispatcher.ts";
 import { ToolGate } from "../scheduler/tool-gate.ts";
 import { systemClock, type Clock } from "../shared/clock.ts";
 import { WarnOnce } from "../shared/warn-once.ts";
-import { localBackend, type Backend } from "../backend/backend.ts";
+import { inProcessBackend, localBackend, type Backend } from "../backend/backend.ts";
 import type { WorkerPool } from "../worker/worker-pool.ts";
 import { isPositiveLimit, isTimeout, isTool, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
 import { DEFAULT_RETRY, validateRetryPolicy, type RetryPolicy } from "../tool/retry-policy.ts";
@@ -163,7 +163,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
   if (backend !== undefined && typeof (backend as Partial<Backend> | null)?.execute !== "function") invalidOption(where, "backend", "a Backend, with execute() and close()", backend);
   if (workers !== undefined && typeof (workers as Partial<WorkerPool> | null)?.execute !== "function") invalidOption(where, "workers", "a pool made by createWorkerPool()", workers);
-  const route = backend ?? localBackend(workers);
+  // Routed per tool here, once: in-process calls keep the dispatch loop's direct-call fast path.
+  const local = localBackend(workers);
   const statistics = new ExecutorStatistics();
   const gates = new Map<string, ToolGate>();
   const caches = new Map<string, ResultCache>();
@@ -172,7 +173,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (gates.has(tool.name)) {
       throw new VolleyError("invalid_tool", `${where}: two tools are named "${tool.name}"; tool names must be unique`);
     }
-    gates.set(tool.name, new ToolGate(tool, estimates[tool.name], statistics.forTool(tool.name), route));
+    gates.set(tool.name, new ToolGate(tool, estimates[tool.name], statistics.forTool(tool.name), backend ?? (tool.worker ? local : inProcessBackend)));
     if (tool.cache) caches.set(tool.name, new ResultCache(tool.cache.ttlMs, tool.cache.maxEntries));
   }
   if (!isPositiveLimit(maxConcurrency)) invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);
