@@ -1,7 +1,7 @@
 // A conversation outlives its process: the agent is killed while a call waits for a person; the
 // decision is recorded in the history; the next process resumes the conversation from there.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { createAgent, openaiModel, type AgentEvent } from "../src/agent/index.ts
 import { MemoryRunStore, SqliteRunStore } from "../src/store/index.ts";
 import { startMockOpenAI, type MockOpenAIServer } from "../src/testing/index.ts";
 import { lookup, runs, sendEmail } from "./fixtures/mail-tools.ts";
+import { runVolley } from "./volley-cli.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "volley-resume-"));
 let mock: MockOpenAIServer | undefined;
@@ -90,6 +91,26 @@ describe("an agent whose process dies while a call waits for approval", () => {
     const mailResult = mock.requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "mail") as { content: string };
     expect(mailResult.content).toMatch(/^Error \(denied\): .*not today/);
     await store.close();
+  }, 30_000);
+
+  it("resumes from the command line: `volley agent --conversation <id>` alone finishes the open step", async () => {
+    mock = await startMockOpenAI({ script: [firstTurn, { content: "Sent to Ada." }] });
+    const path = join(folder, "cli.db");
+    await killedWhileWaiting(path, mock);
+    const store = new SqliteRunStore({ path });
+    const [pending] = await store.approvals({ pending: true });
+    expect(await store.decideApproval(pending!.runId, "mail", { approved: true, reason: "checked" })).toBe(true);
+    await store.close();
+
+    const config = join(folder, "volley.config.json");
+    writeFileSync(config, JSON.stringify({ tools: [fileURLToPath(new URL("./fixtures/mail-tools.ts", import.meta.url))], history: path }));
+    const { code, stdout, stderr } = await runVolley(["agent", "--conversation", "chat-1", "--base-url", mock.baseURL, "--model", "mock"], { cwd: folder, env: { OPENAI_API_KEY: "" } });
+    expect(stderr).toMatch(/✓ send_email mail/);
+    expect(stdout.trim()).toBe("Sent to Ada.");
+    expect(code).toBe(0);
+    // The email ran in the CLI's process, with the decision recorded while no process was there.
+    const mailResult = mock.requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "mail");
+    expect(mailResult).toEqual({ role: "tool", tool_call_id: "mail", content: "sent to ada@example.com" });
   }, 30_000);
 
   it("continues with a new message after finishing the open step, and refuses to resume without a store", async () => {

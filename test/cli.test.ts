@@ -238,6 +238,19 @@ describe("volley agent", () => {
     }
   });
 
+  it("resumes a conversation only with a question or a history to resume from", async () => {
+    const alone = await volley(["agent", "--base-url", mock.baseURL, "--model", "mock-model"], { env: { OPENAI_API_KEY: "" } });
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/takes a question .*or --conversation <id> alone/);
+    const config = write("no-history.config.json", { tools: [TOOLS], history: false });
+    const noHistory = await volley(["agent", "--conversation", "c1", "--config", config, "--base-url", mock.baseURL, "--model", "mock-model"], { env: { OPENAI_API_KEY: "" } });
+    expect(noHistory.code).toBe(2);
+    expect(noHistory.stderr).toMatch(/--conversation needs a history/);
+    const planned = await volley(["agent", "--conversation", "c1", "--plan", "--base-url", mock.baseURL, "--model", "mock-model"], { env: { OPENAI_API_KEY: "" } });
+    expect(planned.code).toBe(2);
+    expect(planned.stderr).toMatch(/--plan needs a question/);
+  });
+
   it("says which model is missing", async () => {
     const { code, stderr } = await volley(["agent", "hi", "--base-url", mock.baseURL], { env: { VOLLEY_MODEL: "", OPENAI_MODEL: "" } });
     expect(code).toBe(2);

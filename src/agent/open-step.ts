@@ -87,9 +87,9 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
           onEvent(event, () => live);
           return;
         }
-        // Decided while no process was there to hear it: apply it, once the run is in hand.
-        const { callId } = event;
-        queueMicrotask(() => (decision.approved ? live.approve(callId, decision.reason) : live.deny(callId, decision.reason)));
+        // Decided while no process was there to hear it: applied now, before the executor's own approval policy is asked.
+        if (decision.approved) live.approve(event.callId, decision.reason);
+        else live.deny(event.callId, decision.reason);
       },
       ...(signal ? { signal } : {}),
     });

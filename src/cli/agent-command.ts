@@ -6,7 +6,8 @@ import { ApprovalPrompter } from "./approval-prompt.ts";
 import { approvalPolicy, openWorkspace, type ApprovalMode } from "./workspace.ts";
 
 export interface AgentCommandOptions {
-  question: string;
+  /** Undefined: resume the conversation (`conversationId`) without a new message. */
+  question: string | undefined;
   configPath: string | undefined;
   cwd: string;
   baseUrl: string | undefined;
@@ -26,9 +27,12 @@ export interface AgentCommandOptions {
 /**
  * `volley agent "<question>"`: the agent on any OpenAI-compatible endpoint with the config's
  * tools. The answer streams to stdout; tool calls and figures go to stderr, so the answer pipes cleanly.
+ * `volley agent --conversation <id>` alone resumes that conversation, finishing the step it left open.
  */
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
-  const { stdout, stderr, env } = options;
+  const { stdout, stderr, env, question, conversationId } = options;
+  if (question === undefined && conversationId === undefined) throw new CliError("volley agent needs a question, or --conversation <id> to resume");
+  if (question === undefined && options.plan) throw new CliError("--plan needs a question: plan mode leaves no open step to resume");
   // Empty variables count as unset.
   const modelName = options.model || env.VOLLEY_MODEL || env.OPENAI_MODEL;
   if (!modelName) throw new CliError("Which model? Pass --model <name>, or set VOLLEY_MODEL");
@@ -55,6 +59,9 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
   const interrupt = () => controller.abort(new Error("interrupted (Ctrl-C)"));
   process.once("SIGINT", interrupt);
   try {
+    if (conversationId !== undefined && workspace.store === undefined) {
+      throw new CliError("--conversation needs a history to keep the conversation in: set \"history\" in the config");
+    }
     const agent = createAgent({
       model: openaiModel({ client, model: modelName }),
       executor: workspace.executor,
@@ -64,7 +71,11 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
       ...(workspace.store ? { store: workspace.store } : {}),
     });
     let wroteText = false;
-    for await (const event of agent.stream(options.question, { signal: controller.signal, ...(options.conversationId ? { conversationId: options.conversationId } : {}) })) {
+    const events =
+      question === undefined
+        ? agent.streamResume(conversationId as string, { signal: controller.signal })
+        : agent.stream(question, { signal: controller.signal, ...(conversationId ? { conversationId } : {}) });
+    for await (const event of events) {
       switch (event.type) {
         case "text-delta":
           // A plan and its joiner's reply are the work, not the answer: they go with the progress.
@@ -109,6 +120,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     }
     return 1;
   } catch (error) {
+    if (error instanceof CliError) throw error;
     if (controller.signal.aborted) throw new CliError("Interrupted", { exitCode: 130 });
     throw new CliError(`The model failed: ${(error as Error).message.split("\n")[0] ?? ""}`, { cause: error });
   } finally {

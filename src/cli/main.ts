@@ -9,7 +9,7 @@ Commands
   run <calls.json | ->   Run tool calls (Volley, OpenAI or Anthropic format) with the config's tools
   serve                  The HTTP API and live dashboard
   stats                  Per-tool figures from the history
-  agent "<question>"     The agent on an OpenAI-compatible endpoint, with the config's tools
+  agent ["<question>"]   The agent on an OpenAI-compatible endpoint, with the config's tools
   worker                 Run the config's tools for callers that send calls through Redis
 
 Common options
@@ -53,7 +53,8 @@ agent
   --model <name>         Model (or VOLLEY_MODEL)
   --plan                 Plan mode: the model writes a plan, tasks start as its lines arrive
   --max-steps <n>        Most model steps (default 10)
-  --conversation <id>    Continue a conversation kept in the history
+  --conversation <id>    Continue a conversation kept in the history; without a question,
+                         finish the step it left open (calls that waited for approval)
   --timeout <ms>         Time limit of the whole answer
   -y, --yes              Approve every tool call that needs approval
 `;
@@ -157,11 +158,13 @@ async function main(argv: readonly string[]): Promise<number> {
       return statsCommand({ ...common, sinceMs: duration(values.since), json: values.json ?? false });
     }
     case "agent": {
-      if (rest.length === 0) throw new CliError('volley agent takes a question: volley agent "What is…"');
+      if (rest.length === 0 && values.conversation === undefined) {
+        throw new CliError('volley agent takes a question (volley agent "What is…"), or --conversation <id> alone to finish that conversation\'s open step and go on');
+      }
       const { agentCommand } = await import("./agent-command.ts");
       return agentCommand({
         ...common,
-        question: rest.join(" "),
+        question: rest.length === 0 ? undefined : rest.join(" "),
         baseUrl: values["base-url"],
         model: values.model,
         plan: values.plan ?? false,

@@ -92,6 +92,29 @@ describe("calls that need approval", () => {
     expect(results[1]?.error?.message).toMatch(/over the limit/);
   });
 
+  it("are decided by a listener of approval-start first, if it decides at once: the policy is then not asked", async () => {
+    const asked: string[] = [];
+    const executor = createExecutor({
+      tools: [sendEmail()],
+      approve: (request) => {
+        asked.push(request.callId);
+        return { approved: false, reason: "the policy says no" };
+      },
+    });
+    const run = executor.start({
+      onEvent: (event) => {
+        if (event.type === "approval-start" && event.callId === "known") run.approve("known", "decided earlier");
+      },
+    });
+    run.add({ id: "known", name: "send_email", args: { to: "ana@example.org" } });
+    run.add({ id: "new", name: "send_email", args: { to: "bo@example.org" } });
+    run.end();
+    const { results } = await run.result;
+    expect(asked).toEqual(["new"]);
+    expect(results.map((result) => result.ok)).toEqual([true, false]);
+    expect(results[1]?.error?.message).toMatch(/the policy says no/);
+  });
+
   it("fail safe: a rule that throws asks; a policy that throws denies; a policy with no answer leaves the call to a person", async () => {
     const risky = defineTool({
       name: "risky",

@@ -561,7 +561,8 @@ export class OpenRun implements RunSlots {
     this.#awaitingApproval.set(call.id, { call, request });
     if (this.#observed) this.#emit({ type: "approval-start", runId: this.id, at: request.requestedAt, callId: call.id, name: call.name, args: call.args });
     const policy = this.#core.approve;
-    if (policy === undefined) return;
+    // A listener may have decided at once (a decision recorded while no process was there): the policy is not asked.
+    if (policy === undefined || !this.#awaitingApproval.has(call.id)) return;
     // A policy that throws or rejects denies: the safe answer, and nothing waits forever on it.
     const deny = (error: unknown) => this.decide(call.id, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
     let decision: ApprovalDecision | Promise<ApprovalDecision>;
