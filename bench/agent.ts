@@ -28,8 +28,8 @@ export interface AgentScenario {
   tasks: Task[];
 }
 
-export function agentScenarios(): AgentScenario[] {
-  const random = seededRandom(7);
+/** The issue's scenarios, drawn from `random` (seed 7 gives the ones measured). */
+export function agentScenarios(random: () => number = seededRandom(7)): AgentScenario[] {
   const fanOut = (name: string, medianMs: number): AgentScenario => ({
     name,
     tasks: Array.from({ length: 8 }, (_, i) => ({ id: `s${i}`, tool: "search" as const, latencyMs: logNormal(random, medianMs, 0.5, 50, 20_000), needs: [] })),
@@ -82,6 +82,83 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 
 const durationsOf = (results: readonly ToolResult[]): Map<string, number> => new Map(results.map((result) => [String((result.output as string).split(" for ")[1]), result.durationMs]));
 
+type Durations = ReadonlyMap<string, number>;
+const durationOf = (durations: Durations, task: Task): number => durations.get(task.id) ?? 0;
+
+/** One call per step, a thought before each, then the answer. */
+function sequentialIdealMs(scenario: AgentScenario, durations: Durations): number {
+  return waves(scenario.tasks).flat().reduce((sum, task) => sum + writeMs(THOUGHT_TOKENS + CALL_TOKENS) + durationOf(durations, task), 0) + writeMs(ANSWER_TOKENS);
+}
+
+/** Each wave's whole message, then its slowest call. */
+function waitForAllIdealMs(scenario: AgentScenario, durations: Durations): number {
+  return waves(scenario.tasks).reduce((sum, wave) => sum + writeMs(wave.length * CALL_TOKENS) + Math.max(...wave.map((task) => durationOf(durations, task))), 0) + writeMs(ANSWER_TOKENS);
+}
+
+/** Each call starting the moment the stream has written it. */
+function eagerIdealMs(scenario: AgentScenario, durations: Durations): number {
+  return (
+    waves(scenario.tasks).reduce((sum, wave) => {
+      const written = wave.map((_, i) => writeMs((i + 1) * CALL_TOKENS));
+      return sum + Math.max(written.at(-1) ?? 0, ...wave.map((task, i) => (written[i] ?? 0) + durationOf(durations, task)));
+    }, 0) + writeMs(ANSWER_TOKENS)
+  );
+}
+
+/** The plan the scripted model writes: a line per task, `$n` for the outputs it needs, then join(). */
+function planTextOf(scenario: AgentScenario): string {
+  const line = (task: Task, i: number): string => {
+    const inputs = task.needs.length > 0 ? `"inputs": [${task.needs.map((need) => `"$${scenario.tasks.findIndex((other) => other.id === need) + 1}"`).join(", ")}], ` : "";
+    return `${i + 1}. ${task.tool}({"task": "${task.id}", ${inputs}"note": "${words(CALL_TOKENS - 6 - task.needs.length, "x")}"})`;
+  };
+  return `${scenario.tasks.map(line).join("\n")}\njoin()`;
+}
+
+/** Each task starting when its line is written and its inputs exist; the joiner after the last. */
+function planIdealMs(scenario: AgentScenario, durations: Durations): number {
+  const lineEnds: number[] = [];
+  let tokensSoFar = 0;
+  for (const line of planTextOf(scenario).split("\n")) {
+    tokensSoFar += line.split(/\s+/).filter(Boolean).length;
+    lineEnds.push(writeMs(tokensSoFar));
+  }
+  const finished = new Map<string, number>();
+  scenario.tasks.forEach((task, i) => {
+    const ready = Math.max(lineEnds[i] ?? 0, ...task.needs.map((need) => finished.get(need) ?? 0));
+    finished.set(task.id, ready + durationOf(durations, task));
+  });
+  return Math.max(lineEnds.at(-1) ?? 0, ...finished.values()) + writeMs(ANSWER_TOKENS);
+}
+
+export interface AgentCeiling {
+  scenario: string;
+  draws: number;
+  /** Mean over the draws of the sequential loop's ideal ÷ plan mode's ideal. */
+  planOverSequential: number;
+  /** Mean over the draws of wait-for-all's ideal ÷ eager's ideal. */
+  eagerOverWaitForAll: number;
+}
+
+/**
+ * What a perfect scheduler would reach, averaged over many draws of the scenarios' tool
+ * latencies, with the same pacing and the same ideals as the measured runs. A speed-up target
+ * above these ceilings is out of any scheduler's reach: the model's own writing sets it.
+ */
+export function agentCeilings(draws: number): AgentCeiling[] {
+  const random = seededRandom(11);
+  const sums = new Map<string, { plan: number; eager: number }>();
+  for (let draw = 0; draw < draws; draw++) {
+    for (const scenario of agentScenarios(random)) {
+      const durations = new Map(scenario.tasks.map((task) => [task.id, task.latencyMs]));
+      const sum = sums.get(scenario.name) ?? { plan: 0, eager: 0 };
+      sum.plan += sequentialIdealMs(scenario, durations) / planIdealMs(scenario, durations);
+      sum.eager += waitForAllIdealMs(scenario, durations) / eagerIdealMs(scenario, durations);
+      sums.set(scenario.name, sum);
+    }
+  }
+  return [...sums].map(([scenario, sum]) => ({ scenario, draws, planOverSequential: sum.plan / draws, eagerOverWaitForAll: sum.eager / draws }));
+}
+
 export async function measureAgentScenario(scenario: AgentScenario): Promise<AgentScenarioFigures> {
   const tools = toolsFor(scenario);
   const stepsOf = waves(scenario.tasks);
@@ -98,8 +175,7 @@ export async function measureAgentScenario(scenario: AgentScenario): Promise<Age
   } });
   const sequential = await timed(() => createAgent({ model: openaiModel({ client: client(sequentialMock.baseURL), model: "mock" }), tools, maxSteps: 20 }).run("go"));
   await sequentialMock.close();
-  const sequentialDurations = new Map(sequential.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])]));
-  const sequentialIdeal = sequentialOrder.reduce((sum, task) => sum + writeMs(THOUGHT_TOKENS + CALL_TOKENS) + (sequentialDurations.get(task.id) ?? 0), 0) + writeMs(ANSWER_TOKENS);
+  const sequentialIdeal = sequentialIdealMs(scenario, new Map(sequential.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])])));
 
   // One step per wave, all of its calls in one message.
   const waveScript = (request: MockRequest): MockTurn => {
@@ -122,37 +198,20 @@ export async function measureAgentScenario(scenario: AgentScenario): Promise<Age
     }
   });
   await waitMock.close();
-  const waitIdeal = stepsOf.reduce((sum, wave) => sum + writeMs(wave.length * CALL_TOKENS) + Math.max(...wave.map((task) => waitDurations.get(task.id) ?? 0)), 0) + writeMs(ANSWER_TOKENS);
+  const waitIdeal = waitForAllIdealMs(scenario, waitDurations);
 
   // Volley eager: the same model, calls started as they complete in the stream.
   const eagerMock = await startMockOpenAI({ ...pacing, script: waveScript });
   const eager = await timed(() => createAgent({ model: openaiModel({ client: client(eagerMock.baseURL), model: "mock" }), tools }).run("go"));
   await eagerMock.close();
-  const eagerDurations = new Map(eager.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])]));
-  const eagerIdeal =
-    stepsOf.reduce((sum, wave) => {
-      const written = wave.map((_, i) => writeMs((i + 1) * CALL_TOKENS));
-      return sum + Math.max(written.at(-1) ?? 0, ...wave.map((task, i) => (written[i] ?? 0) + (eagerDurations.get(task.id) ?? 0)));
-    }, 0) + writeMs(ANSWER_TOKENS);
+  const eagerIdeal = eagerIdealMs(scenario, new Map(eager.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])])));
 
   // Volley plan mode: every task in one plan, then a joiner.
-  const planText = `${scenario.tasks.map((task, i) => `${i + 1}. ${task.tool}({"task": "${task.id}", ${task.needs.length > 0 ? `"inputs": [${task.needs.map((need) => `"$${scenario.tasks.findIndex((other) => other.id === need) + 1}"`).join(", ")}], ` : ""}"note": "${words(CALL_TOKENS - 6 - task.needs.length, "x")}"})`).join("\n")}\njoin()`;
+  const planText = planTextOf(scenario);
   const planMock = await startMockOpenAI({ ...pacing, script: (request) => (((request.messages?.at(-1) as { content?: string }).content ?? "").startsWith("Results:") ? { content: `FINAL: ${words(ANSWER_TOKENS - 1, "done")}` } : { content: planText }) });
   const plan = await timed(() => createAgent({ model: openaiModel({ client: client(planMock.baseURL), model: "mock" }), tools, mode: "plan" }).run("go"));
   await planMock.close();
-  const planDurations = durationsOf(plan.value.steps[0]?.run?.results ?? []);
-  const lineEnds: number[] = [];
-  let tokensSoFar = 0;
-  for (const line of planText.split("\n")) {
-    tokensSoFar += line.split(/\s+/).filter(Boolean).length;
-    lineEnds.push(writeMs(tokensSoFar));
-  }
-  const finished = new Map<string, number>();
-  scenario.tasks.forEach((task, i) => {
-    const ready = Math.max(lineEnds[i] ?? 0, ...task.needs.map((need) => finished.get(need) ?? 0));
-    finished.set(task.id, ready + (planDurations.get(task.id) ?? 0));
-  });
-  const planIdeal = Math.max(lineEnds.at(-1) ?? 0, ...finished.values()) + writeMs(ANSWER_TOKENS);
+  const planIdeal = planIdealMs(scenario, durationsOf(plan.value.steps[0]?.run?.results ?? []));
 
   const check = (result: AgentResult): void => {
     if (result.finish !== "answer") throw new Error(`${scenario.name}: the agent did not answer`);

@@ -1,6 +1,6 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { agentScenarios, measureAgentScenario } from "./agent.ts";
+import { agentCeilings, agentScenarios, measureAgentScenario } from "./agent.ts";
 import { measureCluster } from "./cluster.ts";
 import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
@@ -82,6 +82,11 @@ console.log(
   `   eager and plan at most ${fixed(worstOverIdeal, 3)}× their ideal; plan ${fixed(Math.min(...planSpeedups))}–${fixed(Math.max(...planSpeedups))}× faster than sequential` +
     (slow ? `; eager ${fixed(slow.waitForAll.wallMs / slow.eager.wallMs)}× faster than wait-for-all with slow tools` : ""),
 );
+const ceilings = agentCeilings(quick ? 1_000 : 10_000);
+console.log(`   the best any scheduler could do, mean over ${ceilings[0]?.draws ?? 0} draws of these latencies (ideal ÷ ideal):`);
+for (const ceiling of ceilings) {
+  console.log(`   ${ceiling.scenario.padEnd(28)}  plan ${fixed(ceiling.planOverSequential)}× faster than sequential;  eager ${fixed(ceiling.eagerOverWaitForAll)}× faster than wait-for-all`);
+}
 
 console.log(`\n7. CPU-bound tools: 4 hashing calls of about 200 ms beside 20 I/O calls of 100 ms, in the caller's thread and in the worker pool (medians)`);
 const workers = await measureWorkers(quick ? 2 : 7);
@@ -102,7 +107,7 @@ console.log(`   4 workers ÷ 1: ${fixed(cluster.fourOverOne)}× the throughput`)
 console.log(`   one no-op call through Redis and back, one at a time: p50 ${fixed(cluster.dispatch.p50Ms)} ms, p95 ${fixed(cluster.dispatch.p95Ms)} ms (${cluster.dispatch.calls} calls)`);
 console.log(`   a tool limited to ${cluster.limit.limit} at once, ${cluster.limit.calls} calls on 4 workers that could take 32: at most ${cluster.limit.maxInFlight} in flight, on ${cluster.limit.workersUsed} workers`);
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, workers, cluster };
+const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, agentCeilings: ceilings, workers, cluster };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
