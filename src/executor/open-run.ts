@@ -67,6 +67,8 @@ export class OpenRun implements RunSlots {
   /** Ranked by critical path; otherwise equal-priority calls go in arrival order. */
   readonly #ranked: boolean;
   readonly #graph = new CallGraph();
+  /** Each call's result at its index, filled in as they arrive: the run's answer, ready when the last one does. */
+  readonly #results: (ToolResult | undefined)[] = [];
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
   /** Someone reads this run's events: `events`, or an `onEvent` listener. */
   readonly #listened: boolean;
@@ -171,6 +173,7 @@ export class OpenRun implements RunSlots {
     const name = typeof input.name === "string" ? input.name : "";
     const call = new CallState(this, graph.size, this.#core.dispatcher.nextSeq(), id, name, now);
     graph.append(call);
+    this.#results.push(undefined);
     this.#unanswered++;
     const scanned = input.args === undefined ? undefined : scanArguments(input.args);
     if (this.#listened) {
@@ -675,6 +678,7 @@ export class OpenRun implements RunSlots {
     if (call.backoffTimer !== undefined) clearTimeout(call.backoffTimer);
     if (call.parkedIn !== undefined) this.#core.dispatcher.withdraw(call);
     call.result = result;
+    this.#results[call.index] = result;
     call.phase = "done";
     call.attempt = undefined;
     this.#unanswered--;
@@ -743,7 +747,7 @@ export class OpenRun implements RunSlots {
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     this.#detachSignal?.();
     this.#callerContext.emitDestroy();
-    const results = this.#graph.calls.map((call) => call.result as ToolResult);
+    const results = this.#results as ToolResult[];
     const stats = this.#figures.stats(results.length, this.#startedAt, this.maxInFlight);
     const result: RunResult = { runId: this.id, status: this.#status, results, stats };
     this.#core.statistics.observeRun(stats);

@@ -49,6 +49,8 @@ export class CallGraph {
   register(call: CallState): boolean {
     if (call.id !== this.#positionalId || this.calls.at(-1) !== call) this.#named.set(call.id, call);
     this.#positionalId = undefined;
+    // Most runs never refer to a call before adding it: no lookup by id for them.
+    if (this.#awaited.size === 0) return false;
     const waiters = this.#awaited.get(call.id);
     if (waiters === undefined) return false;
     this.#awaited.delete(call.id);
