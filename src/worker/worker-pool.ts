@@ -40,6 +40,20 @@ interface Thread {
   gone: boolean;
 }
 
+/**
+ * Threads of any pool in this process still being torn down. Node can crash the whole process
+ * when a thread starts while another is being terminated (nodejs/node#56312), so no pool starts
+ * a thread until these are gone.
+ */
+const terminating = new Set<Promise<unknown>>();
+
+function terminate(worker: Worker): Promise<unknown> {
+  const ended = worker.terminate().catch(() => undefined);
+  terminating.add(ended);
+  void ended.then(() => terminating.delete(ended));
+  return ended;
+}
+
 /** An error the scheduler answers as `resource_exhausted`. */
 function resourceExhausted(message: string): Error {
   return Object.assign(new Error(message), { code: "resource_exhausted", retryable: false });
@@ -71,6 +85,8 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const queue: Task[] = [];
   let nextTaskId = 0;
   let closed = false;
+  /** Set while this pool waits for terminations to end before it starts a thread. */
+  let awaitingTerminations: Promise<void> | undefined;
 
   function spawn(profile: string, tool: Tool): Thread {
     const memoryMb = tool.worker?.memoryMb;
@@ -117,8 +133,18 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     const task = thread.task;
     finish(thread);
     task?.reject(error);
-    void thread.worker.terminate();
+    void terminate(thread.worker);
     pump();
+  }
+
+  /** True when a thread may start now; otherwise pumps again once every termination has ended. */
+  function mayStartThread(): boolean {
+    if (terminating.size === 0) return true;
+    awaitingTerminations ??= Promise.all(terminating).then(() => {
+      awaitingTerminations = undefined;
+      pump();
+    });
+    return false;
   }
 
   function assign(thread: Thread, task: Task): void {
@@ -179,6 +205,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
           if (idle === undefined) return;
           stop(idle, undefined);
         }
+        if (!mayStartThread()) return;
         thread = spawn(task.profile, task.tool);
       }
       queue.shift();
@@ -234,7 +261,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       }
       const running = [...threads];
       for (const thread of running) stop(thread, new Error("the worker pool closed while the call ran"));
-      await Promise.all(running.map((thread) => thread.worker.terminate()));
+      await Promise.all(terminating);
     },
   };
 }
