@@ -6,7 +6,7 @@ import { ApprovalPrompter } from "./approval-prompt.ts";
 import { approvalPolicy, openWorkspace, type ApprovalMode } from "./workspace.ts";
 
 export interface AgentCommandOptions {
-  /** Undefined: resume the conversation (`conversationId`) without a new message. */
+  /** Undefined: resume the conversation (`conversationId`, then required; main.ts checks) without a new message. */
   question: string | undefined;
   configPath: string | undefined;
   cwd: string;
@@ -31,7 +31,6 @@ export interface AgentCommandOptions {
  */
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
   const { stdout, stderr, env, question, conversationId } = options;
-  if (question === undefined && conversationId === undefined) throw new CliError("volley agent needs a question, or --conversation <id> to resume");
   if (question === undefined && options.plan) throw new CliError("--plan needs a question: plan mode leaves no open step to resume");
   // Empty variables count as unset.
   const modelName = options.model || env.VOLLEY_MODEL || env.OPENAI_MODEL;
