@@ -38,6 +38,32 @@ describe("results", () => {
     expect(stats.speedup).toBeCloseTo(500 / 300);
   });
 
+  it("starts the next call at the time it really starts, after whatever code ran when the last one ended", async () => {
+    // A clock only the test moves: code that runs between one call's end and the next start moves it.
+    let time = 0;
+    const clock = { now: () => time };
+    const instant = defineTool({ name: "instant", execute: () => Promise.resolve("done") });
+    const checked = defineTool({
+      name: "checked",
+      input: { "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ((time += 7), { value }) } },
+      execute: () => Promise.resolve("checked"),
+    });
+    const quiet = await createExecutor({ tools: [instant], maxConcurrency: 1, clock }).run([{ name: "instant" }, { name: "instant" }]);
+    expect(quiet.results[1]?.startedAt).toBe(quiet.results[0]?.endedAt);
+
+    const onEvent = (event: RunEvent): void => {
+      if (event.type === "call-end") time += 50;
+    };
+    const listened = await createExecutor({ tools: [instant], maxConcurrency: 1, clock, onEvent }).run([{ name: "instant" }, { name: "instant" }]);
+    expect((listened.results[1]?.startedAt ?? 0) - (listened.results[0]?.endedAt ?? 0)).toBe(50);
+
+    const validated = await createExecutor({ tools: [instant, checked], clock }).run([
+      { id: "first", name: "instant" },
+      { name: "checked", dependsOn: ["first"] },
+    ]);
+    expect((validated.results[1]?.startedAt ?? 0) - (validated.results[0]?.endedAt ?? 0)).toBe(7);
+  });
+
   it("generates ids for calls without one, never reusing an id a caller gave", async () => {
     const executor = createExecutor({ tools: [echo] });
     const { results } = await executor.run([{ name: "echo" }, { id: "call_2", name: "echo" }, { name: "echo" }]);

@@ -368,12 +368,11 @@ export class OpenRun implements RunSlots {
 
   // ───────────────────────────── running ─────────────────────────────
 
-  /** Called by the dispatcher once the call holds its slots. */
-  execute(call: CallState): void {
+  /** Called by the dispatcher once the call holds its slots, at `now`. */
+  execute(call: CallState, now: number): void {
     const attempt = new Attempt(call, ++call.attempts);
     call.attempt = attempt;
     call.phase = "running";
-    const now = this.#core.clock.now();
     if (call.startedAt < 0) call.startedAt = now;
     if (this.#observed) this.#emit({ type: "call-start", runId: this.id, at: now, callId: call.id, name: call.name, attempt: attempt.number });
     const context = new CallContext(this, attempt);
@@ -436,20 +435,31 @@ export class OpenRun implements RunSlots {
     attempt.settled = true;
     if (attempt.timer !== undefined) clearTimeout(attempt.timer);
     this.#core.dispatcher.release(attempt);
-    if (attempt.interrupted === undefined) {
-      const call = attempt.call;
-      if (ok) {
-        const why = whyNotJson(value);
-        if (why === undefined) this.#answer(call, true, value, undefined, false);
-        else this.#failAttempt(call, callErrors.notJson(call.name, why), undefined);
-      } else {
-        const error = callErrors.toolFailed(value);
-        const retryAfterMs = error.retryAfterMs;
-        delete error.retryAfterMs;
-        this.#failAttempt(call, error, retryAfterMs);
-      }
+    if (attempt.interrupted !== undefined) {
+      this.#core.dispatcher.pump();
+      return;
     }
-    this.#core.dispatcher.pump();
+    const call = attempt.call;
+    if (!ok) {
+      const error = callErrors.toolFailed(value);
+      const retryAfterMs = error.retryAfterMs;
+      delete error.retryAfterMs;
+      this.#failAttempt(call, error, retryAfterMs);
+      this.#core.dispatcher.pump();
+      return;
+    }
+    const why = whyNotJson(value);
+    if (why !== undefined) {
+      this.#failAttempt(call, callErrors.notJson(call.name, why), undefined);
+      this.#core.dispatcher.pump();
+      return;
+    }
+    // The one clock read that ends this call also starts the next, when no code outside
+    // Volley (listeners, instrumentation, a dependent's validator, another run's) runs between.
+    const now = this.#core.clock.now();
+    const quiet = !this.#listened && this.#instrument === undefined && call.dependents.length === 0 && call.followers === undefined;
+    this.#answer(call, true, value, undefined, false, now);
+    this.#core.dispatcher.pump(quiet ? now : undefined);
   }
 
   readonly #onAttemptTimeout = (attempt: Attempt, timeoutMs: number): void => {
@@ -619,8 +629,8 @@ export class OpenRun implements RunSlots {
    * ready, dependents of a failure fail too, and calls that shared this execution get its
    * result. Works through a stack, not recursion, so long chains can't overflow.
    */
-  #answer(call: CallState, ok: boolean, output: unknown, error: CallError | undefined, cached: boolean): void {
-    if (!this.#record(call, ok, output, error, cached)) return;
+  #answer(call: CallState, ok: boolean, output: unknown, error: CallError | undefined, cached: boolean, now?: number): void {
+    if (!this.#record(call, ok, output, error, cached, now)) return;
     this.#propagate(call);
     if (this.#ended && this.#unanswered === 0) this.#finish();
   }
@@ -663,12 +673,11 @@ export class OpenRun implements RunSlots {
     this.#core.dispatcher.pump();
   }
 
-  /** Stores the call's one result; returns false (and changes nothing) if it already had one. */
-  #record(call: CallState, ok: boolean, output: unknown, error: CallError | undefined, cached: boolean): boolean {
+  /** Stores the call's one result, ended at `now`; returns false (and changes nothing) if it already had one. */
+  #record(call: CallState, ok: boolean, output: unknown, error: CallError | undefined, cached: boolean, now = this.#core.clock.now()): boolean {
     if (call.result !== undefined) return false;
     // Answered while waiting for approval (the run was cancelled or timed out): no decision will come.
     if (call.phase === "approval" && this.#awaitingApproval.has(call.id)) this.#endApproval(call, false, `no decision: ${error?.message ?? "the run ended"}`);
-    const now = this.#core.clock.now();
     const startedAt = call.startedAt >= 0 ? call.startedAt : now;
     const durationMs = now - startedAt;
     const queuedMs = startedAt - call.addedAt;

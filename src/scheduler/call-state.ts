@@ -19,8 +19,8 @@ export interface RunSlots {
   maxInFlight: number;
   maxConcurrency: number;
   readonly waiting: PriorityHeap<CallState>;
-  /** Starts an admitted call's next attempt. */
-  execute(call: CallState): void;
+  /** Starts an admitted call's next attempt; `now` is the time it starts. */
+  execute(call: CallState, now: number): void;
   /** Answers a call that followed an identical call in flight, with that call's result. */
   answerShared(call: CallState, leaderResult: ToolResult): void;
   /** The call this one followed was cancelled with its own run: this one runs by itself. */

@@ -49,13 +49,19 @@ export class Dispatcher {
     call.parkedIn = undefined;
   }
 
-  /** Starts ready calls while there is room. Re-entrant calls fold into the running loop. */
-  pump(): void {
+  /**
+   * Starts ready calls while there is room. Re-entrant calls fold into the running loop.
+   * `now`: a time the caller has just read, with no code outside Volley run since; the first
+   * call started takes it as its start time (the next ones follow a tool's code, so they read
+   * the clock again).
+   */
+  pump(now?: number): void {
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
     }
     this.#pumping = true;
+    let startedAt = now;
     try {
       do {
         this.#pumpAgain = false;
@@ -63,7 +69,9 @@ export class Dispatcher {
           const call = this.ready.pop();
           if (call === undefined) break;
           call.parkedIn = undefined;
-          if (this.#admit(call)) this.#start(call);
+          if (!this.#admit(call)) continue;
+          this.#start(call, startedAt ?? this.#clock.now());
+          startedAt = undefined;
         }
       } while (this.#pumpAgain);
     } finally {
@@ -113,11 +121,11 @@ export class Dispatcher {
     return true;
   }
 
-  #start(call: CallState): void {
+  #start(call: CallState, now: number): void {
     const run = call.run;
     this.inFlight++;
     (call.gate as ToolGate).active++;
     if (++run.active > run.maxInFlight) run.maxInFlight = run.active;
-    run.execute(call);
+    run.execute(call, now);
   }
 }
