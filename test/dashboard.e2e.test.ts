@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createExecutor, defineTool } from "../src/index.ts";
 import { SqliteRunStore } from "../src/store/index.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -170,21 +171,25 @@ describe("the dashboard", () => {
     await done();
   });
 
-  it("decides a call whose process stopped while it waited: the decision is kept in the history", async () => {
-    // Another process's run, as it was when that process died: one call waiting for a person.
+  it("decides a call waiting in another process: the decision reaches it through the history", async () => {
+    // This test's process is the other one: its executor shares the server's history file.
     const store = new SqliteRunStore({ path: join(work, "history.db") });
-    await store.write([
-      { kind: "run-start", runId: "died", startedAt: Date.now(), options: {} },
-      { kind: "event", runId: "died", seq: 0, event: { type: "approval-start", runId: "died", at: Date.now(), callId: "pay_later", name: "wire_money", args: { amount: 5, to: "cafe" } } },
-    ]);
+    const wireMoney = defineTool({ name: "wire_money", needsApproval: true, execute: (args: { amount?: unknown }) => `sent ${String(args.amount)}` });
+    const executor = createExecutor({ tools: [wireMoney], history: store, decisionPollMs: 50 });
+    const run = executor.start({ runId: "elsewhere" });
+    run.add({ id: "pay_later", name: "wire_money", args: { amount: 5, to: "cafe" } });
+    run.end();
     const { page, done } = await newPage();
     await page.goto(`${origin}#/`);
-    const item = page.locator('li[data-approval="died/pay_later"]');
+    const item = page.locator('li[data-approval="elsewhere/pay_later"]');
     await item.waitFor();
-    expect(await item.textContent()).toContain("the decision is kept for when its conversation resumes");
-    await item.locator('button[data-action="deny"]').click();
+    expect(await item.textContent()).toContain("waiting in another process");
+    await item.locator('button[data-action="approve"]').click();
     await item.waitFor({ state: "detached" });
-    expect(await store.approvals({ runId: "died" })).toMatchObject([{ callId: "pay_later", decision: { approved: false } }]);
+    const { results } = await run.result;
+    expect(results).toMatchObject([{ id: "pay_later", ok: true, output: "sent 5" }]);
+    await executor.flush();
+    expect(await store.approvals({ runId: "elsewhere" })).toMatchObject([{ callId: "pay_later", decision: { approved: true } }]);
     await store.close();
     await done();
   });

@@ -67,12 +67,33 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
       ]);
       expect(await store.decideApproval("r1", "a", { approved: false, reason: "not to them" }, 500)).toBe(true);
       expect(await store.approvals({ runId: "r1" })).toMatchObject([{ callId: "a", decision: { approved: false, reason: "not to them", at: 500 } }]);
-      expect((await store.events("r1")).map((item) => [item.seq, item.event.type])).toEqual([[0, "run-start"], [1, "approval-start"], [2, "approval-end"]]);
-      // Decided already, or never asked: nothing to record.
+      expect(await store.approvals({ pending: true })).toEqual([]);
+      // The decision is a request to the run: its own events stay as the run wrote them.
+      expect((await store.events("r1")).map((item) => [item.seq, item.event.type])).toEqual([[0, "run-start"], [1, "approval-start"]]);
+      // Decided already, or never asked: nothing to record. The first decision stands.
       expect(await store.decideApproval("r1", "a", { approved: true })).toBe(false);
+      expect(await store.approvals({ runId: "r1" })).toMatchObject([{ callId: "a", decision: { approved: false } }]);
       expect(await store.decideApproval("r1", "zzz", { approved: true })).toBe(false);
       expect(await store.decideApproval("nope", "a", { approved: true })).toBe(false);
       await expect(store.decideApproval("r1", "a", { approved: "yes" } as never)).rejects.toThrow(/decision.*approved: boolean/);
+      await expect(store.decideApproval("r1", "a", { approved: true }, Number.NaN)).rejects.toThrow(/at.*epoch milliseconds/);
+    });
+
+    it("takes what the run itself recorded over a decision recorded for it, and prunes decisions with their run", async () => {
+      const ask = (callId: string, seq: number): HistoryWrite => ({ kind: "event", runId: "r1", seq, event: { type: "approval-start", runId: "r1", at: 110, callId, name: "send_email", args: {} } });
+      await store.write([{ kind: "run-start", runId: "r1", startedAt: 100, options: {} }, ask("a", 0), ask("b", 1)]);
+      expect(await store.decideApproval("r1", "a", { approved: true }, 200)).toBe(true);
+      // The run's process had decided at its terminal before it saw the decision in the history.
+      await store.write([{ kind: "event", runId: "r1", seq: 2, event: { type: "approval-end", runId: "r1", at: 150, callId: "a", name: "send_email", approved: false, reason: "no" } }]);
+      // A run's first decision is the one it acted on.
+      await store.write([{ kind: "event", runId: "r1", seq: 3, event: { type: "approval-end", runId: "r1", at: 160, callId: "b", name: "send_email", approved: true } }]);
+      await store.write([{ kind: "event", runId: "r1", seq: 4, event: { type: "approval-end", runId: "r1", at: 170, callId: "b", name: "send_email", approved: false } }]);
+      expect((await store.approvals({ runId: "r1" })).map((approval) => [approval.callId, approval.decision])).toEqual([
+        ["a", { approved: false, reason: "no", at: 150 }],
+        ["b", { approved: true, reason: undefined, at: 160 }],
+      ]);
+      expect(await store.prune({ keepRuns: 0 })).toBe(1);
+      expect(await store.approvals()).toEqual([]);
     });
 
     it("keeps a run with its calls, in order, and its events", async () => {

@@ -90,6 +90,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           prompter?.ask(event, (approved, reason) => (approved ? event.approve(reason) : event.deny(reason)));
           break;
         case "tool-approval-end":
+          prompter?.withdraw(event.callId);
           stderr.write(paint(event.approved ? "green" : "red", `${event.approved ? "approved" : "denied"} ${event.name} ${event.callId}${event.reason ? ` (${event.reason})` : ""}\n`, stderr));
           break;
         case "tool-call-end": {

@@ -51,6 +51,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const startedAt = Date.now();
   const onEvent = (event: RunEvent) => {
     if (event.type === "approval-start" && prompter) prompter.ask(event, (approved, reason) => (approved ? run.approve(event.callId, reason) : run.deny(event.callId, reason)));
+    if (event.type === "approval-end") prompter?.withdraw(event.callId);
     if (options.json) return;
     if (progress) progress.apply(event);
     else writePlainEvent(event, startedAt, stdout);

@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { controlledTool, microtasks, recordingExecutor, startOrder } from "../../test/support.ts";
 import { createExecutor, defineTool, type ApprovalRequest, type JsonSchema, type RunEvent } from "../index.ts";
-import { MemoryRunStore } from "../store/index.ts";
+import { MemoryRunStore, SqliteRunStore } from "../store/index.ts";
 
 const sendEmail = (input?: JsonSchema) =>
   defineTool({ name: "send_email", needsApproval: true, ...(input ? { input } : {}), execute: (args: unknown) => `sent to ${String((args as { to?: unknown }).to)}` });
@@ -178,11 +181,48 @@ describe("calls that need approval", () => {
     ]);
   });
 
+  it("take a decision recorded in the history by another process while they wait", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "volley-decisions-"));
+    const path = join(folder, "history.db");
+    // Two connections to one file, as this process and a `volley serve` beside it have.
+    const here = new SqliteRunStore({ path });
+    const elsewhere = new SqliteRunStore({ path });
+    try {
+      const executor = createExecutor({ tools: [sendEmail()], history: here, decisionPollMs: 10 });
+      const run = executor.start();
+      for (const to of ["a", "b", "c"]) run.add({ id: to, name: "send_email", args: { to } });
+      run.end();
+      await microtasks();
+      await executor.flush();
+      expect((await elsewhere.approvals({ pending: true })).map((approval) => approval.callId)).toEqual(["a", "b", "c"]);
+
+      expect(await elsewhere.decideApproval(run.id, "a", { approved: true })).toBe(true);
+      expect(await elsewhere.decideApproval(run.id, "b", { approved: false, reason: "not to b" })).toBe(true);
+      expect(run.approve("c")).toBe(true);
+      const { results } = await run.result;
+      expect(results).toMatchObject([
+        { id: "a", ok: true, output: "sent to a" },
+        { id: "b", ok: false, error: { type: "denied", message: expect.stringContaining("(not to b)") as string } },
+        { id: "c", ok: true, output: "sent to c" },
+      ]);
+      await executor.flush();
+      // The run recorded what it did; a late decision for a call it already decided changes nothing.
+      expect(await elsewhere.decideApproval(run.id, "c", { approved: false })).toBe(false);
+      const ended = (await elsewhere.events(run.id)).flatMap(({ event }) => (event.type === "approval-end" ? [`${event.callId} ${event.approved}`] : []));
+      expect(ended.sort()).toEqual(["a true", "b false", "c true"]);
+    } finally {
+      await here.close();
+      await elsewhere.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it("reject bad input to approve and deny", () => {
     const run = createExecutor({ tools: [sendEmail()] }).start();
     expect(() => run.approve(7 as never)).toThrow(/run\.approve: expected `callId` to be the id of a call waiting for approval/);
     expect(() => run.deny("x", 3 as never)).toThrow(/run\.deny: expected `reason` to be a string/);
     expect(() => defineTool({ name: "t", execute: () => 1, needsApproval: "yes" as never })).toThrow(/needsApproval.*a boolean, or a function/);
     expect(() => createExecutor({ tools: [], approve: true as never })).toThrow(/approve.*a function/);
+    expect(() => createExecutor({ tools: [], decisionPollMs: 0 })).toThrow(/decisionPollMs.*milliseconds above 0/);
   });
 });

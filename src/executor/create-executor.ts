@@ -14,10 +14,12 @@ import { ExecutorStatistics, type ExecutorStats } from "./executor-stats.ts";
 import { OpenRun } from "./open-run.ts";
 import { ResultCache } from "./result-cache.ts";
 import { HistoryRecorder } from "../store/history-recorder.ts";
+import { StoredDecisions } from "./stored-decisions.ts";
 import type { RunStore } from "../store/run-store.ts";
 
 /** Most calls running at once when `maxConcurrency` is not given. */
 export const DEFAULT_MAX_CONCURRENCY = 16;
+const DEFAULT_DECISION_POLL_MS = 1000;
 
 export interface ExecutorOptions {
   /** The tools calls may name. Names must be unique. */
@@ -47,6 +49,12 @@ export interface ExecutorOptions {
    * hot path, and seeds per-tool duration estimates from it (see `ready`). @default none
    */
   history?: RunStore;
+  /**
+   * With `history`: while a call waits for approval, how often the history is read for a
+   * decision recorded there from another process (`store.decideApproval`, a dashboard sharing
+   * the file). @default 1000
+   */
+  decisionPollMs?: number;
   /**
    * Decides calls of tools with `needsApproval`: by a rule, or by asking a person. Return
    * `undefined` to leave a call to `run.approve()` / `run.deny()`; a policy that throws denies.
@@ -126,7 +134,7 @@ export interface Executor {
   flush(): Promise<void>;
 }
 
-const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "order", "approve", "backend", "workers"]);
+const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "decisionPollMs", "order", "approve", "backend", "workers"]);
 const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
 
 function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
@@ -154,7 +162,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownKeys(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, order = "critical-path", approve, backend, workers } = options;
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, decisionPollMs = DEFAULT_DECISION_POLL_MS, order = "critical-path", approve, backend, workers } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
@@ -190,6 +198,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   if (history !== undefined && (typeof (history as Partial<RunStore> | null)?.write !== "function" || typeof history.durationEstimates !== "function")) {
     invalidOption(where, "history", "a RunStore (MemoryRunStore or SqliteRunStore from volley/store)", history);
   }
+  if (!isTimeout(decisionPollMs) || decisionPollMs === Infinity) invalidOption(where, "decisionPollMs", "a finite number of milliseconds above 0", decisionPollMs);
 
   const warnings = new WarnOnce();
   const core = new ExecutorCore({
@@ -203,6 +212,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     onEvent,
     instrumentation,
     history: history && new HistoryRecorder(history, (error) => warnings.report("history.write", "Volley could not write its history", error)),
+    storedDecisions: history && new StoredDecisions(history, decisionPollMs, (error) => warnings.report("history.decisions", "Volley could not read approval decisions from its history", error)),
     approve,
     warnings,
   });

@@ -1,5 +1,6 @@
 import type { Instrumentation } from "../run/instrumentation.ts";
 import type { HistoryRecorder } from "../store/history-recorder.ts";
+import type { StoredDecisions } from "./stored-decisions.ts";
 import type { ApprovalDecision, ApprovalRequest, RunEvent, ToolResult } from "../run/types.ts";
 import type { CallState } from "../scheduler/call-state.ts";
 import type { Dispatcher } from "../scheduler/dispatcher.ts";
@@ -34,6 +35,8 @@ export class ExecutorCore {
   readonly instrumentation: Instrumentation | undefined;
   /** Where runs are recorded, if the executor keeps history. */
   readonly history: HistoryRecorder | undefined;
+  /** Brings decisions recorded in the history by other processes to calls waiting here. */
+  readonly storedDecisions: StoredDecisions | undefined;
   /** Decides calls that need approval, or leaves them to `run.approve` / `run.deny`. */
   readonly approve: ((request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>) | undefined;
 
@@ -48,6 +51,7 @@ export class ExecutorCore {
     onEvent: ((event: RunEvent) => void) | undefined;
     instrumentation: Instrumentation | undefined;
     history: HistoryRecorder | undefined;
+    storedDecisions: StoredDecisions | undefined;
     approve: ((request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>) | undefined;
     warnings: WarnOnce;
   }) {
@@ -63,6 +67,7 @@ export class ExecutorCore {
     this.instrumentation = parts.instrumentation;
     this.approve = parts.approve;
     this.history = parts.history;
+    this.storedDecisions = parts.storedDecisions;
     this.warnings = parts.warnings;
   }
 

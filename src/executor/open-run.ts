@@ -573,11 +573,17 @@ export class OpenRun implements RunSlots {
     const request: ApprovalRequest = { runId: this.id, callId: call.id, name: call.name, args: call.args, requestedAt: this.#core.clock.now() };
     this.#awaitingApproval.set(call.id, { call, request });
     if (this.#observed) this.#emit({ type: "approval-start", runId: this.id, at: request.requestedAt, callId: call.id, name: call.name, args: call.args });
-    const policy = this.#core.approve;
     // A listener may have decided at once (a decision recorded while no process was there): the policy is not asked.
-    if (policy === undefined || !this.#awaitingApproval.has(call.id)) return;
+    if (this.#awaitingApproval.has(call.id)) this.#askPolicy(call.id, request);
+    // Whatever else may decide, a decision recorded in the history from another process can come first.
+    if (this.#awaitingApproval.has(call.id)) this.#core.storedDecisions?.watch(this);
+  }
+
+  #askPolicy(callId: string, request: ApprovalRequest): void {
+    const policy = this.#core.approve;
+    if (policy === undefined) return;
     // A policy that throws or rejects denies: the safe answer, and nothing waits forever on it.
-    const deny = (error: unknown) => this.decide(call.id, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
+    const deny = (error: unknown) => this.decide(callId, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
     let decision: ApprovalDecision | Promise<ApprovalDecision>;
     try {
       decision = policy(request);
@@ -585,8 +591,8 @@ export class OpenRun implements RunSlots {
       deny(error);
       return;
     }
-    if (decision instanceof Promise) decision.then((settled) => this.#applyDecision(call.id, settled), deny);
-    else this.#applyDecision(call.id, decision);
+    if (decision instanceof Promise) decision.then((settled) => this.#applyDecision(callId, settled), deny);
+    else this.#applyDecision(callId, decision);
   }
 
   #applyDecision(callId: string, decision: ApprovalDecision): void {
@@ -619,6 +625,7 @@ export class OpenRun implements RunSlots {
 
   #endApproval(call: CallState, approved: boolean, reason: string | undefined): void {
     this.#awaitingApproval.delete(call.id);
+    if (this.#awaitingApproval.size === 0) this.#core.storedDecisions?.unwatch(this);
     if (this.#observed) this.#emit({ type: "approval-end", runId: this.id, at: this.#core.clock.now(), callId: call.id, name: call.name, approved, ...(reason === undefined ? {} : { reason }) });
   }
 

@@ -243,7 +243,7 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     }
     const entry = runs.get(runId);
     if (entry === undefined) {
-      // A run of a process that has stopped: the decision is kept, for the agent that resumes its conversation.
+      // A run of another process: the decision goes into the history, where that process, or the agent that resumes its conversation, finds it.
       const recorded = store !== undefined && (await store.decideApproval(runId, callId, { approved, ...(reason === undefined ? {} : { reason }) }));
       if (!recorded) throw new ApiError(404, "not_waiting", `Call ${JSON.stringify(callId)} of run ${JSON.stringify(runId)} is not waiting for approval, here or in the history`);
       return c.json({ runId, callId, approved, recorded: true });

@@ -1,7 +1,7 @@
 import { invalidOption } from "../errors/volley-error.ts";
 import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredEvent, StoredApproval, StoredRun, StoredToolStats, TimeWindow } from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, decideStoredApproval, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow, type RecordedDecision } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 export interface MemoryRunStoreOptions {
@@ -15,6 +15,8 @@ export class MemoryRunStore implements RunStore {
   readonly #calls = new Map<string, CallRow[]>();
   readonly #events = new Map<string, StoredEvent[]>();
   readonly #messages = new Map<string, ConversationMessage[]>();
+  /** Decisions recorded by `decideApproval`, by run, then call. */
+  readonly #decisions = new Map<string, Map<string, RecordedDecision>>();
   readonly #maxOutputChars: number;
 
   constructor(options: MemoryRunStoreOptions = {}) {
@@ -69,16 +71,26 @@ export class MemoryRunStore implements RunStore {
 
   async approvals(query: ApprovalQuery = {}): Promise<StoredApproval[]> {
     checkApprovalQuery(query);
-    const events = query.runId === undefined ? [...this.#events.values()].flat() : (this.#events.get(query.runId) ?? []);
+    return this.#approvals(query);
+  }
+
+  #approvals(query: ApprovalQuery): StoredApproval[] {
+    const runIds = query.runId === undefined ? [...this.#events.keys()] : [query.runId];
     return approvalsFromEvents(
-      events.sort((a, b) => a.seq - b.seq),
+      runIds.flatMap((runId) => this.#events.get(runId) ?? []).sort((a, b) => a.seq - b.seq),
+      runIds.flatMap((runId) => [...(this.#decisions.get(runId)?.values() ?? [])]),
       (runId) => this.#runs.get(runId)?.status ?? "interrupted",
       query,
     );
   }
 
-  decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
-    return decideStoredApproval(this, runId, callId, decision, at);
+  async decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
+    checkDecision(runId, callId, decision, at);
+    if (!this.#approvals({ runId, pending: true }).some((approval) => approval.callId === callId)) return false;
+    const decisions = this.#decisions.get(runId) ?? new Map<string, RecordedDecision>();
+    decisions.set(callId, { runId, callId, approved: decision.approved, reason: decision.reason, at });
+    this.#decisions.set(runId, decisions);
+    return true;
   }
 
   async events(runId: string): Promise<StoredEvent[]> {
@@ -110,6 +122,7 @@ export class MemoryRunStore implements RunStore {
       this.#runs.delete(run.runId);
       this.#calls.delete(run.runId);
       this.#events.delete(run.runId);
+      this.#decisions.delete(run.runId);
     }
     return doomed.length;
   }

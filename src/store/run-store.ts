@@ -135,9 +135,11 @@ export interface RunStore {
   /** Calls that asked for approval, oldest first, with their decisions. */
   approvals(query?: ApprovalQuery): Promise<StoredApproval[]>;
   /**
-   * Records a decision on an approval still pending in the history, for a run whose process has
-   * stopped: the agent applies it when it resumes that conversation. False when there is no
-   * such pending approval. A live run is decided through its `approve` / `deny` instead.
+   * Records a decision on an approval still pending in the history, from outside the process
+   * whose call waits: that process's executor applies it within `decisionPollMs`, or, if the
+   * process has stopped, the agent that resumes the conversation does. The first decision
+   * recorded for a call stands: false when the call is not waiting (decided already, or never
+   * asked). A run live in this process is decided through its `approve` / `deny` instead.
    */
   decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at?: number): Promise<boolean>;
   /** Per tool, over the calls that ended in the window. */

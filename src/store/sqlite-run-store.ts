@@ -6,7 +6,7 @@ import { invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { CallErrorType } from "../run/types.ts";
 import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredApproval, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, decideStoredApproval, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 /** Where the embedded history lives unless told otherwise. */
@@ -73,6 +73,15 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // Approvals are read from their events across runs.
   `CREATE INDEX events_by_type ON events (json_extract(event, '$.type'));`,
+  // Decisions made outside the process whose call waits; the first one recorded for a call stands.
+  `CREATE TABLE approval_decisions (
+     run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+     call_id TEXT NOT NULL,
+     approved INTEGER NOT NULL,
+     reason TEXT,
+     at REAL NOT NULL,
+     PRIMARY KEY (run_id, call_id)
+   );`,
 ];
 
 /** SQLite has no infinities to bind; these stand in for open ends of a time window. */
@@ -263,21 +272,33 @@ export class SqliteRunStore implements RunStore {
 
   async approvals(query: ApprovalQuery = {}): Promise<StoredApproval[]> {
     checkApprovalQuery(query);
+    return this.#approvals(query);
+  }
+
+  #approvals(query: ApprovalQuery): StoredApproval[] {
     const rows = this.#statement(
       `SELECT events.run_id, events.event, runs.status FROM events JOIN runs ON runs.run_id = events.run_id
        WHERE json_extract(events.event, '$.type') IN ('approval-start', 'approval-end') AND (?1 IS NULL OR events.run_id = ?1)
        ORDER BY events.run_id, events.seq`,
     ).all(query.runId ?? null) as { run_id: string; event: string; status: StoredRunStatus }[];
+    const decided = this.#statement("SELECT run_id, call_id, approved, reason, at FROM approval_decisions WHERE ?1 IS NULL OR run_id = ?1").all(query.runId ?? null) as Row[];
     const statuses = new Map(rows.map((row) => [row.run_id, row.status]));
     return approvalsFromEvents(
       rows.map((row, seq) => ({ runId: row.run_id, seq, event: JSON.parse(row.event) as StoredEvent["event"] })),
+      decided.map((row) => ({ runId: row.run_id as string, callId: row.call_id as string, approved: row.approved === 1, reason: (row.reason as string | null) ?? undefined, at: row.at as number })),
       (runId) => statuses.get(runId) ?? "interrupted",
       query,
     );
   }
 
-  decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
-    return decideStoredApproval(this, runId, callId, decision, at);
+  async decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
+    checkDecision(runId, callId, decision, at);
+    // One transaction, so that of two processes deciding the same call, exactly one is told it did.
+    return this.#transaction(() => {
+      if (!this.#approvals({ runId, pending: true }).some((approval) => approval.callId === callId)) return false;
+      this.#statement("INSERT INTO approval_decisions (run_id, call_id, approved, reason, at) VALUES (?, ?, ?, ?, ?)").run(runId, callId, decision.approved ? 1 : 0, decision.reason ?? null, at);
+      return true;
+    });
   }
 
   async events(runId: string): Promise<StoredEvent[]> {

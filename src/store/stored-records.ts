@@ -1,6 +1,6 @@
 import type { CallErrorType } from "../run/types.ts";
 import { invalidOption } from "../errors/volley-error.ts";
-import type { ApprovalQuery, HistoryWrite, RunStore, StoredApproval, StoredCall, StoredEvent, StoredRunStatus, StoredToolStats } from "./run-store.ts";
+import type { ApprovalQuery, HistoryWrite, StoredApproval, StoredCall, StoredEvent, StoredRunStatus, StoredToolStats } from "./run-store.ts";
 import { toStoredJson, truncateStoredJson } from "./stored-json.ts";
 
 /** Outputs longer than this (as stored JSON) are cut and marked truncated, unless a store says otherwise. */
@@ -103,32 +103,45 @@ export function estimatesFrom(calls: Iterable<Pick<CallRow, "name" | "durationMs
   return Object.fromEntries([...sums].map(([name, { total, count }]) => [name, total / count]));
 }
 
-/** Approvals from a run's `approval-start` and `approval-end` events (others are skipped), filtered by `query`. */
-export function approvalsFromEvents(events: Iterable<StoredEvent>, runStatus: (runId: string) => StoredRunStatus, query: ApprovalQuery = {}): StoredApproval[] {
+/** A decision recorded in the history for a call that waits (or waited) in some process. */
+export interface RecordedDecision {
+  runId: string;
+  callId: string;
+  approved: boolean;
+  reason: string | undefined;
+  at: number;
+}
+
+/**
+ * Approvals from a run's `approval-start` and `approval-end` events (others are skipped), filtered
+ * by `query`. A call's first `approval-end` is what happened to it; until there is one, a decision
+ * recorded for it (`decideApproval`, from another process) is its decision.
+ */
+export function approvalsFromEvents(events: Iterable<StoredEvent>, recorded: Iterable<RecordedDecision>, runStatus: (runId: string) => StoredRunStatus, query: ApprovalQuery = {}): StoredApproval[] {
   const byCall = new Map<string, StoredApproval>();
   for (const { runId, event } of events) {
     if (event.type === "approval-start") {
       byCall.set(`${runId}\u0000${event.callId}`, { runId, callId: event.callId, name: event.name, args: event.args, requestedAt: event.at, runStatus: runStatus(runId), decision: undefined });
     } else if (event.type === "approval-end") {
       const approval = byCall.get(`${runId}\u0000${event.callId}`);
-      if (approval !== undefined) approval.decision = { approved: event.approved, reason: event.reason, at: event.at };
+      if (approval !== undefined && approval.decision === undefined) approval.decision = { approved: event.approved, reason: event.reason, at: event.at };
     }
+  }
+  for (const { runId, callId, approved, reason, at } of recorded) {
+    const approval = byCall.get(`${runId}\u0000${callId}`);
+    if (approval !== undefined && approval.decision === undefined) approval.decision = { approved, reason, at };
   }
   return [...byCall.values()]
     .filter((approval) => query.pending === undefined || query.pending === (approval.decision === undefined))
     .sort((a, b) => a.requestedAt - b.requestedAt);
 }
 
-/** `RunStore.decideApproval` in terms of the store's own reads and writes. */
-export async function decideStoredApproval(store: RunStore, runId: string, callId: string, decision: { approved: boolean; reason?: string }, at: number): Promise<boolean> {
+/** Checks `decideApproval`'s arguments, naming what was expected. */
+export function checkDecision(runId: unknown, callId: unknown, decision: unknown, at: unknown): void {
   if (typeof runId !== "string" || typeof callId !== "string") invalidOption("decideApproval", "runId and callId", "strings", { runId, callId });
-  if (decision === null || typeof decision !== "object" || typeof decision.approved !== "boolean" || (decision.reason !== undefined && typeof decision.reason !== "string")) {
+  const given = decision as { approved?: unknown; reason?: unknown } | null;
+  if (given === null || typeof given !== "object" || typeof given.approved !== "boolean" || (given.reason !== undefined && typeof given.reason !== "string")) {
     invalidOption("decideApproval", "decision", "{ approved: boolean, reason?: string }", decision);
   }
-  const approval = (await store.approvals({ runId, pending: true })).find((candidate) => candidate.callId === callId);
-  if (approval === undefined) return false;
-  const seq = Math.max(-1, ...(await store.events(runId)).map((event) => event.seq)) + 1;
-  const reason = decision.reason === undefined ? {} : { reason: decision.reason };
-  await store.write([{ kind: "event", runId, seq, event: { type: "approval-end", runId, at, callId, name: approval.name, approved: decision.approved, ...reason } }]);
-  return true;
+  if (typeof at !== "number" || !Number.isFinite(at)) invalidOption("decideApproval", "at", "epoch milliseconds", at);
 }

@@ -60,7 +60,8 @@ export function mountRunsPage(view) {
 
 /**
  * Calls waiting for a person, each linked to its run, where it can be approved or denied. A call
- * whose process stopped is decided here: the decision is kept for when its conversation resumes.
+ * of another process is decided here through the history: a live process applies the decision
+ * within a second, and one that stopped finds it when its conversation resumes.
  * @param {any[]} waiting
  * @param {() => void} decided
  */
@@ -86,7 +87,7 @@ function waitingList(waiting, decided) {
           approval.live
             ? null
             : [
-                h("span", { class: "muted" }, ` (run ${approval.runStatus.replace("_", " ")}: the decision is kept for when its conversation resumes) `),
+                h("span", { class: "muted" }, approval.runStatus === "running" ? " (waiting in another process: the decision reaches it there) " : ` (run ${approval.runStatus.replace("_", " ")}: the decision is kept for when its conversation resumes) `),
                 h("button", { type: "button", "data-action": "approve", onClick: () => void decide(approval, true) }, "Approve"),
                 h("button", { type: "button", class: "deny", "data-action": "deny", onClick: () => void decide(approval, false) }, "Deny"),
               ],
