@@ -90,6 +90,10 @@ describe("an agent whose process dies while a call waits for approval", () => {
     expect(runs).toEqual({ lookup: 0, sendEmail: 0 });
     const mailResult = mock.requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "mail") as { content: string };
     expect(mailResult.content).toMatch(/^Error \(denied\): .*not today/);
+    // The dead run's approval was asked again in the run that finished the step: it waits no more.
+    expect(await store.approvals({ pending: true })).toEqual([]);
+    const [closed] = await store.approvals();
+    expect(closed).toMatchObject({ callId: "mail", runStatus: "interrupted", decision: { approved: false, reason: expect.stringMatching(/^decided in run .*, which finished the step: not today$/) as string } });
     await store.close();
   }, 30_000);
 

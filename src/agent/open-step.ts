@@ -3,7 +3,7 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
 import type { Executor, LiveRun } from "../executor/create-executor.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
-import type { RunStore, StoredCall } from "../store/run-store.ts";
+import type { RunStore, StoredApproval, StoredCall } from "../store/run-store.ts";
 import type { ChatMessage } from "./chat-model.ts";
 
 type ToolCallMessage = Extract<ChatMessage, { role: "assistant" }> & { tool_calls: NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]> };
@@ -80,8 +80,10 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
   }
   let run: RunResult | undefined;
   if (rerun.length > 0) {
+    const decidedHere = new Map<string, { approved: boolean; reason: string | undefined }>();
     const live: LiveRun = executor.start({
       onEvent: (event) => {
+        if (event.type === "approval-end") decidedHere.set(event.callId, { approved: event.approved, reason: event.reason });
         const decision = event.type === "approval-start" ? decisions.get(event.callId) : undefined;
         if (event.type !== "approval-start" || decision === undefined) {
           onEvent(event, () => live);
@@ -97,6 +99,20 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
     live.end();
     run = await live.result;
     for (const result of run.results) results.set(result.id, result);
+    await closeStaleApprovals(store, runId, approvals, decidedHere, run.runId);
   }
   return { messages: openaiChat.messages(open.tool_calls.map((call) => results.get(call.id) as ToolResult)), run };
+}
+
+/**
+ * The dead run's approvals still pending were asked again in the run that finished its step:
+ * they get that run's answers, so that no one decides them in vain.
+ */
+async function closeStaleApprovals(store: RunStore, runId: string, approvals: readonly StoredApproval[], decidedHere: ReadonlyMap<string, { approved: boolean; reason: string | undefined }>, finishedIn: string): Promise<void> {
+  for (const approval of approvals) {
+    if (approval.decision !== undefined) continue;
+    const outcome = decidedHere.get(approval.callId);
+    const reason = outcome === undefined ? `not decided: the step was finished in run ${finishedIn}` : `decided in run ${finishedIn}, which finished the step${outcome.reason ? `: ${outcome.reason}` : ""}`;
+    await store.decideApproval(runId, approval.callId, { approved: outcome?.approved ?? false, reason });
+  }
 }
