@@ -59,4 +59,21 @@ describe("LiveProgress", () => {
     progress.stop();
     expect(screen()).toEqual([expect.stringMatching(/running.* c0 /), expect.stringMatching(/running.* c1 /), "20 calls: 2 running, 18 queued"]);
   });
+
+  it("erases its lines while a question is asked, and draws them once more below the answer", () => {
+    const { stream, writes } = terminal();
+    const progress = new LiveProgress(stream);
+    progress.apply({ ...base, type: "call-add", callId: "a", name: "fetch", dependsOn: [] });
+    progress.apply({ ...base, type: "call-add", callId: "b", name: "send_email", dependsOn: [] });
+    progress.stop();
+    progress.pause();
+    // Up over the two rows drawn, and the screen cleared from there: the question takes their place.
+    expect(writes.at(-1)).toBe(`${ESC}[2F${ESC}[J`);
+    stream.write("? Approve send_email b  y\n");
+    progress.resume();
+    progress.stop();
+    // Drawn afresh below the answer, not over it.
+    expect(writes.at(-1)).not.toMatch(new RegExp(`^${ESC}\\[\\d+F`));
+    expect(writes.at(-1)?.split("\n").filter((row) => row !== "")).toHaveLength(2);
+  });
 });

@@ -82,10 +82,13 @@ export class LiveProgress {
     }
   }
 
-  /** Stops redrawing, so that a question can be asked below the lines. */
+  /** Stops redrawing and erases the lines, so that a question is asked where they were. */
   pause(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    // Back to the first row drawn, then everything below it cleared: the block appears once, after the answer.
+    if (this.#drawnRows > 0) this.#stream.write(`\x1b[${this.#drawnRows}F\x1b[J`);
+    this.#drawnRows = 0;
   }
 
   /** Redraws again, below whatever was written meanwhile. */
