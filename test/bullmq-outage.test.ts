@@ -1,11 +1,16 @@
 // Redis going away under a BullMQ run: a private Redis per test, killed as a crash would, with
 // real worker processes on it. Whatever happens, every call gets one result and nothing hangs.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullmqBackend } from "../src/bullmq/index.ts";
 import { createExecutor, type Backend, type RunEvent } from "../src/index.ts";
 import { timedVisit, wait } from "./fixtures/worker-tools.ts";
 import { startPrivateRedis, type PrivateRedis } from "./redis.ts";
+import { VOLLEY_BIN } from "./volley-cli.ts";
 import { WorkerProcesses } from "./worker-processes.ts";
 
 const prefix = "volley-outage";
@@ -100,6 +105,36 @@ describe("bullmqBackend when Redis goes away", () => {
     backend = undefined;
     // A worker asked to stop while Redis is away stops too.
     expect(await workers.stop(worker)).toBe(0);
+  }, 30_000);
+
+  it("lets `volley worker` be stopped by a second signal while its graceful stop waits for a Redis that went away", async () => {
+    redis = await startPrivateRedis({ persistence: false });
+    const folder = mkdtempSync(join(tmpdir(), "volley-worker-stop-"));
+    writeFileSync(join(folder, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/worker-tools.ts")], history: false, bullmq: { redis: `redis://${redis.host}:${redis.port}`, prefix } }));
+    const child = spawn(process.execPath, [VOLLEY_BIN, "worker"], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const printed = async (text: string) => {
+      while (!output.includes(text)) await new Promise((resolve) => child.stdout.once("data", resolve));
+    };
+    const exited = new Promise<number | null>((done) => child.once("exit", done));
+    try {
+      await printed("Volley worker: ");
+      backend = bullmqBackend({ connection: { host: redis.host, port: redis.port }, prefix, outageTimeoutMs: 1000 });
+      const events: RunEvent[] = [];
+      const run = await twoRunningCalls(createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) }), events);
+      child.kill("SIGTERM");
+      await printed("stopping once running calls finish");
+      await redis.kill();
+      // The calls end on the worker, and their results have nowhere to go: the graceful stop waits for Redis.
+      await run.result;
+      child.kill("SIGTERM");
+      expect(await exited).toBe(1);
+      expect(output).toContain("quitting without waiting");
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(folder, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it("rejects an outage timeout it can't use", () => {

@@ -26,7 +26,10 @@ export interface StartWorkerOptions {
 export interface VolleyWorker {
   /** Resolves once every queue is connected and taking jobs. */
   readonly ready: Promise<void>;
-  /** Stops taking calls, lets running ones finish (unless Redis is unreachable), then disconnects. */
+  /**
+   * Stops taking calls, lets running ones finish (unless Redis is unreachable), then disconnects.
+   * If Redis goes away while they finish, it waits for Redis to come back to deliver their results.
+   */
   close(): Promise<void>;
 }
 

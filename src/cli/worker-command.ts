@@ -46,8 +46,18 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   }
   options.stdout.write(`Volley worker: ${config.tools.length} tools (${config.tools.map((tool) => tool.name).join(", ")}), Redis ${describeRedis(connection)}\n`);
   await untilStopped();
-  // Running calls finish first; callers waiting on them get their results.
+  // Running calls finish first, so that callers get their results; if Redis went away, BullMQ
+  // waits for it to come back to deliver them. A second signal stops at once.
+  options.stdout.write("Volley worker: stopping once running calls finish (stop again to quit now)\n");
+  const quitNow = (): void => {
+    options.stdout.write("Volley worker: quitting without waiting; calls still running here run again on another worker once their lock runs out\n");
+    process.exit(1);
+  };
+  process.once("SIGINT", quitNow);
+  process.once("SIGTERM", quitNow);
   await worker.close();
+  process.off("SIGINT", quitNow);
+  process.off("SIGTERM", quitNow);
   await config.close();
   return 0;
 }
