@@ -435,31 +435,31 @@ export class OpenRun implements RunSlots {
     attempt.settled = true;
     if (attempt.timer !== undefined) clearTimeout(attempt.timer);
     this.#core.dispatcher.release(attempt);
-    if (attempt.interrupted !== undefined) {
-      this.#core.dispatcher.pump();
-      return;
-    }
-    const call = attempt.call;
+    this.#core.dispatcher.pump(attempt.interrupted === undefined ? this.#conclude(attempt.call, ok, value) : undefined);
+  }
+
+  /**
+   * Answers or retries a call whose attempt settled. Returns the time it ended when the next
+   * call may start at that same time: one clock read for both, when no code outside Volley
+   * (listeners, instrumentation, a dependent's validator, another run's) runs between them.
+   */
+  #conclude(call: CallState, ok: boolean, value: unknown): number | undefined {
     if (!ok) {
       const error = callErrors.toolFailed(value);
       const retryAfterMs = error.retryAfterMs;
       delete error.retryAfterMs;
       this.#failAttempt(call, error, retryAfterMs);
-      this.#core.dispatcher.pump();
-      return;
+      return undefined;
     }
     const why = whyNotJson(value);
     if (why !== undefined) {
       this.#failAttempt(call, callErrors.notJson(call.name, why), undefined);
-      this.#core.dispatcher.pump();
-      return;
+      return undefined;
     }
-    // The one clock read that ends this call also starts the next, when no code outside
-    // Volley (listeners, instrumentation, a dependent's validator, another run's) runs between.
     const now = this.#core.clock.now();
     const quiet = !this.#listened && this.#instrument === undefined && call.dependents.length === 0 && call.followers === undefined;
     this.#answer(call, true, value, undefined, false, now);
-    this.#core.dispatcher.pump(quiet ? now : undefined);
+    return quiet ? now : undefined;
   }
 
   readonly #onAttemptTimeout = (attempt: Attempt, timeoutMs: number): void => {
