@@ -51,6 +51,9 @@ function interrupted(id: string, name: string, at: number): ToolResult {
   return { id, name, ok: false, error: { type: "cancelled", message, retryable: false }, attempts: 1, startedAt: at, endedAt: at, durationMs: 0, queuedMs: 0, cached: false };
 }
 
+/** What a person decided about one call. */
+type Decision = { approved: boolean; reason: string | undefined };
+
 export interface ResumedStep {
   /** The step's tool results, in call order, for the transcript. */
   messages: ChatMessage[];
@@ -80,7 +83,7 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
   }
   let run: RunResult | undefined;
   if (rerun.length > 0) {
-    const decidedHere = new Map<string, { approved: boolean; reason: string | undefined }>();
+    const decidedHere = new Map<string, Decision>();
     const live: LiveRun = executor.start({
       onEvent: (event) => {
         if (event.type === "approval-end") decidedHere.set(event.callId, { approved: event.approved, reason: event.reason });
@@ -108,7 +111,7 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
  * The dead run's approvals still pending were asked again in the run that finished its step:
  * they get that run's answers, so that no one decides them in vain.
  */
-async function closeStaleApprovals(store: RunStore, runId: string, approvals: readonly StoredApproval[], decidedHere: ReadonlyMap<string, { approved: boolean; reason: string | undefined }>, finishedIn: string): Promise<void> {
+async function closeStaleApprovals(store: RunStore, runId: string, approvals: readonly StoredApproval[], decidedHere: ReadonlyMap<string, Decision>, finishedIn: string): Promise<void> {
   for (const approval of approvals) {
     if (approval.decision !== undefined) continue;
     const outcome = decidedHere.get(approval.callId);

@@ -45,7 +45,7 @@ export class ApprovalPrompter {
         else decide(false, "no answer at the terminal");
       } finally {
         lines.close();
-        this.#open.delete(question.callId);
+        if (this.#open.get(question.callId) === withdrawn) this.#open.delete(question.callId);
         this.#around.after();
       }
     });
