@@ -74,6 +74,9 @@ afterAll(async () => {
 describe("the dashboard", () => {
   it("draws a run's timeline live: bars appear, run and finish; a call opens with its arguments and output", async () => {
     const { page, done } = await newPage();
+    // The dashboard is loaded before the run starts, so that a slow page load can't miss its live part.
+    await page.goto(`${origin}#/`);
+    await page.locator('nav a[data-nav="tools"]').waitFor();
     const runId = await startRun([
       { id: "page_a", name: "slow_fetch", args: { url: "https://a.example", ms: 900 } },
       { id: "page_b", name: "slow_fetch", args: { url: "https://bb.example", ms: 1200 } },
@@ -81,7 +84,7 @@ describe("the dashboard", () => {
       { id: "page_d", name: "slow_fetch", args: { url: "https://d.example", ms: 500 } }, // waits: the tool allows 3 at once
       { id: "total", name: "combine", args: { counts: [{ $ref: "page_a", path: "/words" }, { $ref: "page_b", path: "/words" }] } },
     ]);
-    await page.goto(`${origin}#/runs/${runId}`);
+    await page.evaluate((hash) => ((globalThis as unknown as { location: { hash: string } }).location.hash = hash), `#/runs/${runId}`);
 
     // While the run goes: running bars, and a call still queued behind the tool's limit.
     await page.locator('[data-call-id="page_a"][data-state="running"] rect.bar').waitFor();
