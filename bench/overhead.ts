@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import PQueue from "p-queue";
-import { createExecutor, defineTool } from "volley";
+import { createExecutor, defineTool, type ToolResult } from "volley";
 import { median } from "./random.ts";
 
 export interface SingleCallFigures {
@@ -31,10 +31,41 @@ export interface OverheadFigures {
   calls: number;
   limit: number;
   /** Median µs per call over the measured rounds. */
-  microsPerCall: { promiseAll: number; pLimit: number; pQueue: number; volley: number };
+  microsPerCall: { promiseAll: number; recordFloor: number; pLimit: number; pQueue: number; volley: number };
   /** Volley's per-call time divided by each baseline's. */
-  volleyRatio: { promiseAll: number; pLimit: number; pQueue: number };
+  volleyRatio: { promiseAll: number; recordFloor: number; pLimit: number; pQueue: number };
+  /** The record floor's per-call time divided by `Promise.all`'s: what keeping the records costs before any scheduling. */
+  recordFloorOverPromiseAll: number;
   rounds: number;
+}
+
+const clockOrigin = performance.timeOrigin;
+
+/**
+ * The least a limited runner can cost while keeping what the overhead target asks of Volley:
+ * a timed `ToolResult` per call. `limit` slots are refilled as each call ends, and one clock
+ * read both ends a call and starts the next, as Volley does; there are no ids to check, no
+ * arguments, graph, validation, statistics or events. What Volley costs above this is its
+ * scheduling; what this costs above `Promise.all` is the records themselves.
+ */
+function runWithRecordFloor(calls: number, limit: number): Promise<ToolResult[]> {
+  return new Promise((resolve) => {
+    const results = new Array<ToolResult>(calls);
+    const addedAt = clockOrigin + performance.now();
+    let next = 0;
+    let ended = 0;
+    const start = (startedAt: number): void => {
+      const index = next++;
+      void noop().then((output) => {
+        const endedAt = clockOrigin + performance.now();
+        const durationMs = endedAt - startedAt;
+        results[index] = { id: `call_${index}`, name: "noop", ok: true, output, attempts: 1, startedAt, endedAt, durationMs, queuedMs: startedAt - addedAt, cached: false };
+        if (++ended === calls) resolve(results);
+        else if (next < calls) start(endedAt);
+      });
+    };
+    for (let slot = 0; slot < limit && slot < calls; slot++) start(clockOrigin + performance.now());
+  });
 }
 
 /** An already-settled promise: a tool that does nothing, asynchronously, as tools are. */
@@ -42,7 +73,8 @@ const noop = (): Promise<undefined> => Promise.resolve(undefined);
 
 /**
  * Per-call overhead of running no-op calls under a limit of 16: Volley (which keeps a timed
- * record and status per call) against Promise.all (no limit: the floor), p-limit and p-queue.
+ * record and status per call) against Promise.all (no limit: the floor), the record floor (the
+ * same records, no scheduling), p-limit and p-queue.
  * Rounds are interleaved so that drift on a shared machine hits every contender alike, and a
  * minor collection before each sample clears the previous contender's garbage. A full
  * collection is not forced: V8 sizes its heap differently right after one, which no real
@@ -54,6 +86,7 @@ export async function measureOverhead(calls: number, rounds: number, warmup: num
   const volleyCalls = Array.from({ length: calls }, () => ({ name: "noop" }));
   const contenders = {
     promiseAll: () => Promise.all(Array.from({ length: calls }, () => noop())),
+    recordFloor: () => runWithRecordFloor(calls, limit),
     pLimit: () => {
       const limited = pLimit(limit);
       return Promise.all(Array.from({ length: calls }, () => limited(noop)));
@@ -67,7 +100,7 @@ export async function measureOverhead(calls: number, rounds: number, warmup: num
       if (results.length !== calls || !results.every((result) => result.ok)) throw new Error("Volley lost or failed a call");
     },
   };
-  const samples: Record<keyof typeof contenders, number[]> = { promiseAll: [], pLimit: [], pQueue: [], volley: [] };
+  const samples: Record<keyof typeof contenders, number[]> = { promiseAll: [], recordFloor: [], pLimit: [], pQueue: [], volley: [] };
   const entries = Object.entries(contenders) as [keyof typeof contenders, () => Promise<unknown>][];
   for (let round = 0; round < warmup + rounds; round++) {
     // Rotate who goes first, so that each contender follows each other one equally often.
@@ -83,6 +116,7 @@ export async function measureOverhead(calls: number, rounds: number, warmup: num
   }
   const micros = {
     promiseAll: median(samples.promiseAll),
+    recordFloor: median(samples.recordFloor),
     pLimit: median(samples.pLimit),
     pQueue: median(samples.pQueue),
     volley: median(samples.volley),
@@ -91,7 +125,13 @@ export async function measureOverhead(calls: number, rounds: number, warmup: num
     calls,
     limit,
     microsPerCall: micros,
-    volleyRatio: { promiseAll: micros.volley / micros.promiseAll, pLimit: micros.volley / micros.pLimit, pQueue: micros.volley / micros.pQueue },
+    volleyRatio: {
+      promiseAll: micros.volley / micros.promiseAll,
+      recordFloor: micros.volley / micros.recordFloor,
+      pLimit: micros.volley / micros.pLimit,
+      pQueue: micros.volley / micros.pQueue,
+    },
+    recordFloorOverPromiseAll: micros.recordFloor / micros.promiseAll,
     rounds,
   };
 }

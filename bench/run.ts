@@ -26,8 +26,9 @@ for (const [calls, rounds, warmup] of quick ? [[10_000, 5, 3]] : [[10_000, 21, 8
   overhead.push(figures);
   const { microsPerCall: us, volleyRatio: ratio } = figures;
   console.log(
-    `   ${String(calls).padStart(7)} calls  Promise.all ${fixed(us.promiseAll, 3)}  p-limit ${fixed(us.pLimit, 3)}  p-queue ${fixed(us.pQueue, 3)}  Volley ${fixed(us.volley, 3)}` +
-      `   Volley ÷ Promise.all ${fixed(ratio.promiseAll)}×  ÷ p-limit ${fixed(ratio.pLimit)}×  ÷ p-queue ${fixed(ratio.pQueue)}×`,
+    `   ${String(calls).padStart(7)} calls  Promise.all ${fixed(us.promiseAll, 3)}  record floor ${fixed(us.recordFloor, 3)}  p-limit ${fixed(us.pLimit, 3)}  p-queue ${fixed(us.pQueue, 3)}  Volley ${fixed(us.volley, 3)}` +
+      `   Volley ÷ Promise.all ${fixed(ratio.promiseAll)}×  ÷ record floor ${fixed(ratio.recordFloor)}×  ÷ p-limit ${fixed(ratio.pLimit)}×  ÷ p-queue ${fixed(ratio.pQueue)}×` +
+      `   (record floor ÷ Promise.all ${fixed(figures.recordFloorOverPromiseAll)}×)`,
   );
 }
 

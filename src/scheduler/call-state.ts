@@ -103,7 +103,8 @@ export class CallState implements HeapItem {
   }
 }
 
-const NO_CALLS: readonly CallState[] = Object.freeze([]);
+/** Shared by calls without edges. Not frozen, for the same reason as `NO_REFERENCES`; `readonly` keeps it empty. */
+const NO_CALLS: readonly CallState[] = [];
 
 /** Records that `dependent` needs `dependency`'s result; `waits` when that result is still to come. */
 export function linkDependency(dependent: CallState, dependency: CallState, waits: boolean): void {
