@@ -25,15 +25,19 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const modelOn = (server: MockOpenAIServer) => openaiModel({ client: new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" });
 const firstTurn = { toolCalls: [{ id: "find", name: "lookup", arguments: { name: "Ada" } }, { id: "mail", name: "send_email", arguments: { to: "ada@example.com" } }] };
 
-/** Runs the agent in a child process until the email waits for approval and the lookup has ended, then kills it. */
-async function killedWhileWaiting(path: string, server: MockOpenAIServer): Promise<void> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./fixtures/agent-approval-child.ts", import.meta.url)), path, server.baseURL], { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * Runs the agent in a child process until the email waits for approval and the lookup has ended,
+ * then kills it. With `resume`, the child resumes the conversation, and is killed once `until` is seen.
+ */
+async function killedWhileWaiting(path: string, server: MockOpenAIServer, { resume = false, until = ["ended find", "waiting mail"] } = {}): Promise<void> {
+  const args = [fileURLToPath(new URL("./fixtures/agent-approval-child.ts", import.meta.url)), path, server.baseURL, ...(resume ? ["resume"] : [])];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => child.on("exit", resolve));
   const lines = new Set<string>();
   await new Promise<void>((resolve) => {
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       for (const line of chunk.split("\n")) lines.add(line);
-      if (lines.has("ended find") && lines.has("waiting mail")) resolve();
+      if (until.every((line) => lines.has(line))) resolve();
     });
   });
   // Well past the 50 ms within which the history writes what happened.
@@ -115,6 +119,35 @@ describe("an agent whose process dies while a call waits for approval", () => {
     // The email ran in the CLI's process, with the decision recorded while no process was there.
     const mailResult = mock.requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "mail");
     expect(mailResult).toEqual({ role: "tool", tool_call_id: "mail", content: "sent to ada@example.com" });
+  }, 30_000);
+
+  it("links the runs, and does not run again what a resuming process that also died had run", async () => {
+    const twoEmails = { toolCalls: [...firstTurn.toolCalls, { id: "mail_bob", name: "send_email", arguments: { to: "bob@example.com" } }] };
+    mock = await startMockOpenAI({ script: [twoEmails, { content: "Sent both." }] });
+    const path = join(folder, "twice.db");
+    await killedWhileWaiting(path, mock, { until: ["ended find", "waiting mail", "waiting mail_bob"] });
+    const deciding = new SqliteRunStore({ path });
+    const [first] = await deciding.listRuns();
+    expect(await deciding.decideApproval(first!.runId, "mail", { approved: true })).toBe(true);
+    await deciding.close();
+    // The second process sends Ada's email, asks again about Bob's, and dies too.
+    await killedWhileWaiting(path, mock, { resume: true, until: ["ended mail", "waiting mail_bob"] });
+
+    const store = new SqliteRunStore({ path });
+    const agent = createAgent({ model: modelOn(mock), tools: [lookup, sendEmail], store });
+    for await (const event of agent.streamResume("chat-1")) if (event.type === "tool-approval-start") event.approve();
+    // Only Bob's email ran here: Ada's was sent by the process that died second, and is not sent twice.
+    expect(runs).toEqual({ lookup: 0, sendEmail: 1 });
+    const toolMessages = mock.requests[1]?.messages?.filter((message) => (message as { role: string }).role === "tool");
+    expect(toolMessages?.map((message) => (message as { content: string }).content)).toEqual([JSON.stringify({ email: "ada@example.com" }), "sent to ada@example.com", "sent to bob@example.com"]);
+    // The history links the first run to both runs that took over its step, oldest first.
+    const { run } = (await store.getRun(first!.runId))!;
+    expect(run.resumedBy).toHaveLength(2);
+    const [second, third] = await Promise.all(run.resumedBy.map((id) => store.getRun(id)));
+    expect([second?.run.status, third?.run.status]).toEqual(["interrupted", "completed"]);
+    expect([second?.run.resumes, third?.run.resumes]).toEqual([first!.runId, first!.runId]);
+    expect(await store.approvals({ pending: true })).toEqual([]);
+    await store.close();
   }, 30_000);
 
   it("continues with a new message after finishing the open step, and refuses to resume without a store", async () => {

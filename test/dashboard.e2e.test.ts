@@ -197,6 +197,21 @@ describe("the dashboard", () => {
     await done();
   });
 
+  it("links a run to the run that took over its work, both ways", async () => {
+    const store = new SqliteRunStore({ path: join(work, "history.db") });
+    const executor = createExecutor({ tools: [defineTool({ name: "note", execute: () => "noted" })], history: store });
+    await executor.run([{ id: "n", name: "note" }], { runId: "first-try" });
+    await executor.run([{ id: "n", name: "note" }], { runId: "take-over", resumes: "first-try" });
+    await executor.flush();
+    await store.close();
+    const { page, done } = await newPage();
+    await page.goto(`${origin}#/runs/first-try`);
+    await page.locator('[data-figure="resumed-by"] a[data-run-link="take-over"]').click();
+    await page.locator('[data-figure="resumes"] a[data-run-link="first-try"]').waitFor();
+    expect(page.url()).toMatch(/#\/runs\/take-over$/);
+    await done();
+  });
+
   it("with a token, asks for it, and works once it is given in the address", async () => {
     const { child, url } = await startServe(["--token", TOKEN]);
     try {

@@ -37,6 +37,11 @@ describe("an executor with history", () => {
     // Events the records already tell (call-add, call-end, run-end) are not kept twice.
     expect((await store.events("recorded")).map((item) => item.event.type)).toEqual(["run-start", "call-start", "call-start"]);
     expect(events.map((event) => event.type)).toContain("call-end");
+    // A run that takes over another's work is linked to it in the history.
+    await executor.run([{ id: "a", name: "search", args: { query: "tides" } }], { runId: "later", resumes: "recorded" });
+    await executor.flush();
+    expect((await store.getRun("later"))?.run).toMatchObject({ resumes: "recorded", options: { resumes: "recorded" } });
+    expect((await store.getRun("recorded"))?.run.resumedBy).toEqual(["later"]);
   });
 
   it("ranks by durations an earlier process learned, from its first call", async () => {

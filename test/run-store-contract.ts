@@ -111,7 +111,10 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
         { kind: "run-end", result: { runId: "r1", status: "completed", results: [first, second], stats: stats({ calls: 2, failed: 1, speedup: 1.5 }) }, endedAt: 130 },
       ]);
       const stored = await store.getRun("r1");
-      expect(stored?.run).toEqual({ runId: "r1", status: "completed", startedAt: 100, endedAt: 130, options: { maxConcurrency: 8, parallel: true }, stats: stats({ calls: 2, failed: 1, speedup: 1.5 }), calls: 2 });
+      expect(stored?.run).toEqual({
+        runId: "r1", status: "completed", startedAt: 100, endedAt: 130, options: { maxConcurrency: 8, parallel: true }, stats: stats({ calls: 2, failed: 1, speedup: 1.5 }), calls: 2,
+        resumes: undefined, resumedBy: [],
+      });
       expect(stored?.calls.map((call) => call.callId)).toEqual(["a", "b"]);
       expect(stored?.calls[0]).toEqual({
         runId: "r1", callId: "a", index: 0, name: "search", args: { query: "volcanoes" }, ok: true, output: "search output", outputTruncated: false, error: undefined,
@@ -120,6 +123,26 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
       expect(stored?.calls[1]).toMatchObject({ ok: false, output: undefined, error: failure("dependency_failed"), dependsOn: ["a"] });
       expect((await store.events("r1")).map((item) => [item.seq, item.event.type])).toEqual([[0, "run-start"], [1, "call-start"]]);
       expect(await store.getRun("nope")).toBeUndefined();
+    });
+
+    it("links a run to the later runs that took over its work, both ways", async () => {
+      await store.write([
+        { kind: "run-start", runId: "step", startedAt: 100, options: {} },
+        { kind: "run-start", runId: "unrelated", startedAt: 150, options: { resumes: 42 } },
+        { kind: "run-start", runId: "second", startedAt: 300, options: { resumes: "step" } },
+        { kind: "run-start", runId: "first", startedAt: 200, options: { maxConcurrency: 4, resumes: "step" } },
+      ]);
+      expect((await store.getRun("step"))?.run).toMatchObject({ resumes: undefined, resumedBy: ["first", "second"] });
+      expect((await store.getRun("first"))?.run).toMatchObject({ resumes: "step", resumedBy: [], options: { maxConcurrency: 4, resumes: "step" } });
+      expect((await store.getRun("unrelated"))?.run).toMatchObject({ resumes: undefined, resumedBy: [] });
+      expect((await store.listRuns()).map((run) => [run.runId, run.resumes, run.resumedBy])).toEqual([
+        ["second", "step", []],
+        ["first", "step", []],
+        ["unrelated", undefined, []],
+        ["step", undefined, ["first", "second"]],
+      ]);
+      await store.prune({ olderThan: 250 });
+      expect((await store.getRun("second"))?.run).toMatchObject({ resumes: "step", resumedBy: [] });
     });
 
     it("lists runs newest first, in pages, by status or by tool", async () => {

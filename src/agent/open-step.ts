@@ -69,9 +69,7 @@ export interface ResumedStep {
  */
 export async function finishOpenStep(open: OpenStepMessage, store: RunStore, executor: Executor, onEvent: (event: RunEvent, runOf: () => LiveRun) => void, signal: AbortSignal | undefined): Promise<ResumedStep> {
   const runId = open.volley_run_id;
-  const [stored, approvals, events] = await Promise.all([store.getRun(runId), store.approvals({ runId }), store.events(runId)]);
-  const ended = new Map((stored?.calls ?? []).map((call) => [call.callId, fromStored(call)]));
-  const started = new Set(events.flatMap(({ event }) => (event.type === "call-start" ? [event.callId] : [])));
+  const { ended, started, approvals } = await whatTheHistoryHolds(store, runId);
   const decisions = new Map(approvals.flatMap((approval) => (approval.decision === undefined ? [] : [[approval.callId, approval.decision] as const])));
   const now = Date.now();
   const results = new Map<string, ToolResult>();
@@ -85,6 +83,7 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
   if (rerun.length > 0) {
     const decidedHere = new Map<string, Decision>();
     const live: LiveRun = executor.start({
+      resumes: runId,
       onEvent: (event) => {
         if (event.type === "approval-end") decidedHere.set(event.callId, { approved: event.approved, reason: event.reason });
         const decision = event.type === "approval-start" ? decisions.get(event.callId) : undefined;
@@ -102,20 +101,40 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
     live.end();
     run = await live.result;
     for (const result of run.results) results.set(result.id, result);
-    await closeStaleApprovals(store, runId, approvals, decidedHere, run.runId);
+    await closeStaleApprovals(store, approvals, decidedHere, run.runId);
   }
   return { messages: openaiChat.messages(open.tool_calls.map((call) => results.get(call.id) as ToolResult)), run };
 }
 
 /**
- * The dead run's approvals still pending were asked again in the run that finished its step:
- * they get that run's answers, so that no one decides them in vain.
+ * What the step's run left in the history, with what every earlier attempt to finish the step
+ * left (runs that resumed it and were themselves interrupted): their calls ran under the same ids.
  */
-async function closeStaleApprovals(store: RunStore, runId: string, approvals: readonly StoredApproval[], decidedHere: ReadonlyMap<string, Decision>, finishedIn: string): Promise<void> {
+async function whatTheHistoryHolds(store: RunStore, runId: string): Promise<{ ended: Map<string, ToolResult>; started: Set<string>; approvals: StoredApproval[] }> {
+  const first = await store.getRun(runId);
+  const runIds = [runId, ...(first?.run.resumedBy ?? [])];
+  const ended = new Map<string, ToolResult>();
+  const started = new Set<string>();
+  const approvals: StoredApproval[] = [];
+  for (const id of runIds) {
+    const [stored, runApprovals, events] = await Promise.all([id === runId ? first : store.getRun(id), store.approvals({ runId: id }), store.events(id)]);
+    for (const call of stored?.calls ?? []) if (!ended.has(call.callId)) ended.set(call.callId, fromStored(call));
+    for (const { event } of events) if (event.type === "call-start") started.add(event.callId);
+    approvals.push(...runApprovals);
+  }
+  return { ended, started, approvals };
+}
+
+/**
+ * Approvals still pending in the step's run (or in an earlier attempt to finish it) were asked
+ * again in the run that finished the step: they get that run's answers, so that no one decides
+ * them in vain.
+ */
+async function closeStaleApprovals(store: RunStore, approvals: readonly StoredApproval[], decidedHere: ReadonlyMap<string, Decision>, finishedIn: string): Promise<void> {
   for (const approval of approvals) {
     if (approval.decision !== undefined) continue;
     const outcome = decidedHere.get(approval.callId);
     const reason = outcome === undefined ? `not decided: the step was finished in run ${finishedIn}` : `decided in run ${finishedIn}, which finished the step${outcome.reason ? `: ${outcome.reason}` : ""}`;
-    await store.decideApproval(runId, approval.callId, { approved: outcome?.approved ?? false, reason });
+    await store.decideApproval(approval.runId, approval.callId, { approved: outcome?.approved ?? false, reason });
   }
 }

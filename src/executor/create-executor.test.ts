@@ -326,6 +326,8 @@ describe("API misuse throws, saying what was expected and what arrived", () => {
     const executor = createExecutor({ tools: [echo] });
     await expect(executor.run("echo" as never)).rejects.toThrow('executor.run: expected an array of tool calls, got "echo" (string)');
     await expect(executor.run([], { maxConcurrency: -1 })).rejects.toThrow("executor.run: expected `maxConcurrency`");
+    expect(() => executor.start({ resumes: 7 as never })).toThrow("executor.start: expected `resumes` to be the id of another run, got 7 (number)");
+    expect(() => executor.start({ runId: "same", resumes: "same" })).toThrow('executor.start: expected `resumes` to be the id of another run, got "same" (string)');
     const live = executor.start();
     live.end();
     expect(() => live.add({ name: "echo" })).toThrow(/is ended: no more calls can be added/);

@@ -80,6 +80,11 @@ export interface RunOptions {
   runId?: string;
   /** Called synchronously with each event of this run. */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Id of an earlier run whose unfinished work this run takes over, such as an agent step
+   * resumed after its process stopped. The history links the two both ways. @default none
+   */
+  resumes?: string;
 }
 
 /** A run that calls can be added to while it goes, as a model streams them. */
@@ -135,7 +140,7 @@ export interface Executor {
 }
 
 const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "decisionPollMs", "order", "approve", "backend", "workers"]);
-const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent"]);
+const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent", "resumes"]);
 
 function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
   for (const key of Object.keys(options)) {
@@ -238,20 +243,21 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const open = (runOptions: RunOptions | undefined, keepEvents: boolean, method: string): OpenRun => {
     if (runOptions === undefined) {
       const runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`;
-      return new OpenRun(core, { runId, maxConcurrency: Infinity, parallel: core.settings.parallel, timeoutMs: undefined, onEvent: undefined, keepEvents });
+      return new OpenRun(core, { runId, maxConcurrency: Infinity, parallel: core.settings.parallel, timeoutMs: undefined, onEvent: undefined, keepEvents, resumes: undefined });
     }
     const at = `executor.${method}`;
     const given = runOptions ?? {};
     checkObject(at, "options", given);
     rejectUnknownKeys(at, given, RUN_KEYS);
-    const { signal, maxConcurrency: runLimit = Infinity, parallel: runParallel = core.settings.parallel, timeoutMs: runTimeout, runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`, onEvent: runOnEvent } = given;
+    const { signal, maxConcurrency: runLimit = Infinity, parallel: runParallel = core.settings.parallel, timeoutMs: runTimeout, runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`, onEvent: runOnEvent, resumes } = given;
     if (signal !== undefined && !(signal instanceof AbortSignal)) invalidOption(at, "signal", "an AbortSignal", signal);
     if (!isPositiveLimit(runLimit)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", runLimit);
     if (typeof runParallel !== "boolean") invalidOption(at, "parallel", "a boolean", runParallel);
     if (runTimeout !== undefined && !isTimeout(runTimeout)) invalidOption(at, "timeoutMs", "a number of milliseconds above 0", runTimeout);
     if (typeof runId !== "string" || runId === "") invalidOption(at, "runId", "a non-empty string", runId);
     if (runOnEvent !== undefined && typeof runOnEvent !== "function") invalidOption(at, "onEvent", "a function", runOnEvent);
-    return new OpenRun(core, { runId, maxConcurrency: runLimit, parallel: runParallel, timeoutMs: runTimeout, onEvent: runOnEvent, keepEvents });
+    if (resumes !== undefined && (typeof resumes !== "string" || resumes === "" || resumes === runId)) invalidOption(at, "resumes", "the id of another run", resumes);
+    return new OpenRun(core, { runId, maxConcurrency: runLimit, parallel: runParallel, timeoutMs: runTimeout, onEvent: runOnEvent, keepEvents, resumes });
   };
 
   return {

@@ -30,6 +30,8 @@ export interface OpenRunOptions {
   onEvent: ((event: RunEvent) => void) | undefined;
   /** Keep every event for `events` readers (open runs); `run()` needs none. */
   keepEvents: boolean;
+  /** The earlier run whose unfinished work this one takes over, recorded with the run's options. */
+  resumes: string | undefined;
 }
 
 /** Why running attempts are being stopped: their own time limit, the run's, or a cancel. */
@@ -111,7 +113,7 @@ export class OpenRun implements RunSlots {
     this.#listened = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined;
     this.#observed = this.#listened || this.#history !== undefined;
     this.#startedAt = core.clock.now();
-    this.#history?.push({ kind: "run-start", runId: this.id, startedAt: this.#startedAt, options: { maxConcurrency: options.maxConcurrency, parallel: options.parallel, timeoutMs: options.timeoutMs ?? null } });
+    this.#history?.push({ kind: "run-start", runId: this.id, startedAt: this.#startedAt, options: { maxConcurrency: options.maxConcurrency, parallel: options.parallel, timeoutMs: options.timeoutMs ?? null, ...(options.resumes === undefined ? {} : { resumes: options.resumes }) } });
     this.result = new Promise((resolve) => (this.#resolve = resolve));
     const instrumentation = core.instrumentation;
     this.#instrument = instrumentation && core.guard("instrumentation.runStart", "Volley instrumentation threw in runStart", () => instrumentation.runStart({ runId: this.id }));

@@ -105,5 +105,8 @@ export function summarizeLiveRun(entry: LiveRunEntry): StoredRun {
     options: entry.options,
     stats: result?.stats,
     calls: entry.callCount,
+    // Runs started through the API take over no other run's work.
+    resumes: undefined,
+    resumedBy: [],
   };
 }

@@ -1,7 +1,7 @@
 import { invalidOption } from "../errors/volley-error.ts";
 import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredEvent, StoredApproval, StoredRun, StoredToolStats, TimeWindow } from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow, type RecordedDecision } from "./stored-records.ts";
+import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, resumedRunOf, summarizeCalls, toCallRow, type CallRow, type RecordedDecision } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 export interface MemoryRunStoreOptions {
@@ -29,8 +29,11 @@ export class MemoryRunStore implements RunStore {
     for (const write of batch) {
       switch (write.kind) {
         case "run-start":
-          this.#runs.set(write.runId, { runId: write.runId, status: "running", startedAt: write.startedAt, endedAt: undefined, options: JSON.parse(toStoredJson(write.options)) as Record<string, unknown>, stats: undefined, calls: 0 });
+        {
+          const options = JSON.parse(toStoredJson(write.options)) as Record<string, unknown>;
+          this.#runs.set(write.runId, { runId: write.runId, status: "running", startedAt: write.startedAt, endedAt: undefined, options, stats: undefined, calls: 0, resumes: resumedRunOf(options), resumedBy: [] });
           break;
+        }
         case "call": {
           const rows = this.#calls.get(write.runId) ?? [];
           rows.push(toCallRow(write, this.#maxOutputChars));
@@ -59,14 +62,20 @@ export class MemoryRunStore implements RunStore {
     const matching = [...this.#runs.values()]
       .filter((run) => (status === undefined || run.status === status) && (tool === undefined || (this.#calls.get(run.runId) ?? []).some((call) => call.name === tool)))
       .sort((a, b) => b.startedAt - a.startedAt);
-    return matching.slice(offset, offset + limit).map((run) => ({ ...run }));
+    return matching.slice(offset, offset + limit).map((run) => this.#withLinks(run));
+  }
+
+  /** A copy of the run, with the runs that resumed it, oldest first. */
+  #withLinks(run: StoredRun): StoredRun {
+    const resumedBy = [...this.#runs.values()].filter((later) => later.resumes === run.runId).sort((a, b) => a.startedAt - b.startedAt).map((later) => later.runId);
+    return { ...run, resumedBy };
   }
 
   async getRun(runId: string): Promise<{ run: StoredRun; calls: ReturnType<typeof fromCallRow>[] } | undefined> {
     const run = this.#runs.get(runId);
     if (run === undefined) return undefined;
     const calls = [...(this.#calls.get(runId) ?? [])].sort((a, b) => a.index - b.index).map(fromCallRow);
-    return { run: { ...run }, calls };
+    return { run: this.#withLinks(run), calls };
   }
 
   async approvals(query: ApprovalQuery = {}): Promise<StoredApproval[]> {

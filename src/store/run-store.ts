@@ -14,6 +14,10 @@ export interface StoredRun {
   stats: RunStats | undefined;
   /** Calls recorded so far. */
   calls: number;
+  /** The earlier run whose unfinished work this one took over (`RunOptions.resumes`). */
+  resumes: string | undefined;
+  /** Later runs that took over this run's unfinished work, oldest first: more than one when a resuming run was itself interrupted. */
+  resumedBy: string[];
 }
 
 export interface StoredCall {

@@ -6,7 +6,7 @@ import { invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { CallErrorType } from "../run/types.ts";
 import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredApproval, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, resumedRunOf, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 /** Where the embedded history lives unless told otherwise. */
@@ -82,7 +82,16 @@ const MIGRATIONS: readonly string[] = [
      at REAL NOT NULL,
      PRIMARY KEY (run_id, call_id)
    );`,
+  // A run that takes over an interrupted run's work names it in its options; the interrupted run finds it here.
+  `CREATE INDEX runs_by_resumed ON runs (json_extract(options, '$.resumes'));`,
 ];
+
+/** A run row with the runs that resumed it, oldest first, as a JSON array. */
+const RUN_COLUMNS = `runs.*, (
+  SELECT json_group_array(run_id) FROM (
+    SELECT later.run_id FROM runs AS later WHERE json_extract(later.options, '$.resumes') = runs.run_id ORDER BY later.started_at, later.rowid
+  )
+) AS resumed_by`;
 
 /** SQLite has no infinities to bind; these stand in for open ends of a time window. */
 const finite = (value: number): number => Math.max(-1e300, Math.min(1e300, value));
@@ -121,14 +130,17 @@ function toCallRowFromSql(row: Row): CallRow {
 }
 
 function toStoredRun(row: Row): StoredRun {
+  const options = JSON.parse(row.options as string) as Record<string, unknown>;
   return {
     runId: row.run_id as string,
     status: row.status as StoredRunStatus,
     startedAt: row.started_at as number,
     endedAt: (row.ended_at as number | null) ?? undefined,
-    options: JSON.parse(row.options as string) as Record<string, unknown>,
+    options,
     stats: row.stats === null ? undefined : (JSON.parse(row.stats as string) as StoredRun["stats"]),
     calls: row.calls as number,
+    resumes: resumedRunOf(options),
+    resumedBy: JSON.parse(row.resumed_by as string) as string[],
   };
 }
 
@@ -259,12 +271,12 @@ export class SqliteRunStore implements RunStore {
       parameters.push(tool);
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
-    const rows = this.#statement(`SELECT * FROM runs ${where} ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(...parameters, limit, offset) as Row[];
+    const rows = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(...parameters, limit, offset) as Row[];
     return rows.map(toStoredRun);
   }
 
   async getRun(runId: string): Promise<{ run: StoredRun; calls: StoredCall[] } | undefined> {
-    const row = this.#statement("SELECT * FROM runs WHERE run_id = ?").get(runId) as Row | undefined;
+    const row = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as Row | undefined;
     if (row === undefined) return undefined;
     const calls = (this.#statement("SELECT * FROM calls WHERE run_id = ? ORDER BY position").all(runId) as Row[]).map((call) => fromCallRow(toCallRowFromSql(call)));
     return { run: toStoredRun(row), calls };

@@ -60,6 +60,11 @@ export function fromCallRow(row: CallRow): StoredCall {
   };
 }
 
+/** The run a run's stored options say it resumes (`RunOptions.resumes`), if any. */
+export function resumedRunOf(options: Record<string, unknown>): string | undefined {
+  return typeof options.resumes === "string" ? options.resumes : undefined;
+}
+
 type StatsInput = Pick<CallRow, "name" | "ok" | "errorType" | "attempts" | "cached" | "durationMs">;
 
 /** Per-tool figures over calls: failures by type, retries, cache hits, and duration percentiles of executed calls. */

@@ -29,6 +29,10 @@ export class RunModel {
     this.status = "running";
     /** @type {Record<string, any> | undefined} */
     this.stats = undefined;
+    /** The earlier run whose unfinished work this one took over. @type {string | undefined} */
+    this.resumes = undefined;
+    /** Later runs that took over this one's unfinished work. @type {string[]} */
+    this.resumedBy = [];
   }
 
   /**
@@ -100,6 +104,8 @@ export class RunModel {
     model.endedAt = record.run.endedAt ?? undefined;
     model.status = record.run.status;
     model.stats = record.run.stats ?? undefined;
+    model.resumes = record.run.resumes ?? undefined;
+    model.resumedBy = record.run.resumedBy ?? [];
     for (const stored of record.calls) {
       /** @type {CallView} */
       const call = {

@@ -110,6 +110,8 @@ function summaryOf(model) {
     "dl",
     { class: "figures" },
     figure("Status", model.status.replace("_", " "), "run-status"),
+    model.resumes === undefined ? null : figure("Resumes", runLink(model.resumes), "resumes"),
+    model.resumedBy.length === 0 ? null : figure("Finished in", model.resumedBy.flatMap((id, index) => (index === 0 ? [runLink(id)] : [", ", runLink(id)])), "resumed-by"),
     figure("Calls", stats ? `${stats.succeeded} ok, ${stats.failed} failed` : `${counts.done} done, ${counts.running} running, ${counts.queued} queued`),
     figure("Wall time", formatMs(stats?.wallMs ?? (model.startedAt === undefined ? undefined : Date.now() - model.startedAt))),
     figure("Sum of durations", formatMs(stats?.sumMs)),
@@ -121,11 +123,16 @@ function summaryOf(model) {
 
 /**
  * @param {string} term
- * @param {string | number} value
+ * @param {string | number | import("./dom.js").Children} value
  * @param {string} [name]
  */
 function figure(term, value, name) {
-  return h("div", { "data-figure": name }, h("dt", {}, term), h("dd", {}, String(value)));
+  return h("div", { "data-figure": name }, h("dt", {}, term), h("dd", {}, typeof value === "number" ? String(value) : value));
+}
+
+/** @param {string} runId */
+function runLink(runId) {
+  return h("a", { href: `#/runs/${encodeURIComponent(runId)}`, "data-run-link": runId }, h("code", {}, runId));
 }
 
 function legend() {
