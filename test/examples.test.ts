@@ -1,0 +1,52 @@
+// The examples, run as a reader runs them (`node examples/...`, importing the built package),
+// with no API key: each talks to Volley's mock model or needs none. An example that rots fails here.
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+
+async function example(path: string): Promise<string> {
+  const env = { ...process.env };
+  delete env.OPENAI_API_KEY;
+  const { stdout } = await run(process.execPath, [resolve(path)], { env, timeout: 60_000 });
+  return stdout;
+}
+
+describe("the examples", () => {
+  it("eager-agent: each call's start and end as the model streams, the step's figures, then the answer", async () => {
+    const output = await example("examples/agents/eager-agent.ts");
+    for (const id of ["rome_weather", "lima_weather", "to_rome", "to_lima"]) {
+      expect(output).toMatch(new RegExp(`start \\w+ ${id}\\n`));
+      expect(output).toMatch(new RegExp(`done  \\w+ ${id} \\(\\d+ ms\\)`));
+    }
+    expect(output).toMatch(/\d of 4 calls had ended before the model finished writing the step's calls/);
+    expect(output).toContain("Lima is warmest at 19 °C");
+    expect(output).toMatch(/2 model steps, [\d.]+ s in all\./);
+  });
+
+  it("chat-completions-loop: a misspelt tool is answered with an error, and the model's correction runs", async () => {
+    const output = await example("examples/agents/chat-completions-loop.ts");
+    expect(output).toContain('✓ rome weather: {"city":"Rome","celsius":17}');
+    expect(output).toContain('✗ trip flight: unknown_tool: Unknown tool "flight". Available tools: weather, flights.');
+    expect(output).toContain('✓ trip_again flights: [{"from":"Oslo","to":"Rome","departs":"17:40","priceEur":129}]');
+    expect(output).toContain("Rome is 13 °C warmer than Oslo today");
+  });
+
+  it("anthropic-turn: tool_result blocks in call order, is_error on the call that failed", async () => {
+    const output = await example("examples/agents/anthropic-turn.ts");
+    const message = JSON.parse(output.slice(output.indexOf("{\n"))) as { role: string; content: { tool_use_id: string; is_error?: boolean; content: string }[] };
+    expect(message.role).toBe("user");
+    expect(message.content.map((block) => [block.tool_use_id, block.is_error ?? false])).toEqual([["toolu_01", false], ["toolu_02", false], ["toolu_03", true]]);
+    expect(message.content[2]?.content).toMatch(/"flights" do not match its input schema: \/to/);
+  });
+
+  it("research/library-usage: the research turn through the library, each result and the speedup", async () => {
+    const output = await example("examples/research/library-usage.ts");
+    expect(output).toMatch(/✓ search_volcanoes/);
+    expect(output).toMatch(/retrying rate in \d+ ms after: 503 Service Unavailable/);
+    expect(output).toMatch(/\d+ succeeded, 0 failed\./);
+    expect(output).toMatch(/Speedup [\d.]+×/);
+  });
+});
