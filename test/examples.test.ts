@@ -29,7 +29,7 @@ describe("the examples", () => {
   it("chat-completions-loop: a misspelt tool is answered with an error, and the model's correction runs", async () => {
     const output = await example("examples/agents/chat-completions-loop.ts");
     expect(output).toContain('✓ rome weather: {"city":"Rome","celsius":17}');
-    expect(output).toContain('✗ trip flight: unknown_tool: Unknown tool "flight". Available tools: weather, flights.');
+    expect(output).toContain('✗ trip flight: unknown_tool: Unknown tool "flight". Did you mean "flights"? Available tools: weather, flights.');
     expect(output).toContain('✓ trip_again flights: [{"from":"Oslo","to":"Rome","departs":"17:40","priceEur":129}]');
     expect(output).toContain("Rome is 13 °C warmer than Oslo today");
   });

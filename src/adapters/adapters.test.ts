@@ -35,7 +35,7 @@ describe("OpenAI Chat Completions", () => {
     expect(messages[1]?.content).toBe("12:00 in Europe/Paris");
     expect(messages[2]?.content).toMatch(/^Error \(invalid_arguments\): Invalid call to "get_weather": Arguments are not valid JSON/);
     expect(messages[3]?.content).toMatch(/^Error \(invalid_arguments\): Arguments for "get_time" do not match its input schema/);
-    expect(messages[4]?.content).toBe('Error (unknown_tool): Unknown tool "get_wether". Available tools: get_weather, get_time.');
+    expect(messages[4]?.content).toBe('Error (unknown_tool): Unknown tool "get_wether". Did you mean "get_weather"? Available tools: get_weather, get_time.');
   });
 
   it("passes a custom tool's free text as its input argument", () => {

@@ -1,4 +1,5 @@
 import type { CallError } from "../run/types.ts";
+import { closestName } from "../shared/closest-name.ts";
 
 /**
  * The errors a call can be answered with, in words a model can act on. Kept in one place so
@@ -9,7 +10,9 @@ export const callErrors = {
     const shown = available.slice(0, 20).join(", ");
     const more = available.length > 20 ? `, and ${available.length - 20} more` : "";
     const what = typeof name === "string" && name !== "" ? `Unknown tool "${name}".` : "The call names no tool.";
-    return { type: "unknown_tool", message: `${what} Available tools: ${shown || "none"}${more}.`, retryable: false };
+    const meant = typeof name === "string" && name !== "" ? closestName(name, available) : undefined;
+    const suggestion = meant === undefined ? "" : ` Did you mean "${meant}"?`;
+    return { type: "unknown_tool", message: `${what}${suggestion} Available tools: ${shown || "none"}${more}.`, retryable: false };
   },
 
   invalidArguments(name: string, detail: string): CallError {

@@ -202,7 +202,7 @@ describe("bad input is answered per call", () => {
   it("names the unknown tool and lists the available ones", async () => {
     const executor = createExecutor({ tools: [search, echo] });
     const { results } = await executor.run([{ name: "serach" }, { name: 7 as unknown as string }]);
-    expect(results[0]?.error).toEqual({ type: "unknown_tool", message: 'Unknown tool "serach". Available tools: search, echo.', retryable: false });
+    expect(results[0]?.error).toEqual({ type: "unknown_tool", message: 'Unknown tool "serach". Did you mean "search"? Available tools: search, echo.', retryable: false });
     expect(results[1]?.error?.message).toBe("The call names no tool. Available tools: search, echo.");
   });
 
