@@ -28,8 +28,7 @@ export class MemoryRunStore implements RunStore {
   async write(batch: readonly HistoryWrite[]): Promise<void> {
     for (const write of batch) {
       switch (write.kind) {
-        case "run-start":
-        {
+        case "run-start": {
           const options = JSON.parse(toStoredJson(write.options)) as Record<string, unknown>;
           this.#runs.set(write.runId, { runId: write.runId, status: "running", startedAt: write.startedAt, endedAt: undefined, options, stats: undefined, calls: 0, resumes: resumedRunOf(options), resumedBy: [] });
           break;
@@ -65,7 +64,7 @@ export class MemoryRunStore implements RunStore {
     return matching.slice(offset, offset + limit).map((run) => this.#withLinks(run));
   }
 
-  /** A copy of the run, with the runs that resumed it, oldest first. */
+  /** A copy of the run, with the runs that resumed it, oldest first (a scan: this store is for tests and small histories). */
   #withLinks(run: StoredRun): StoredRun {
     const resumedBy = [...this.#runs.values()].filter((later) => later.resumes === run.runId).sort((a, b) => a.startedAt - b.startedAt).map((later) => later.runId);
     return { ...run, resumedBy };
