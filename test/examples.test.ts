@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 
 const run = promisify(execFile);
 
@@ -14,8 +14,8 @@ async function example(path: string): Promise<string> {
   return stdout;
 }
 
-describe("the examples", () => {
-  it("eager-agent: each call's start and end as the model streams, the step's figures, then the answer", async () => {
+describe.concurrent("the examples", () => {
+  it("eager-agent: each call's start and end as the model streams, the step's figures, then the answer", async ({ expect }) => {
     const output = await example("examples/agents/eager-agent.ts");
     for (const id of ["rome_weather", "lima_weather", "to_rome", "to_lima"]) {
       expect(output).toMatch(new RegExp(`start \\w+ ${id}\\n`));
@@ -26,7 +26,7 @@ describe("the examples", () => {
     expect(output).toMatch(/2 model steps, [\d.]+ s in all\./);
   });
 
-  it("chat-completions-loop: a misspelt tool is answered with an error, and the model's correction runs", async () => {
+  it("chat-completions-loop: a misspelt tool is answered with an error, and the model's correction runs", async ({ expect }) => {
     const output = await example("examples/agents/chat-completions-loop.ts");
     expect(output).toContain('✓ rome weather: {"city":"Rome","celsius":17}');
     expect(output).toContain('✗ trip flight: unknown_tool: Unknown tool "flight". Did you mean "flights"? Available tools: weather, flights.');
@@ -34,7 +34,15 @@ describe("the examples", () => {
     expect(output).toContain("Rome is 13 °C warmer than Oslo today");
   });
 
-  it("anthropic-turn: tool_result blocks in call order, is_error on the call that failed", async () => {
+  it("ai-sdk-generate-text: the AI SDK's loop, its step's calls as one Volley run", async ({ expect }) => {
+    const output = await example("examples/agents/ai-sdk-generate-text.ts");
+    expect(output).toContain('step 1: weather lima → {"city":"Lima","celsius":19}');
+    expect(output).toContain('step 1: flights to_lima → [{"from":"Oslo","to":"Lima","departs":"17:40","priceEur":129}]');
+    expect(output).toMatch(/Volley run \S+: 4 calls in \d+ ms \(one after another: \d+ ms\)/);
+    expect(output).toContain("Lima is the warmest at 19 °C");
+  });
+
+  it("anthropic-turn: tool_result blocks in call order, is_error on the call that failed", async ({ expect }) => {
     const output = await example("examples/agents/anthropic-turn.ts");
     const message = JSON.parse(output.slice(output.indexOf("{\n"))) as { role: string; content: { tool_use_id: string; is_error?: boolean; content: string }[] };
     expect(message.role).toBe("user");
@@ -42,7 +50,7 @@ describe("the examples", () => {
     expect(message.content[2]?.content).toMatch(/"flights" do not match its input schema: \/to/);
   });
 
-  it("research/library-usage: the research turn through the library, each result and the speedup", async () => {
+  it("research/library-usage: the research turn through the library, each result and the speedup", async ({ expect }) => {
     const output = await example("examples/research/library-usage.ts");
     expect(output).toMatch(/✓ search_volcanoes/);
     expect(output).toMatch(/retrying rate in \d+ ms after: 503 Service Unavailable/);

@@ -1,0 +1,61 @@
+/**
+ * An AI SDK `generateText` loop whose tools run through Volley: the calls of each model step
+ * become one Volley run, with its limits, retries and figures, and nothing else in the loop
+ * changes.
+ *
+ *   node examples/agents/ai-sdk-generate-text.ts
+ *
+ * With no OPENAI_API_KEY the model is Volley's mock Chat Completions server, reached through the
+ * AI SDK's OpenAI-compatible provider; with OPENAI_API_KEY it is a real one (OPENAI_BASE_URL and
+ * VOLLEY_MODEL for other endpoints). The other way round, `aiSdkModel(model)` from
+ * `volley/ai-sdk` gives Volley's own agent any AI SDK model.
+ */
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { generateText, stepCountIs } from "ai";
+import { createExecutor, type RunResult } from "volley";
+import { aiSdkTools } from "volley/ai-sdk";
+import { startMockOpenAI } from "volley/testing";
+import { flights, weather } from "./tools.ts";
+
+const apiKey = process.env.OPENAI_API_KEY;
+const mock = apiKey
+  ? undefined
+  : await startMockOpenAI({
+      script: [
+        {
+          toolCalls: [
+            { id: "oslo", name: "weather", arguments: { city: "Oslo" } },
+            { id: "rome", name: "weather", arguments: { city: "Rome" } },
+            { id: "lima", name: "weather", arguments: { city: "Lima" } },
+            { id: "to_lima", name: "flights", arguments: { from: "Oslo", to: "Lima" } },
+          ],
+        },
+        { content: "Lima is the warmest at 19 °C; a flight leaves Oslo at 17:40 for 129 EUR." },
+      ],
+    });
+const provider = createOpenAICompatible({
+  name: mock ? "volley-mock" : "openai",
+  baseURL: mock?.baseURL ?? process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1",
+  apiKey: apiKey ?? "mock",
+});
+
+// Each model step's calls become one Volley run: its figures arrive with its `run-end` event.
+const runs: RunResult[] = [];
+const executor = createExecutor({ tools: [weather, flights], maxConcurrency: 8, onEvent: (event) => event.type === "run-end" && runs.push(event.result) });
+try {
+  const result = await generateText({
+    model: provider.chatModel(process.env.VOLLEY_MODEL ?? "gpt-4.1-mini"),
+    tools: aiSdkTools(executor),
+    prompt: "I'm in Oslo. Which is warmest today, Oslo, Rome or Lima? Find me a flight there.",
+    stopWhen: stepCountIs(4),
+  });
+  for (const [index, step] of result.steps.entries()) {
+    for (const toolResult of step.toolResults) console.log(`step ${index + 1}: ${toolResult.toolName} ${toolResult.toolCallId} → ${JSON.stringify(toolResult.output)}`);
+  }
+  for (const run of runs) {
+    console.log(`Volley run ${run.runId}: ${run.stats.calls} calls in ${run.stats.wallMs.toFixed(0)} ms (one after another: ${run.stats.sumMs.toFixed(0)} ms)`);
+  }
+  console.log(`\n${result.text}`);
+} finally {
+  await mock?.close();
+}
