@@ -66,7 +66,8 @@ export class CallState implements HeapItem {
 
   /** The named tool's gate; undefined while unknown. */
   gate: ToolGate | undefined;
-  args: Record<string, unknown> = {};
+  /** The arguments the tool gets; a shared, frozen placeholder until they are read (never given to a tool). */
+  args: Record<string, unknown> = NO_ARGS;
   references: readonly ArgumentReference[] = NO_REFERENCES;
   /** Shared empty arrays until the first link: most calls have no edges at all. */
   dependencies: readonly CallState[] = NO_CALLS;
@@ -102,6 +103,8 @@ export class CallState implements HeapItem {
     this.addedAt = addedAt;
   }
 }
+
+const NO_ARGS: Record<string, unknown> = Object.freeze({});
 
 /** Shared by calls without edges. Not frozen, for the same reason as `NO_REFERENCES`; `readonly` keeps it empty. */
 const NO_CALLS: readonly CallState[] = [];
