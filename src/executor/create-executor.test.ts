@@ -529,7 +529,8 @@ describe("limits", () => {
     expect(api.running()).toEqual(["x", "y", "z"]);
     for (const id of ["x", "y", "z"]) api.finish(id);
     await run;
-    expect(() => executor.configure({ tools: { nope: { concurrency: 1 } } })).toThrow('no tool is named "nope"');
+    expect(() => executor.configure({ tools: { nope: { concurrency: 1 } } })).toThrow(/^executor\.configure: no tool is named "nope"$/);
+    expect(() => executor.configure({ tools: { apu: { concurrency: 1 } } })).toThrow('executor.configure: no tool is named "apu"; did you mean "api"?');
   });
 });
 

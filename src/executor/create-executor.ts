@@ -16,6 +16,7 @@ import { ResultCache } from "./result-cache.ts";
 import { HistoryRecorder } from "../store/history-recorder.ts";
 import { StoredDecisions } from "./stored-decisions.ts";
 import type { RunStore } from "../store/run-store.ts";
+import { closestName } from "../shared/closest-name.ts";
 
 /** Most calls running at once when `maxConcurrency` is not given. */
 export const DEFAULT_MAX_CONCURRENCY = 16;
@@ -313,7 +314,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const retryPolicy = changes.retry === undefined ? undefined : validateRetryPolicy(at, changes.retry);
       const toolChanges = Object.entries(changes.tools ?? {});
       for (const [name, settings] of toolChanges) {
-        if (!gates.has(name)) throw new VolleyError("unknown_tool", `${at}: no tool is named "${name}"`);
+        if (!gates.has(name)) {
+          const meant = closestName(name, [...gates.keys()]);
+          throw new VolleyError("unknown_tool", `${at}: no tool is named "${name}"${meant === undefined ? "" : `; did you mean "${meant}"?`}`);
+        }
         checkObject(at, `tools.${name}`, settings);
         rejectUnknownKeys(`${at}: tools.${name}`, settings, new Set(["concurrency", "rateLimit"]));
         if (settings.concurrency !== undefined && !isPositiveLimit(settings.concurrency)) invalidOption(at, `tools.${name}.concurrency`, "an integer from 1 and up, or Infinity", settings.concurrency);
