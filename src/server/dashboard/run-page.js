@@ -123,11 +123,11 @@ function summaryOf(model) {
 
 /**
  * @param {string} term
- * @param {string | number | import("./dom.js").Children} value
+ * @param {import("./dom.js").Children} value text, a number, or elements such as links
  * @param {string} [name]
  */
 function figure(term, value, name) {
-  return h("div", { "data-figure": name }, h("dt", {}, term), h("dd", {}, typeof value === "number" ? String(value) : value));
+  return h("div", { "data-figure": name }, h("dt", {}, term), h("dd", {}, value));
 }
 
 /** @param {string} runId */
