@@ -68,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.kill("SIGTERM");
-  rmSync(work, { recursive: true, force: true });
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
 describe("the dashboard", () => {

@@ -12,6 +12,8 @@ import { useFakeTime } from "./support.ts";
 type Behaviour = "fast" | "slow" | "throw" | "throw-retryable" | "hang-ignoring-abort" | "hang-until-aborted";
 
 interface ToolSpec {
+  /** Needs nothing decided call by call (no sharing, cache or resources): its independent calls wait in line as ranges. */
+  plain: boolean;
   concurrency: number;
   rateLimit: { limit: number; intervalMs: number } | undefined;
   idempotent: boolean;
@@ -33,6 +35,7 @@ interface CallSpec {
 }
 
 const toolSpec: fc.Arbitrary<ToolSpec> = fc.record({
+  plain: fc.boolean(),
   concurrency: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 3 })),
   rateLimit: fc.option(fc.record({ limit: fc.integer({ min: 1, max: 3 }), intervalMs: fc.integer({ min: 5, max: 50 }) }), { nil: undefined }),
   idempotent: fc.boolean(),
@@ -125,13 +128,13 @@ function buildTools(specs: readonly ToolSpec[], observed: Observed): Tool[] {
       name,
       concurrency: spec.concurrency,
       ...(spec.rateLimit ? { rateLimit: spec.rateLimit } : {}),
-      idempotent: spec.idempotent,
-      ...(spec.cached ? { cache: { ttlMs: 50 } } : {}),
+      idempotent: spec.idempotent && !spec.plain,
+      ...(spec.cached && !spec.plain ? { cache: { ttlMs: 50 } } : {}),
       retry: { attempts: spec.attempts, initialDelayMs: 5, maxDelayMs: 20 },
       timeoutMs: spec.timeoutMs,
-      resources: (args: Record<string, unknown>) => args.resources as ResourceClaim[],
+      ...(spec.plain ? {} : { resources: (args: Record<string, unknown>) => args.resources as ResourceClaim[] }),
       execute: (args: Record<string, unknown>, context) => {
-        const claims = args.resources as ResourceClaim[];
+        const claims = spec.plain ? [] : (args.resources as ResourceClaim[]);
         const behaviour = args.behaviour as Behaviour;
         const latencyMs = args.latencyMs as number;
         observed.begin(name, claims, spec.concurrency, Date.now());

@@ -762,6 +762,80 @@ describe("open runs", () => {
   });
 });
 
+describe("independent calls queued together", () => {
+  it("lets a later call depend on one still waiting in line with others; that one then starts first", async () => {
+    useFakeTime();
+    const step = controlledTool("step");
+    const executor = createExecutor({ tools: [step.tool], maxConcurrency: 1 });
+    const live = executor.start();
+    for (const id of ["a", "b", "c"]) live.add({ id, name: "step" });
+    expect(step.running()).toEqual(["a"]);
+    live.add({ id: "d", name: "step", args: { from: { $ref: "c" } } });
+    step.finish("a");
+    await microtasks();
+    // c, then d, is a longer path than b alone.
+    expect(step.running()).toEqual(["c"]);
+    step.finish("c", 3);
+    await microtasks();
+    for (const id of step.running()) step.finish(id);
+    await microtasks();
+    for (const id of step.running()) step.finish(id);
+    live.end();
+    const { results } = await live.result;
+    expect(results.map((result) => [result.id, result.ok])).toEqual([["a", true], ["b", true], ["c", true], ["d", true]]);
+    expect(step.started.find((entry) => entry.context.callId === "d")?.args).toEqual({ from: 3 });
+  });
+
+  it("finds a call by its generated id while it waits in a batch", async () => {
+    const { executor, events } = recordingExecutor({ tools: [echo], maxConcurrency: 1 });
+    const { results } = await executor.run([
+      { name: "echo", args: { n: 0 } },
+      { name: "echo", args: { n: 1 } },
+      { name: "echo", args: { n: 2 } },
+      { name: "echo", args: { from: { $ref: "call_1", path: "/n" } } },
+    ]);
+    expect(startOrder(events)[0]).toBe("call_1");
+    expect(results.map((result) => result.output)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { from: 1 }]);
+  });
+
+  it("answers each waiting call once when the run is cancelled, and starts none of them", async () => {
+    useFakeTime();
+    const step = controlledTool("step");
+    const executor = createExecutor({ tools: [step.tool], maxConcurrency: 2 });
+    const controller = new AbortController();
+    const run = executor.run(Array.from({ length: 50 }, () => ({ name: "step" })), { signal: controller.signal });
+    expect(step.running()).toEqual(["call_0", "call_1"]);
+    controller.abort("stop");
+    await vi.runAllTimersAsync();
+    const { results, status } = await run;
+    expect(status).toBe("cancelled");
+    expect(step.started).toHaveLength(2);
+    expect(results.map((result) => result.id)).toEqual(Array.from({ length: 50 }, (_, index) => `call_${index}`));
+    expect(results.slice(2).every((result) => result.error?.message === "Not started: stop.")).toBe(true);
+  });
+
+  it("keeps a batch within a run's limit and a tool's, however the calls wait", async () => {
+    useFakeTime();
+    const step = controlledTool("step", { concurrency: 2 });
+    const other = controlledTool("other");
+    const executor = createExecutor({ tools: [step.tool, other.tool] });
+    const calls = [...Array.from({ length: 6 }, () => ({ name: "step" })), ...Array.from({ length: 6 }, () => ({ name: "other" }))];
+    const run = executor.run(calls, { maxConcurrency: 3 });
+    let finished = 0;
+    while (finished < calls.length) {
+      const running = [...step.running(), ...other.running()];
+      expect(running.length).toBeLessThanOrEqual(3);
+      expect(step.running().length).toBeLessThanOrEqual(2);
+      const [first] = step.running().length > 0 ? step.running() : other.running();
+      (step.running().includes(first as string) ? step : other).finish(first as string);
+      finished++;
+      await microtasks();
+    }
+    const { results } = await run;
+    expect(results.every((result) => result.ok)).toBe(true);
+  });
+});
+
 describe("the tool's context", () => {
   it("gives execute its call id, run id, attempt and progress, and AsyncLocalStorage context", async () => {
     useFakeTime();

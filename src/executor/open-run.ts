@@ -2,17 +2,18 @@ import { AsyncResource } from "node:async_hooks";
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
 import type { CallInfo, RunInstrumentation } from "../run/instrumentation.ts";
 import type { ApprovalDecision, ApprovalRequest, CallError, RunEvent, RunResult, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
-import { scanArguments, resolveReferences } from "../scheduler/call-arguments.ts";
+import { scanArguments, resolveReferences, type ScannedArguments } from "../scheduler/call-arguments.ts";
 import { RunFigures } from "../run/run-figures.ts";
 import { CallGraph } from "../scheduler/call-graph.ts";
 import { toClaims } from "../scheduler/resource-claims.ts";
-import { Attempt, CallState, startsBefore, type RunSlots } from "../scheduler/call-state.ts";
+import { Attempt, CallState, startsBefore, type QueueItem, type RunSlots } from "../scheduler/call-state.ts";
+import { QueuedRange } from "../scheduler/queued-range.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
 import { canonicalJson, whyNotJson } from "../shared/canonical-json.ts";
 import { backoffDelayMs } from "../tool/retry-policy.ts";
 import type { ResourceClaim } from "../tool/define-tool.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
-import type { ValidationOutcome } from "../tool/input-validator.ts";
+import type { InputValidator, ValidationOutcome } from "../tool/input-validator.ts";
 import { inProcessBackend } from "../backend/backend.ts";
 import { CallContext } from "./call-context.ts";
 import { callErrors, describeReason } from "./call-errors.ts";
@@ -45,6 +46,17 @@ function notStartedReason(interruption: Interruption): string {
 
 type Execute = (args: unknown, context: CallContext) => unknown;
 
+/** The two reactions an attempt's promise settles through, and the attempt they serve now. */
+interface SettleReactions {
+  attempt: Attempt | undefined;
+  readonly fulfilled: (output: unknown) => void;
+  readonly rejected: (error: unknown) => void;
+}
+
+// Only compared with a promise's `then`, never called unbound.
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const nativeThen = Promise.prototype.then;
+
 const expectedDurationOf = (call: CallState): number => (call.gate as ToolGate).expectedDurationMs;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -60,7 +72,7 @@ export class OpenRun implements RunSlots {
   active = 0;
   maxInFlight = 0;
   maxConcurrency: number;
-  readonly waiting = new PriorityHeap<CallState>(startsBefore);
+  readonly waiting = new PriorityHeap<QueueItem>(startsBefore);
   readonly events: RunEventLog | undefined;
   readonly result: Promise<RunResult>;
 
@@ -68,9 +80,11 @@ export class OpenRun implements RunSlots {
   readonly #parallel: boolean;
   /** Ranked by critical path; otherwise equal-priority calls go in arrival order. */
   readonly #ranked: boolean;
-  readonly #graph = new CallGraph();
+  readonly #graph: CallGraph;
+  /** The range the last call joined, which the next one may join too (see `QueuedRange`). */
+  #openRange: QueuedRange | undefined;
   /** Each call's result at its index, filled in as they arrive: the run's answer, ready when the last one does. */
-  readonly #results: (ToolResult | undefined)[] = [];
+  #results: (ToolResult | undefined)[] = [];
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
   /** Someone reads this run's events: `events`, or an `onEvent` listener. */
   readonly #listened: boolean;
@@ -98,6 +112,12 @@ export class OpenRun implements RunSlots {
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #detachSignal: (() => void) | undefined;
   readonly #figures = new RunFigures();
+  /**
+   * Reactions for attempts' promises, free for the next attempt. Two closures and their context
+   * per call were the largest allocation on the hot path; a run needs as many pairs as it ever
+   * has attempts in flight.
+   */
+  readonly #idleReactions: SettleReactions[] = [];
   /** Calls waiting for a person's approval, by id, in the order they asked. */
   readonly #awaitingApproval = new Map<string, { call: CallState; request: ApprovalRequest }>();
 
@@ -107,6 +127,7 @@ export class OpenRun implements RunSlots {
     this.maxConcurrency = options.parallel ? options.maxConcurrency : 1;
     this.#parallel = options.parallel;
     this.#ranked = options.parallel && core.settings.order === "critical-path";
+    this.#graph = new CallGraph((call) => core.dispatcher.enqueue(call));
     this.#onEvent = options.onEvent;
     this.events = options.keepEvents ? new RunEventLog() : undefined;
     this.#history = core.history;
@@ -146,8 +167,13 @@ export class OpenRun implements RunSlots {
    */
   addAll(calls: readonly ToolCall[], signal?: AbortSignal): void {
     const now = this.#core.clock.now();
+    if (this.#graph.size === 0 && calls.length > this.#results.length) {
+      this.#graph.reserve(calls.length);
+      this.#results = new Array<ToolResult | undefined>(calls.length);
+    }
     try {
-      for (const call of calls) this.#add(call, now);
+      // Indexed: `for…of` allocates an iterator result per call until the loop is optimized.
+      for (let index = 0; index < calls.length; index++) this.#add(calls[index] as ToolCall, now);
       if (signal !== undefined) this.attachSignal(signal);
     } finally {
       this.#core.dispatcher.pump();
@@ -155,12 +181,14 @@ export class OpenRun implements RunSlots {
   }
 
   add(call: ToolCall): string {
-    const id = this.#add(call, this.#core.clock.now());
+    const index = this.#add(call, this.#core.clock.now());
+    const id = this.#graph.idAt(index);
     this.#core.dispatcher.pump();
     return id;
   }
 
-  #add(input: ToolCall, now: number): string {
+  /** Adds one call; returns its position. */
+  #add(input: ToolCall, now: number): number {
     if (this.#ended) {
       throw new VolleyError("run_closed", `Run ${this.id} is ${this.#interruption ? "cancelled" : "ended"}: no more calls can be added`);
     }
@@ -170,14 +198,24 @@ export class OpenRun implements RunSlots {
     const graph = this.#graph;
     const requestedId = input.id;
     const explicit = typeof requestedId === "string" && requestedId !== "";
-    const id = explicit ? requestedId : graph.generateId();
-    const taken = explicit && graph.find(id) !== undefined;
     const name = typeof input.name === "string" ? input.name : "";
+    const scanned = input.args === undefined ? undefined : scanArguments(input.args);
+    const gate = this.#core.gates.get(name);
+    // Validated here only for a call that can join a range; any other is validated once its inputs are ready.
+    let validated: ValidationOutcome | Promise<ValidationOutcome> | undefined;
+    if (gate !== undefined && this.#fitsRange(input, gate, explicit, scanned)) {
+      const args = scanned?.ok === true ? scanned.args : undefined;
+      const validate = gate.tool.validateInput;
+      if (validate === undefined) return this.#addToRange(input, gate, explicit, args, now);
+      validated = runValidator(validate, args ?? {});
+      if (!(validated instanceof Promise) && validated.ok) return this.#addToRange(input, gate, explicit, validated.value, now);
+    }
+    const id = explicit ? requestedId : graph.generateId();
+    const taken = explicit && graph.has(id);
     const call = new CallState(this, graph.size, this.#core.dispatcher.nextSeq(), id, name, now);
     graph.append(call);
-    this.#results.push(undefined);
+    this.#results[call.index] = undefined;
     this.#unanswered++;
-    const scanned = input.args === undefined ? undefined : scanArguments(input.args);
     if (this.#listened) {
       const dependsOn = new Set(Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : []);
       if (scanned?.ok) for (const reference of scanned.references) dependsOn.add(reference.callId);
@@ -185,7 +223,7 @@ export class OpenRun implements RunSlots {
     }
     if (taken) {
       this.#answer(call, false, undefined, callErrors.duplicateId(id), false);
-      return id;
+      return call.index;
     }
     // Registered before anything can fail, so that calls waiting for this id learn of its fate.
     const awaited = graph.register(call);
@@ -193,12 +231,11 @@ export class OpenRun implements RunSlots {
     const problem = this.#checkCallFields(input, requestedId);
     if (problem !== undefined) {
       this.#answer(call, false, undefined, callErrors.invalidArguments(name || "(no name)", problem), false);
-      return id;
+      return call.index;
     }
-    const gate = this.#core.gates.get(name);
     if (gate === undefined) {
       this.#answer(call, false, undefined, callErrors.unknownTool(input.name, this.#core.toolNames), false);
-      return id;
+      return call.index;
     }
     call.gate = gate;
     call.timeoutMs = input.timeoutMs;
@@ -208,7 +245,7 @@ export class OpenRun implements RunSlots {
     } else {
       if (!scanned.ok) {
         this.#answer(call, false, undefined, callErrors.invalidArguments(name, scanned.message), false);
-        return id;
+        return call.index;
       }
       call.args = scanned.args;
       call.references = scanned.references;
@@ -219,25 +256,66 @@ export class OpenRun implements RunSlots {
       for (const reference of call.references) dependencyIds.add(reference.callId);
       if (dependencyIds.has(id)) {
         this.#answer(call, false, undefined, callErrors.cycle([id]), false);
-        return id;
+        return call.index;
       }
       const failed = graph.link(call, dependencyIds);
       if (failed !== undefined) {
         this.#answer(call, false, undefined, callErrors.dependencyFailed(failed, failed.result?.error as CallError), false);
-        return id;
+        return call.index;
       }
       // Only a call that others were already waiting for, and that waits itself, can close a cycle.
       if (awaited && call.pendingDependencies > 0) {
         const cycle = graph.cycleThrough(call);
         if (cycle.length > 0) {
           this.#answerCycle(cycle);
-          return id;
+          return call.index;
         }
       }
     }
     if (this.#ranked) graph.rank(call, expectedDurationOf);
-    if (call.pendingDependencies === 0) this.#prepare(call);
-    return id;
+    if (call.pendingDependencies === 0) this.#prepare(call, validated);
+    return call.index;
+  }
+
+  /**
+   * Whether the call can wait in a range: valid fields, a known tool that needs nothing decided
+   * call by call, no dependencies, no time limit of its own, and an id nobody has used or waits for.
+   */
+  #fitsRange(input: ToolCall, gate: ToolGate, explicit: boolean, scanned: ScannedArguments | undefined): boolean {
+    if (!gate.queuesInRanges || input.timeoutMs !== undefined) return false;
+    const dependsOn = input.dependsOn;
+    if (dependsOn !== undefined && !(Array.isArray(dependsOn) && dependsOn.length === 0)) return false;
+    if (scanned !== undefined && (!scanned.ok || scanned.references.length > 0)) return false;
+    const priority = input.priority;
+    if (priority !== undefined && (typeof priority !== "number" || !Number.isFinite(priority))) return false;
+    const graph = this.#graph;
+    if (explicit) return !graph.has(input.id as string) && !graph.isAwaited(input.id as string);
+    return input.id === undefined && graph.positionalIdIsFree();
+  }
+
+  /** Adds a call that fits a range (see `#fitsRange`) to the open range, or to a new one. */
+  #addToRange(input: ToolCall, gate: ToolGate, explicit: boolean, args: Record<string, unknown> | undefined, now: number): number {
+    const graph = this.#graph;
+    const index = graph.size;
+    const seq = this.#core.dispatcher.nextSeq();
+    const priority = this.#parallel ? (input.priority ?? gate.tool.priority) : 0;
+    const rank = this.#ranked ? gate.expectedDurationMs : 0;
+    const id = explicit ? (input.id as string) : undefined;
+    let range = this.#openRange;
+    const opens = range === undefined || !range.continuesWith(gate, priority, rank, now, index, seq);
+    if (opens) range = this.#openRange = new QueuedRange(this, gate, gate.tool.name, priority, rank, now, index, seq);
+    (range as QueuedRange).append(id, args);
+    graph.appendToRange(range as QueuedRange, id);
+    this.#results[index] = undefined;
+    this.#unanswered++;
+    if (opens) this.#core.dispatcher.lineUp(range as QueuedRange);
+    if (this.#listened) this.#emit({ type: "call-add", runId: this.id, at: now, callId: id ?? graph.idAt(index), name: gate.tool.name, dependsOn: [] });
+    return index;
+  }
+
+  /** Gives a range's next call its state, as it starts. */
+  takeNext(range: QueuedRange): CallState {
+    return this.#graph.take(range.next);
   }
 
   /** Why the call's own fields are unusable, or undefined. Arguments are checked later. */
@@ -268,34 +346,31 @@ export class OpenRun implements RunSlots {
 
   // ─────────────────────────── getting ready to run ───────────────────────────
 
-  /** All dependencies succeeded: resolve references, validate, then queue (or share). */
-  #prepare(call: CallState): void {
+  /**
+   * All dependencies succeeded: resolve references, validate, then queue (or share).
+   * `validated`: the outcome of validating the arguments, when that was done already.
+   */
+  #prepare(call: CallState, validated?: ValidationOutcome | Promise<ValidationOutcome>): void {
     if (call.references.length > 0 && !this.#resolveReferences(call)) return;
     const validate = (call.gate as ToolGate).tool.validateInput;
     if (validate === undefined) {
       this.#queue(call);
       return;
     }
-    let outcome: ValidationOutcome | Promise<ValidationOutcome>;
-    try {
-      outcome = validate(call.args);
-    } catch (error) {
-      this.#answer(call, false, undefined, callErrors.schemaMismatch(call.name, `the validator threw: ${describeReason(error, "unknown error")}`), false);
-      return;
-    }
+    const outcome = validated ?? runValidator(validate, call.args);
     if (!(outcome instanceof Promise)) {
       this.#afterValidation(call, outcome);
       return;
     }
     outcome.then(
       (settled) => this.#afterValidation(call, settled),
-      (error: unknown) => this.#afterValidation(call, { ok: false, message: `the validator threw: ${describeReason(error, "unknown error")}` }),
+      (error: unknown) => this.#afterValidation(call, validatorThrew(error)),
     ).finally(() => this.#core.dispatcher.pump());
   }
 
   /** Puts the outputs of dependencies where the call's `$ref`s were; false if one is missing. */
   #resolveReferences(call: CallState): boolean {
-    const resolved = resolveReferences(call.args, call.references, (id) => (this.#graph.find(id) as CallState).result?.output);
+    const resolved = resolveReferences(call.args, call.references, (id) => call.dependencies.find((dependency) => dependency.id === id)?.result?.output);
     if (!resolved.ok) {
       this.#answer(call, false, undefined, callErrors.missingPath(resolved.message, call.references[0]?.callId ?? ""), false);
       return false;
@@ -422,7 +497,12 @@ export class OpenRun implements RunSlots {
       this.#settle(attempt, false, error);
       return;
     }
-    if (isPromiseLike(value)) {
+    if (value instanceof Promise && value.then === nativeThen) {
+      const reactions = this.#idleReactions.pop() ?? this.#newReactions();
+      reactions.attempt = attempt;
+      value.then(reactions.fulfilled, reactions.rejected);
+    } else if (isPromiseLike(value)) {
+      // Another thenable might call back twice: it gets a pair of its own, and #settle ignores a second call.
       value.then(
         (output) => this.#settle(attempt, true, output),
         (error: unknown) => this.#settle(attempt, false, error),
@@ -432,8 +512,26 @@ export class OpenRun implements RunSlots {
     }
   }
 
+  #newReactions(): SettleReactions {
+    const reactions: SettleReactions = {
+      attempt: undefined,
+      fulfilled: (output) => this.#settleThrough(reactions, true, output),
+      rejected: (error) => this.#settleThrough(reactions, false, error),
+    };
+    return reactions;
+  }
+
+  /** A native promise calls one of its reactions once: after that, the pair can serve another attempt. */
+  #settleThrough(reactions: SettleReactions, ok: boolean, value: unknown): void {
+    const attempt = reactions.attempt as Attempt;
+    reactions.attempt = undefined;
+    this.#idleReactions.push(reactions);
+    this.#settle(attempt, ok, value);
+  }
+
   /** An attempt's promise settled: free its slots, then answer, retry or ignore (if interrupted). */
   #settle(attempt: Attempt, ok: boolean, value: unknown): void {
+    if (attempt.settled) return;
     attempt.settled = true;
     if (attempt.timer !== undefined) clearTimeout(attempt.timer);
     this.#core.dispatcher.release(attempt);
@@ -697,6 +795,8 @@ export class OpenRun implements RunSlots {
     if (call.parkedIn !== undefined) this.#core.dispatcher.withdraw(call);
     call.result = result;
     this.#results[call.index] = result;
+    // No call can come to refer to it any more: what depends on it holds it, the rest can let go.
+    if (this.#ended) this.#graph.forget(call.index);
     call.phase = "done";
     call.attempt = undefined;
     this.#unanswered--;
@@ -745,8 +845,12 @@ export class OpenRun implements RunSlots {
     this.#interruption = interruption;
     this.#status = status;
     this.#ended = true;
-    this.#graph.takeUnresolved();
-    for (const call of this.#graph.calls) {
+    const graph = this.#graph;
+    graph.takeUnresolved();
+    for (let index = 0; index < graph.size; index++) {
+      const slot = graph.slotAt(index);
+      if (slot === undefined) continue;
+      const call = slot instanceof QueuedRange ? graph.take(index) : slot;
       if (call.result !== undefined) continue;
       if (call.phase === "running" && call.attempt !== undefined) {
         this.#interruptAttempt(call.attempt, interruption);
@@ -766,6 +870,8 @@ export class OpenRun implements RunSlots {
     this.#detachSignal?.();
     this.#callerContext.emitDestroy();
     const results = this.#results as ToolResult[];
+    // Room was reserved for a batch that a misused call cut short.
+    if (results.length > this.#graph.size) results.length = this.#graph.size;
     const stats = this.#figures.stats(results.length, this.#startedAt, this.maxInFlight);
     const result: RunResult = { runId: this.id, status: this.#status, results, stats };
     this.#core.statistics.observeRun(stats);
@@ -784,6 +890,19 @@ export class OpenRun implements RunSlots {
     if (this.#onEvent !== undefined) this.#core.notify(this.#onEvent, event);
     if (this.#core.onEvent !== undefined) this.#core.notify(this.#core.onEvent, event);
   }
+}
+
+/** Validates arguments; a validator that throws gives a failed outcome saying so. */
+function runValidator(validate: InputValidator, args: Record<string, unknown>): ValidationOutcome | Promise<ValidationOutcome> {
+  try {
+    return validate(args);
+  } catch (error) {
+    return validatorThrew(error);
+  }
+}
+
+function validatorThrew(error: unknown): ValidationOutcome {
+  return { ok: false, message: `the validator threw: ${describeReason(error, "unknown error")}` };
 }
 
 /** Tool name and canonical arguments; undefined when the arguments can't be written as JSON. */

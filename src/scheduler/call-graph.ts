@@ -1,6 +1,12 @@
-import { linkDependency, type CallState } from "./call-state.ts";
+import { GENERATED_ID_PREFIX, linkDependency, type CallState } from "./call-state.ts";
+import { QueuedRange } from "./queued-range.ts";
 
-const GENERATED_PREFIX = "call_";
+/**
+ * Where a call of the run is, by position: its state while it is in play; the range that holds
+ * it while it waits in one (it has no state of its own yet); undefined once it is answered and
+ * forgotten (see `forget`).
+ */
+export type CallSlot = CallState | QueuedRange | undefined;
 
 /**
  * The calls of one run and the dependencies between them: ids (given or generated), links made
@@ -8,38 +14,112 @@ const GENERATED_PREFIX = "call_";
  * It knows nothing of running or answering calls.
  */
 export class CallGraph {
-  /** Every call, in the order added. */
-  readonly calls: CallState[] = [];
-  /** Calls by id, except generated `call_<index>` ids, which are found by position instead. */
-  readonly #named = new Map<string, CallState>();
+  /** Every call, by position in the order added; room may be reserved past `size`. */
+  #calls: CallSlot[] = [];
+  #size = 0;
+  /** Positions by id, except generated `call_<index>` ids, which are found by position instead. */
+  readonly #named = new Map<string, number>();
   /** Calls waiting for an id that has not been added yet, by that id. */
   readonly #awaited = new Map<string, CallState[]>();
   /** The plain `call_<index>` id last handed out: a call with it is found by position, unnamed. */
   #positionalId: string | undefined;
+  /** Where a call taken out of its range ahead of its turn goes: it is still queued. */
+  readonly #lineUp: (call: CallState) => void;
+
+  constructor(lineUp: (call: CallState) => void) {
+    this.#lineUp = lineUp;
+  }
 
   get size(): number {
-    return this.calls.length;
+    return this.#size;
+  }
+
+  /** Makes room for `count` more calls at once: growing a large array step by step costs more than the calls. */
+  reserve(count: number): void {
+    if (this.#size === 0 && this.#calls.length < count) this.#calls = new Array<CallSlot>(count);
+  }
+
+  slotAt(index: number): CallSlot {
+    return this.#calls[index];
   }
 
   /** `call_<index>` for the next call, or `call_<index>_<n>` when a caller already took that id. */
   generateId(): string {
-    const id = GENERATED_PREFIX + this.calls.length;
+    const id = GENERATED_ID_PREFIX + this.#size;
     if (this.#named.size === 0 || !this.#named.has(id)) return (this.#positionalId = id);
     let fallback = id;
     for (let n = 1; this.#named.has(fallback); n++) fallback = `${id}_${n}`;
     return fallback;
   }
 
+  /** Whether the next call can have the plain `call_<index>` id without anyone having named or awaited it. */
+  positionalIdIsFree(): boolean {
+    if (this.#named.size === 0 && this.#awaited.size === 0) return true;
+    const id = GENERATED_ID_PREFIX + this.#size;
+    return !this.#named.has(id) && !this.#awaited.has(id);
+  }
+
+  /** Whether a call has this id. */
+  has(id: string): boolean {
+    return this.#positionOf(id) !== undefined;
+  }
+
+  /** Whether a call added already waits for this id. */
+  isAwaited(id: string): boolean {
+    return this.#awaited.size > 0 && this.#awaited.has(id);
+  }
+
+  /** The call with this id; one still in a range is taken out of it first, and stays queued. */
   find(id: string): CallState | undefined {
+    const index = this.#positionOf(id);
+    if (index === undefined) return undefined;
+    const slot = this.#calls[index];
+    if (!(slot instanceof QueuedRange)) return slot;
+    const call = this.take(index);
+    this.#lineUp(call);
+    return call;
+  }
+
+  #positionOf(id: string): number | undefined {
     const named = this.#named.get(id);
-    if (named !== undefined || !id.startsWith(GENERATED_PREFIX)) return named;
-    const call = this.calls[Number(id.slice(GENERATED_PREFIX.length))];
-    return call !== undefined && call.id === id ? call : undefined;
+    if (named !== undefined || !id.startsWith(GENERATED_ID_PREFIX)) return named;
+    const index = Number(id.slice(GENERATED_ID_PREFIX.length));
+    const slot = this.#calls[index];
+    if (slot === undefined) return undefined;
+    const slotId = slot instanceof QueuedRange ? slot.idAt(index) : slot.id;
+    return slotId === id ? index : undefined;
+  }
+
+  /** The id of the call at `index`, wherever it is. */
+  idAt(index: number): string {
+    const slot = this.#calls[index];
+    return slot instanceof QueuedRange ? slot.idAt(index) : (slot as CallState).id;
   }
 
   /** Takes a call's place in the run's order; a duplicate id is appended but never registered. */
   append(call: CallState): void {
-    this.calls.push(call);
+    this.#calls[this.#size++] = call;
+  }
+
+  /** Takes the next place in the run's order for a call waiting in `range`, with the id given to it, if any. */
+  appendToRange(range: QueuedRange, id: string | undefined): void {
+    if (id !== undefined) this.#named.set(id, this.#size);
+    this.#calls[this.#size++] = range;
+  }
+
+  /** Gives the call at `index`, which waits in a range, its own state; it is no longer queued anywhere. */
+  take(index: number): CallState {
+    const call = (this.#calls[index] as QueuedRange).take(index);
+    this.#calls[index] = call;
+    return call;
+  }
+
+  /**
+   * Lets go of an answered call's state. Only once the run takes no more calls: until then, a
+   * call added later may refer to it. Calls that depend on it keep it as their dependency.
+   */
+  forget(index: number): void {
+    this.#calls[index] = undefined;
   }
 
   /**
@@ -47,7 +127,7 @@ export class CallGraph {
    * Returns whether there were any: only then can this call have closed a cycle.
    */
   register(call: CallState): boolean {
-    if (call.id !== this.#positionalId || this.calls.at(-1) !== call) this.#named.set(call.id, call);
+    if (call.id !== this.#positionalId || this.#calls[this.#size - 1] !== call) this.#named.set(call.id, call.index);
     this.#positionalId = undefined;
     // Most runs never refer to a call before adding it: no lookup by id for them.
     if (this.#awaited.size === 0) return false;

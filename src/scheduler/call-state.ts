@@ -2,6 +2,7 @@ import type { ResourceClaim } from "../tool/define-tool.ts";
 import { NO_REFERENCES, type ArgumentReference } from "./call-arguments.ts";
 import type { ToolResult } from "../run/types.ts";
 import type { HeapItem, PriorityHeap } from "../shared/priority-heap.ts";
+import type { QueuedRange } from "./queued-range.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
 /**
@@ -12,13 +13,18 @@ import type { ToolGate } from "./tool-gate.ts";
  */
 export type CallPhase = "waiting" | "approval" | "queued" | "running" | "backoff" | "shared" | "done";
 
+/** What waits in the scheduler's queues: a call, or a range of independent calls that starts as its next call would. */
+export type QueueItem = CallState | QueuedRange;
+
 /** What a run needs from the scheduler about each of its calls. */
 export interface RunSlots {
   /** Attempts of this run holding slots right now. */
   active: number;
   maxInFlight: number;
   maxConcurrency: number;
-  readonly waiting: PriorityHeap<CallState>;
+  readonly waiting: PriorityHeap<QueueItem>;
+  /** Gives a range's next call the state it runs with; the range lets go of it. */
+  takeNext(range: QueuedRange): CallState;
   /** Starts an admitted call's next attempt; `now` is the time it starts. */
   execute(call: CallState, now: number): void;
   /** Answers a call that followed an identical call in flight, with that call's result. */
@@ -26,6 +32,9 @@ export interface RunSlots {
   /** The call this one followed was cancelled with its own run: this one runs by itself. */
   rejoin(call: CallState): void;
 }
+
+/** The prefix of generated ids: a call without one of its own is `call_<its position in the run>`. */
+export const GENERATED_ID_PREFIX = "call_";
 
 /** One attempt of a call. It holds its slots until its promise really settles. */
 export class Attempt {
@@ -53,7 +62,7 @@ export class Attempt {
 export class CallState implements HeapItem {
   heapIndex = -1;
   /** The heap the call sits in while queued: the ready heap or a gate's waiting room. */
-  parkedIn: PriorityHeap<CallState> | undefined;
+  parkedIn: PriorityHeap<QueueItem> | undefined;
 
   readonly run: RunSlots;
   /** Position in its run: where its result goes. */
@@ -119,7 +128,7 @@ export function linkDependency(dependent: CallState, dependency: CallState, wait
 }
 
 /** Ready calls start by priority, then longest estimated remaining path, then arrival. */
-export function startsBefore(a: CallState, b: CallState): boolean {
+export function startsBefore(a: QueueItem, b: QueueItem): boolean {
   if (a.priority !== b.priority) return a.priority > b.priority;
   if (a.rank !== b.rank) return a.rank > b.rank;
   return a.seq < b.seq;

@@ -1,6 +1,6 @@
 import type { Clock } from "../shared/clock.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { startsBefore, type Attempt, type CallState } from "./call-state.ts";
+import { CallState, startsBefore, type Attempt, type QueueItem } from "./call-state.ts";
 import { ResourceLocks } from "./resource-locks.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
@@ -11,7 +11,7 @@ import type { ToolGate } from "./tool-gate.ts";
  * settles, when a rate limit lifts and when limits change.
  */
 export class Dispatcher {
-  readonly ready = new PriorityHeap<CallState>(startsBefore);
+  readonly ready = new PriorityHeap<QueueItem>(startsBefore);
   readonly locks = new ResourceLocks();
   maxConcurrency: number;
   /** Attempts holding a slot, including timed-out ones whose tool has not stopped yet. */
@@ -20,8 +20,8 @@ export class Dispatcher {
   #pumping = false;
   #pumpAgain = false;
   readonly #clock: Clock;
-  /** Bound once: handed to gates and locks to send calls back to the ready heap. */
-  readonly #requeue = (call: CallState): void => this.enqueue(call);
+  /** Bound once: handed to gates and locks to send what they held back to the ready heap. */
+  readonly #requeue = (item: QueueItem): void => this.lineUp(item);
   readonly #onRateLift = (gate: ToolGate): void => {
     this.wakeGate(gate);
     this.pump();
@@ -39,8 +39,13 @@ export class Dispatcher {
   /** Puts a call whose inputs are ready in line to start. */
   enqueue(call: CallState): void {
     call.phase = "queued";
-    this.ready.push(call);
-    call.parkedIn = this.ready;
+    this.lineUp(call);
+  }
+
+  /** Puts a queued item (a call or a range) in the ready heap. */
+  lineUp(item: QueueItem): void {
+    this.ready.push(item);
+    item.parkedIn = this.ready;
   }
 
   /** Takes a queued call out of whatever heap holds it (on cancellation). */
@@ -66,12 +71,28 @@ export class Dispatcher {
       do {
         this.#pumpAgain = false;
         while (this.inFlight < this.maxConcurrency) {
-          const call = this.ready.pop();
-          if (call === undefined) break;
-          call.parkedIn = undefined;
-          if (!this.#admit(call)) continue;
-          this.#start(call, startedAt ?? this.#clock.now());
+          const item = this.ready.peek();
+          if (item === undefined) break;
+          const room = this.#waitingRoomFor(item);
+          if (room !== undefined) {
+            this.ready.pop();
+            this.#park(item, room);
+            continue;
+          }
+          let call: CallState;
+          if (item instanceof CallState) {
+            this.ready.pop();
+            item.parkedIn = undefined;
+            if (item.claims !== undefined && !this.locks.tryAcquire(item, item.claims)) continue;
+            call = item;
+          } else {
+            // A range stays at the head of the line until its last call has started.
+            call = item.run.takeNext(item);
+          }
+          const now = startedAt ?? this.#clock.now();
           startedAt = undefined;
+          (call.gate as ToolGate).rate?.take(now);
+          this.#start(call, now);
         }
       } while (this.#pumpAgain);
     } finally {
@@ -87,7 +108,7 @@ export class Dispatcher {
     this.inFlight--;
     run.active--;
     gate.active--;
-    if (run.waiting.size > 0) this.enqueue(run.waiting.pop() as CallState);
+    if (run.waiting.size > 0) this.lineUp(run.waiting.pop() as QueueItem);
     if (gate.waiting.size > 0) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
     if (attempt.claims) this.locks.release(attempt.claims, this.#requeue);
   }
@@ -97,28 +118,26 @@ export class Dispatcher {
     gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
   }
 
-  /** Checks every limit in turn; a call that can't pass waits in the gate that stopped it. */
-  #admit(call: CallState): boolean {
-    const run = call.run;
-    if (run.active >= run.maxConcurrency) {
-      run.waiting.push(call);
-      call.parkedIn = run.waiting;
-      return false;
-    }
-    const gate = call.gate as ToolGate;
-    if (gate.active >= gate.concurrency) {
-      gate.park(call);
-      return false;
-    }
+  /**
+   * Where an item must wait because its run or its tool is at a limit, or undefined when its
+   * next call may start as far as they are concerned (resource locks are checked after).
+   */
+  #waitingRoomFor(item: QueueItem): PriorityHeap<QueueItem> | undefined {
+    const run = item.run;
+    if (run.active >= run.maxConcurrency) return run.waiting;
+    const gate = item.gate as ToolGate;
+    if (gate.active >= gate.concurrency) return gate.waiting;
     const rate = gate.rate;
-    if (rate !== undefined && rate.available(this.#clock.now()) === 0) {
-      gate.park(call);
-      gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
-      return false;
-    }
-    if (call.claims !== undefined && !this.locks.tryAcquire(call, call.claims)) return false;
-    rate?.take(this.#clock.now());
-    return true;
+    if (rate !== undefined && rate.available(this.#clock.now()) === 0) return gate.waiting;
+    return undefined;
+  }
+
+  #park(item: QueueItem, room: PriorityHeap<QueueItem>): void {
+    room.push(item);
+    item.parkedIn = room;
+    const gate = item.gate as ToolGate;
+    // Held back by a rate limit: make sure a timer will wake the gate when it lifts.
+    if (room === gate.waiting && gate.rate !== undefined) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
   }
 
   #start(call: CallState, now: number): void {

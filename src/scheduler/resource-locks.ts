@@ -1,12 +1,12 @@
 import type { ResourceClaim } from "../tool/define-tool.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { startsBefore, type CallState } from "./call-state.ts";
+import { startsBefore, type CallState, type QueueItem } from "./call-state.ts";
 
 interface KeyLock {
   readers: number;
   writer: boolean;
   /** Calls parked until this key frees, best first. */
-  readonly waiting: PriorityHeap<CallState>;
+  readonly waiting: PriorityHeap<QueueItem>;
 }
 
 /**
@@ -44,7 +44,7 @@ export class ResourceLocks {
   }
 
   /** Releases the claims and hands every call that waited on a freed key to `wake`. */
-  release(claims: readonly ResourceClaim[], wake: (call: CallState) => void): void {
+  release(claims: readonly ResourceClaim[], wake: (call: QueueItem) => void): void {
     for (const claim of claims) {
       const lock = this.#locks.get(claim.key);
       if (lock === undefined) continue;

@@ -2,7 +2,7 @@ import type { Backend } from "../backend/backend.ts";
 import type { ToolStatistics } from "../executor/executor-stats.ts";
 import type { RateLimit, Tool } from "../tool/define-tool.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { startsBefore, type CallState } from "./call-state.ts";
+import { startsBefore, type QueueItem } from "./call-state.ts";
 import { RateWindow } from "./rate-window.ts";
 
 /** Weight of the newest duration in a tool's moving-average estimate. */
@@ -23,7 +23,12 @@ export class ToolGate {
   concurrency: number;
   active = 0;
   rate: RateWindow | undefined;
-  readonly waiting = new PriorityHeap<CallState>(startsBefore);
+  readonly waiting = new PriorityHeap<QueueItem>(startsBefore);
+  /**
+   * Its calls need nothing decided one by one before they queue (no approval, no sharing or
+   * cache, no resource claims), so independent ones can wait in line together, as a range.
+   */
+  readonly queuesInRanges: boolean;
   #rateTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly statistics: ToolStatistics;
@@ -37,6 +42,7 @@ export class ToolGate {
     this.statistics = statistics;
     this.concurrency = tool.concurrency;
     this.rate = tool.rateLimit && new RateWindow(tool.rateLimit.limit, tool.rateLimit.intervalMs);
+    this.queuesInRanges = tool.needsApproval === false && tool.cache === undefined && !tool.idempotent && tool.resources === undefined;
   }
 
   get expectedDurationMs(): number {
@@ -52,23 +58,19 @@ export class ToolGate {
     this.rate = rateLimit && new RateWindow(rateLimit.limit, rateLimit.intervalMs);
   }
 
-  park(call: CallState): void {
-    this.waiting.push(call);
-    call.parkedIn = this.waiting;
-  }
-
   /**
-   * Moves as many waiting calls back to `wake` as the gate can now let through; when the rate
+   * Moves as many waiting items back to `wake` as the gate can now let through (a range counts
+   * as one: the dispatcher parks it again when its next call can't pass); when the rate
    * limit is what holds them, sets one timer for the moment it lifts.
    */
-  wakeWaiting(now: number, wake: (call: CallState) => void, onRateLift: (gate: ToolGate) => void): void {
+  wakeWaiting(now: number, wake: (item: QueueItem) => void, onRateLift: (gate: ToolGate) => void): void {
     let room = this.concurrency - this.active;
     if (this.rate) {
       const available = this.rate.available(now);
       if (available < room && this.waiting.size > available) this.#armRateTimer(now, onRateLift);
       room = Math.min(room, available);
     }
-    for (; room > 0 && this.waiting.size > 0; room--) wake(this.waiting.pop() as CallState);
+    for (; room > 0 && this.waiting.size > 0; room--) wake(this.waiting.pop() as QueueItem);
   }
 
   #armRateTimer(now: number, onRateLift: (gate: ToolGate) => void): void {

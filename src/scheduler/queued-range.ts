@@ -1,0 +1,115 @@
+import type { PriorityHeap } from "../shared/priority-heap.ts";
+import { CallState, GENERATED_ID_PREFIX, type QueueItem, type RunSlots } from "./call-state.ts";
+import type { ToolGate } from "./tool-gate.ts";
+
+/**
+ * Consecutive calls of one run to one tool that wait in line as a single item: they depend on
+ * nothing, nothing depends on them yet, and their tool needs nothing decided call by call
+ * before they queue. Each gets its `CallState` only when it starts, so a batch of 200k such
+ * calls holds no per-call state while it waits: only the arguments given, and the ids. In every
+ * queue the range sorts as its next call would; its calls share priority and rank, and their
+ * arrival numbers are consecutive, so no other item ever sorts between two of them.
+ */
+export class QueuedRange {
+  heapIndex = -1;
+  parkedIn: PriorityHeap<QueueItem> | undefined;
+  /** Calls with resource claims never join a range. */
+  readonly claims: undefined;
+  readonly run: RunSlots;
+  readonly gate: ToolGate;
+  readonly name: string;
+  readonly priority: number;
+  readonly rank: number;
+  readonly addedAt: number;
+  /** The next call's run position, and its arrival number, by which the range sorts. */
+  next: number;
+  seq: number;
+  /** One past the last call's run position. */
+  end: number;
+  readonly #first: number;
+  readonly #firstSeq: number;
+  /** Calls still in the range. */
+  #left = 0;
+  /** Ids given by the caller, by offset from the first call; a call without one has its generated id. */
+  #ids: (string | undefined)[] | undefined;
+  /** Arguments by offset; a call without any gets a fresh `{}` when it starts. */
+  #args: (Record<string, unknown> | undefined)[] | undefined;
+  /** Positions of calls taken out ahead of their turn, because a later call came to depend on them. */
+  #takenEarly: Set<number> | undefined;
+
+  constructor(run: RunSlots, gate: ToolGate, name: string, priority: number, rank: number, addedAt: number, first: number, firstSeq: number) {
+    this.run = run;
+    this.gate = gate;
+    this.name = name;
+    this.priority = priority;
+    this.rank = rank;
+    this.addedAt = addedAt;
+    this.next = this.end = this.#first = first;
+    this.seq = this.#firstSeq = firstSeq;
+  }
+
+  /** Whether a call with these traits can join the range as its next position. */
+  continuesWith(gate: ToolGate, priority: number, rank: number, addedAt: number, index: number, seq: number): boolean {
+    return (
+      this.#left > 0 &&
+      gate === this.gate &&
+      index === this.end &&
+      seq === this.#firstSeq + (index - this.#first) &&
+      priority === this.priority &&
+      rank === this.rank &&
+      addedAt === this.addedAt
+    );
+  }
+
+  /** Adds the call at position `end`; `id` undefined when it has a generated one. */
+  append(id: string | undefined, args: Record<string, unknown> | undefined): void {
+    const offset = this.end - this.#first;
+    if (id !== undefined) (this.#ids ??= [])[offset] = id;
+    if (args !== undefined) (this.#args ??= [])[offset] = args;
+    this.end++;
+    this.#left++;
+  }
+
+  /** Whether the call at `index` is still waiting in this range. */
+  holds(index: number): boolean {
+    return index >= this.next && index < this.end && this.#takenEarly?.has(index) !== true;
+  }
+
+  idAt(index: number): string {
+    return this.#ids?.[index - this.#first] ?? GENERATED_ID_PREFIX + index;
+  }
+
+  /**
+   * Makes the state of the call at `index` (a position this range holds) and lets go of it.
+   * The range leaves its queue with its last call.
+   */
+  take(index: number): CallState {
+    const offset = index - this.#first;
+    const call = new CallState(this.run, index, this.#firstSeq + offset, this.idAt(index), this.name, this.addedAt);
+    call.gate = this.gate;
+    call.priority = this.priority;
+    call.rank = this.rank;
+    const args = this.#args;
+    if (args === undefined || args[offset] === undefined) {
+      call.args = {};
+    } else {
+      call.args = args[offset];
+      args[offset] = undefined;
+    }
+    call.phase = "queued";
+    if (--this.#left === 0) {
+      this.parkedIn?.remove(this);
+      this.parkedIn = undefined;
+    }
+    if (index !== this.next) {
+      (this.#takenEarly ??= new Set()).add(index);
+      return call;
+    }
+    let next = index + 1;
+    const takenEarly = this.#takenEarly;
+    if (takenEarly !== undefined) while (takenEarly.delete(next)) next++;
+    this.next = next;
+    this.seq = this.#firstSeq + (next - this.#first);
+    return call;
+  }
+}
