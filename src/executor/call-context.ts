@@ -23,10 +23,9 @@ export class CallContext implements ToolContext {
 
   get signal(): AbortSignal {
     const attempt = this.#attempt;
-    attempt.signalRead = true;
     if (attempt.controller === undefined) {
       attempt.controller = new AbortController();
-      if (attempt.interrupted !== undefined) attempt.controller.abort(attempt.abortReason);
+      if (attempt.abortReason !== undefined) attempt.controller.abort(attempt.abortReason);
     }
     return attempt.controller.signal;
   }

@@ -535,7 +535,7 @@ export class OpenRun implements RunSlots {
     attempt.settled = true;
     if (attempt.timer !== undefined) clearTimeout(attempt.timer);
     this.#core.dispatcher.release(attempt);
-    this.#core.dispatcher.pump(attempt.interrupted === undefined ? this.#conclude(attempt.call, ok, value) : undefined);
+    this.#core.dispatcher.pump(attempt.abortReason === undefined ? this.#conclude(attempt.call, ok, value) : undefined);
   }
 
   /**
@@ -564,7 +564,7 @@ export class OpenRun implements RunSlots {
 
   readonly #onAttemptTimeout = (attempt: Attempt, timeoutMs: number): void => {
     attempt.timer = undefined;
-    if (attempt.settled || attempt.interrupted !== undefined) return;
+    if (attempt.settled || attempt.abortReason !== undefined) return;
     this.#interruptAttempt(attempt, { kind: "timeout", scope: "call", limitMs: timeoutMs });
   };
 
@@ -574,8 +574,7 @@ export class OpenRun implements RunSlots {
    * answer can say plainly whether it may still be running.
    */
   #interruptAttempt(attempt: Attempt, interruption: Interruption): void {
-    if (attempt.interrupted !== undefined) return;
-    attempt.interrupted = interruption.kind;
+    if (attempt.abortReason !== undefined) return;
     const reason = interruption.kind === "timeout"
       ? new DOMException(`Timed out after ${interruption.limitMs} ms`, "TimeoutError")
       : new DOMException(`Cancelled: ${interruption.reason}`, "AbortError");
@@ -594,7 +593,7 @@ export class OpenRun implements RunSlots {
       }
       this.#core.dispatcher.pump();
     };
-    if (attempt.signalRead) setImmediate(answer);
+    if (attempt.controller !== undefined) setImmediate(answer);
     else answer();
   }
 
@@ -625,7 +624,7 @@ export class OpenRun implements RunSlots {
 
   /** Progress from a running attempt, as an event. */
   progress(attempt: Attempt, update: { progress: number; total?: number; message?: string }): void {
-    if (!this.#observed || attempt.settled || attempt.interrupted !== undefined) return;
+    if (!this.#observed || attempt.settled || attempt.abortReason !== undefined) return;
     const call = attempt.call;
     this.#emit({ type: "call-progress", runId: this.id, at: this.#core.clock.now(), callId: call.id, name: call.name, ...update });
   }

@@ -40,21 +40,19 @@ export const GENERATED_ID_PREFIX = "call_";
 export class Attempt {
   readonly call: CallState;
   readonly number: number;
-  readonly claims: readonly ResourceClaim[] | undefined;
+  /** Made when the tool first reads `context.signal`: only a tool that did could have seen an abort. */
   controller: AbortController | undefined;
-  /** The tool read `context.signal`, so it could have seen an abort. */
-  signalRead = false;
   settled = false;
-  /** Set when a timeout or cancellation answered the call before the attempt settled. */
-  interrupted: "timeout" | "cancelled" | undefined;
-  /** What `signal` is aborted with, kept for a tool that reads its signal only afterwards. */
-  abortReason: unknown;
+  /**
+   * Set when a timeout or cancellation answered the call before the attempt settled: what
+   * `signal` is aborted with, kept for a tool that reads its signal only afterwards.
+   */
+  abortReason: DOMException | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(call: CallState, number: number) {
     this.call = call;
     this.number = number;
-    this.claims = call.claims;
   }
 }
 

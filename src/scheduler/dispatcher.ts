@@ -110,7 +110,7 @@ export class Dispatcher {
     gate.active--;
     if (run.waiting.size > 0) this.lineUp(run.waiting.pop() as QueueItem);
     if (gate.waiting.size > 0) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
-    if (attempt.claims) this.locks.release(attempt.claims, this.#requeue);
+    if (call.claims !== undefined) this.locks.release(call.claims, this.#requeue);
   }
 
   /** Lets more calls through after a limit was raised at runtime. */
