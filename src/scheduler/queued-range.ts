@@ -13,8 +13,6 @@ import type { ToolGate } from "./tool-gate.ts";
 export class QueuedRange {
   heapIndex = -1;
   parkedIn: PriorityHeap<QueueItem> | undefined;
-  /** Calls with resource claims never join a range. */
-  readonly claims: undefined;
   readonly run: RunSlots;
   readonly gate: ToolGate;
   readonly name: string;
@@ -68,11 +66,6 @@ export class QueuedRange {
     if (args !== undefined) (this.#args ??= [])[offset] = args;
     this.end++;
     this.#left++;
-  }
-
-  /** Whether the call at `index` is still waiting in this range. */
-  holds(index: number): boolean {
-    return index >= this.next && index < this.end && this.#takenEarly?.has(index) !== true;
   }
 
   idAt(index: number): string {
