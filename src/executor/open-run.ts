@@ -182,7 +182,8 @@ export class OpenRun implements RunSlots {
 
   add(call: ToolCall): string {
     const index = this.#add(call, this.#core.clock.now());
-    const id = this.#graph.idAt(index);
+    // Already answered if a listener cancelled the run as it was added; its state may be gone then.
+    const id = this.#results[index]?.id ?? this.#graph.idAt(index);
     this.#core.dispatcher.pump();
     return id;
   }
