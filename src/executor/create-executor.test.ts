@@ -814,13 +814,18 @@ describe("independent calls queued together", () => {
     expect(results.slice(2).every((result) => result.error?.message === "Not started: stop.")).toBe(true);
   });
 
-  it("still gives add() the call's id when a listener cancels the run as the call is added", async () => {
-    const executor = createExecutor({ tools: [echo] });
-    const live = executor.start({ onEvent: (event) => event.type === "call-add" && live.cancel("changed my mind") });
-    expect(live.add({ name: "echo" })).toBe("call_0");
-    const { results, status } = await live.result;
-    expect(status).toBe("cancelled");
-    expect(results.map((result) => result.error?.type)).toEqual(["cancelled"]);
+  it("neither starts a call nor loses its id when a listener cancels the run as the call is added", async () => {
+    const execute = vi.fn((args: unknown) => args);
+    const executor = createExecutor({ tools: [defineTool({ name: "echo", execute })] });
+    // One call waits in a range; one, with a time limit of its own, does not.
+    for (const call of [{ name: "echo" }, { name: "echo", timeoutMs: 100 }]) {
+      const live = executor.start({ onEvent: (event) => event.type === "call-add" && live.cancel("changed my mind") });
+      expect(live.add(call)).toBe("call_0");
+      const { results, status } = await live.result;
+      expect(status).toBe("cancelled");
+      expect(results.map((result) => result.error?.type)).toEqual(["cancelled"]);
+    }
+    expect(execute).not.toHaveBeenCalled();
   });
 
   it("keeps a batch within a run's limit and a tool's, however the calls wait", async () => {

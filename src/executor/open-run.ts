@@ -221,6 +221,8 @@ export class OpenRun implements RunSlots {
       const dependsOn = new Set(Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : []);
       if (scanned?.ok) for (const reference of scanned.references) dependsOn.add(reference.callId);
       this.#emit({ type: "call-add", runId: this.id, at: call.addedAt, callId: id, name, dependsOn: [...dependsOn] });
+      // A listener cancelled the run as the call was added: it is answered, and must not start.
+      if (call.result !== undefined) return call.index;
     }
     if (taken) {
       this.#answer(call, false, undefined, callErrors.duplicateId(id), false);
