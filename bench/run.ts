@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { agentCeilings, agentScenarios, measureAgentScenario } from "./agent.ts";
@@ -6,7 +7,7 @@ import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
 import { measureHistory } from "./history.ts";
 import { measureMemory } from "./memory.ts";
-import { measureOverhead, measureSingleCall } from "./overhead.ts";
+import type { OverheadFigures, SingleCallFigures } from "./overhead.ts";
 import { measureWorkers } from "./workers.ts";
 
 /**
@@ -20,11 +21,11 @@ const fixed = (value: number, digits = 2): string => value.toFixed(digits);
 console.log(`Volley benchmark — ${new Date().toISOString().slice(0, 10)} — ${machine}\n`);
 
 console.log("1. Overhead per call, no-op tools, limit 16 (median µs per call; ratio = Volley ÷ other)");
-const overhead = [];
-for (const [calls, rounds, warmup] of quick ? [[10_000, 5, 3]] : [[10_000, 21, 8], [200_000, 7, 2]]) {
-  const figures = await measureOverhead(calls as number, rounds as number, warmup as number);
-  overhead.push(figures);
-  const { microsPerCall: us, volleyRatio: ratio } = figures;
+// In a child process of its own, with only the contenders loaded (see overhead-process.ts).
+const sectionOne = execFileSync(process.execPath, ["--expose-gc", new URL("./overhead-process.ts", import.meta.url).pathname, ...(quick ? ["--quick"] : [])], { encoding: "utf8" });
+const { overhead, single } = JSON.parse(sectionOne) as { overhead: OverheadFigures[]; single: SingleCallFigures };
+for (const figures of overhead) {
+  const { calls, microsPerCall: us, volleyRatio: ratio } = figures;
   console.log(
     `   ${String(calls).padStart(7)} calls  Promise.all ${fixed(us.promiseAll, 3)}  record floor ${fixed(us.recordFloor, 3)}  p-limit ${fixed(us.pLimit, 3)}  p-queue ${fixed(us.pQueue, 3)}  Volley ${fixed(us.volley, 3)}` +
       `   Volley ÷ Promise.all ${fixed(ratio.promiseAll)}×  ÷ record floor ${fixed(ratio.recordFloor)}×  ÷ p-limit ${fixed(ratio.pLimit)}×  ÷ p-queue ${fixed(ratio.pQueue)}×` +
@@ -32,7 +33,6 @@ for (const [calls, rounds, warmup] of quick ? [[10_000, 5, 3]] : [[10_000, 21, 8
   );
 }
 
-const single = await measureSingleCall(quick ? 2_000 : 20_000, quick ? 3 : 7);
 console.log(`   one call: run([call]) ${fixed(single.volleyMicros)} µs, calling the tool directly ${fixed(single.directMicros)} µs`);
 
 console.log("\n2. Dependency graphs (seeded random DAGs, log-normal latencies 5–100 ms)");
