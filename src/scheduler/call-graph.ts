@@ -11,7 +11,8 @@ export type CallSlot = CallState | QueuedRange | undefined;
 /**
  * The calls of one run and the dependencies between them: ids (given or generated), links made
  * by `$ref`s and `dependsOn`, references to calls not added yet, cycles, and each call's rank.
- * It knows nothing of running or answering calls.
+ * It knows nothing of running or answering calls, beyond letting go of an answered one's state
+ * when told to.
  */
 export class CallGraph {
   /** Every call, by position in the order added; room may be reserved past `size`. */
