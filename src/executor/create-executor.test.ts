@@ -828,6 +828,18 @@ describe("independent calls queued together", () => {
     expect(execute).not.toHaveBeenCalled();
   });
 
+  it("keeps input order when a call in the middle of a batch is taken out of line for a dependent", async () => {
+    useFakeTime();
+    const work = fakeTool({ name: "work", latencyMs: 10 });
+    for (const options of [{ parallel: false }, { order: "fifo" as const, maxConcurrency: 1 }]) {
+      const { executor, events } = recordingExecutor({ tools: [work], ...options });
+      const run = executor.run([...["a0", "a1", "a2", "a3", "a4"].map((id) => ({ id, name: "work" })), { id: "after", name: "work", dependsOn: ["a2"] }]);
+      await vi.runAllTimersAsync();
+      await run;
+      expect(startOrder(events)).toEqual(["a0", "a1", "a2", "a3", "a4", "after"]);
+    }
+  });
+
   it("keeps a batch within a run's limit and a tool's, however the calls wait", async () => {
     useFakeTime();
     const step = controlledTool("step", { concurrency: 2 });

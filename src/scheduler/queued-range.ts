@@ -8,7 +8,8 @@ import type { ToolGate } from "./tool-gate.ts";
  * before they queue. Each gets its `CallState` only when it starts, so a batch of 200k such
  * calls holds no per-call state while it waits: only the arguments given, and the ids. In every
  * queue the range sorts as its next call would; its calls share priority and rank, and their
- * arrival numbers are consecutive, so no other item ever sorts between two of them.
+ * arrival numbers are consecutive, so no other item sorts between two of them, except one of
+ * its own calls taken out ahead of its turn (the range moves behind it when it steps over it).
  */
 export class QueuedRange {
   heapIndex = -1;
@@ -103,6 +104,8 @@ export class QueuedRange {
     if (takenEarly !== undefined) while (takenEarly.delete(next)) next++;
     this.next = next;
     this.seq = this.#firstSeq + (next - this.#first);
+    // Stepping over calls taken out ahead of their turn, the range now sorts after them: move it.
+    if (next !== index + 1) this.parkedIn?.update(this);
     return call;
   }
 }
