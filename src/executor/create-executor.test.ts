@@ -519,6 +519,22 @@ describe("limits", () => {
     expect(results[2]?.output).toBe("written");
   });
 
+  it("gives a run's free slot to its next waiting call when the call it went to is held back by a rate limit", async () => {
+    const clock = useFakeTime();
+    const limited = fakeTool({ name: "limited", latencyMs: 10, rateLimit: { limit: 1, intervalMs: 1000 } });
+    const free = fakeTool({ name: "free", latencyMs: 10 });
+    const { executor, events } = recordingExecutor({ tools: [limited, free], clock });
+    const run = executor.run([{ id: "l1", name: "limited" }, { id: "l2", name: "limited" }, { id: "f1", name: "free" }], { maxConcurrency: 1 });
+    await vi.advanceTimersByTimeAsync(100);
+    // l2 waits for the rate window; f1 need not wait with it.
+    expect(startOrder(events)).toEqual(["l1", "f1"]);
+    await vi.runAllTimersAsync();
+    const { results, stats } = await run;
+    expect(startOrder(events)).toEqual(["l1", "f1", "l2"]);
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(stats.maxInFlight).toBe(1);
+  });
+
   it("lets waiting calls through when configure() raises a limit", async () => {
     useFakeTime();
     const api = controlledTool("api", { concurrency: 1 });

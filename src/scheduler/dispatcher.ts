@@ -1,6 +1,6 @@
 import type { Clock } from "../shared/clock.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { CallState, startsBefore, type Attempt, type QueueItem } from "./call-state.ts";
+import { CallState, startsBefore, type Attempt, type QueueItem, type RunSlots } from "./call-state.ts";
 import { ResourceLocks } from "./resource-locks.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
@@ -83,7 +83,10 @@ export class Dispatcher {
           if (item instanceof CallState) {
             this.ready.pop();
             item.parkedIn = undefined;
-            if (item.claims !== undefined && !this.locks.tryAcquire(item, item.claims)) continue;
+            if (item.claims !== undefined && !this.locks.tryAcquire(item, item.claims)) {
+              this.#offerRunSlot(item.run);
+              continue;
+            }
             call = item;
           } else {
             // A range stays at the head of the line until its last call has started.
@@ -135,9 +138,20 @@ export class Dispatcher {
   #park(item: QueueItem, room: PriorityHeap<QueueItem>): void {
     room.push(item);
     item.parkedIn = room;
+    const run = item.run;
+    if (room === run.waiting) return;
     const gate = item.gate as ToolGate;
     // Held back by a rate limit: make sure a timer will wake the gate when it lifts.
     if (room === gate.waiting && gate.rate !== undefined) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
+    this.#offerRunSlot(run);
+  }
+
+  /**
+   * A freed run slot goes to one call waiting for it (see `release`). When that call is held
+   * back by its tool or a lock instead, the slot goes to the next one, or it would sit idle.
+   */
+  #offerRunSlot(run: RunSlots): void {
+    if (run.active < run.maxConcurrency && run.waiting.size > 0) this.lineUp(run.waiting.pop() as QueueItem);
   }
 
   #start(call: CallState, now: number): void {
