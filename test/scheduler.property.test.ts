@@ -259,6 +259,24 @@ describe("scheduler invariants over random graphs and tool behaviour", () => {
           if (event.type === "call-end") position.set(`end:${event.callId}`, index);
           if (event.type === "call-start" && !position.has(`start:${event.callId}`)) position.set(`start:${event.callId}`, index);
         });
+        // One at a time means in input order: a call starts only when no earlier call that could
+        // have started is still waiting. (A rate limit may hold an earlier call back, and a call
+        // that shares an identical call's execution never starts: such calls are not checked.)
+        if (!parallel) {
+          const before = (key: string, at: number): boolean => (position.get(key) ?? Infinity) < at;
+          callSpecs.slice(0, added).forEach((_, index) => {
+            const startedAt = position.get(`start:c${index}`);
+            if (startedAt === undefined) return;
+            for (let earlier = 0; earlier < index; earlier++) {
+              const spec = callSpecs[earlier] as CallSpec;
+              const tool = toolSpecs[spec.tool] as ToolSpec;
+              if (before(`start:c${earlier}`, startedAt) || before(`end:c${earlier}`, startedAt)) continue;
+              if (tool.rateLimit !== undefined || (!tool.plain && (tool.idempotent || tool.cached))) continue;
+              const ready = spec.dependsOn.every((dependency) => dependency < added && before(`end:c${dependency}`, startedAt));
+              expect(ready, `c${earlier} was ready and waiting when c${index} started`).toBe(false);
+            }
+          });
+        }
         callSpecs.slice(0, added).forEach((spec, index) => {
           const result = results[index];
           const startedAt = position.get(`start:c${index}`);

@@ -765,21 +765,23 @@ export class OpenRun implements RunSlots {
     }
   }
 
-  /** Answers a call that followed an identical one in flight, with that call's outcome. */
+  /**
+   * Answers a call that followed an identical one in flight, with that call's outcome. Called
+   * while the leader is being answered: whoever answered it pumps once everything that its
+   * answer made ready (these calls' dependents too) is in line, not before.
+   */
   answerShared(call: CallState, leaderResult: ToolResult): void {
     if (call.result !== undefined) return;
     call.leader = undefined;
     this.#answer(call, leaderResult.ok, leaderResult.output, leaderResult.error, true);
-    this.#core.dispatcher.pump();
   }
 
-  /** The call this one followed was cancelled with its run; this one runs on its own. */
+  /** The call this one followed was cancelled with its run; this one runs on its own (queued, as above). */
   rejoin(call: CallState): void {
     if (call.result !== undefined) return;
     call.leader = undefined;
     call.phase = "waiting";
     this.#queue(call);
-    this.#core.dispatcher.pump();
   }
 
   /** Stores the call's one result, ended at `now`; returns false (and changes nothing) if it already had one. */
