@@ -204,12 +204,12 @@ export class OpenRun implements RunSlots {
     const gate = this.#core.gates.get(name);
     // Validated here only for a call that can join a range; any other is validated once its inputs are ready.
     let validated: ValidationOutcome | Promise<ValidationOutcome> | undefined;
-    if (gate !== undefined && this.#fitsRange(input, gate, explicit, scanned)) {
+    if (gate !== undefined && this.#fitsRange(input, gate, scanned)) {
       const args = scanned?.ok === true ? scanned.args : undefined;
       const validate = gate.tool.validateInput;
-      if (validate === undefined) return this.#addToRange(input, gate, explicit, args, now);
+      if (validate === undefined) return this.#addToRange(input, gate, args, now);
       validated = runValidator(validate, args ?? {});
-      if (!(validated instanceof Promise) && validated.ok) return this.#addToRange(input, gate, explicit, validated.value, now);
+      if (!(validated instanceof Promise) && validated.ok) return this.#addToRange(input, gate, validated.value, now);
     }
     const id = explicit ? requestedId : graph.generateId();
     const taken = explicit && graph.has(id);
@@ -284,34 +284,33 @@ export class OpenRun implements RunSlots {
    * Whether the call can wait in a range: valid fields, a known tool that needs nothing decided
    * call by call, no dependencies, no time limit of its own, and an id nobody has used or waits for.
    */
-  #fitsRange(input: ToolCall, gate: ToolGate, explicit: boolean, scanned: ScannedArguments | undefined): boolean {
+  #fitsRange(input: ToolCall, gate: ToolGate, scanned: ScannedArguments | undefined): boolean {
     if (!gate.queuesInRanges || input.timeoutMs !== undefined) return false;
-    const dependsOn = input.dependsOn;
-    if (dependsOn !== undefined && !(Array.isArray(dependsOn) && dependsOn.length === 0)) return false;
+    // Fields a caller got wrong are answered on the general path.
+    if (this.#checkCallFields(input, input.id) !== undefined) return false;
+    if (input.dependsOn !== undefined && input.dependsOn.length > 0) return false;
     if (scanned !== undefined && (!scanned.ok || scanned.references.length > 0)) return false;
-    const priority = input.priority;
-    if (priority !== undefined && (typeof priority !== "number" || !Number.isFinite(priority))) return false;
     const graph = this.#graph;
-    if (explicit) return !graph.has(input.id as string) && !graph.isAwaited(input.id as string);
-    return input.id === undefined && graph.positionalIdIsFree();
+    if (input.id !== undefined) return !graph.has(input.id) && !graph.isAwaited(input.id);
+    return graph.positionalIdIsFree();
   }
 
   /** Adds a call that fits a range (see `#fitsRange`) to the open range, or to a new one. */
-  #addToRange(input: ToolCall, gate: ToolGate, explicit: boolean, args: Record<string, unknown> | undefined, now: number): number {
+  #addToRange(input: ToolCall, gate: ToolGate, args: Record<string, unknown> | undefined, now: number): number {
     const graph = this.#graph;
     const index = graph.size;
     const seq = this.#core.dispatcher.nextSeq();
     const priority = this.#parallel ? (input.priority ?? gate.tool.priority) : 0;
     const rank = this.#ranked ? gate.expectedDurationMs : 0;
-    const id = explicit ? (input.id as string) : undefined;
-    let range = this.#openRange;
-    const opens = range === undefined || !range.continuesWith(gate, priority, rank, now, index, seq);
-    if (opens) range = this.#openRange = new QueuedRange(this, gate, gate.tool.name, priority, rank, now, index, seq);
-    (range as QueuedRange).append(id, args);
-    graph.appendToRange(range as QueuedRange, id);
+    const id = input.id;
+    const open = this.#openRange;
+    const opens = open === undefined || !open.continuesWith(gate, priority, rank, now, index, seq);
+    const range = opens ? (this.#openRange = new QueuedRange(this, gate, gate.tool.name, priority, rank, now, index, seq)) : open;
+    range.append(id, args);
+    graph.appendToRange(range, id);
     this.#results[index] = undefined;
     this.#unanswered++;
-    if (opens) this.#core.dispatcher.lineUp(range as QueuedRange);
+    if (opens) this.#core.dispatcher.lineUp(range);
     if (this.#listened) this.#emit({ type: "call-add", runId: this.id, at: now, callId: id ?? graph.idAt(index), name: gate.tool.name, dependsOn: [] });
     return index;
   }
