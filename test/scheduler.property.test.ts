@@ -78,6 +78,8 @@ const scenario = fc
       parallel: fc.boolean(),
       // How the calls arrive, and what may cut the run short.
       streamed: fc.boolean(),
+      // Without a listener, calls that start from a range run without state until they need it.
+      listened: fc.boolean(),
       cancelAfterMs: sometimes(fc.integer({ min: 0, max: 300 })),
       runTimeoutMs: sometimes(fc.integer({ min: 1, max: 300 })),
     }),
@@ -91,8 +93,13 @@ class Observed {
   readonly startsByTool = new Map<string, number[]>();
   readonly holders = new Map<string, { readers: number; writers: number }>();
   readonly violations: string[] = [];
+  /** When each call's tool first began and last finished, by call id, in one sequence. */
+  readonly began = new Map<string, number>();
+  readonly finished = new Map<string, number>();
+  #sequence = 0;
 
-  begin(tool: string, claims: readonly ResourceClaim[], limit: number, now: number): void {
+  begin(callId: string, tool: string, claims: readonly ResourceClaim[], limit: number, now: number): void {
+    if (!this.began.has(callId)) this.began.set(callId, this.#sequence++);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     const active = (this.activeByTool.get(tool) ?? 0) + 1;
@@ -110,7 +117,8 @@ class Observed {
     }
   }
 
-  end(tool: string, claims: readonly ResourceClaim[]): void {
+  end(callId: string, tool: string, claims: readonly ResourceClaim[]): void {
+    this.finished.set(callId, this.#sequence++);
     this.active--;
     this.activeByTool.set(tool, (this.activeByTool.get(tool) ?? 1) - 1);
     for (const claim of claims) {
@@ -137,8 +145,8 @@ function buildTools(specs: readonly ToolSpec[], observed: Observed): Tool[] {
         const claims = spec.plain ? [] : (args.resources as ResourceClaim[]);
         const behaviour = args.behaviour as Behaviour;
         const latencyMs = args.latencyMs as number;
-        observed.begin(name, claims, spec.concurrency, Date.now());
-        const finish = (): void => observed.end(name, claims);
+        observed.begin(context.callId, name, claims, spec.concurrency, Date.now());
+        const finish = (): void => observed.end(context.callId, name, claims);
         return new Promise((resolve, reject) => {
           const succeed = (value: unknown): void => {
             finish();
@@ -191,11 +199,12 @@ afterEach(() => {
 describe("scheduler invariants over random graphs and tool behaviour", () => {
   it("gives exactly one result per call, in order, within every limit, after its dependencies", async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ tools: toolSpecs, calls: callSpecs, maxConcurrency, parallel, streamed, cancelAfterMs, runTimeoutMs }) => {
+      fc.asyncProperty(scenario, async ({ tools: toolSpecs, calls: callSpecs, maxConcurrency, parallel, streamed, listened, cancelAfterMs, runTimeoutMs }) => {
         const clock = useFakeTime();
         const observed = new Observed();
         const events: RunEvent[] = [];
-        const executor = createExecutor({ tools: buildTools(toolSpecs, observed), maxConcurrency, parallel, clock, onEvent: (event) => events.push(event) });
+        const onEvent = listened ? { onEvent: (event: RunEvent) => events.push(event) } : {};
+        const executor = createExecutor({ tools: buildTools(toolSpecs, observed), maxConcurrency, parallel, clock, ...onEvent });
         const calls = toCalls(callSpecs);
         const options = runTimeoutMs === undefined ? {} : { timeoutMs: runTimeoutMs };
         let running: Promise<RunResult>;
@@ -229,16 +238,27 @@ describe("scheduler invariants over random graphs and tool behaviour", () => {
         // Exactly one result per call added, in call order, and exactly one call-end event each.
         const addedIds = calls.slice(0, added).map((call) => call.id);
         expect(results.map((result) => result.id)).toEqual(addedIds);
-        const ends = events.filter((event): event is Extract<RunEvent, { type: "call-end" }> => event.type === "call-end");
-        expect(ends.map((event) => event.callId).sort()).toEqual([...addedIds].sort());
+        if (listened) {
+          const ends = events.filter((event): event is Extract<RunEvent, { type: "call-end" }> => event.type === "call-end");
+          expect(ends.map((event) => event.callId).sort()).toEqual([...addedIds].sort());
+        }
         // A run is cut short only by what was asked of it, and a complete one cancelled nothing.
         if (status === "cancelled") expect(cancelAfterMs).toBeDefined();
         if (status === "timed_out") expect(runTimeoutMs).toBeDefined();
         if (status === "completed") expect(results.filter((result) => result.error?.type === "cancelled")).toEqual([]);
-        for (const result of results) {
+        results.forEach((result, index) => {
           expect(result.ok).toBe(result.error === undefined);
           if (!result.ok) expect(result.error?.message.length).toBeGreaterThan(0);
-        }
+          expect(result.durationMs).toBe(result.endedAt - result.startedAt);
+          expect(result.queuedMs).toBeGreaterThanOrEqual(0);
+          // The tool answers with the id its context gave it: the call's own, unless it shared another's run.
+          const spec = callSpecs[index] as CallSpec;
+          if (result.ok && (spec.behaviour === "fast" || spec.behaviour === "slow") && (toolSpecs[spec.tool] as ToolSpec).plain) {
+            expect(result.output).toEqual({ call: result.id });
+          }
+        });
+        expect(stats.calls).toBe(added);
+        expect(stats.succeeded).toBe(results.filter((result) => result.ok).length);
 
         // No limit ever exceeded, counted by the tools themselves.
         expect(observed.violations).toEqual([]);
@@ -253,7 +273,28 @@ describe("scheduler invariants over random graphs and tool behaviour", () => {
           }
         });
 
-        // No call starts before each of its dependencies has ended; failures spread to dependents.
+        // No tool begins a call before the tools of its dependencies have finished, and succeeded
+        // (seen from the tools' side, listened to or not); failures spread to dependents.
+        callSpecs.slice(0, added).forEach((spec, index) => {
+          const began = observed.began.get(`c${index}`);
+          for (const dependency of spec.dependsOn) {
+            if (dependency >= added) {
+              // Referred to a call that was never added: it must not have run.
+              expect(results[index]?.ok).toBe(false);
+              expect(began).toBeUndefined();
+              continue;
+            }
+            const finished = observed.finished.get(`c${dependency}`);
+            if (began !== undefined) {
+              if (finished !== undefined) expect(finished).toBeLessThan(began);
+              expect(results[dependency]?.ok).toBe(true);
+            }
+            if (!results[dependency]?.ok && dependency !== index) expect(results[index]?.ok).toBe(false);
+          }
+        });
+        if (!listened) return;
+
+        // No call starts before each of its dependencies has ended, as the events tell it.
         const position = new Map<string, number>();
         events.forEach((event, index) => {
           if (event.type === "call-end") position.set(`end:${event.callId}`, index);
@@ -278,19 +319,10 @@ describe("scheduler invariants over random graphs and tool behaviour", () => {
           });
         }
         callSpecs.slice(0, added).forEach((spec, index) => {
-          const result = results[index];
           const startedAt = position.get(`start:c${index}`);
+          if (startedAt === undefined) return;
           for (const dependency of spec.dependsOn) {
-            if (dependency >= added) {
-              // Referred to a call that was never added: it must not have run.
-              expect(result?.ok).toBe(false);
-              continue;
-            }
-            if (startedAt !== undefined) {
-              expect(position.get(`end:c${dependency}`)).toBeLessThan(startedAt);
-              expect(results[dependency]?.ok).toBe(true);
-            }
-            if (!results[dependency]?.ok && dependency !== index) expect(result?.ok).toBe(false);
+            if (dependency < added) expect(position.get(`end:c${dependency}`)).toBeLessThan(startedAt);
           }
         });
       }),

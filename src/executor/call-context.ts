@@ -31,7 +31,7 @@ export class CallContext implements ToolContext {
   }
 
   get callId(): string {
-    return this.#attempt.call.id;
+    return this.#attempt.callId;
   }
 
   get runId(): string {
@@ -39,7 +39,7 @@ export class CallContext implements ToolContext {
   }
 
   get name(): string {
-    return this.#attempt.call.name;
+    return this.#attempt.gate.tool.name;
   }
 
   get attempt(): number {

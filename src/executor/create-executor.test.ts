@@ -878,6 +878,56 @@ describe("independent calls queued together", () => {
   });
 });
 
+describe("runs that nothing watches", () => {
+  // Without a listener, history or instrumentation, a call that starts from a batch runs
+  // without the state a watched call keeps, until something needs it. The answers must not differ.
+  it("answer every call exactly as a watched run does, whatever its tool does", async () => {
+    const scenario = async (watched: boolean, cut: "none" | "cancel" | "timeout") => {
+      const clock = useFakeTime();
+      const seen: unknown[] = [];
+      const tool = defineTool({
+        name: "mixed",
+        timeoutMs: 50,
+        retry: { attempts: 2, initialDelayMs: 5, jitter: false },
+        execute: async (args, context) => {
+          seen.push([context.callId, context.name, context.attempt]);
+          if (args.kind === "sync") return "at once";
+          await new Promise((resolve) => setTimeout(resolve, args.ms as number));
+          if (args.kind === "flaky" && context.attempt === 1) throw new ToolError("try again", { retryable: true });
+          if (args.kind === "broken") throw new Error("broken");
+          if (args.kind === "not-json") return () => "a function";
+          if (args.kind === "hang") await new Promise((resolve) => setTimeout(resolve, 1000));
+          return { from: context.callId };
+        },
+      });
+      const events: RunEvent[] = [];
+      const executor = createExecutor({ tools: [tool], maxConcurrency: 3, clock, ...(watched ? { onEvent: (event: RunEvent) => events.push(event) } : {}) });
+      const kinds = ["ok", "sync", "flaky", "broken", "not-json", "hang", "ok", "ok"];
+      const controller = new AbortController();
+      const run = executor.run(
+        kinds.map((kind, index) => ({ ...(index % 3 === 0 ? { id: `given-${index}` } : {}), name: "mixed", args: { kind, ms: 10 + index } })),
+        { signal: controller.signal, ...(cut === "timeout" ? { timeoutMs: 30 } : {}) },
+      );
+      if (cut === "cancel") setTimeout(() => controller.abort("stop"), 25);
+      await vi.runAllTimersAsync();
+      const result = await run;
+      vi.useRealTimers();
+      if (watched) expect(events.filter((event) => event.type === "call-end")).toHaveLength(kinds.length);
+      return { result: { ...result, runId: "" }, seen, stats: executor.stats(), estimates: executor.estimates() };
+    };
+    for (const cut of ["none", "cancel", "timeout"] as const) {
+      const watched = await scenario(true, cut);
+      expect(await scenario(false, cut)).toEqual(watched);
+      if (cut === "none") {
+        expect(watched.result.results.map((result) => result.error?.type ?? result.output)).toEqual([
+          { from: "given-0" }, "at once", { from: "call_2" }, "tool_error", "tool_error", "timeout", { from: "given-6" }, { from: "call_7" },
+        ]);
+        expect(watched.result.results[2]?.attempts).toBe(2);
+      }
+    }
+  });
+});
+
 describe("the tool's context", () => {
   it("gives execute its call id, run id, attempt and progress, and AsyncLocalStorage context", async () => {
     useFakeTime();

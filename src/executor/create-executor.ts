@@ -168,7 +168,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownKeys(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock, random = Math.random, instrumentation, history, decisionPollMs = DEFAULT_DECISION_POLL_MS, order = "critical-path", approve, backend, workers } = options;
+  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock(), random = Math.random, instrumentation, history, decisionPollMs = DEFAULT_DECISION_POLL_MS, order = "critical-path", approve, backend, workers } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);

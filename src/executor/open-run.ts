@@ -49,6 +49,8 @@ type Execute = (args: unknown, context: CallContext) => unknown;
 /** The two reactions an attempt's promise settles through, and the attempt they serve now. */
 interface SettleReactions {
   attempt: Attempt | undefined;
+  /** The next idle pair, while this one is idle. */
+  nextIdle: SettleReactions | undefined;
   readonly fulfilled: (output: unknown) => void;
   readonly rejected: (error: unknown) => void;
 }
@@ -83,6 +85,8 @@ export class OpenRun implements RunSlots {
   readonly #graph: CallGraph;
   /** The range the last call joined, which the next one may join too (see `QueuedRange`). */
   #openRange: QueuedRange | undefined;
+  /** The gate the last call named that had one (see `#gateNamed`). */
+  #lastGate: ToolGate | undefined;
   /** Each call's result at its index, filled in as they arrive: the run's answer, ready when the last one does. */
   #results: (ToolResult | undefined)[] = [];
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
@@ -90,6 +94,8 @@ export class OpenRun implements RunSlots {
   readonly #listened: boolean;
   /** Events are wanted at all: by a listener, or by the history (which keeps only some). */
   readonly #observed: boolean;
+  /** Nothing watches the run's calls start or end: a range's call can run without state (see `Attempt`). */
+  readonly #standsIn: boolean;
   readonly #startedAt: number;
   /**
    * The async context of whoever started the run. Every attempt is launched inside it, so that
@@ -113,11 +119,11 @@ export class OpenRun implements RunSlots {
   #detachSignal: (() => void) | undefined;
   readonly #figures = new RunFigures();
   /**
-   * Reactions for attempts' promises, free for the next attempt. Two closures and their context
-   * per call were the largest allocation on the hot path; a run needs as many pairs as it ever
-   * has attempts in flight.
+   * Reactions for attempts' promises, free for the next attempt: the first of a list linked
+   * through `nextIdle`. Two closures and their context per call were the largest allocation on
+   * the hot path; a run needs as many pairs as it ever has attempts in flight.
    */
-  readonly #idleReactions: SettleReactions[] = [];
+  #idleReactions: SettleReactions | undefined;
   /** Calls waiting for a person's approval, by id, in the order they asked. */
   readonly #awaitingApproval = new Map<string, { call: CallState; request: ApprovalRequest }>();
 
@@ -127,12 +133,13 @@ export class OpenRun implements RunSlots {
     this.maxConcurrency = options.parallel ? options.maxConcurrency : 1;
     this.#parallel = options.parallel;
     this.#ranked = options.parallel && core.settings.order === "critical-path";
-    this.#graph = new CallGraph((call) => core.dispatcher.enqueue(call));
+    this.#graph = new CallGraph({ lineUp: (call) => core.dispatcher.enqueue(call), stateOf: (attempt) => this.#stateOf(attempt) });
     this.#onEvent = options.onEvent;
     this.events = options.keepEvents ? new RunEventLog() : undefined;
     this.#history = core.history;
     this.#listened = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined;
     this.#observed = this.#listened || this.#history !== undefined;
+    this.#standsIn = !this.#observed && core.instrumentation === undefined;
     this.#startedAt = core.clock.now();
     this.#history?.push({ kind: "run-start", runId: this.id, startedAt: this.#startedAt, options: { maxConcurrency: options.maxConcurrency, parallel: options.parallel, timeoutMs: options.timeoutMs ?? null, ...(options.resumes === undefined ? {} : { resumes: options.resumes }) } });
     this.result = new Promise((resolve) => (this.#resolve = resolve));
@@ -201,7 +208,7 @@ export class OpenRun implements RunSlots {
     const explicit = typeof requestedId === "string" && requestedId !== "";
     const name = typeof input.name === "string" ? input.name : "";
     const scanned = input.args === undefined ? undefined : scanArguments(input.args);
-    const gate = this.#core.gates.get(name);
+    const gate = this.#gateNamed(name);
     // Validated here only for a call that can join a range; any other is validated once its inputs are ready.
     let validated: ValidationOutcome | Promise<ValidationOutcome> | undefined;
     if (gate !== undefined && this.#fitsRange(input, gate, scanned)) {
@@ -280,6 +287,15 @@ export class OpenRun implements RunSlots {
     return call.index;
   }
 
+  /** The gate of the tool named; calls in a batch mostly name the same tool as the call before. */
+  #gateNamed(name: string): ToolGate | undefined {
+    const last = this.#lastGate;
+    if (last !== undefined && last.tool.name === name) return last;
+    const gate = this.#core.gates.get(name);
+    if (gate !== undefined) this.#lastGate = gate;
+    return gate;
+  }
+
   /**
    * Whether the call can wait in a range: valid fields, a known tool that needs nothing decided
    * call by call, no dependencies, no time limit of its own, and an id nobody has used or waits for.
@@ -315,9 +331,32 @@ export class OpenRun implements RunSlots {
     return index;
   }
 
-  /** Gives a range's next call its state, as it starts. */
-  takeNext(range: QueuedRange): CallState {
-    return this.#graph.take(range.next);
+  /**
+   * Starts a range's next call. In a run that nothing watches, its first attempt stands in for
+   * its state (see `Attempt`): nothing here needs that state before the call ends.
+   */
+  startNext(range: QueuedRange, now: number): void {
+    const index = range.next;
+    if (!this.#standsIn) {
+      this.execute(this.#graph.take(index), now);
+      return;
+    }
+    const attempt = Attempt.standingIn(range, index, range.letGo(index), now);
+    this.#graph.standIn(index, attempt);
+    this.#run(attempt);
+  }
+
+  /** The state of the call an attempt runs, made now if the attempt stood in for it until now. */
+  #stateOf(attempt: Attempt): CallState {
+    if (attempt.call !== undefined) return attempt.call;
+    const call = (attempt.range as QueuedRange).stateOf(attempt.index, attempt.args);
+    call.phase = "running";
+    call.attempts = 1;
+    call.startedAt = attempt.startedAt;
+    call.attempt = attempt;
+    attempt.call = call;
+    this.#graph.put(call);
+    return call;
   }
 
   /** Why the call's own fields are unusable, or undefined. Arguments are checked later. */
@@ -449,11 +488,17 @@ export class OpenRun implements RunSlots {
 
   /** Called by the dispatcher once the call holds its slots, at `now`. */
   execute(call: CallState, now: number): void {
-    const attempt = new Attempt(call, ++call.attempts);
+    const attempt = Attempt.of(call, now);
+    call.attempts = attempt.number;
     call.attempt = attempt;
     call.phase = "running";
     if (call.startedAt < 0) call.startedAt = now;
     if (this.#observed) this.#emit({ type: "call-start", runId: this.id, at: now, callId: call.id, name: call.name, attempt: attempt.number });
+    this.#run(attempt);
+  }
+
+  /** Launches the attempt in the run's async context (see `#callerContext`). */
+  #run(attempt: Attempt): void {
     const context = new CallContext(this, attempt);
     if (this.#instrument?.attempt === undefined) this.#callerContext.runInAsyncScope(this.#launch, this, attempt, context);
     else this.#callerContext.runInAsyncScope(this.#launchInstrumented, this, attempt, context);
@@ -468,7 +513,7 @@ export class OpenRun implements RunSlots {
       this.#launch(attempt, context);
     };
     const instrument = this.#instrument as RunInstrumentation;
-    this.#core.guard("instrumentation.attempt", "Volley instrumentation threw in attempt", () => instrument.attempt?.(this.#callInfo(attempt.call), launch));
+    this.#core.guard("instrumentation.attempt", "Volley instrumentation threw in attempt", () => instrument.attempt?.(this.#callInfo(this.#stateOf(attempt)), launch));
     if (!launched) launch();
   }
 
@@ -484,23 +529,24 @@ export class OpenRun implements RunSlots {
     };
   }
 
-  /** Runs the tool, inside the run's async context (see `#callerContext`). */
+  /** Runs the tool, inside the run's async context. */
   #launch(attempt: Attempt, context: CallContext): void {
-    const call = attempt.call;
-    const gate = call.gate as ToolGate;
+    const gate = attempt.gate;
     const tool = gate.tool;
-    const timeoutMs = call.timeoutMs ?? tool.timeoutMs ?? this.#core.settings.timeoutMs;
+    const timeoutMs = attempt.call?.timeoutMs ?? tool.timeoutMs ?? this.#core.settings.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs !== Infinity) attempt.timer = setTimeout(this.#onAttemptTimeout, timeoutMs, attempt, timeoutMs);
     let value: unknown;
     try {
       const backend = gate.backend;
-      value = backend === inProcessBackend ? (tool.execute as unknown as Execute)(call.args, context) : backend.execute(tool, call.args, context);
+      value = backend === inProcessBackend ? (tool.execute as unknown as Execute)(attempt.args, context) : backend.execute(tool, attempt.args, context);
     } catch (error) {
       this.#settle(attempt, false, error);
       return;
     }
     if (value instanceof Promise && value.then === nativeThen) {
-      const reactions = this.#idleReactions.pop() ?? this.#newReactions();
+      const reactions = this.#idleReactions ?? this.#newReactions();
+      this.#idleReactions = reactions.nextIdle;
+      reactions.nextIdle = undefined;
       reactions.attempt = attempt;
       value.then(reactions.fulfilled, reactions.rejected);
     } else if (isPromiseLike(value)) {
@@ -517,6 +563,7 @@ export class OpenRun implements RunSlots {
   #newReactions(): SettleReactions {
     const reactions: SettleReactions = {
       attempt: undefined,
+      nextIdle: undefined,
       fulfilled: (output) => this.#settleThrough(reactions, true, output),
       rejected: (error) => this.#settleThrough(reactions, false, error),
     };
@@ -527,7 +574,8 @@ export class OpenRun implements RunSlots {
   #settleThrough(reactions: SettleReactions, ok: boolean, value: unknown): void {
     const attempt = reactions.attempt as Attempt;
     reactions.attempt = undefined;
-    this.#idleReactions.push(reactions);
+    reactions.nextIdle = this.#idleReactions;
+    this.#idleReactions = reactions;
     this.#settle(attempt, ok, value);
   }
 
@@ -537,7 +585,7 @@ export class OpenRun implements RunSlots {
     attempt.settled = true;
     if (attempt.timer !== undefined) clearTimeout(attempt.timer);
     this.#core.dispatcher.release(attempt);
-    this.#core.dispatcher.pump(attempt.abortReason === undefined ? this.#conclude(attempt.call, ok, value) : undefined);
+    this.#core.dispatcher.pump(attempt.abortReason === undefined ? this.#conclude(attempt, ok, value) : undefined);
   }
 
   /**
@@ -545,19 +593,22 @@ export class OpenRun implements RunSlots {
    * call may start at that same time: one clock read for both, when no code outside Volley
    * (listeners, instrumentation, a dependent's validator, another run's) runs between them.
    */
-  #conclude(call: CallState, ok: boolean, value: unknown): number | undefined {
+  #conclude(attempt: Attempt, ok: boolean, value: unknown): number | undefined {
     if (!ok) {
       const error = callErrors.toolFailed(value);
       const retryAfterMs = error.retryAfterMs;
       delete error.retryAfterMs;
-      this.#failAttempt(call, error, retryAfterMs);
+      this.#failAttempt(this.#stateOf(attempt), error, retryAfterMs);
       return undefined;
     }
     const why = whyNotJson(value);
     if (why !== undefined) {
-      this.#failAttempt(call, callErrors.notJson(call.name, why), undefined);
+      this.#failAttempt(this.#stateOf(attempt), callErrors.notJson(attempt.gate.tool.name, why), undefined);
       return undefined;
     }
+    // Once the run takes no more calls, no call can come to refer to this one: it needs no state.
+    if (attempt.call === undefined && this.#ended) return this.#answerStateless(attempt, value);
+    const call = this.#stateOf(attempt);
     const now = this.#core.clock.now();
     const quiet = !this.#listened && this.#instrument === undefined && call.dependents.length === 0 && call.followers === undefined;
     this.#answer(call, true, value, undefined, false, now);
@@ -577,13 +628,13 @@ export class OpenRun implements RunSlots {
    */
   #interruptAttempt(attempt: Attempt, interruption: Interruption): void {
     if (attempt.abortReason !== undefined) return;
+    const call = this.#stateOf(attempt);
     const reason = interruption.kind === "timeout"
       ? new DOMException(`Timed out after ${interruption.limitMs} ms`, "TimeoutError")
       : new DOMException(`Cancelled: ${interruption.reason}`, "AbortError");
     attempt.abortReason = reason;
     attempt.controller?.abort(reason);
     const answer = (): void => {
-      const call = attempt.call;
       if (call.result !== undefined || call.attempt !== attempt) return;
       const stopped = attempt.settled;
       if (interruption.kind === "cancelled") {
@@ -627,8 +678,7 @@ export class OpenRun implements RunSlots {
   /** Progress from a running attempt, as an event. */
   progress(attempt: Attempt, update: { progress: number; total?: number; message?: string }): void {
     if (!this.#observed || attempt.settled || attempt.abortReason !== undefined) return;
-    const call = attempt.call;
-    this.#emit({ type: "call-progress", runId: this.id, at: this.#core.clock.now(), callId: call.id, name: call.name, ...update });
+    this.#emit({ type: "call-progress", runId: this.id, at: this.#core.clock.now(), callId: attempt.callId, name: attempt.gate.tool.name, ...update });
   }
 
   // ───────────────────────────── approval ─────────────────────────────
@@ -789,11 +839,7 @@ export class OpenRun implements RunSlots {
     // Answered while waiting for approval (the run was cancelled or timed out): no decision will come.
     if (call.phase === "approval" && this.#awaitingApproval.has(call.id)) this.#endApproval(call, false, `no decision: ${error?.message ?? "the run ended"}`);
     const startedAt = call.startedAt >= 0 ? call.startedAt : now;
-    const durationMs = now - startedAt;
-    const queuedMs = startedAt - call.addedAt;
-    const result: ToolResult = ok
-      ? { id: call.id, name: call.name, ok, output, attempts: call.attempts, startedAt, endedAt: now, durationMs, queuedMs, cached }
-      : { id: call.id, name: call.name, ok, error: error as CallError, attempts: call.attempts, startedAt, endedAt: now, durationMs, queuedMs, cached };
+    const result = toolResult(call.id, call.name, call.attempts, call.addedAt, startedAt, now, cached, ok, ok ? output : error);
     if (call.backoffTimer !== undefined) clearTimeout(call.backoffTimer);
     if (call.parkedIn !== undefined) this.#core.dispatcher.withdraw(call);
     call.result = result;
@@ -806,19 +852,39 @@ export class OpenRun implements RunSlots {
 
     let longestDependency = 0;
     for (const dependency of call.dependencies) longestDependency = Math.max(longestDependency, dependency.pathMs);
-    call.pathMs = longestDependency + (call.attempts > 0 ? durationMs : 0);
-    this.#figures.observe(result, call.pathMs);
-    const gate = call.gate;
-    if (ok && call.attempts > 0) gate?.observeDuration(durationMs);
-    if (gate !== undefined) {
-      gate.statistics.observe(result);
-      if (call.shareKey !== undefined) this.#core.onAnswered(call, result, now);
-    }
+    call.pathMs = longestDependency + (call.attempts > 0 ? result.durationMs : 0);
+    this.#tally(result, call.gate, call.pathMs);
+    if (call.shareKey !== undefined) this.#core.onAnswered(call, result, now);
     this.#history?.push({ kind: "call", runId: this.id, index: call.index, args: call.args, dependsOn: call.dependencies.map((dependency) => dependency.id), addedAt: call.addedAt, result });
     if (this.#listened) this.#emit({ type: "call-end", runId: this.id, at: now, callId: call.id, name: call.name, result });
     const instrument = this.#instrument;
     if (instrument?.callEnd !== undefined) this.#core.guard("instrumentation.callEnd", "Volley instrumentation threw in callEnd", () => instrument.callEnd?.(this.#callInfo(call), result));
     return true;
+  }
+
+  /**
+   * Answers a call whose attempt stood in for it and succeeded, in a run that takes no more
+   * calls: nothing can come to refer to it, and nothing watches, so it never needs state.
+   * Returns when it ended.
+   */
+  #answerStateless(attempt: Attempt, output: unknown): number {
+    const now = this.#core.clock.now();
+    const range = attempt.range as QueuedRange;
+    const result = toolResult(attempt.callId, range.name, 1, range.addedAt, attempt.startedAt, now, false, true, output);
+    this.#results[attempt.index] = result;
+    this.#graph.forget(attempt.index);
+    this.#unanswered--;
+    this.#tally(result, attempt.gate, result.durationMs);
+    if (this.#unanswered === 0) this.#finish();
+    return now;
+  }
+
+  /** Counts a result in the run's figures, and in its tool's statistics and duration estimate. */
+  #tally(result: ToolResult, gate: ToolGate | undefined, pathMs: number): void {
+    this.#figures.observe(result, pathMs);
+    if (gate === undefined) return;
+    if (result.ok && result.attempts > 0) gate.observeDuration(result.durationMs);
+    gate.statistics.observe(result);
   }
 
   // ───────────────────────────── ending ─────────────────────────────
@@ -853,7 +919,7 @@ export class OpenRun implements RunSlots {
     for (let index = 0; index < graph.size; index++) {
       const slot = graph.slotAt(index);
       if (slot === undefined) continue;
-      const call = slot instanceof QueuedRange ? graph.take(index) : slot;
+      const call = slot instanceof QueuedRange ? graph.take(index) : slot instanceof Attempt ? this.#stateOf(slot) : slot;
       if (call.result !== undefined) continue;
       if (call.phase === "running" && call.attempt !== undefined) {
         this.#interruptAttempt(call.attempt, interruption);
@@ -893,6 +959,18 @@ export class OpenRun implements RunSlots {
     if (this.#onEvent !== undefined) this.#core.notify(this.#onEvent, event);
     if (this.#core.onEvent !== undefined) this.#core.notify(this.#core.onEvent, event);
   }
+}
+
+/**
+ * A call's one result: `outcome` is the output of a success, the error of a failure. Both kinds
+ * have their fields in one order, wherever they are made.
+ */
+function toolResult(id: string, name: string, attempts: number, addedAt: number, startedAt: number, endedAt: number, cached: boolean, ok: boolean, outcome: unknown): ToolResult {
+  const durationMs = endedAt - startedAt;
+  const queuedMs = startedAt - addedAt;
+  return ok
+    ? { id, name, ok, output: outcome, attempts, startedAt, endedAt, durationMs, queuedMs, cached }
+    : { id, name, ok, error: outcome as CallError, attempts, startedAt, endedAt, durationMs, queuedMs, cached };
 }
 
 /** Validates arguments; a validator that throws gives a failed outcome saying so. */

@@ -1,12 +1,21 @@
-import { GENERATED_ID_PREFIX, linkDependency, type CallState } from "./call-state.ts";
+import { Attempt, GENERATED_ID_PREFIX, linkDependency, type CallState } from "./call-state.ts";
 import { QueuedRange } from "./queued-range.ts";
 
 /**
  * Where a call of the run is, by position: its state while it is in play; the range that holds
- * it while it waits in one (it has no state of its own yet); undefined once it is answered and
- * forgotten (see `forget`).
+ * it while it waits in one (it has no state of its own yet); the attempt that stands in for it
+ * while it runs without state (see `Attempt`); undefined once it is answered and forgotten (see
+ * `forget`).
  */
-export type CallSlot = CallState | QueuedRange | undefined;
+export type CallSlot = CallState | QueuedRange | Attempt | undefined;
+
+/** What the graph asks of its run about calls that have no state of their own. */
+export interface StatelessCalls {
+  /** Where a call taken out of its range ahead of its turn goes: it is still queued. */
+  lineUp(call: CallState): void;
+  /** The state of a call whose attempt stood in for it, made now; the graph holds it from then on. */
+  stateOf(attempt: Attempt): CallState;
+}
 
 /**
  * The calls of one run and the dependencies between them: ids (given or generated), links made
@@ -24,11 +33,10 @@ export class CallGraph {
   readonly #awaited = new Map<string, CallState[]>();
   /** The plain `call_<index>` id last handed out: a call with it is found by position, unnamed. */
   #positionalId: string | undefined;
-  /** Where a call taken out of its range ahead of its turn goes: it is still queued. */
-  readonly #lineUp: (call: CallState) => void;
+  readonly #run: StatelessCalls;
 
-  constructor(lineUp: (call: CallState) => void) {
-    this.#lineUp = lineUp;
+  constructor(run: StatelessCalls) {
+    this.#run = run;
   }
 
   get size(): number {
@@ -70,31 +78,34 @@ export class CallGraph {
     return this.#awaited.size > 0 && this.#awaited.has(id);
   }
 
-  /** The call with this id; one still in a range is taken out of it first, and stays queued. */
+  /**
+   * The call with this id, given state if it had none: one still in a range is taken out of it,
+   * and stays queued; one running without state gets it from its attempt.
+   */
   find(id: string): CallState | undefined {
     const index = this.#positionOf(id);
     if (index === undefined) return undefined;
     const slot = this.#calls[index];
-    if (!(slot instanceof QueuedRange)) return slot;
-    const call = this.take(index);
-    this.#lineUp(call);
-    return call;
+    if (slot instanceof QueuedRange) {
+      const call = this.take(index);
+      this.#run.lineUp(call);
+      return call;
+    }
+    return slot instanceof Attempt ? this.#run.stateOf(slot) : slot;
   }
 
   #positionOf(id: string): number | undefined {
     const named = this.#named.get(id);
     if (named !== undefined || !id.startsWith(GENERATED_ID_PREFIX)) return named;
     const index = Number(id.slice(GENERATED_ID_PREFIX.length));
-    const slot = this.#calls[index];
-    if (slot === undefined) return undefined;
-    const slotId = slot instanceof QueuedRange ? slot.idAt(index) : slot.id;
-    return slotId === id ? index : undefined;
+    return this.#calls[index] !== undefined && this.idAt(index) === id ? index : undefined;
   }
 
-  /** The id of the call at `index`, wherever it is. */
+  /** The id of the call at `index`, wherever it is; not for a forgotten one. */
   idAt(index: number): string {
     const slot = this.#calls[index];
-    return slot instanceof QueuedRange ? slot.idAt(index) : (slot as CallState).id;
+    if (slot instanceof QueuedRange) return slot.idAt(index);
+    return slot instanceof Attempt ? slot.callId : (slot as CallState).id;
   }
 
   /** Takes a call's place in the run's order; a duplicate id is appended but never registered. */
@@ -113,6 +124,16 @@ export class CallGraph {
     const call = (this.#calls[index] as QueuedRange).take(index);
     this.#calls[index] = call;
     return call;
+  }
+
+  /** The call at `index` has left its range and runs without state: `attempt` stands in for it. */
+  standIn(index: number, attempt: Attempt): void {
+    this.#calls[index] = attempt;
+  }
+
+  /** Holds the state just made for a call whose attempt stood in for it. */
+  put(call: CallState): void {
+    this.#calls[call.index] = call;
   }
 
   /**

@@ -23,8 +23,8 @@ export interface RunSlots {
   maxInFlight: number;
   maxConcurrency: number;
   readonly waiting: PriorityHeap<QueueItem>;
-  /** Gives a range's next call the state it runs with; the range lets go of it. */
-  takeNext(range: QueuedRange): CallState;
+  /** Starts a range's next call, admitted at `now`; the range lets go of it. */
+  startNext(range: QueuedRange, now: number): void;
   /** Starts an admitted call's next attempt; `now` is the time it starts. */
   execute(call: CallState, now: number): void;
   /** Answers a call that followed an identical call in flight, with that call's result. */
@@ -36,10 +36,29 @@ export interface RunSlots {
 /** The prefix of generated ids: a call without one of its own is `call_<its position in the run>`. */
 export const GENERATED_ID_PREFIX = "call_";
 
-/** One attempt of a call. It holds its slots until its promise really settles. */
+/**
+ * One attempt of a call. It holds its slots until its promise really settles.
+ *
+ * A call that starts straight out of a range, in a run that nothing watches, runs without a
+ * `CallState`: its first attempt stands in for it, with what the tool and its result need, and
+ * its range makes the state only if something comes to need it (a failure, a timeout, a
+ * cancellation, a call added later that refers to it). Most such calls just succeed, and for a
+ * call that does nothing, making that state was the largest single part of what it cost.
+ */
 export class Attempt {
-  readonly call: CallState;
+  /** The call's state; undefined while the attempt stands in for it (see above). */
+  call: CallState | undefined;
+  readonly run: RunSlots;
+  readonly gate: ToolGate;
+  readonly callId: string;
+  /** The call's position in its run. */
+  readonly index: number;
+  /** What the tool gets. */
+  readonly args: Record<string, unknown>;
   readonly number: number;
+  readonly startedAt: number;
+  /** The range the call started from when the attempt stands in for it, which can make its state. */
+  readonly range: QueuedRange | undefined;
   /** Made when the tool first reads `context.signal`: only a tool that did could have seen an abort. */
   controller: AbortController | undefined;
   settled = false;
@@ -50,9 +69,26 @@ export class Attempt {
   abortReason: DOMException | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(call: CallState, number: number) {
+  private constructor(call: CallState | undefined, range: QueuedRange | undefined, run: RunSlots, gate: ToolGate, callId: string, index: number, args: Record<string, unknown>, number: number, startedAt: number) {
     this.call = call;
+    this.range = range;
+    this.run = run;
+    this.gate = gate;
+    this.callId = callId;
+    this.index = index;
+    this.args = args;
     this.number = number;
+    this.startedAt = startedAt;
+  }
+
+  /** The call's next attempt, starting at `startedAt`. */
+  static of(call: CallState, startedAt: number): Attempt {
+    return new Attempt(call, undefined, call.run, call.gate as ToolGate, call.id, call.index, call.args, call.attempts + 1, startedAt);
+  }
+
+  /** The first attempt of the call at `index`, which `range` has let go of, standing in for its state. */
+  static standingIn(range: QueuedRange, index: number, args: Record<string, unknown>, startedAt: number): Attempt {
+    return new Attempt(undefined, range, range.run, range.gate, range.idAt(index), index, args, 1, startedAt);
   }
 }
 

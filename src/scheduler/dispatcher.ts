@@ -79,7 +79,6 @@ export class Dispatcher {
             this.#park(item, room);
             continue;
           }
-          let call: CallState;
           if (item instanceof CallState) {
             this.ready.pop();
             item.parkedIn = undefined;
@@ -87,15 +86,18 @@ export class Dispatcher {
               this.#offerRunSlot(item.run);
               continue;
             }
-            call = item;
-          } else {
-            // A range stays at the head of the line until its last call has started.
-            call = item.run.takeNext(item);
           }
           const now = startedAt ?? this.#clock.now();
           startedAt = undefined;
-          (call.gate as ToolGate).rate?.take(now);
-          this.#start(call, now);
+          const gate = item.gate as ToolGate;
+          gate.rate?.take(now);
+          const run = item.run;
+          this.inFlight++;
+          gate.active++;
+          if (++run.active > run.maxInFlight) run.maxInFlight = run.active;
+          // A range stays at the head of the line until its last call has started.
+          if (item instanceof CallState) run.execute(item, now);
+          else run.startNext(item, now);
         }
       } while (this.#pumpAgain);
     } finally {
@@ -105,15 +107,15 @@ export class Dispatcher {
 
   /** Frees what an attempt held, once its promise has really settled, and wakes who waited. */
   release(attempt: Attempt): void {
-    const call = attempt.call;
-    const run = call.run;
-    const gate = call.gate as ToolGate;
+    const run = attempt.run;
+    const gate = attempt.gate;
     this.inFlight--;
     run.active--;
     gate.active--;
     if (run.waiting.size > 0) this.lineUp(run.waiting.pop() as QueueItem);
     if (gate.waiting.size > 0) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
-    if (call.claims !== undefined) this.locks.release(call.claims, this.#requeue);
+    const claims = attempt.call?.claims;
+    if (claims !== undefined) this.locks.release(claims, this.#requeue);
   }
 
   /** Lets more calls through after a limit was raised at runtime. */
@@ -152,13 +154,5 @@ export class Dispatcher {
    */
   #offerRunSlot(run: RunSlots): void {
     if (run.active < run.maxConcurrency && run.waiting.size > 0) this.lineUp(run.waiting.pop() as QueueItem);
-  }
-
-  #start(call: CallState, now: number): void {
-    const run = call.run;
-    this.inFlight++;
-    (call.gate as ToolGate).active++;
-    if (++run.active > run.maxInFlight) run.maxInFlight = run.active;
-    run.execute(call, now);
   }
 }

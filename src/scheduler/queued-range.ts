@@ -5,8 +5,9 @@ import type { ToolGate } from "./tool-gate.ts";
 /**
  * Consecutive calls of one run to one tool that wait in line as a single item: they depend on
  * nothing, nothing depends on them yet, and their tool needs nothing decided call by call
- * before they queue. Each gets its `CallState` only when it starts, so a batch of 200k such
- * calls holds no per-call state while it waits: only the arguments given, and the ids. In every
+ * before they queue. A call gets its `CallState` only when it starts (often not even then: see
+ * `Attempt`), or when a later call comes to depend on it, so a batch of 200k such calls holds
+ * no per-call state while it waits: only the arguments given, and the ids. In every
  * queue the range sorts as its next call would; its calls share priority and rank, and their
  * arrival numbers are consecutive, so no other item sorts between two of them, except one of
  * its own calls taken out ahead of its turn (the range moves behind it when it steps over it).
@@ -73,39 +74,46 @@ export class QueuedRange {
     return this.#ids?.[index - this.#first] ?? GENERATED_ID_PREFIX + index;
   }
 
+  /** Makes the state of the call at `index` (a position this range holds), and lets go of it: it is queued on its own now. */
+  take(index: number): CallState {
+    const call = this.stateOf(index, this.letGo(index));
+    call.phase = "queued";
+    return call;
+  }
+
   /**
-   * Makes the state of the call at `index` (a position this range holds) and lets go of it.
+   * Lets go of the call at `index` (a position this range holds), and returns its arguments.
    * The range leaves its queue with its last call.
    */
-  take(index: number): CallState {
+  letGo(index: number): Record<string, unknown> {
     const offset = index - this.#first;
-    const call = new CallState(this.run, index, this.#firstSeq + offset, this.idAt(index), this.name, this.addedAt);
-    call.gate = this.gate;
-    call.priority = this.priority;
-    call.rank = this.rank;
-    const args = this.#args;
-    if (args === undefined || args[offset] === undefined) {
-      call.args = {};
-    } else {
-      call.args = args[offset];
-      args[offset] = undefined;
-    }
-    call.phase = "queued";
+    const given = this.#args?.[offset];
+    if (given !== undefined) (this.#args as (Record<string, unknown> | undefined)[])[offset] = undefined;
     if (--this.#left === 0) {
       this.parkedIn?.remove(this);
       this.parkedIn = undefined;
     }
     if (index !== this.next) {
       (this.#takenEarly ??= new Set()).add(index);
-      return call;
+    } else {
+      let next = index + 1;
+      const takenEarly = this.#takenEarly;
+      if (takenEarly !== undefined) while (takenEarly.delete(next)) next++;
+      this.next = next;
+      this.seq = this.#firstSeq + (next - this.#first);
+      // Stepping over calls taken out ahead of their turn, the range now sorts after them: move it.
+      if (next !== index + 1) this.parkedIn?.update(this);
     }
-    let next = index + 1;
-    const takenEarly = this.#takenEarly;
-    if (takenEarly !== undefined) while (takenEarly.delete(next)) next++;
-    this.next = next;
-    this.seq = this.#firstSeq + (next - this.#first);
-    // Stepping over calls taken out ahead of their turn, the range now sorts after them: move it.
-    if (next !== index + 1) this.parkedIn?.update(this);
+    return given ?? {};
+  }
+
+  /** The state of the call at `index`, which the range held, with the arguments it let go of. */
+  stateOf(index: number, args: Record<string, unknown>): CallState {
+    const call = new CallState(this.run, index, this.#firstSeq + (index - this.#first), this.idAt(index), this.name, this.addedAt);
+    call.gate = this.gate;
+    call.priority = this.priority;
+    call.rank = this.rank;
+    call.args = args;
     return call;
   }
 }
