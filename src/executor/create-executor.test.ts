@@ -71,6 +71,16 @@ describe("results", () => {
     expect(results.every((result) => result.ok)).toBe(true);
   });
 
+  it("generates the same ids in every run, however long the batch", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    // Past the first 16,384 positions, whose ids are made once and shared between runs.
+    const calls = Array.from({ length: 16_400 }, () => ({ name: "echo" }));
+    for (let run = 0; run < 2; run++) {
+      const { results } = await executor.run(calls);
+      expect(results.map((result) => result.id)).toEqual(calls.map((_, index) => `call_${index}`));
+    }
+  });
+
   it("takes raw JSON text as a model emits it", async () => {
     const executor = createExecutor({ tools: [echo] });
     const { results } = await executor.run([{ name: "echo", args: '{"city":"Oslo","days":[1,2]}' }, { name: "echo", args: "" }]);

@@ -1,4 +1,4 @@
-import { Attempt, GENERATED_ID_PREFIX, linkDependency, type CallState } from "./call-state.ts";
+import { Attempt, GENERATED_ID_PREFIX, generatedId, linkDependency, type CallState } from "./call-state.ts";
 import { QueuedRange } from "./queued-range.ts";
 
 /**
@@ -54,7 +54,7 @@ export class CallGraph {
 
   /** `call_<index>` for the next call, or `call_<index>_<n>` when a caller already took that id. */
   generateId(): string {
-    const id = GENERATED_ID_PREFIX + this.#size;
+    const id = generatedId(this.#size);
     if (this.#named.size === 0 || !this.#named.has(id)) return (this.#positionalId = id);
     let fallback = id;
     for (let n = 1; this.#named.has(fallback); n++) fallback = `${id}_${n}`;
@@ -64,7 +64,7 @@ export class CallGraph {
   /** Whether the next call can have the plain `call_<index>` id without anyone having named or awaited it. */
   positionalIdIsFree(): boolean {
     if (this.#named.size === 0 && this.#awaited.size === 0) return true;
-    const id = GENERATED_ID_PREFIX + this.#size;
+    const id = generatedId(this.#size);
     return !this.#named.has(id) && !this.#awaited.has(id);
   }
 

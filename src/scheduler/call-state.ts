@@ -37,6 +37,22 @@ export interface RunSlots {
 export const GENERATED_ID_PREFIX = "call_";
 
 /**
+ * Generated ids are the same strings in every run, so the first ones are made once and shared:
+ * a batch without ids then allocates none, and its results point at strings the collector
+ * no longer copies. Bounded, so that one huge batch leaves at most about 0.6 MB behind.
+ */
+const sharedGeneratedIds: string[] = [];
+const SHARED_GENERATED_IDS = 16_384;
+
+/** The id `call_<index>` of a call without one of its own. */
+export function generatedId(index: number): string {
+  if (index >= SHARED_GENERATED_IDS) return GENERATED_ID_PREFIX + index;
+  // Filled in order, so that the table stays a dense array.
+  while (sharedGeneratedIds.length <= index) sharedGeneratedIds.push(GENERATED_ID_PREFIX + sharedGeneratedIds.length);
+  return sharedGeneratedIds[index] as string;
+}
+
+/**
  * One attempt of a call. It holds its slots until its promise really settles.
  *
  * A call that starts straight out of a range, in a run that nothing watches, runs without a

@@ -1,5 +1,5 @@
 import type { PriorityHeap } from "../shared/priority-heap.ts";
-import { CallState, GENERATED_ID_PREFIX, type QueueItem, type RunSlots } from "./call-state.ts";
+import { CallState, generatedId, type QueueItem, type RunSlots } from "./call-state.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
 /**
@@ -71,7 +71,7 @@ export class QueuedRange {
   }
 
   idAt(index: number): string {
-    return this.#ids?.[index - this.#first] ?? GENERATED_ID_PREFIX + index;
+    return this.#ids?.[index - this.#first] ?? generatedId(index);
   }
 
   /** Makes the state of the call at `index` (a position this range holds), and lets go of it: it is queued on its own now. */
