@@ -36,7 +36,7 @@ for (const figures of overhead) {
 console.log(`   one call: run([call]) ${fixed(single.volleyMicros)} µs, calling the tool directly ${fixed(single.directMicros)} µs`);
 
 console.log("\n2. Dependency graphs (seeded random DAGs, log-normal latencies 5–100 ms)");
-const graphs = await measureGraphs(quick ? [50, 100] : [50, 100, 200, 300, 400, 500], 8);
+const graphs = await measureGraphs(quick ? [50, 100] : [50, 100, 200, 300, 400, 500], 8, quick ? 5 : 30);
 console.log("   calls limit  planned-CP  bound(ms)  Volley  levels  polling   Volley vs bound");
 for (const item of graphs.cases) {
   const versus = item.limit === "none" ? `+${fixed(item.volleyOverCriticalPathMs)} ms over critical path` : `${fixed(item.volleyMs / item.measuredBoundMs, 3)}× bound`;
