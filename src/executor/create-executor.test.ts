@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { type } from "arktype";
 import { createExecutor, defineTool, ToolError, type RunEvent, type ToolResult } from "../index.ts";
 import { fakeTool } from "../testing/index.ts";
+import { MemoryRunStore } from "../store/index.ts";
 import { controlledTool, microtasks, recordingExecutor, startOrder, useFakeTime } from "../../test/support.ts";
 
 afterEach(() => {
@@ -888,11 +889,12 @@ describe("independent calls queued together", () => {
   });
 });
 
-describe("runs that nothing watches", () => {
-  // Without a listener, history or instrumentation, a call that starts from a batch runs
-  // without the state a watched call keeps, until something needs it. The answers must not differ.
-  it("answer every call exactly as a watched run does, whatever its tool does", async () => {
-    const scenario = async (watched: boolean, cut: "none" | "cancel" | "timeout") => {
+describe("runs that no listener watches", () => {
+  // Without a listener or instrumentation, a call that starts from a batch runs without the
+  // state a watched call keeps, until something needs it. Nothing may differ: not the answers,
+  // not what the tools see, not the figures, not what the history keeps.
+  it("answer every call exactly as a watched run does, whatever its tool does, with history or without", async () => {
+    const scenario = async (watched: boolean, kept: boolean, cut: "none" | "cancel" | "timeout") => {
       const clock = useFakeTime();
       const seen: unknown[] = [];
       const tool = defineTool({
@@ -911,28 +913,34 @@ describe("runs that nothing watches", () => {
         },
       });
       const events: RunEvent[] = [];
-      const executor = createExecutor({ tools: [tool], maxConcurrency: 3, clock, ...(watched ? { onEvent: (event: RunEvent) => events.push(event) } : {}) });
+      const history = kept ? new MemoryRunStore() : undefined;
+      const executor = createExecutor({ tools: [tool], maxConcurrency: 3, clock, ...(history ? { history } : {}), ...(watched ? { onEvent: (event: RunEvent) => events.push(event) } : {}) });
       const kinds = ["ok", "sync", "flaky", "broken", "not-json", "hang", "ok", "ok"];
       const controller = new AbortController();
       const run = executor.run(
         kinds.map((kind, index) => ({ ...(index % 3 === 0 ? { id: `given-${index}` } : {}), name: "mixed", args: { kind, ms: 10 + index } })),
-        { signal: controller.signal, ...(cut === "timeout" ? { timeoutMs: 30 } : {}) },
+        { runId: "r", signal: controller.signal, ...(cut === "timeout" ? { timeoutMs: 30 } : {}) },
       );
       if (cut === "cancel") setTimeout(() => controller.abort("stop"), 25);
       await vi.runAllTimersAsync();
       const result = await run;
+      await executor.flush();
       vi.useRealTimers();
       if (watched) expect(events.filter((event) => event.type === "call-end")).toHaveLength(kinds.length);
-      return { result: { ...result, runId: "" }, seen, stats: executor.stats(), estimates: executor.estimates() };
+      const recorded = history && { run: await history.getRun("r"), events: await history.events("r") };
+      return { outcome: { result, seen, stats: executor.stats(), estimates: executor.estimates() }, recorded };
     };
     for (const cut of ["none", "cancel", "timeout"] as const) {
-      const watched = await scenario(true, cut);
-      expect(await scenario(false, cut)).toEqual(watched);
+      const watched = await scenario(true, true, cut);
+      const unwatched = await scenario(false, true, cut);
+      expect(unwatched).toEqual(watched);
+      expect(watched.recorded?.run?.calls).toHaveLength(8);
+      expect((await scenario(false, false, cut)).outcome).toEqual(watched.outcome);
       if (cut === "none") {
-        expect(watched.result.results.map((result) => result.error?.type ?? result.output)).toEqual([
+        expect(watched.outcome.result.results.map((result) => result.error?.type ?? result.output)).toEqual([
           { from: "given-0" }, "at once", { from: "call_2" }, "tool_error", "tool_error", "timeout", { from: "given-6" }, { from: "call_7" },
         ]);
-        expect(watched.result.results[2]?.attempts).toBe(2);
+        expect(watched.outcome.result.results[2]?.attempts).toBe(2);
       }
     }
   });

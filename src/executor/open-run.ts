@@ -94,7 +94,7 @@ export class OpenRun implements RunSlots {
   readonly #listened: boolean;
   /** Events are wanted at all: by a listener, or by the history (which keeps only some). */
   readonly #observed: boolean;
-  /** Nothing watches the run's calls start or end: a range's call can run without state (see `Attempt`). */
+  /** No listener or instrumentation watches the run's calls: a range's call can run without state (see `Attempt`). */
   readonly #standsIn: boolean;
   readonly #startedAt: number;
   /**
@@ -139,7 +139,7 @@ export class OpenRun implements RunSlots {
     this.#history = core.history;
     this.#listened = this.events !== undefined || this.#onEvent !== undefined || core.onEvent !== undefined;
     this.#observed = this.#listened || this.#history !== undefined;
-    this.#standsIn = !this.#observed && core.instrumentation === undefined;
+    this.#standsIn = !this.#listened && core.instrumentation === undefined;
     this.#startedAt = core.clock.now();
     this.#history?.push({ kind: "run-start", runId: this.id, startedAt: this.#startedAt, options: { maxConcurrency: options.maxConcurrency, parallel: options.parallel, timeoutMs: options.timeoutMs ?? null, ...(options.resumes === undefined ? {} : { resumes: options.resumes }) } });
     this.result = new Promise((resolve) => (this.#resolve = resolve));
@@ -332,8 +332,9 @@ export class OpenRun implements RunSlots {
   }
 
   /**
-   * Starts a range's next call. In a run that nothing watches, its first attempt stands in for
-   * its state (see `Attempt`): nothing here needs that state before the call ends.
+   * Starts a range's next call. In a run that no listener or instrumentation watches, its first
+   * attempt stands in for its state (see `Attempt`): nothing here needs that state before the
+   * call ends, and the history needs only what the attempt holds.
    */
   startNext(range: QueuedRange, now: number): void {
     const index = range.next;
@@ -343,6 +344,7 @@ export class OpenRun implements RunSlots {
     }
     const attempt = Attempt.standingIn(range, index, range.letGo(index), now);
     this.#graph.standIn(index, attempt);
+    if (this.#observed) this.#emit({ type: "call-start", runId: this.id, at: now, callId: attempt.callId, name: range.name, attempt: 1 });
     this.#run(attempt);
   }
 
@@ -864,7 +866,7 @@ export class OpenRun implements RunSlots {
 
   /**
    * Answers a call whose attempt stood in for it and succeeded, in a run that takes no more
-   * calls: nothing can come to refer to it, and nothing watches, so it never needs state.
+   * calls: nothing can come to refer to it, and no listener watches, so it never needs state.
    * Returns when it ended.
    */
   #answerStateless(attempt: Attempt, output: unknown): number {
@@ -875,6 +877,7 @@ export class OpenRun implements RunSlots {
     this.#graph.forget(attempt.index);
     this.#unanswered--;
     this.#tally(result, attempt.gate, result.durationMs);
+    this.#history?.push({ kind: "call", runId: this.id, index: attempt.index, args: attempt.args, dependsOn: [], addedAt: range.addedAt, result });
     if (this.#unanswered === 0) this.#finish();
     return now;
   }
