@@ -56,10 +56,11 @@ export function generatedId(index: number): string {
  * One attempt of a call. It holds its slots until its promise really settles.
  *
  * A call that starts straight out of a range, in a run that no listener or instrumentation
- * watches, runs without a `CallState`: its first attempt stands in for it, with what the tool and its result need, and
- * its range makes the state only if something comes to need it (a failure, a timeout, a
- * cancellation, a call added later that refers to it). Most such calls just succeed, and for a
- * call that does nothing, making that state was the largest single part of what it cost.
+ * watches, runs without a `CallState`: its first attempt stands in for it, with what the tool
+ * and its result need, and its range makes the state only if something comes to need it (a
+ * failure, a timeout, a cancellation, a call added later that refers to it, an end while the
+ * run still takes calls). Most such calls just succeed, and for a call that does nothing,
+ * making that state was the largest single part of what it cost.
  */
 export class Attempt {
   /** The call's state; undefined while the attempt stands in for it (see above). */

@@ -70,6 +70,7 @@ export class QueuedRange {
     this.#left++;
   }
 
+  /** The id of the call at `index` (a position this range holds or held): given, or generated. */
   idAt(index: number): string {
     return this.#ids?.[index - this.#first] ?? generatedId(index);
   }
