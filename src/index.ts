@@ -8,6 +8,7 @@ export { DEFAULT_RETRY, type RetryPolicy } from "./tool/retry-policy.ts";
 export { ToolError, VolleyError, type ToolErrorOptions, type VolleyErrorCode } from "./errors/index.ts";
 export type { ApprovalDecision, ApprovalRequest, CallError, CallErrorType, RunEvent, RunEventType, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "./run/types.ts";
 export type { Clock } from "./shared/clock.ts";
+export { MAX_ARGUMENT_DEPTH } from "./scheduler/call-arguments.ts";
 export type { CallInfo, Instrumentation, RunInstrumentation } from "./run/instrumentation.ts";
 export * from "./adapters/index.ts";
 export { inProcessBackend, localBackend, type Backend } from "./backend/backend.ts";

@@ -172,7 +172,7 @@ describe("approval in the agent", () => {
     for await (const event of agent.stream("Email both")) {
       if (event.type === "tool-approval-start") {
         seen.push(`ask ${event.callId} ${JSON.stringify(event.args)}`);
-        expect(event.deny("external address")).toBe(true);
+        expect(await event.deny("external address")).toBe(true);
       } else if (event.type === "tool-approval-end") {
         seen.push(`decided ${event.callId} ${event.approved} ${event.reason ?? ""}`);
       } else if (event.type === "tool-call-end") {

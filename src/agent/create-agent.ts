@@ -61,7 +61,7 @@ export type AgentEvent =
   | { type: "tool-call-start"; step: number; callId: string; name: string; attempt: number }
   | { type: "tool-call-end"; step: number; result: ToolResult }
   /** A tool call waits for a person: call `approve()` or `deny(reason)` (the model reads the reason). */
-  | { type: "tool-approval-start"; step: number; callId: string; name: string; args: Readonly<Record<string, unknown>>; approve: (reason?: string) => boolean; deny: (reason?: string) => boolean }
+  | { type: "tool-approval-start"; step: number; callId: string; name: string; args: Readonly<Record<string, unknown>>; approve: (reason?: string) => Promise<boolean>; deny: (reason?: string) => Promise<boolean> }
   | { type: "tool-approval-end"; step: number; callId: string; name: string; approved: boolean; reason?: string }
   | { type: "step-end"; step: AgentStep }
   | { type: "answer"; result: AgentResult };

@@ -92,8 +92,7 @@ export async function finishOpenStep(open: OpenStepMessage, store: RunStore, exe
           return;
         }
         // Decided while no process was there to hear it: applied now, before the executor's own approval policy is asked.
-        if (decision.approved) live.approve(event.callId, decision.reason);
-        else live.deny(event.callId, decision.reason);
+        void (decision.approved ? live.approve(event.callId, decision.reason) : live.deny(event.callId, decision.reason));
       },
       ...(signal ? { signal } : {}),
     });

@@ -87,7 +87,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           wroteText = false;
           break;
         case "tool-approval-start":
-          prompter?.ask(event, (approved, reason) => (approved ? event.approve(reason) : event.deny(reason)));
+          prompter?.ask(event, (approved, reason) => void (approved ? event.approve(reason) : event.deny(reason)));
           break;
         case "tool-approval-end":
           prompter?.withdraw(event.callId);

@@ -50,7 +50,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const prompter = approvals === "ask" ? new ApprovalPrompter(stdin, stdout, { before: () => progress?.pause(), after: () => progress?.resume() }) : undefined;
   const startedAt = Date.now();
   const onEvent = (event: RunEvent) => {
-    if (event.type === "approval-start" && prompter) prompter.ask(event, (approved, reason) => (approved ? run.approve(event.callId, reason) : run.deny(event.callId, reason)));
+    if (event.type === "approval-start" && prompter) prompter.ask(event, (approved, reason) => void (approved ? run.approve(event.callId, reason) : run.deny(event.callId, reason)));
     if (event.type === "approval-end") prompter?.withdraw(event.callId);
     if (options.json) return;
     if (progress) progress.apply(event);

@@ -32,7 +32,7 @@ describe("calls that need approval", () => {
     search.finish("s2");
     await microtasks();
 
-    expect(run.approve("mail")).toBe(true);
+    expect(await run.approve("mail")).toBe(true);
     const { results } = await run.result;
     expect(results[0]).toMatchObject({ id: "mail", ok: true, output: "sent to ana@example.org" });
     expect(run.pendingApprovals()).toEqual([]);
@@ -47,8 +47,8 @@ describe("calls that need approval", () => {
     run.add({ id: "after", name: "log", dependsOn: ["mail"] });
     run.end();
     await microtasks();
-    expect(run.deny("mail", "not to everyone")).toBe(true);
-    expect(run.deny("mail")).toBe(false); // decided already
+    expect(await run.deny("mail", "not to everyone")).toBe(true);
+    expect(await run.deny("mail")).toBe(false); // decided already
     const { results, stats } = await run.result;
     expect(results[0]).toMatchObject({ ok: false, attempts: 0, error: { type: "denied", retryable: false, message: 'Not run: the user did not approve this call to "send_email" (not to everyone). Do not try it again unless the user asks.' } });
     expect(results[1]?.error?.type).toBe("dependency_failed");
@@ -106,7 +106,7 @@ describe("calls that need approval", () => {
     });
     const run = executor.start({
       onEvent: (event) => {
-        if (event.type === "approval-start" && event.callId === "known") run.approve("known", "decided earlier");
+        if (event.type === "approval-start" && event.callId === "known") void run.approve("known", "decided earlier");
       },
     });
     run.add({ id: "known", name: "send_email", args: { to: "ana@example.org" } });
@@ -141,7 +141,7 @@ describe("calls that need approval", () => {
     run.end();
     await microtasks();
     expect(run.pendingApprovals().map((request) => request.callId)).toEqual(["r"]);
-    run.approve("r", "looked fine");
+    await run.approve("r", "looked fine");
     expect((await run.result).results[0]?.ok).toBe(true);
   });
 
@@ -156,7 +156,7 @@ describe("calls that need approval", () => {
     expect(status).toBe("cancelled");
     expect(results[0]?.error).toMatchObject({ type: "cancelled", message: "Not started: the user left." });
     expect(events.find((event) => event.type === "approval-end")).toMatchObject({ approved: false, reason: "no decision: Not started: the user left." });
-    expect(run.approve("mail")).toBe(false);
+    expect(await run.approve("mail")).toBe(false);
   });
 
   it("are kept in the history: pending ones, and each decision", async () => {
@@ -170,8 +170,8 @@ describe("calls that need approval", () => {
     await executor.flush();
     expect((await store.approvals({ pending: true })).map((approval) => approval.callId)).toEqual(["one", "two"]);
 
-    run.approve("one");
-    run.deny("two", "no");
+    await run.approve("one");
+    await run.deny("two", "no");
     await run.result;
     await executor.flush();
     expect(await store.approvals({ pending: true })).toEqual([]);
@@ -198,7 +198,7 @@ describe("calls that need approval", () => {
 
       expect(await elsewhere.decideApproval(run.id, "a", { approved: true })).toBe(true);
       expect(await elsewhere.decideApproval(run.id, "b", { approved: false, reason: "not to b" })).toBe(true);
-      expect(run.approve("c")).toBe(true);
+      expect(await run.approve("c")).toBe(true);
       const { results } = await run.result;
       expect(results).toMatchObject([
         { id: "a", ok: true, output: "sent to a" },
@@ -210,6 +210,48 @@ describe("calls that need approval", () => {
       expect(await elsewhere.decideApproval(run.id, "c", { approved: false })).toBe(false);
       const ended = (await elsewhere.events(run.id)).flatMap(({ event }) => (event.type === "approval-end" ? [`${event.callId} ${event.approved}`] : []));
       expect(ended.sort()).toEqual(["a true", "b false", "c true"]);
+    } finally {
+      await here.close();
+      await elsewhere.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("keep the first decision recorded: a later local decision loses to one another process recorded", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "volley-decisions-"));
+    const path = join(folder, "history.db");
+    const here = new SqliteRunStore({ path });
+    const elsewhere = new SqliteRunStore({ path });
+    try {
+      let sent = 0;
+      const mail = defineTool({ name: "send_email", needsApproval: true, execute: () => ++sent });
+      // Polling slower than the test: only recording through the store can find the other decision.
+      const executor = createExecutor({ tools: [mail], history: here, decisionPollMs: 60_000 });
+      const run = executor.start();
+      run.add({ id: "mail", name: "send_email", args: { to: "all" } });
+      run.end();
+      await microtasks();
+      await executor.flush();
+      expect(await elsewhere.decideApproval(run.id, "mail", { approved: false, reason: "not to everyone" })).toBe(true);
+
+      expect(await run.approve("mail")).toBe(false);
+      const { results } = await run.result;
+      expect(sent).toBe(0);
+      expect(results[0]?.error).toMatchObject({ type: "denied", message: expect.stringContaining("(not to everyone)") as string });
+      await executor.flush();
+      expect(await elsewhere.approvals({ runId: run.id })).toMatchObject([{ callId: "mail", decision: { approved: false, reason: "not to everyone" } }]);
+      const ended = (await elsewhere.events(run.id)).flatMap(({ event }) => (event.type === "approval-end" ? [event.approved] : []));
+      expect(ended).toEqual([false]);
+      // The local decision that stood is recorded too, so a process deciding later loses to it.
+      const second = executor.start();
+      second.add({ id: "mail", name: "send_email" });
+      second.end();
+      await microtasks();
+      expect(await second.approve("mail", "fine")).toBe(true);
+      await second.result;
+      await executor.flush();
+      expect(await elsewhere.decideApproval(second.id, "mail", { approved: false })).toBe(false);
+      expect(sent).toBe(1);
     } finally {
       await here.close();
       await elsewhere.close();

@@ -65,13 +65,12 @@ export const callErrors = {
   },
 
   toolFailed(error: unknown): CallError & { retryAfterMs?: number } {
-    const fields = (error ?? {}) as { retryable?: unknown; retryAfterMs?: unknown; code?: unknown };
-    const retryAfterMs = typeof fields.retryAfterMs === "number" && fields.retryAfterMs >= 0 ? fields.retryAfterMs : undefined;
-    // A worker thread stopped for going over its memory or CPU limit says so with its code.
-    const type = fields.code === "resource_exhausted" ? "resource_exhausted" : "tool_error";
-    const failure: CallError & { retryAfterMs?: number } = { type, message: describeThrown(error), retryable: fields.retryable === true };
-    if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-    return failure;
+    try {
+      return readFailure(error);
+    } catch {
+      // A thrown Proxy or getter that throws: nothing of it can be read, but the call still gets its answer.
+      return { type: "tool_error", message: "The tool threw a value that could not be read.", retryable: false };
+    }
   },
 
   notJson(name: string, why: string): CallError {
@@ -93,9 +92,20 @@ export const callErrors = {
   },
 };
 
+/** What a tool's thrown value says about itself; may throw if the value is hostile. */
+function readFailure(error: unknown): CallError & { retryAfterMs?: number } {
+  const fields = (error ?? {}) as { retryable?: unknown; retryAfterMs?: unknown; code?: unknown };
+  const retryAfterMs = typeof fields.retryAfterMs === "number" && fields.retryAfterMs >= 0 ? fields.retryAfterMs : undefined;
+  // A worker thread stopped for going over its memory or CPU limit says so with its code.
+  const type = fields.code === "resource_exhausted" ? "resource_exhausted" : "tool_error";
+  const failure: CallError & { retryAfterMs?: number } = { type, message: describeThrown(error), retryable: fields.retryable === true };
+  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  return failure;
+}
+
 export function describeThrown(error: unknown): string {
   if (error instanceof Error) {
-    const message = error.message || "(no message)";
+    const message = String(error.message || "(no message)");
     // A ToolError is how a tool speaks to the model: its message goes through as it is.
     const plain = error.name === "Error" || error.name === "ToolError" || !error.name;
     return plain ? message : `${error.name}: ${message}`;
@@ -110,7 +120,11 @@ export function describeThrown(error: unknown): string {
 
 /** Words for an abort reason: the message of an Error, a string as it is, otherwise a default. */
 export function describeReason(reason: unknown, fallback: string): string {
-  if (reason instanceof Error && reason.message) return reason.message;
+  try {
+    if (reason instanceof Error && reason.message) return String(reason.message);
+  } catch {
+    // A hostile value: its words can't be read.
+  }
   if (typeof reason === "string" && reason !== "") return reason;
   return fallback;
 }

@@ -97,10 +97,14 @@ export interface LiveRun {
   end(): void;
   /** Aborts running calls and answers the rest `cancelled`. Implies `end()`. */
   cancel(reason?: unknown): void;
-  /** Lets a call that waits for approval run. False when no call of that id is waiting. */
-  approve(callId: string, reason?: string): boolean;
-  /** Answers a call that waits for approval `denied`, with the reason the model will read. False when no call of that id is waiting. */
-  deny(callId: string, reason?: string): boolean;
+  /**
+   * Lets a call that waits for approval run. Resolves to whether this decision stands: false when
+   * no call of that id is waiting (or one is being decided already) and, with a history, when
+   * another process recorded a decision first; that one is applied instead.
+   */
+  approve(callId: string, reason?: string): Promise<boolean>;
+  /** Answers a call that waits for approval `denied`, with the reason the model will read. Resolves as `approve` does. */
+  deny(callId: string, reason?: string): Promise<boolean>;
   /** The calls waiting for approval now, in the order they asked. */
   pendingApprovals(): ApprovalRequest[];
   /** Every event of the run from its start, for each reader; ends after `run-end`. */
@@ -207,6 +211,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   if (!isTimeout(decisionPollMs) || decisionPollMs === Infinity) invalidOption(where, "decisionPollMs", "a finite number of milliseconds above 0", decisionPollMs);
 
   const warnings = new WarnOnce();
+  const recorder = history && new HistoryRecorder(history, (error) => warnings.report("history.write", "Volley could not write its history", error));
   const core = new ExecutorCore({
     dispatcher: new Dispatcher(maxConcurrency, clock),
     gates,
@@ -217,8 +222,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     random,
     onEvent,
     instrumentation,
-    history: history && new HistoryRecorder(history, (error) => warnings.report("history.write", "Volley could not write its history", error)),
-    storedDecisions: history && new StoredDecisions(history, decisionPollMs, (error) => warnings.report("history.decisions", "Volley could not read approval decisions from its history", error)),
+    history: recorder,
+    storedDecisions: recorder && new StoredDecisions(history, decisionPollMs, () => recorder.flush(), (error) => warnings.report("history.decisions", "Volley could not read or record approval decisions in its history", error)),
     approve,
     warnings,
   });
@@ -270,6 +275,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
       try {
         if (!Array.isArray(calls)) {
           throw new VolleyError("invalid_call_list", `executor.run: expected an array of tool calls, got ${describeValue(calls)}`);
+        }
+        // The whole list is checked before anything starts: a bad entry must not leave its neighbours half run.
+        for (let index = 0; index < calls.length; index++) {
+          const call: unknown = calls[index];
+          if (call === null || typeof call !== "object" || Array.isArray(call)) {
+            throw new VolleyError("invalid_call_list", `executor.run: expected a tool call object ({ name, args?, id? }) at index ${index}, got ${describeValue(call)}; no call was run`);
+          }
         }
         const run = open(runOptions, false, "run");
         run.addAll(calls, runOptions?.signal);

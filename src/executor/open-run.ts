@@ -124,8 +124,8 @@ export class OpenRun implements RunSlots {
    * the hot path; a run needs as many pairs as it ever has attempts in flight.
    */
   #idleReactions: SettleReactions | undefined;
-  /** Calls waiting for a person's approval, by id, in the order they asked. */
-  readonly #awaitingApproval = new Map<string, { call: CallState; request: ApprovalRequest }>();
+  /** Calls waiting for a person's approval, by id, in the order they asked; `deciding` while a decision is being recorded. */
+  readonly #awaitingApproval = new Map<string, { call: CallState; request: ApprovalRequest; deciding: boolean }>();
 
   constructor(core: ExecutorCore, options: OpenRunOptions) {
     this.#core = core;
@@ -224,6 +224,9 @@ export class OpenRun implements RunSlots {
     graph.append(call);
     this.#results[call.index] = undefined;
     this.#unanswered++;
+    // Registered before anything can fail, so that calls waiting for this id learn of its fate, and
+    // before a listener hears of it, so that a call it adds with the same id is the duplicate.
+    const awaited = !taken && graph.register(call);
     if (this.#listened) {
       const dependsOn = new Set(Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : []);
       if (scanned?.ok) for (const reference of scanned.references) dependsOn.add(reference.callId);
@@ -235,8 +238,6 @@ export class OpenRun implements RunSlots {
       this.#answer(call, false, undefined, callErrors.duplicateId(id), false);
       return call.index;
     }
-    // Registered before anything can fail, so that calls waiting for this id learn of its fate.
-    const awaited = graph.register(call);
 
     const problem = this.#checkCallFields(input, requestedId);
     if (problem !== undefined) {
@@ -541,25 +542,32 @@ export class OpenRun implements RunSlots {
     try {
       const backend = gate.backend;
       value = backend === inProcessBackend ? (tool.execute as unknown as Execute)(attempt.args, context) : backend.execute(tool, attempt.args, context);
+      // Inside the guard: a Proxy's traps, a `then` getter or a `then` that throws is the tool's failure.
+      if (this.#awaitOutcome(attempt, value)) return;
     } catch (error) {
       this.#settle(attempt, false, error);
       return;
     }
+    this.#settle(attempt, true, value);
+  }
+
+  /** Settles the attempt through `value` when it is a promise or another thenable; false when it is a plain output. */
+  #awaitOutcome(attempt: Attempt, value: unknown): boolean {
     if (value instanceof Promise && value.then === nativeThen) {
       const reactions = this.#idleReactions ?? this.#newReactions();
       this.#idleReactions = reactions.nextIdle;
       reactions.nextIdle = undefined;
       reactions.attempt = attempt;
       value.then(reactions.fulfilled, reactions.rejected);
-    } else if (isPromiseLike(value)) {
-      // Another thenable might call back twice: it gets a pair of its own, and #settle ignores a second call.
-      value.then(
-        (output) => this.#settle(attempt, true, output),
-        (error: unknown) => this.#settle(attempt, false, error),
-      );
-    } else {
-      this.#settle(attempt, true, value);
+      return true;
     }
+    if (!isPromiseLike(value)) return false;
+    // Another thenable might call back twice: it gets a pair of its own, and #settle ignores a second call.
+    value.then(
+      (output) => this.#settle(attempt, true, output),
+      (error: unknown) => this.#settle(attempt, false, error),
+    );
+    return true;
   }
 
   #newReactions(): SettleReactions {
@@ -724,19 +732,24 @@ export class OpenRun implements RunSlots {
   #awaitApproval(call: CallState): void {
     call.phase = "approval";
     const request: ApprovalRequest = { runId: this.id, callId: call.id, name: call.name, args: call.args, requestedAt: this.#core.clock.now() };
-    this.#awaitingApproval.set(call.id, { call, request });
+    this.#awaitingApproval.set(call.id, { call, request, deciding: false });
     if (this.#observed) this.#emit({ type: "approval-start", runId: this.id, at: request.requestedAt, callId: call.id, name: call.name, args: call.args });
     // A listener may have decided at once (a decision recorded while no process was there): the policy is not asked.
-    if (this.#awaitingApproval.has(call.id)) this.#askPolicy(call.id, request);
+    if (this.#undecided(call.id)) this.#askPolicy(call.id, request);
     // Whatever else may decide, a decision recorded in the history from another process can come first.
     if (this.#awaitingApproval.has(call.id)) this.#core.storedDecisions?.watch(this);
+  }
+
+  /** The call waits for approval, and no decision on it is being recorded. */
+  #undecided(callId: string): boolean {
+    return this.#awaitingApproval.get(callId)?.deciding === false;
   }
 
   #askPolicy(callId: string, request: ApprovalRequest): void {
     const policy = this.#core.approve;
     if (policy === undefined) return;
     // A policy that throws or rejects denies: the safe answer, and nothing waits forever on it.
-    const deny = (error: unknown) => this.decide(callId, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
+    const deny = (error: unknown) => void this.decide(callId, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
     let decision: ApprovalDecision | Promise<ApprovalDecision>;
     try {
       decision = policy(request);
@@ -750,12 +763,33 @@ export class OpenRun implements RunSlots {
 
   #applyDecision(callId: string, decision: ApprovalDecision): void {
     if (decision === undefined) return;
-    if (typeof decision === "boolean") this.decide(callId, decision);
-    else this.decide(callId, decision.approved === true, typeof decision.reason === "string" ? decision.reason : undefined);
+    if (typeof decision === "boolean") void this.decide(callId, decision);
+    else void this.decide(callId, decision.approved === true, typeof decision.reason === "string" ? decision.reason : undefined);
   }
 
-  /** Approves or denies a waiting call; false when no call of that id is waiting for approval. */
-  decide(callId: string, approved: boolean, reason?: string): boolean {
+  /**
+   * A decision made in this process (`approve`, `deny`, the policy). With a history, it is
+   * recorded there first, where the first decision recorded for a call stands in every process:
+   * if another process's came first, that one is applied. Resolves to whether this one stood.
+   */
+  decide(callId: string, approved: boolean, reason?: string): Promise<boolean> {
+    const waiting = this.#awaitingApproval.get(callId);
+    if (waiting === undefined || waiting.deciding) return Promise.resolve(false);
+    const stored = this.#core.storedDecisions;
+    if (stored === undefined) return Promise.resolve(this.applyDecision(callId, approved, reason));
+    waiting.deciding = true;
+    return stored.record(this.id, callId, { approved, ...(reason === undefined ? {} : { reason }) }).then(
+      ({ stood, decision }) => this.applyDecision(callId, decision.approved, decision.reason) && stood,
+      (error: unknown) => {
+        // The history can't be reached: no other process can record a decision there either.
+        this.#core.warnings.report("history.decisions", "Volley could not read or record approval decisions in its history", error);
+        return this.applyDecision(callId, approved, reason);
+      },
+    );
+  }
+
+  /** Approves or denies a waiting call, with a decision that stands; false when no call of that id is waiting for approval. */
+  applyDecision(callId: string, approved: boolean, reason?: string): boolean {
     const waiting = this.#awaitingApproval.get(callId);
     if (waiting === undefined) return false;
     const { call } = waiting;

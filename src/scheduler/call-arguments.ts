@@ -1,4 +1,5 @@
-import { parseJsonPointer, readJsonPointer } from "../shared/json-pointer.ts";
+import { messageOf } from "../shared/message-of.ts";
+import { parseJsonPointer, readJsonPointer, type PointerLookup } from "../shared/json-pointer.ts";
 
 /** A `{ "$ref": "<call id>", "path": "/json/pointer" }` found inside a call's arguments. */
 export interface ArgumentReference {
@@ -14,6 +15,13 @@ export interface ArgumentReference {
  * on its slow path, allocating on every loop; `readonly` keeps it empty.
  */
 export const NO_REFERENCES: readonly ArgumentReference[] = [];
+
+/**
+ * How deeply a call's arguments may nest. Deeper ones (a model looping on brackets, an object
+ * that contains itself) are answered `invalid_arguments`: every step after intake (validators,
+ * history, serialising to a worker) may walk them recursively, and must never overflow the stack.
+ */
+export const MAX_ARGUMENT_DEPTH = 256;
 
 export type ScannedArguments =
   | { ok: true; args: Record<string, unknown>; references: readonly ArgumentReference[] }
@@ -41,9 +49,12 @@ interface Walk {
   references: ArgumentReference[] | undefined;
 }
 
-/** Visits one value; returns a problem to report, or undefined. Arguments are shallow, so recursion is fine. */
+/** Visits one value; returns a problem to report, or undefined. Recursion is bounded by `MAX_ARGUMENT_DEPTH`. */
 function visit(value: unknown, walk: Walk): string | undefined {
   if (value === null || typeof value !== "object") return undefined;
+  if (walk.location.length >= MAX_ARGUMENT_DEPTH) {
+    return `Arguments are nested more than ${MAX_ARGUMENT_DEPTH} levels deep (or contain themselves); flatten them`;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
@@ -96,7 +107,13 @@ export function scanArguments(raw: unknown): ScannedArguments {
     return { ok: false, message: `Arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}` };
   }
   const walk: Walk = { location: [], references: undefined };
-  const problem = visit(args, walk);
+  let problem: string | undefined;
+  try {
+    problem = visit(args, walk);
+  } catch (error) {
+    // An object handed in by code, not parsed from text, can have getters or traps that throw.
+    problem = `Arguments could not be read: ${messageOf(error)}`;
+  }
   if (problem !== undefined) return { ok: false, message: problem };
   return { ok: true, args: args as Record<string, unknown>, references: walk.references ?? NO_REFERENCES };
 }
@@ -115,7 +132,13 @@ export function resolveReferences(
   const root: Record<string, unknown> = { ...args };
   const copied = new Set<object>([root]);
   for (const reference of references) {
-    const lookup = readJsonPointer(outputOf(reference.callId), reference.tokens);
+    let lookup: PointerLookup;
+    try {
+      lookup = readJsonPointer(outputOf(reference.callId), reference.tokens);
+    } catch (error) {
+      // An output a tool made with getters or a Proxy can throw when read.
+      return { ok: false, message: `the output of call "${reference.callId}" could not be read: ${messageOf(error)}` };
+    }
     if (!lookup.found) {
       return {
         ok: false,

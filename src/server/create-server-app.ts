@@ -248,8 +248,8 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
       if (!recorded) throw new ApiError(404, "not_waiting", `Call ${JSON.stringify(callId)} of run ${JSON.stringify(runId)} is not waiting for approval, here or in the history`);
       return c.json({ runId, callId, approved, recorded: true });
     }
-    const decided = approved ? entry.run.approve(callId, reason) : entry.run.deny(callId, reason);
-    if (!decided) throw new ApiError(409, "not_waiting", `Call ${JSON.stringify(callId)} of run ${entry.runId} is not waiting for approval`);
+    const decided = await (approved ? entry.run.approve(callId, reason) : entry.run.deny(callId, reason));
+    if (!decided) throw new ApiError(409, "not_waiting", `Call ${JSON.stringify(callId)} of run ${entry.runId} is not waiting for approval, or another decision was recorded first`);
     return c.json({ runId: entry.runId, callId, approved, recorded: false });
   });
 
