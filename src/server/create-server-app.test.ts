@@ -204,6 +204,18 @@ describe("approvals of runs whose process stopped", () => {
   });
 });
 
+describe("hostile calls through the API", () => {
+  it("answers arguments nested thousands of levels deep invalid_arguments, and the run ends", async () => {
+    const { post } = setUp();
+    const deep = `${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`;
+    const response = await post("/api/runs?wait", { calls: [{ id: "ok", name: "echo", args: { text: "hi" } }, { id: "deep", name: "echo", args: deep }] });
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as { status: string; results: { ok: boolean; error?: { type: string } }[] };
+    expect(result.status).toBe("completed");
+    expect(result.results.map((call) => call.error?.type)).toEqual([undefined, "invalid_arguments"]);
+  });
+});
+
 describe("who may call the API", () => {
   it("with a token, every API request needs it; the dashboard's files do not", async () => {
     const { request } = setUp({ token: TOKEN });
@@ -228,6 +240,25 @@ describe("who may call the API", () => {
     expect((await setUp({ corsOrigins: ["https://app.example"] }).request("/api/health", origin)).headers.get("access-control-allow-origin")).toBe("https://app.example");
   });
 
+  it("refuses state-changing requests a browser sends from another site, on every route", async () => {
+    const { post, request, slow, runs } = setUp({ corsOrigins: ["https://app.example"] });
+    const started = (await (await post("/api/runs", { calls: [{ id: "s", name: "slow" }] })).json()) as { runId: string };
+    // A cross-site HTML form: no JSON, and the browser names the page's origin.
+    const form = { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example", "sec-fetch-site": "cross-site" }, body: "x=1" };
+    const refused = await request(`/api/runs/${started.runId}/cancel`, form);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ error: { code: "cross_site", message: "Refused a POST from another site (https://evil.example); list its origin in corsOrigins to allow it" } });
+    // A no-cors fetch with no body at all says only where it comes from.
+    expect((await request(`/api/runs/${started.runId}/cancel`, { method: "POST", headers: { "sec-fetch-site": "cross-site" } })).status).toBe(403);
+    expect((await post("/api/runs", { calls: [] }, { origin: "https://evil.example" })).status).toBe(403);
+    expect(runs.get(started.runId)?.result).toBeUndefined();
+    // The dashboard's own page, a listed origin, and clients that are not browsers are let through.
+    expect((await post("/api/runs", { calls: [{ name: "echo" }] }, { origin: "http://127.0.0.1", "sec-fetch-site": "same-origin" })).status).toBe(202);
+    expect((await post("/api/runs", { calls: [{ name: "echo" }] }, { origin: "https://app.example" })).status).toBe(202);
+    expect((await request(`/api/runs/${started.runId}/cancel`, { method: "POST" })).status).toBe(202);
+    slow.finish("s");
+  });
+
   it("serves pages under a content security policy that runs no inline script", async () => {
     const page = await setUp().request("/");
     expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
@@ -237,6 +268,8 @@ describe("who may call the API", () => {
   it("rejects options it can't use", () => {
     const executor = createExecutor({ tools: [echo] });
     expect(() => createServerApp({ executor, token: "short" })).toThrow(/token.*16 characters or more/);
+    // Bearer tokens can't carry spaces: such a token would pass here and fail every request.
+    expect(() => createServerApp({ executor, token: "a token with spaces in it" })).toThrow(/token.*as a Bearer token allows, got "a token with spaces in it"/);
     expect(() => createServerApp({ executor: {} as never })).toThrow(/executor.*createExecutor/);
     expect(() => createServerApp({ executor, corsOrigins: "*" as never })).toThrow(/corsOrigins.*array of origins/);
   });

@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -32,16 +32,19 @@ export interface ServerAppOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/** What `Authorization: Bearer` can carry (RFC 6750 b64token); a token outside it could never be sent. */
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 const LOOPBACK_HOSTNAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 const RUN_STATUSES: readonly StoredRunStatus[] = ["running", "completed", "cancelled", "timed_out", "interrupted"];
 const SERVER_VERSION = "1";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Thrown by the API's handlers: answered as `{ error: { code, message } }` with `status`. */
 class ApiError extends Error {
-  readonly status: 400 | 404 | 409 | 415;
+  readonly status: 400 | 403 | 404 | 409 | 415;
   readonly code: string;
 
-  constructor(status: 400 | 404 | 409 | 415, code: string, message: string) {
+  constructor(status: 400 | 403 | 404 | 409 | 415, code: string, message: string) {
     super(message);
     this.status = status;
     this.code = code;
@@ -59,7 +62,9 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   const { executor, store, token, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, corsOrigins, keepEndedRuns = 100, maxCallsPerRun = 10_000 } = options;
   if (typeof executor?.start !== "function") invalidOption(where, "executor", "an executor made by createExecutor()", executor);
   if (store !== undefined && typeof store?.listRuns !== "function") invalidOption(where, "store", "a RunStore such as SqliteRunStore", store);
-  if (token !== undefined && (typeof token !== "string" || token.length < 16)) invalidOption(where, "token", "a string of 16 characters or more", token);
+  if (token !== undefined && (typeof token !== "string" || token.length < 16 || !BEARER_TOKEN.test(token))) {
+    invalidOption(where, "token", "a string of 16 characters or more, each a letter, digit or one of - . _ ~ + / (with = only at the end), as a Bearer token allows", token);
+  }
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) invalidOption(where, "maxBodyBytes", "an integer from 1 and up", maxBodyBytes);
   if (corsOrigins !== undefined && (!Array.isArray(corsOrigins) || !corsOrigins.every((origin) => typeof origin === "string"))) {
     invalidOption(where, "corsOrigins", "an array of origins", corsOrigins);
@@ -104,6 +109,7 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
       },
     }),
   );
+  app.use("/api/*", refuseCrossSite(corsOrigins ?? []));
   if (corsOrigins !== undefined) app.use("/api/*", cors({ origin: [...corsOrigins], allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"] }));
   if (token !== undefined) app.use("/api/*", bearerAuth({ token }));
 
@@ -264,6 +270,25 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   });
 
   return { app, runs };
+}
+
+/**
+ * Refuses a state-changing request that a browser sends from another site (a form post, a
+ * no-cors fetch), unless its origin is one of `allowed`. Browsers mark such requests with
+ * `Origin` and `Sec-Fetch-Site`; clients that are not browsers (curl, SDKs) send neither.
+ */
+function refuseCrossSite(allowed: readonly string[]): MiddlewareHandler {
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const origin = c.req.header("origin");
+      const site = c.req.header("sec-fetch-site");
+      const sameOrigin = origin === undefined ? site === undefined || site === "same-origin" || site === "none" : origin === new URL(c.req.url).origin;
+      if (!sameOrigin && (origin === undefined || !allowed.includes(origin))) {
+        throw new ApiError(403, "cross_site", `Refused a ${c.req.method} from another site (${origin ?? site ?? "unknown origin"}); list its origin in corsOrigins to allow it`);
+      }
+    }
+    await next();
+  };
 }
 
 /** The body, as JSON. Asking for its content type keeps cross-site forms, which can't send it, out. */

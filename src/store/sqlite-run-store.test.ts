@@ -60,4 +60,20 @@ describe("SqliteRunStore on disk", () => {
     expect((await store.getRun("doomed"))?.run.status).toBe("interrupted");
     await store.close();
   });
+
+  it("shows a run whose process was killed as interrupted to a reader that was open all along", async () => {
+    const path = join(folder, "killed-while-open.db");
+    const reader = new SqliteRunStore({ path });
+    const child = spawn(process.execPath, [writer, path, "doomed", "1", "hang"], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    expect((await reader.listRuns()).map((run) => run.status)).toEqual(["running"]);
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    // Readers look for dead processes at most once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await reader.listRuns()).map((run) => run.status)).toEqual(["interrupted"]);
+    expect((await reader.getRun("doomed"))?.run.status).toBe("interrupted");
+    await reader.close();
+  });
 });

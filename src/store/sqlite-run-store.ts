@@ -93,6 +93,9 @@ const RUN_COLUMNS = `runs.*, (
   )
 ) AS resumed_by`;
 
+/** How often readers look for runs whose process died (see `#noticeDeadRuns`). */
+const LIVENESS_CHECK_MS = 1000;
+
 /** SQLite has no infinities to bind; these stand in for open ends of a time window. */
 const finite = (value: number): number => Math.max(-1e300, Math.min(1e300, value));
 
@@ -157,6 +160,7 @@ export class SqliteRunStore implements RunStore {
   readonly #maxOutputChars: number;
   readonly #statements = new Map<string, StatementSync>();
   readonly #host = hostname();
+  #livenessCheckedAt = 0;
 
   constructor(options: SqliteRunStoreOptions = {}) {
     const { path = DEFAULT_DATABASE_PATH, maxOutputChars = DEFAULT_MAX_OUTPUT_CHARS, busyTimeoutMs = 5000 } = options;
@@ -170,7 +174,7 @@ export class SqliteRunStore implements RunStore {
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;`);
       this.#migrate();
-      this.#markInterrupted();
+      this.#noticeDeadRuns();
     } catch (error) {
       this.#db.close();
       throw error;
@@ -189,6 +193,17 @@ export class SqliteRunStore implements RunStore {
       for (let next = version; next < MIGRATIONS.length; next++) this.#db.exec(MIGRATIONS[next] as string);
       if (version < MIGRATIONS.length) this.#db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
     });
+  }
+
+  /**
+   * Marks runs whose process has died interrupted, at most once a second, before a read: a
+   * long-lived reader (`volley serve`) must not show a killed process's run as running forever.
+   */
+  #noticeDeadRuns(): void {
+    const now = Date.now();
+    if (now - this.#livenessCheckedAt < LIVENESS_CHECK_MS) return;
+    this.#livenessCheckedAt = now;
+    this.#markInterrupted();
   }
 
   /** Runs this host's dead processes left `running` can never end: say so. */
@@ -260,6 +275,7 @@ export class SqliteRunStore implements RunStore {
 
   async listRuns(query: RunQuery = {}): Promise<StoredRun[]> {
     const { limit, offset, status, tool } = checkRunQuery("listRuns", query);
+    this.#noticeDeadRuns();
     const conditions: string[] = [];
     const parameters: (string | number)[] = [];
     if (status !== undefined) {
@@ -276,6 +292,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async getRun(runId: string): Promise<{ run: StoredRun; calls: StoredCall[] } | undefined> {
+    this.#noticeDeadRuns();
     const row = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as Row | undefined;
     if (row === undefined) return undefined;
     const calls = (this.#statement("SELECT * FROM calls WHERE run_id = ? ORDER BY position").all(runId) as Row[]).map((call) => fromCallRow(toCallRowFromSql(call)));
@@ -284,6 +301,7 @@ export class SqliteRunStore implements RunStore {
 
   async approvals(query: ApprovalQuery = {}): Promise<StoredApproval[]> {
     checkApprovalQuery(query);
+    this.#noticeDeadRuns();
     return this.#approvals(query);
   }
 
