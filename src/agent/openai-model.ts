@@ -1,5 +1,6 @@
 import { invalidOption } from "../errors/volley-error.ts";
 import type { ChatModel, ChatModelEvent, ChatModelRequest } from "./chat-model.ts";
+import { ToolCallAssembler, type ToolCallPart } from "./tool-call-assembler.ts";
 
 /** A streaming Chat Completions request, as the agent sends it. */
 interface StreamingRequest {
@@ -20,7 +21,7 @@ export interface OpenAIChatClient {
 }
 
 interface OpenAIChunk {
-  choices: { delta?: { content?: string | null; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
+  choices: { delta?: { content?: string | null; tool_calls?: ToolCallPart[] }; finish_reason?: string | null }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
 }
 
@@ -46,36 +47,20 @@ export function openaiModel(options: OpenAIModelOptions): ChatModel {
     async *stream({ messages, tools, signal }: ChatModelRequest): AsyncGenerator<ChatModelEvent> {
       const body: StreamingRequest = { ...request, model, messages, stream: true, stream_options: { include_usage: true }, ...(tools.length > 0 ? { tools } : {}) };
       const chunks = await client.chat.completions.create(body, signal ? { signal } : {});
-      const pending = new Map<number, { id: string; name: string; arguments: string }>();
+      const calls = new ToolCallAssembler();
       let reason = "stop";
       let usage: { inputTokens: number; outputTokens: number } | undefined;
-      const complete = function* (below: number): Generator<ChatModelEvent> {
-        for (const [index, call] of [...pending].sort(([a], [b]) => a - b)) {
-          if (index >= below) break;
-          pending.delete(index);
-          yield { type: "tool-call", ...call };
-        }
-      };
       for await (const chunk of chunks) {
         if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
         const choice = chunk.choices[0];
         if (choice === undefined) continue;
         const delta = choice.delta ?? {};
         if (delta.content) yield { type: "text-delta", text: delta.content };
-        for (const part of delta.tool_calls ?? []) {
-          // A new call starting means every call before it is complete.
-          if (!pending.has(part.index)) {
-            yield* complete(part.index);
-            pending.set(part.index, { id: part.id ?? "", name: part.function?.name ?? "", arguments: "" });
-          }
-          const call = pending.get(part.index) as { id: string; name: string; arguments: string };
-          if (part.id) call.id = part.id;
-          if (part.function?.name) call.name = part.function.name;
-          call.arguments += part.function?.arguments ?? "";
-        }
+        // Each call is handed on once the next one starts: its arguments are complete then.
+        for (const part of delta.tool_calls ?? []) for (const call of calls.add(part)) yield { type: "tool-call", ...call };
         if (choice.finish_reason) reason = choice.finish_reason;
       }
-      yield* complete(Infinity);
+      for (const call of calls.finish()) yield { type: "tool-call", ...call };
       yield { type: "finish", reason, usage };
     },
   };
