@@ -87,7 +87,7 @@ describe("an agent whose process dies while a call waits for approval", () => {
     for await (const event of agent.streamResume("chat-1")) {
       if (event.type === "tool-approval-start") {
         asked = true;
-        event.deny("not today");
+        void event.deny("not today");
       }
     }
     expect(asked).toBe(true);
@@ -135,7 +135,7 @@ describe("an agent whose process dies while a call waits for approval", () => {
 
     const store = new SqliteRunStore({ path });
     const agent = createAgent({ model: modelOn(mock), tools: [lookup, sendEmail], store });
-    for await (const event of agent.streamResume("chat-1")) if (event.type === "tool-approval-start") event.approve();
+    for await (const event of agent.streamResume("chat-1")) if (event.type === "tool-approval-start") void event.approve();
     // Only Bob's email ran here: Ada's was sent by the process that died second, and is not sent twice.
     expect(runs).toEqual({ lookup: 0, sendEmail: 1 });
     const toolMessages = mock.requests[1]?.messages?.filter((message) => (message as { role: string }).role === "tool");
@@ -155,7 +155,7 @@ describe("an agent whose process dies while a call waits for approval", () => {
     mock = await startMockOpenAI({ script: [firstTurn, { content: "Sent." }, { content: "You are welcome." }] });
     const first = createAgent({ model: modelOn(mock), tools: [lookup, sendEmail], store });
     // Leave the stream at the approval: in this process the run ends, so the approval is answered, not left open.
-    for await (const event of first.stream("Email Ada", { conversationId: "c" })) if (event.type === "tool-approval-start") event.approve();
+    for await (const event of first.stream("Email Ada", { conversationId: "c" })) if (event.type === "tool-approval-start") void event.approve();
     expect(runs).toEqual({ lookup: 1, sendEmail: 1 });
     const next = await first.run("Thanks", { conversationId: "c" });
     expect(next.answer).toBe("You are welcome.");

@@ -159,6 +159,32 @@ describe("volley run", () => {
     expect(stderr).toMatch(/No volley\.config\.json .* here/);
     rmSync(elsewhere, { recursive: true });
   });
+
+  it("says in one line that a history file is corrupt, with what to do, in every command that opens it", async () => {
+    write("corrupt.db", "this is not a SQLite database, whatever its name says ".repeat(4));
+    const config = write("corrupt.config.json", { tools: [TOOLS], history: "corrupt.db" });
+    const calls = write("one.json", [{ name: "combine", args: { counts: [1] } }]);
+    for (const args of [["run", calls, "--config", config], ["stats", "--config", config]]) {
+      const { code, stderr } = await volley(args);
+      expect(stderr.trim()).toMatch(/^volley: The history at .*corrupt\.db can't be opened \(file is not a database\)\. Move it aside to start a new one, or point the history at another file\.$/);
+      expect(code).toBe(2);
+    }
+  });
+
+  it("runs 200,000 calls, printing a summary of the failed and slowest calls instead of a row each", async () => {
+    const calls = write(
+      "many.json",
+      Array.from({ length: 200_000 }, (_, index) => (index === 123_456 ? { id: "bad", name: "flaky" } : { name: "combine", args: { counts: [index] } })),
+    );
+    const { code, stdout, stderr } = await volley(["run", calls, "--config", write("many.config.json", { tools: [TOOLS] })]);
+    expect(stderr).toBe("");
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^Running 200,000 calls…$/m);
+    expect(stdout).toMatch(/^200,000 calls: the 1 failed, and the 10 slowest \(--json prints every result\)$/m);
+    expect(stdout).toMatch(/^✗ bad +flaky .* tool_error: the upstream said no$/m);
+    expect(stdout).toMatch(/^200000 calls: 199999 ok, 1 failed$/m);
+    expect(stdout.split("\n").length).toBeLessThan(60);
+  }, 60_000);
 });
 
 describe("volley stats", () => {

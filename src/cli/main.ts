@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { VolleyError } from "../errors/volley-error.ts";
 import { CliError } from "./cli-error.ts";
+import { unsupportedNode } from "./node-version.ts";
 
 const USAGE = `Usage: volley <command> [options]
 
@@ -105,6 +107,9 @@ function version(): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // Commands are imported when run, so this check comes before anything needs `node:sqlite`.
+  const tooOld = unsupportedNode(process.versions.node);
+  if (tooOld !== undefined) throw new CliError(tooOld);
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -191,6 +196,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+function isSqliteError(error: unknown): error is Error {
+  return error instanceof Error && (error as { code?: unknown }).code === "ERR_SQLITE_ERROR";
+}
+
 // Problems a person meets get one line; anything else is a bug in Volley and keeps its stack.
 main(process.argv.slice(2)).then(
   (code) => {
@@ -200,8 +209,12 @@ main(process.argv.slice(2)).then(
     if (error instanceof CliError) {
       process.stderr.write(`volley: ${error.message}\n`);
       process.exitCode = error.exitCode;
-    } else if (error instanceof Error && (error as { code?: unknown }).code === "invalid_option") {
+    } else if (error instanceof VolleyError) {
       process.stderr.write(`volley: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (isSqliteError(error)) {
+      // The history file went bad after it was opened: a person's problem to fix, not Volley's bug.
+      process.stderr.write(`volley: the history could not be read or written (${error.message}). Move the file aside to start a new one.\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`volley: unexpected failure, please report it:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

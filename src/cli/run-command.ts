@@ -5,7 +5,7 @@ import type { RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { CliError } from "./cli-error.ts";
 import { formatMs, oneLine, paint } from "./format.ts";
 import { LiveProgress } from "./live-progress.ts";
-import { textTimeline } from "./text-timeline.ts";
+import { callsToShow, textTimeline } from "./text-timeline.ts";
 import { approvalPolicy, openWorkspace, type ApprovalMode } from "./workspace.ts";
 import { ApprovalPrompter } from "./approval-prompt.ts";
 
@@ -28,6 +28,9 @@ export interface RunCommandOptions {
   stdin: NodeJS.ReadStream;
 }
 
+/** Runs of more calls than this print no line per event when the output is not a terminal. */
+const PLAIN_EVENT_CALLS = 200;
+
 /** `volley run <calls.json>`: runs the calls with the config's tools; exit status 1 when any call failed. */
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   const calls = await readCalls(options.callsPath, options.cwd, options.stdin);
@@ -49,12 +52,14 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const progress = interactive ? new LiveProgress(stdout) : undefined;
   const prompter = approvals === "ask" ? new ApprovalPrompter(stdin, stdout, { before: () => progress?.pause(), after: () => progress?.resume() }) : undefined;
   const startedAt = Date.now();
+  // A line per event is readable for a few calls; a big batch prints its summary alone.
+  const eventLines = !interactive && !options.json && calls.length <= PLAIN_EVENT_CALLS;
+  if (!interactive && !options.json && !eventLines) stdout.write(`Running ${calls.length.toLocaleString("en-US")} calls…\n`);
   const onEvent = (event: RunEvent) => {
     if (event.type === "approval-start" && prompter) prompter.ask(event, (approved, reason) => void (approved ? run.approve(event.callId, reason) : run.deny(event.callId, reason)));
     if (event.type === "approval-end") prompter?.withdraw(event.callId);
-    if (options.json) return;
     if (progress) progress.apply(event);
-    else writePlainEvent(event, startedAt, stdout);
+    else if (eventLines) writePlainEvent(event, startedAt, stdout);
   };
 
   let result: RunResult;
@@ -130,14 +135,16 @@ function plainEventLine(event: Exclude<RunEvent, { type: "call-add" }>, startedA
 }
 
 function writeSummary(result: RunResult, stdout: NodeJS.WriteStream, width: number): void {
+  const { shown, note } = callsToShow(result.results);
   const lines: string[] = ["", paint("bold", "Results", stdout)];
-  const idWidth = Math.min(Math.max(...result.results.map((item) => item.id.length), 2), 24);
-  for (const item of result.results) {
+  if (note !== undefined) lines.push(note);
+  const idWidth = Math.min(shown.reduce((longest, item) => Math.max(longest, item.id.length), 2), 24);
+  for (const item of shown) {
     const head = `${item.ok ? "✓" : "✗"} ${item.id.padEnd(idWidth)} ${item.name}  ${formatMs(item.durationMs)}${item.cached ? " cached" : ""}${item.attempts > 1 ? ` ${item.attempts} attempts` : ""}  `;
     const body = item.ok ? oneLine(item.output, Math.max(width - head.length - 1, 10)) : oneLine(`${item.error?.type ?? "error"}: ${item.error?.message ?? ""}`, Math.max(width - head.length - 1, 10));
     lines.push(paint(item.ok ? "reset" : "red", head + body, stdout));
   }
-  lines.push("", paint("bold", "Timeline", stdout), ...textTimeline(result.results, width), "");
+  lines.push("", paint("bold", "Timeline", stdout), ...textTimeline(result.results, width, shown), "");
   const { stats } = result;
   lines.push(
     `${stats.calls} calls: ${stats.succeeded} ok, ${stats.failed} failed${stats.cached ? `, ${stats.cached} cached` : ""}${stats.retries ? `, ${stats.retries} retries` : ""}${result.status === "completed" ? "" : ` (run ${result.status.replace("_", " ")})`}`,

@@ -9,7 +9,8 @@ export type VolleyErrorCode =
   | "invalid_call_list"
   | "run_closed"
   | "unknown_tool"
-  | "store_version";
+  | "store_version"
+  | "store_unreadable";
 
 export class VolleyError extends Error {
   override readonly name = "VolleyError";

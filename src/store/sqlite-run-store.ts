@@ -110,6 +110,12 @@ function isAlive(pid: number): boolean {
 
 type Row = Record<string, unknown>;
 
+/** A history file that can't be opened (not a database, no permission, a full disk): what to do about it. */
+function unreadable(path: string, error: unknown): VolleyError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new VolleyError("store_unreadable", `The history at ${path} can't be opened (${reason}). Move it aside to start a new one, or point the history at another file.`, { cause: error });
+}
+
 function toCallRowFromSql(row: Row): CallRow {
   return {
     runId: row.run_id as string,
@@ -169,15 +175,19 @@ export class SqliteRunStore implements RunStore {
     if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) invalidOption("SqliteRunStore", "busyTimeoutMs", "an integer from 0 and up", busyTimeoutMs);
     this.path = path;
     this.#maxOutputChars = maxOutputChars;
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path);
+    try {
+      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      this.#db = new DatabaseSync(path);
+    } catch (error) {
+      throw unreadable(path, error);
+    }
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;`);
       this.#migrate();
       this.#noticeDeadRuns();
     } catch (error) {
       this.#db.close();
-      throw error;
+      throw error instanceof VolleyError ? error : unreadable(path, error);
     }
   }
 

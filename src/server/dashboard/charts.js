@@ -11,7 +11,7 @@ export function barChart(items, { series, format, width = 760 }) {
   const labelWidth = 260;
   const barHeight = 12;
   const groupHeight = series.length * (barHeight + 2) + 10;
-  const max = Math.max(...items.flatMap((item) => item.values), 0) || 1;
+  const max = items.reduce((most, item) => item.values.reduce((itemMost, value) => Math.max(itemMost, value), most), 0) || 1;
   const scale = (/** @type {number} */ value) => (value / max) * (width - labelWidth - 90);
   const height = items.length * groupHeight + 24;
   return s(
@@ -45,7 +45,7 @@ export function barChart(items, { series, format, width = 760 }) {
 export function lineChart(values, { format, width = 640, height = 160 }) {
   if (values.length === 0) return s("svg", { class: "chart", width, height: 24 }, s("text", { class: "chart-label", x: 0, y: 16 }, "No runs yet."));
   const left = 48;
-  const max = Math.max(...values, 1);
+  const max = values.reduce((most, value) => Math.max(most, value), 1);
   const x = (/** @type {number} */ index) => left + (values.length === 1 ? 0 : (index / (values.length - 1)) * (width - left - 8));
   const y = (/** @type {number} */ value) => height - 20 - (value / max) * (height - 36);
   const points = values.map((value, index) => `${x(index)},${y(value)}`).join(" ");
