@@ -29,7 +29,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe("volley run", () => {
   it("runs the README's example, MCP server from npm included, and records it in the history", async () => {
     const history = join(work, "example.db");
-    const config = write("example.config.json", { tools: [join(EXAMPLE, "tools.ts")], mcpServers: { everything: { command: "npx", args: ["mcp-server-everything"], cwd: EXAMPLE, prefix: "everything_", hints: { readOnly: true } } }, history });
+    const config = write("example.config.json", { tools: [join(EXAMPLE, "tools.ts")], mcpServers: { everything: { command: "npx", args: ["-y", "@modelcontextprotocol/server-everything"], cwd: EXAMPLE, prefix: "everything_", hints: { readOnly: true } } }, history });
     const { code, stdout, stderr } = await volley(["run", join(EXAMPLE, "calls.json"), "--config", config]);
     expect(stderr).toBe("");
     expect(code).toBe(0);

@@ -209,4 +209,18 @@ describe("mcpTools when servers misbehave", () => {
     await expect(mcpTools({ command: "volley-no-such-command" })).rejects.toThrow(/Could not connect to MCP server `volley-no-such-command`/);
     await expect(mcpTools({ command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] }, { connectTimeoutMs: 300 })).rejects.toThrow(/did not complete the MCP handshake within 300 ms/);
   });
+
+  it("fails at once, with what the server printed, when it exits before the handshake while a child of its own keeps its pipes open", async () => {
+    // As `npx -y <a name npm does not have>` can: npm's 404 on stderr, the exit, and a helper process still holding stdout.
+    const script = [
+      'const { spawn } = require("node:child_process");',
+      'spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "inherit", detached: true }).unref();',
+      'console.error("npm error 404 Not Found - GET https://registry.example/volley-no-such-package");',
+      "process.exit(1);",
+    ].join("\n");
+    // The time limit is far beyond the test's: waiting for it would fail the test.
+    await expect(mcpTools({ command: process.execPath, args: ["-e", script] }, { connectTimeoutMs: 600_000 })).rejects.toThrow(
+      /Could not connect to MCP server [\s\S]*: it exited before the MCP handshake\. It printed:\nnpm error 404 Not Found/,
+    );
+  }, 15_000);
 });

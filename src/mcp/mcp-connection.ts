@@ -12,6 +12,33 @@ export type McpServerSource =
 
 /** Longer than any Volley time limit: Volley's own timeouts and cancellation govern calls. */
 const NO_SDK_TIMEOUT_MS = 2_147_483_647;
+/** How much of a server's stderr is kept, to say why it stopped. */
+const STDERR_TAIL_CHARS = 2000;
+/** How often the handshake looks whether the server's process is still there. */
+const EXIT_CHECK_MS = 50;
+
+/**
+ * The variables a server started with `npx` or `uvx` needs to reach its registry through a proxy
+ * or a private CA. The SDK passes a server only a few variables (HOME, PATH…), by design; these
+ * are added to them.
+ */
+const NETWORK_VARIABLES = /^(https?_proxy|no_proxy|all_proxy|node_extra_ca_certs|ssl_cert_file|ssl_cert_dir|npm_config_.+|uv_index_url|pip_index_url)$/i;
+
+function networkEnvironment(): Record<string, string> {
+  const inherited: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && NETWORK_VARIABLES.test(name)) inherited[name] = value;
+  return inherited;
+}
+
+/** Whether the process is gone. Its pipes may outlive it (a child of its own holds them), so they can't tell. */
+function hasExited(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
 
 /**
  * One MCP server, connected on demand. A server that closes (crashes, restarts) fails the
@@ -69,27 +96,46 @@ export class McpConnection {
   async #connect(): Promise<Client> {
     const source = this.#source;
     if ("client" in source) return source.client;
-    const transport: Transport =
-      "command" in source
-        ? new StdioClientTransport({ command: source.command, args: [...(source.args ?? [])], ...(source.env ? { env: source.env } : {}), ...(source.cwd ? { cwd: source.cwd } : {}), stderr: "ignore" })
-        : new StreamableHTTPClientTransport(new URL(source.url), source.headers ? { requestInit: { headers: source.headers } } : undefined);
+    let stderrTail = "";
+    let transport: Transport;
+    if ("command" in source) {
+      const env = { ...networkEnvironment(), ...source.env };
+      const stdio = new StdioClientTransport({ command: source.command, args: [...(source.args ?? [])], env, ...(source.cwd ? { cwd: source.cwd } : {}), stderr: "pipe" });
+      // Always read, so that a chatty server never blocks on a full pipe; the tail says why a server stopped.
+      stdio.stderr?.on("data", (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_CHARS)));
+      transport = stdio;
+    } else {
+      transport = new StreamableHTTPClientTransport(new URL(source.url), source.headers ? { requestInit: { headers: source.headers } } : undefined);
+    }
     const client = new Client({ name: "volley", version: "0.1.0" });
     client.onclose = () => {
       // Forget a closed connection, so that the next call connects again.
       if (this.#client !== undefined) void this.#client.then((current) => current === client && (this.#client = undefined), () => undefined);
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let exitCheck: ReturnType<typeof setInterval> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${this.label} did not complete the MCP handshake within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
     });
+    // A server that exits at once (a package npm does not have, a crash on start) fails now, not at the time limit.
+    const exited = new Promise<never>((_, reject) => {
+      if (!(transport instanceof StdioClientTransport)) return;
+      exitCheck = setInterval(() => {
+        const pid = transport.pid;
+        if (pid !== null && hasExited(pid)) reject(new Error("it exited before the MCP handshake"));
+      }, EXIT_CHECK_MS);
+    });
     try {
-      await Promise.race([client.connect(transport), timedOut]);
+      await Promise.race([client.connect(transport), timedOut, exited]);
       return client;
     } catch (error) {
-      await client.close().catch(() => undefined);
-      throw new Error(`Could not connect to ${this.label}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      // Not awaited: a server whose pipes outlive it takes seconds to close, and the reason is known now.
+      void client.close().catch(() => undefined);
+      const said = stderrTail.trim();
+      throw new Error(`Could not connect to ${this.label}: ${error instanceof Error ? error.message : String(error)}${said === "" ? "" : `. It printed:\n${said}`}`, { cause: error });
     } finally {
       clearTimeout(timer);
+      clearInterval(exitCheck);
     }
   }
 }
