@@ -17,6 +17,8 @@ export interface ClusterFigures {
   dispatch: { calls: number; p50Ms: number; p95Ms: number };
   /** A tool limited to 3 at once, run by 4 workers that could take 32 between them. */
   limit: { limit: number; calls: number; workersUsed: number; maxInFlight: number };
+  /** No-op calls sent all at once, more than the event stream BullMQ keeps (10,000 entries): every one answered. */
+  burst: { calls: number; answered: number; wallMs: number; callsPerSecond: number };
 }
 
 const PREFIX = `volley-bench-${process.pid}`;
@@ -65,7 +67,7 @@ async function throughput(backend: Backend, calls: number, ioCallMs: number): Pr
  * Volley on BullMQ over loopback Redis: throughput of I/O-bound calls with 1, 2 and 4 worker
  * processes; the round trip of one call; and a per-tool limit held across every worker.
  */
-export async function measureCluster(calls: number, dispatchCalls: number): Promise<ClusterFigures> {
+export async function measureCluster(calls: number, dispatchCalls: number, burstCalls: number): Promise<ClusterFigures> {
   const redis = await ensureRedis();
   const perWorkerConcurrency = 4;
   const ioCallMs = 200;
@@ -97,6 +99,11 @@ export async function measureCluster(calls: number, dispatchCalls: number): Prom
       await createExecutor({ tools: [limitedVisit], backend, maxConcurrency: Infinity }).run(Array.from({ length: limitCalls }, () => ({ name: "limited_visit", args: { ms: 100 } })))
     ).results.map((result) => result.output as { started: number; ended: number; pid: number });
     const maxInFlight = Math.max(...visits.map((visit) => visits.filter((other) => other.started <= visit.started && visit.started < other.ended).length));
+
+    // A burst whose events outnumber what the stream keeps: results missed there are read from the jobs.
+    const burstStarted = performance.now();
+    const burstRun = await createExecutor({ tools: [noop], backend, maxConcurrency: Infinity }).run(Array.from({ length: burstCalls }, () => ({ name: "noop" })));
+    const burstMs = performance.now() - burstStarted;
     await stopWorkers(workers);
 
     const one = throughputs.find((item) => item.workers === 1)!;
@@ -109,6 +116,7 @@ export async function measureCluster(calls: number, dispatchCalls: number): Prom
       fourOverOne: four.callsPerSecond / one.callsPerSecond,
       dispatch: { calls: dispatchCalls, p50Ms: median(roundTrips), p95Ms: percentile(roundTrips, 95) },
       limit: { limit: limitedVisit.concurrency, calls: limitCalls, workersUsed: new Set(visits.map((visit) => visit.pid)).size, maxInFlight },
+      burst: { calls: burstCalls, answered: burstRun.stats.succeeded, wallMs: burstMs, callsPerSecond: (burstCalls * 1000) / burstMs },
     };
   } finally {
     await backend.close();

@@ -100,13 +100,14 @@ console.log(`   worker threads: wall ${fixed(workers.inProcess.wallMs / workers.
 
 const clusterCalls = quick ? 80 : 160;
 console.log(`\n8. BullMQ over loopback Redis: ${clusterCalls} I/O-bound calls of 200 ms, each worker process running 4 at once`);
-const cluster = await measureCluster(clusterCalls, quick ? 100 : 300);
+const cluster = await measureCluster(clusterCalls, quick ? 100 : 300, quick ? 12_000 : 100_000);
 for (const item of cluster.throughput) {
   console.log(`   ${item.workers} worker process${item.workers === 1 ? "  " : "es"}  wall ${fixed(item.wallMs, 0).padStart(5)} ms  ${fixed(item.callsPerSecond, 1).padStart(5)} calls/s`);
 }
 console.log(`   4 workers ÷ 1: ${fixed(cluster.fourOverOne)}× the throughput`);
 console.log(`   one no-op call through Redis and back, one at a time: p50 ${fixed(cluster.dispatch.p50Ms)} ms, p95 ${fixed(cluster.dispatch.p95Ms)} ms (${cluster.dispatch.calls} calls)`);
 console.log(`   a tool limited to ${cluster.limit.limit} at once, ${cluster.limit.calls} calls on 4 workers that could take 32: at most ${cluster.limit.maxInFlight} in flight, on ${cluster.limit.workersUsed} workers`);
+console.log(`   a burst of ${cluster.burst.calls.toLocaleString("en")} no-op calls at once on 4 workers: ${cluster.burst.answered.toLocaleString("en")} answered in ${fixed(cluster.burst.wallMs / 1000, 1)} s (${Math.round(cluster.burst.callsPerSecond).toLocaleString("en")} calls/s)`);
 
 const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, agentCeilings: ceilings, workers, cluster };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });

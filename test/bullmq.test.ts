@@ -141,6 +141,45 @@ describe("bullmqBackend", () => {
     await backend.close();
   }, 60_000);
 
+  it("answers every call of a burst bigger than the event stream BullMQ keeps", async () => {
+    const second = await workers.start();
+    const backend = bullmqBackend({ connection: connection(), prefix });
+    const { results, stats } = await createExecutor({ tools: [wait], backend, maxConcurrency: Infinity }).run(Array.from({ length: 12_000 }, () => ({ name: "wait", args: { ms: 0 } })));
+    expect(results).toHaveLength(12_000);
+    expect(stats.succeeded).toBe(12_000);
+    await backend.close();
+    await workers.stop(second);
+  }, 60_000);
+
+  it("answers every call of a caller whose event loop stalled while another caller kept the tool busy", async () => {
+    const second = await workers.start();
+    const backend = bullmqBackend({ connection: connection(), prefix });
+    const executor = createExecutor({ tools: [wait], backend, maxConcurrency: Infinity });
+    const started: string[] = [];
+    const run = executor.start({ onEvent: (event) => event.type === "call-start" && started.push(event.callId) });
+    for (let index = 0; index < 16; index++) run.add({ id: `mine-${index}`, name: "wait", args: { ms: 800 } });
+    run.end();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(started).toHaveLength(16);
+    // The other caller floods the same queue; this one stalls meanwhile, and its calls end during the stall.
+    const other = spawn(process.execPath, ["test/fixtures/bullmq-caller.ts"], { env: { ...process.env, REDIS_PORT: String(redis.port), PREFIX: prefix, CALLS: "5000" }, stdio: ["ignore", "pipe", "inherit"] });
+    const otherDone = new Promise<string>((resolve) => {
+      let said = "";
+      other.stdout.on("data", (chunk: Buffer) => (said += chunk.toString()));
+      other.once("exit", () => resolve(said));
+    });
+    await new Promise<void>((resolve) => other.stdout.once("data", () => resolve()));
+    const stallUntil = Date.now() + 4000;
+    while (Date.now() < stallUntil) {
+      // A synchronous step, as a CPU-heavy tool or a big JSON parse in the caller can take.
+    }
+    const { results } = await run.result;
+    expect(results.map((result) => result.output)).toEqual(Array.from({ length: 16 }, () => "waited"));
+    expect(await otherDone).toMatch(/done 5000/);
+    await backend.close();
+    await workers.stop(second);
+  }, 60_000);
+
   it("serves a config's tools with `volley worker`, and `volley run` sends calls to it when the config names Redis", async () => {
     const folder = mkdtempSync(join(tmpdir(), "volley-worker-"));
     const config = (extra: object) => writeFileSync(join(folder, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: false, ...extra }));

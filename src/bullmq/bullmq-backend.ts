@@ -7,6 +7,7 @@ import type { ProgressUpdate, Tool } from "../tool/define-tool.ts";
 import { deserializeError } from "../worker/worker-messages.ts";
 import { CANCEL_TOPIC, DEFAULT_PREFIX, queueName, type CallJob, type CallOutcome, type CancelMessage } from "./job-envelope.ts";
 import { openRelay, settlesWithin, type OwnRelay } from "./own-relay.ts";
+import { readJobOutcomes, type JobOutcome } from "./job-outcomes.ts";
 import { RedisReachability } from "./reachability.ts";
 import { injectTraceContext, loadOpenTelemetry } from "./trace-context.ts";
 
@@ -17,7 +18,20 @@ export interface BullmqBackendOptions {
   prefix?: string;
   /** How long Redis may be unreachable before the calls waiting on it fail (ms). @default 10000 */
   outageTimeoutMs?: number;
+  /**
+   * How long Redis keeps a finished call's result for a caller that has not read it yet (ms): a
+   * caller that falls this far behind (a stalled event loop) finds its result gone. Minimum: 1000.
+   * @default 3600000 (an hour)
+   */
+  keepFinishedMs?: number;
 }
+
+/** Calls sent and silent this long are looked up in Redis: their events may have been missed (ms). */
+const RECONCILE_AFTER_MS = 2000;
+/** How often silent calls are looked for (ms). */
+const RECONCILE_EVERY_MS = 500;
+/** Most calls looked up in one turn: the rest wait for the next, which looks at others first. */
+const MOST_LOOKS_PER_TURN = 5000;
 
 interface Lane {
   tool: Tool;
@@ -30,6 +44,8 @@ interface Pending {
   readonly tool: Tool;
   /** Redis has acknowledged the job: from here on, a worker may be running it. */
   sent: boolean;
+  /** Since when nothing was heard of the call: when it was sent, or last looked up. */
+  quietSince: number;
   resolve(output: unknown): void;
   reject(error: Error): void;
   progress(update: ProgressUpdate): void;
@@ -57,10 +73,12 @@ const workerFailed = (reason: string | undefined): Error => new Error(`the worke
 export function bullmqBackend(options: BullmqBackendOptions): Backend {
   const where = "bullmqBackend";
   if (options === null || typeof options !== "object") invalidOption(where, "options", "{ connection, prefix?, outageTimeoutMs? }", options);
-  const { connection, prefix = DEFAULT_PREFIX, outageTimeoutMs = 10_000 } = options;
+  const { connection, prefix = DEFAULT_PREFIX, outageTimeoutMs = 10_000, keepFinishedMs = 3_600_000 } = options;
   if (connection === null || typeof connection !== "object") invalidOption(where, "connection", "Redis connection options, as BullMQ takes them", connection);
   if (typeof prefix !== "string" || prefix === "") invalidOption(where, "prefix", "a non-empty string", prefix);
   if (!Number.isInteger(outageTimeoutMs) || outageTimeoutMs < 1) invalidOption(where, "outageTimeoutMs", "an integer number of ms from 1 up", outageTimeoutMs);
+  if (!Number.isInteger(keepFinishedMs) || keepFinishedMs < 1000) invalidOption(where, "keepFinishedMs", "an integer number of ms from 1000 up", keepFinishedMs);
+  const keptFor = { age: Math.ceil(keepFinishedMs / 1000) };
 
   const lanes = new Map<string, Promise<Lane>>();
   /** Every queue and event stream opened, ready or not: closing closes them all. */
@@ -74,6 +92,7 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
 
   const redis = new RedisReachability();
   let outageTimer: ReturnType<typeof setTimeout> | undefined;
+  let reconcileTimer: ReturnType<typeof setTimeout> | undefined;
 
   function settle(jobId: string, outcome: unknown): void {
     const call = pending.get(jobId);
@@ -127,22 +146,55 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
   async function recover(lane: Lane): Promise<void> {
     await applyLimits(lane.tool, lane.queue).catch(() => undefined);
     const sent = [...pending].filter(([, call]) => call.sent && call.tool.name === lane.tool.name);
+    await reconcile(lane, sent, "Redis restarted and lost this call (it keeps no data across restarts unless persistence is on)").catch(() => undefined);
+  }
+
+  /**
+   * Answers calls from what Redis holds of their jobs. Their events can be missed: the event
+   * stream is trimmed, and a caller that falls behind it (a burst, a stalled event loop) never
+   * reads them. Each call is answered once, whichever of the two comes first.
+   */
+  async function reconcile(lane: Lane, calls: readonly [string, Pending][], whyGone: string): Promise<void> {
+    const outcomes = await readJobOutcomes(lane.queue, calls.map(([jobId]) => jobId));
+    calls.forEach(([jobId, call], index) => {
+      if (pending.get(jobId) !== call) return;
+      const outcome = outcomes[index] as JobOutcome;
+      if (outcome.kind === "completed") settle(jobId, outcome.returnvalue);
+      else if (outcome.kind === "failed") fail(jobId, workerFailed(outcome.reason));
+      else if (outcome.kind === "gone") fail(jobId, new ToolError(`${whyGone}: it may have run on a worker, in part or whole`, { retryable: call.tool.idempotent }));
+    });
+  }
+
+  /** Looks up the calls nothing was heard of for a while, a turn at a time while any call is out. */
+  function reconcileLater(): void {
+    if (reconcileTimer === undefined && !closed) reconcileTimer = setTimeout(() => void reconcileQuiet(), RECONCILE_EVERY_MS);
+  }
+
+  async function reconcileQuiet(): Promise<void> {
+    const now = Date.now();
+    const byTool = new Map<string, [string, Pending][]>();
+    let looks = 0;
+    let out = 0;
+    for (const entry of pending) {
+      const call = entry[1];
+      if (!call.sent) continue;
+      out++;
+      if (now - call.quietSince < RECONCILE_AFTER_MS || looks >= MOST_LOOKS_PER_TURN) continue;
+      call.quietSince = now;
+      looks++;
+      const calls = byTool.get(call.tool.name);
+      if (calls === undefined) byTool.set(call.tool.name, [entry]);
+      else calls.push(entry);
+    }
+    const why = `Redis no longer has this call (lost in a restart without persistence, or dropped ${keptFor.age} s after it finished while this caller had not read it)`;
     await Promise.all(
-      sent.map(async ([jobId, call]) => {
-        const state = await lane.queue.getJobState(jobId);
-        if (state === "completed") settle(jobId, (await lane.queue.getJob(jobId))?.returnvalue);
-        else if (state === "failed") fail(jobId, workerFailed((await lane.queue.getJob(jobId))?.failedReason));
-        else if (state === "unknown") {
-          fail(
-            jobId,
-            new ToolError("Redis restarted and lost this call (it keeps no data across restarts unless persistence is on): it may have run on a worker, in part or whole", {
-              retryable: call.tool.idempotent,
-            }),
-          );
-        }
-        // Waiting, delayed or active: its events will come, as before.
+      [...byTool].map(async ([name, calls]) => {
+        const lane = await lanes.get(name);
+        if (lane !== undefined) await reconcile(lane, calls, why);
       }),
-    ).catch(() => undefined);
+    ).catch(() => undefined); // Redis away: the outage handling answers the calls.
+    reconcileTimer = undefined;
+    if (out > 0) reconcileLater();
   }
 
   // Every caller sets the same limits from the same tool: the cluster runs no more of it at once, nor faster.
@@ -169,7 +221,12 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
         events.on("error", () => undefined);
         events.on("completed", ({ jobId, returnvalue }) => settle(jobId, returnvalue));
         events.on("failed", ({ jobId, failedReason }) => fail(jobId, workerFailed(failedReason)));
-        events.on("progress", ({ jobId, data }) => pending.get(jobId)?.progress(data as ProgressUpdate));
+        events.on("progress", ({ jobId, data }) => {
+          const call = pending.get(jobId);
+          if (call === undefined) return;
+          call.quietSince = Date.now();
+          call.progress(data as ProgressUpdate);
+        });
         try {
           await Promise.all([events.waitUntilReady(), openTelemetry]);
           await applyLimits(tool, queue);
@@ -222,6 +279,7 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
         const call: Pending = {
           tool,
           sent: false,
+          quietSince: 0,
           resolve: (output) => {
             detach();
             resolve(output);
@@ -238,8 +296,10 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
             // Read here, where the caller's context (the call's span) is still the active one.
             const trace = injectTraceContext(await openTelemetry);
             const job: CallJob = { args, callId: context.callId, runId: context.runId, attempt: context.attempt, ...(trace ? { trace } : {}) };
-            await lane.queue.add(tool.name, job, { jobId, attempts: 1, removeOnComplete: { age: 300 }, removeOnFail: { age: 3600 } });
+            await lane.queue.add(tool.name, job, { jobId, attempts: 1, removeOnComplete: keptFor, removeOnFail: keptFor });
             call.sent = true;
+            call.quietSince = Date.now();
+            reconcileLater();
             // Answered while it was on its way (an outage, a cancel): take it back, or it would run for no one.
             if (pending.get(jobId) !== call) sendCancel(tool, jobId, signal.aborted ? messageOf(signal.reason) : "the caller stopped waiting for it");
           })
@@ -253,6 +313,7 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
       closed = true;
       redis.close();
       clearTimeout(outageTimer);
+      clearTimeout(reconcileTimer);
       // Cancels get a moment to reach the workers; with Redis gone they never will.
       await settlesWithin(Promise.all(cancelling), 2000);
       for (const jobId of pending.keys()) fail(jobId, new Error("the BullMQ backend closed before the call ended"));
