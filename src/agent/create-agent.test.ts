@@ -40,6 +40,20 @@ describe("createAgent", () => {
     expect((second[5] as { content: string }).content).toMatch(/^Error \(unknown_tool\): Unknown tool "wether"/);
   });
 
+  it("answers a call whose arguments a model nested thousands of levels deep, and the turn goes on", async () => {
+    const deep = `${'{"city":'.repeat(4000)}"Oslo"${"}".repeat(4000)}`;
+    mock = await startMockOpenAI({
+      tokensPerSecond: 100_000,
+      script: [{ toolCalls: [{ id: "ok", name: "weather", arguments: { city: "Oslo" } }, { id: "deep", name: "weather", arguments: deep, tokens: 4 }] }, { content: "Oslo is 2°." }],
+    });
+    const result = await createAgent({ model: modelOn(mock), tools: [weather] }).run("Weather?");
+    expect(result.answer).toBe("Oslo is 2°.");
+    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok, item.error?.type])).toEqual([
+      ["ok", true, undefined],
+      ["deep", false, "invalid_arguments"],
+    ]);
+  });
+
   it("starts each tool call while the model is still writing the next one", async () => {
     const releaseSecond = deferred<void>();
     const started: string[] = [];
