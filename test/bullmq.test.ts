@@ -206,7 +206,7 @@ describe("bullmqBackend", () => {
     expect(await exited).toBe(0);
     expect(await runVolley(["worker", "--redis", "http://nowhere"], { cwd: folder })).toMatchObject({ code: 2, stderr: 'volley: --redis takes a redis:// URL, got "http://nowhere"\n' });
     config({ bullmq: { redis: "redis://127.0.0.1:6379", queue: "x" } });
-    expect(await runVolley(["run", "-"], { cwd: folder, input: calls })).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown key "bullmq.queue"; it has redis, prefix') as string });
+    expect(await runVolley(["run", "-"], { cwd: folder, input: calls })).toMatchObject({ code: 2, stderr: expect.stringContaining('in "bullmq", unknown key `queue`; the keys are redis, prefix') as string });
     rmSync(folder, { recursive: true, force: true });
   }, 60_000);
 

@@ -146,6 +146,7 @@ describe("volley run", () => {
       [["run", write("ok2.json", [{ name: "combine" }]), "--config", deadServer], /^volley: MCP server "broken" did not start: /],
       [["run", "x.json", "--max-concurrency", "0"], /--max-concurrency takes a whole number from 1 up, got "0"/],
       [["launch"], /Unknown command "launch"/],
+      [["run", write("ok3.json", [{ name: "combine" }]), "--config", write("typo.config.json", { tools: [TOOLS], maxConcurency: 2 })], /^volley: .*typo\.config\.json: unknown key `maxConcurency`; did you mean `maxConcurrency`\?$/],
       [["run", "x.json", "--fast"], /Unknown option '--fast'/],
     ];
     for (const [args, message] of cases) {

@@ -43,7 +43,7 @@ const BEHAVIOURS = {
 } as const;
 type Behaviour = keyof typeof BEHAVIOURS;
 
-const tools = Object.entries(BEHAVIOURS).map(([name, execute]) => defineTool({ name: name.replaceAll(" ", "_"), timeoutMs: 25, execute: execute as never }));
+const tools = Object.entries(BEHAVIOURS).map(([name, execute]) => defineTool({ name: name.replaceAll(" ", "_"), timeoutMs: 25, execute: execute }));
 const toolName = (behaviour: Behaviour): string => behaviour.replaceAll(" ", "_");
 
 /** Arguments as a model or a caller might hand them over. */
@@ -76,7 +76,7 @@ const scenario = fc.record({
   maxConcurrency: fc.integer({ min: 1, max: 4 }),
 });
 
-function argumentsOf(draw: CallDraw, index: number, ids: readonly string[]): ToolCall["args"] {
+function argumentsOf(draw: CallDraw, index: number, ids: readonly string[]): NonNullable<ToolCall["args"]> {
   switch (draw.args) {
     case "object":
       return { n: index };

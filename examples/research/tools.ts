@@ -13,9 +13,9 @@ export const webSearch = fakeTool({
   input: z.object({ query: z.string() }),
   latencyMs: 420,
   idempotent: true,
-  output: (args) => [
-    { title: `${String(args.query)}: overview`, url: `https://example.org/${encodeURIComponent(String(args.query))}`, snippet: `What is known about ${String(args.query)}.` },
-    { title: `${String(args.query)}: latest`, url: "https://example.org/latest", snippet: "Recent findings." },
+  output: ({ query }) => [
+    { title: `${query}: overview`, url: `https://example.org/${encodeURIComponent(query)}`, snippet: `What is known about ${query}.` },
+    { title: `${query}: latest`, url: "https://example.org/latest", snippet: "Recent findings." },
   ],
 });
 
@@ -24,8 +24,8 @@ export const fetchPage = fakeTool({
   description: "Download a page",
   input: z.object({ url: z.string() }),
   concurrency: 2, // the site allows two connections
-  latencyMs: (args) => 250 + (String(args.url).length % 7) * 40,
-  output: (args) => ({ url: args.url, words: 1200 + (String(args.url).length % 5) * 300 }),
+  latencyMs: ({ url }) => 250 + (url.length % 7) * 40,
+  output: ({ url }) => ({ url, words: 1200 + (url.length % 5) * 300 }),
 });
 
 export const exchangeRate = fakeTool({
@@ -44,7 +44,7 @@ export const summarize = fakeTool({
   description: "Summarise texts",
   input: z.object({ texts: z.array(z.unknown()), words: z.number().default(80) }),
   latencyMs: 600,
-  output: (args) => `A summary of ${(args.texts as unknown[]).length} sources in ${String(args.words)} words.`,
+  output: ({ texts, words }) => `A summary of ${texts.length} sources in ${words} words.`,
 });
 
 export const writeNote = fakeTool({
@@ -53,5 +53,5 @@ export const writeNote = fakeTool({
   input: z.object({ title: z.string(), body: z.string() }),
   latencyMs: 80,
   resources: () => ["notebook"], // notes are written one at a time
-  output: (args) => ({ saved: args.title }),
+  output: ({ title }) => ({ saved: title }),
 });

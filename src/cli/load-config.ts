@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { describeValue } from "../errors/volley-error.ts";
+import { describeValue, unknownKeyMessage } from "../errors/volley-error.ts";
 import type { McpServerSource } from "../mcp/mcp-connection.ts";
 import type { mcpTools as McpTools, McpToolsOptions } from "../mcp/mcp-tools.ts";
 import { DEFAULT_DATABASE_PATH } from "../store/sqlite-run-store.ts";
@@ -75,7 +75,7 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   const base = path === undefined ? cwd : dirname(path);
   const where = path ?? "the config";
   for (const key of Object.keys(config)) {
-    if (!CONFIG_KEYS.has(key)) throw new CliError(`${where}: unknown key "${key}"; a config has ${[...CONFIG_KEYS].join(", ")}`);
+    if (!CONFIG_KEYS.has(key)) throw new CliError(`${where}: ${unknownKeyMessage(key, CONFIG_KEYS, "key")}`);
   }
   const { tools: entries = [], mcpServers = {}, maxConcurrency, timeoutMs, bullmq } = config;
   if (!Array.isArray(entries)) throw new CliError(`${where}: "tools" must be a list of module paths, got ${describeValue(entries)}`);
@@ -130,7 +130,7 @@ function checkBullmq(where: string, bullmq: unknown): asserts bullmq is BullmqCo
     throw new CliError(`${where}: "bullmq" must be { "redis": "redis://host:port", "prefix"?: "..." }, got ${describeValue(bullmq)}`);
   }
   const unknown = Object.keys(bullmq).find((key) => key !== "redis" && key !== "prefix");
-  if (unknown !== undefined) throw new CliError(`${where}: unknown key "bullmq.${unknown}"; it has redis, prefix`);
+  if (unknown !== undefined) throw new CliError(`${where}: in "bullmq", ${unknownKeyMessage(unknown, ["redis", "prefix"], "key")}`);
   if (prefix !== undefined && (typeof prefix !== "string" || prefix === "")) throw new CliError(`${where}: "bullmq.prefix" must be a non-empty string, got ${describeValue(prefix)}`);
 }
 
@@ -187,7 +187,7 @@ async function toolsOfModule(path: string, shownAs: string): Promise<Tool[]> {
 async function connectMcpServer(name: string, server: McpServerConfig, base: string): Promise<{ tools: Tool[]; close(): Promise<void> }> {
   if (server === null || typeof server !== "object") throw new CliError(`MCP server "${name}": expected { command, args? } or { url }, got ${describeValue(server)}`);
   for (const key of Object.keys(server)) {
-    if (!MCP_KEYS.has(key)) throw new CliError(`MCP server "${name}": unknown key "${key}"; a server has ${[...MCP_KEYS].join(", ")}`);
+    if (!MCP_KEYS.has(key)) throw new CliError(`MCP server "${name}": ${unknownKeyMessage(key, MCP_KEYS, "key")}`);
   }
   let source: McpServerSource;
   if ("command" in server && typeof server.command === "string") {

@@ -1,3 +1,5 @@
+import { closestName } from "../shared/closest-name.ts";
+
 /**
  * Codes for misuse of Volley's API. Failures of tool calls are never thrown: they are
  * answered as results (see `CallErrorType`). Identify errors by `code`, not `instanceof`,
@@ -49,4 +51,21 @@ export function invalidOption(where: string, name: string, expected: string, got
     "invalid_option",
     `${where}: expected \`${name}\` to be ${expected}, got ${describeValue(got)}`,
   );
+}
+
+/**
+ * Words for a key that is not one of `known`, naming the one it most likely meant:
+ * "unknown option `concurency`; did you mean `concurrency`?". `noun` is what the keys are called.
+ */
+export function unknownKeyMessage(key: string, known: Iterable<string>, noun = "option"): string {
+  const names = [...known];
+  const meant = closestName(key, names);
+  return meant === undefined ? `unknown ${noun} \`${key}\`; the ${noun}s are ${names.join(", ")}` : `unknown ${noun} \`${key}\`; did you mean \`${meant}\`?`;
+}
+
+/** Throws an `invalid_option` error for the first key of `given` that is not one of `known`. */
+export function rejectUnknownOptions(where: string, given: object, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(given)) {
+    if (!known.has(key)) throw new VolleyError("invalid_option", `${where}: ${unknownKeyMessage(key, known)}`);
+  }
 }

@@ -322,12 +322,15 @@ describe("API misuse throws, saying what was expected and what arrived", () => {
     expect(() => createExecutor({ tools: [echo], maxConcurrency: 0 })).toThrow("createExecutor: expected `maxConcurrency` to be an integer from 1 and up, or Infinity, got 0 (number)");
     expect(() => createExecutor({ tools: "echo" as never })).toThrow("createExecutor: expected `tools` to be an array of tools made by defineTool(), got \"echo\" (string)");
     expect(() => createExecutor({ tools: [echo, echo] })).toThrow('two tools are named "echo"');
-    expect(() => createExecutor({ tools: [], maxConcurency: 2 } as never)).toThrow(/`maxConcurency` to be one of tools, maxConcurrency/);
+    expect(() => createExecutor({ tools: [], maxConcurency: 2 } as never)).toThrow("createExecutor: unknown option `maxConcurency`; did you mean `maxConcurrency`?");
+    expect(() => createExecutor({ tools: [], speed: 2 } as never)).toThrow(/^createExecutor: unknown option `speed`; the options are tools, maxConcurrency, parallel/);
+    expect(() => createExecutor({ tools: [] }).start({ timeout: 5 } as never)).toThrow("executor.start: unknown option `timeout`; did you mean `timeoutMs`?");
     expect(() => createExecutor({ tools: [{ name: "x" } as never] })).toThrow("expected `tools[0]` to be a tool made by defineTool(), got an object");
   });
 
   it("checks tool definitions", () => {
     expect(() => defineTool({ name: "has space", execute: () => 1 })).toThrow(/expected `name` to be 1 to 128 letters/);
+    expect(() => defineTool({ name: "t", execute: () => 1, concurency: 2 } as never)).toThrow('defineTool("t"): unknown option `concurency`; did you mean `concurrency`?');
     expect(() => defineTool({ name: "t", execute: () => 1, concurrency: 1.5 })).toThrow('defineTool("t"): expected `concurrency` to be an integer from 1 and up, or Infinity, got 1.5 (number)');
     expect(() => defineTool({ name: "t", execute: () => 1, retry: { attempts: 0 } })).toThrow("expected `retry.attempts` to be an integer from 1 and up, got 0 (number)");
     expect(() => defineTool({ name: "t", execute: () => 1, rateLimit: { limit: 5, intervalMs: 0 } })).toThrow("expected `rateLimit.intervalMs`");

@@ -1,4 +1,4 @@
-import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
+import { describeValue, invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import type { Instrumentation } from "../run/instrumentation.ts";
 import type { ApprovalDecision, ApprovalRequest, RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
@@ -147,12 +147,6 @@ export interface Executor {
 const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "decisionPollMs", "order", "approve", "backend", "workers"]);
 const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent", "resumes"]);
 
-function rejectUnknownKeys(where: string, options: object, known: ReadonlySet<string>): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) invalidOption(where, key, `one of ${[...known].join(", ")} (unknown option)`, key);
-  }
-}
-
 function checkCallId(where: string, callId: unknown): string {
   if (typeof callId !== "string" || callId === "") invalidOption(`run.${where}`, "callId", "the id of a call waiting for approval", callId);
   return callId;
@@ -171,7 +165,7 @@ function checkObject(where: string, name: string, value: unknown): asserts value
 export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
-  rejectUnknownKeys(where, options, EXECUTOR_KEYS);
+  rejectUnknownOptions(where, options, EXECUTOR_KEYS);
   const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock(), random = Math.random, instrumentation, history, decisionPollMs = DEFAULT_DECISION_POLL_MS, order = "critical-path", approve, backend, workers } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
@@ -254,7 +248,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const at = `executor.${method}`;
     const given = runOptions ?? {};
     checkObject(at, "options", given);
-    rejectUnknownKeys(at, given, RUN_KEYS);
+    rejectUnknownOptions(at, given, RUN_KEYS);
     const { signal, maxConcurrency: runLimit = Infinity, parallel: runParallel = core.settings.parallel, timeoutMs: runTimeout, runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`, onEvent: runOnEvent, resumes } = given;
     if (signal !== undefined && !(signal instanceof AbortSignal)) invalidOption(at, "signal", "an AbortSignal", signal);
     if (!isPositiveLimit(runLimit)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", runLimit);
@@ -319,7 +313,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     configure(changes) {
       const at = "executor.configure";
       checkObject(at, "changes", changes);
-      rejectUnknownKeys(at, changes, new Set(["maxConcurrency", "parallel", "timeoutMs", "retry", "tools"]));
+      rejectUnknownOptions(at, changes, new Set(["maxConcurrency", "parallel", "timeoutMs", "retry", "tools"]));
       if (changes.maxConcurrency !== undefined && !isPositiveLimit(changes.maxConcurrency)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", changes.maxConcurrency);
       if (changes.parallel !== undefined && typeof changes.parallel !== "boolean") invalidOption(at, "parallel", "a boolean", changes.parallel);
       if (changes.timeoutMs != null && !isTimeout(changes.timeoutMs)) invalidOption(at, "timeoutMs", "a number of milliseconds above 0, or null for none", changes.timeoutMs);
@@ -331,7 +325,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           throw new VolleyError("unknown_tool", `${at}: no tool is named "${name}"${meant === undefined ? "" : `; did you mean "${meant}"?`}`);
         }
         checkObject(at, `tools.${name}`, settings);
-        rejectUnknownKeys(`${at}: tools.${name}`, settings, new Set(["concurrency", "rateLimit"]));
+        rejectUnknownOptions(`${at}: tools.${name}`, settings, new Set(["concurrency", "rateLimit"]));
         if (settings.concurrency !== undefined && !isPositiveLimit(settings.concurrency)) invalidOption(at, `tools.${name}.concurrency`, "an integer from 1 and up, or Infinity", settings.concurrency);
         if (settings.rateLimit != null) validateRateLimit(`${at}: tools.${name}`, settings.rateLimit);
       }

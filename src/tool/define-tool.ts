@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
+import { describeValue, invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import { validateRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
 import { createInputValidator, isStandardSchema, type InputValidator, type JsonSchema } from "./input-validator.ts";
 
@@ -42,7 +42,9 @@ export interface ResourceClaim {
   mode: "read" | "write";
 }
 
-type InferInput<Input> = Input extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<Input> : Record<string, unknown>;
+/** The arguments `execute` receives for an `input` schema: a Standard Schema's output type, or a plain record. */
+export type ToolArguments<Input> = Input extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<Input> : Record<string, unknown>;
+type InferInput<Input> = ToolArguments<Input>;
 
 export interface ToolDefinition<Input extends StandardSchemaV1 | JsonSchema | undefined = undefined, Output = unknown> {
   /** Unique name the model calls the tool by: letters, digits, `_`, `-`, `.`, up to 128 characters. */
@@ -163,9 +165,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
     throw new VolleyError("invalid_tool", `defineTool: expected a tool definition object, got ${describeValue(definition)}`);
   }
   const where = typeof definition.name === "string" ? `defineTool("${definition.name}")` : "defineTool";
-  for (const key of Object.keys(definition)) {
-    if (!KNOWN_KEYS.has(key)) invalidOption(where, key, `one of ${[...KNOWN_KEYS].join(", ")} (unknown option)`, key);
-  }
+  rejectUnknownOptions(where, definition, KNOWN_KEYS);
   const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0, needsApproval = false, worker } = definition;
 
   if (typeof name !== "string" || !TOOL_NAME.test(name)) invalidOption(where, "name", "1 to 128 letters, digits, _, - or .", name);
