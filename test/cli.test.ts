@@ -43,10 +43,11 @@ describe("volley run", () => {
     await store.close();
   });
 
-  it("reads OpenAI and Anthropic formats, and prints only the result as JSON with --json", async () => {
+  it("reads OpenAI, Anthropic and Gemini formats, and prints only the result as JSON with --json", async () => {
     const openai = write("openai.json", { role: "assistant", tool_calls: [{ id: "call_a", type: "function", function: { name: "slow_fetch", arguments: '{"url":"https://a.example","ms":5}' } }] });
     const anthropic = write("anthropic.json", { role: "assistant", content: [{ type: "text", text: "Fetching." }, { type: "tool_use", id: "toolu_b", name: "combine", input: { counts: [1, 2] } }] });
-    for (const [file, expected] of [[openai, { id: "call_a", output: { url: "https://a.example", words: 1700 } }], [anthropic, { id: "toolu_b", output: 3 }]] as const) {
+    const gemini = write("gemini.json", { candidates: [{ content: { role: "model", parts: [{ functionCall: { id: "g_c", name: "combine", args: { counts: [2, 5] } } }] } }] });
+    for (const [file, expected] of [[openai, { id: "call_a", output: { url: "https://a.example", words: 1700 } }], [anthropic, { id: "toolu_b", output: 3 }], [gemini, { id: "g_c", output: 7 }]] as const) {
       const { code, stdout } = await volley(["run", file, "--json"]);
       expect(code).toBe(0);
       const result = JSON.parse(stdout) as { results: unknown[] };

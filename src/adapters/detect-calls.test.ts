@@ -31,6 +31,14 @@ describe("detectCalls", () => {
     expect(detectCalls(content)).toEqual(expected);
   });
 
+  it("reads Gemini: a generateContent response, a Content, or its parts, skipping text parts", () => {
+    const parts = [{ text: "Looking." }, { functionCall: { id: "g1", name: "search", args: { q: "x" } } }, { functionCall: { name: "search", args: { q: "y" } } }];
+    const expected = { format: "gemini", calls: [{ id: "g1", name: "search", args: { q: "x" } }, { id: "gemini_call_1", name: "search", args: { q: "y" } }] };
+    expect(detectCalls({ candidates: [{ content: { role: "model", parts }, finishReason: "STOP" }] })).toEqual(expected);
+    expect(detectCalls({ role: "model", parts })).toEqual(expected);
+    expect(detectCalls(parts)).toEqual(expected);
+  });
+
   it("names what arrived when it is no known format", () => {
     expect(() => detectCalls([])).toThrow(/got an empty array/);
     expect(() => detectCalls({ tools: [] })).toThrow(/got an object with keys tools/);

@@ -1,10 +1,11 @@
 import { describeValue, VolleyError } from "../errors/volley-error.ts";
 import type { ToolCall } from "../run/types.ts";
 import { anthropic, type AnthropicContentBlock } from "./anthropic.ts";
+import { gemini, type GeminiPart } from "./gemini.ts";
 import { openaiChat, type OpenAIChatToolCall } from "./openai-chat.ts";
 import { openaiResponses } from "./openai-responses.ts";
 
-export type CallFormat = "volley" | "openai-chat" | "openai-responses" | "anthropic";
+export type CallFormat = "volley" | "openai-chat" | "openai-responses" | "anthropic" | "gemini";
 
 export interface DetectedCalls {
   format: CallFormat;
@@ -20,12 +21,14 @@ function isShape(value: unknown): value is Shape {
 const isChatToolCall = (item: unknown): boolean => isShape(item) && (isShape(item.function) || item.type === "custom");
 const isResponsesItem = (item: unknown): boolean => isShape(item) && typeof item.type === "string" && "call_id" in item;
 const isAnthropicBlock = (item: unknown): boolean => isShape(item) && item.type === "tool_use";
+const isGeminiPart = (item: unknown): boolean => isShape(item) && isShape(item.functionCall);
 const isVolleyCall = (item: unknown): boolean => isShape(item) && typeof item.name === "string" && !("type" in item) && !("function" in item);
 
 /**
  * Tool calls in whichever format they were written: Volley's own (an array of calls, or
  * `{ calls }`), an OpenAI Chat Completions message, its `tool_calls` or a whole completion, an
- * OpenAI Responses `output` or response, or an Anthropic message or its `content`.
+ * OpenAI Responses `output` or response, an Anthropic message or its `content`, or a Gemini
+ * response, `Content` or its `parts`.
  * Throws `invalid_call_list` naming what arrived when it is none of these.
  */
 export function detectCalls(input: unknown): DetectedCalls {
@@ -40,16 +43,22 @@ export function detectCalls(input: unknown): DetectedCalls {
     if (Array.isArray(input.content) && (input.content as unknown[]).some(isAnthropicBlock)) {
       return { format: "anthropic", calls: anthropic.calls(input.content as AnthropicContentBlock[]) };
     }
+    if (Array.isArray(input.candidates)) {
+      const content = (input.candidates as unknown[]).map((candidate) => (isShape(candidate) ? candidate.content : undefined)).find(isShape);
+      if (content !== undefined) return detectCalls(content);
+    }
+    if (Array.isArray(input.parts) && (input.parts as unknown[]).some(isGeminiPart)) return { format: "gemini", calls: gemini.calls(input.parts as GeminiPart[]) };
   }
   if (Array.isArray(input) && input.length > 0) {
     if (input.every(isVolleyCall)) return { format: "volley", calls: input as ToolCall[] };
     if (input.every(isChatToolCall)) return { format: "openai-chat", calls: openaiChat.calls({ tool_calls: input as OpenAIChatToolCall[] }) };
     if (input.some(isResponsesItem) && input.every(isShape)) return { format: "openai-responses", calls: openaiResponses.calls(input) };
     if (input.some(isAnthropicBlock) && input.every(isShape)) return { format: "anthropic", calls: anthropic.calls(input) };
+    if (input.some(isGeminiPart) && input.every(isShape)) return { format: "gemini", calls: gemini.calls(input) };
   }
   throw new VolleyError(
     "invalid_call_list",
-    `Expected tool calls: an array of { name, args?, id? }, { calls: [...] }, an OpenAI message with tool_calls or Responses output, or an Anthropic message with tool_use blocks; got ${describeShape(input)}`,
+    `Expected tool calls: an array of { name, args?, id? }, { calls: [...] }, an OpenAI message with tool_calls or Responses output, an Anthropic message with tool_use blocks, or Gemini content with functionCall parts; got ${describeShape(input)}`,
   );
 }
 
