@@ -70,6 +70,11 @@ describe("volley run", () => {
     const result = JSON.parse(stdout) as { results: { ok: boolean; startedAt: number; endedAt: number; error?: { type: string } }[]; stats: { maxInFlight: number } };
     expect(result.stats.maxInFlight).toBe(1);
     expect(result.results[2]).toMatchObject({ ok: false, error: { type: "tool_error" } });
+    // A run whose only call failed has no speedup to show.
+    const alone = await volley(["run", "-"], { input: JSON.stringify([{ id: "c", name: "flaky" }]) });
+    expect(alone.stdout).toMatch(/^1 call: 0 ok, 1 failed$/m);
+    expect(alone.stdout).toMatch(/^wall .* · sum of durations .* · critical path/m);
+    expect(alone.stdout).not.toMatch(/speedup/);
   });
 
   it("draws a text timeline and the run's figures when piped", async () => {
@@ -184,7 +189,7 @@ describe("volley run", () => {
     expect(stdout).toMatch(/^Running 200,000 calls…$/m);
     expect(stdout).toMatch(/^200,000 calls: the 1 failed, and the 10 slowest \(--json prints every result\)$/m);
     expect(stdout).toMatch(/^✗ bad +flaky .* tool_error: the upstream said no$/m);
-    expect(stdout).toMatch(/^200000 calls: 199999 ok, 1 failed$/m);
+    expect(stdout).toMatch(/^200,000 calls: 199,999 ok, 1 failed$/m);
     expect(stdout.split("\n").length).toBeLessThan(60);
   }, 60_000);
 });
@@ -198,7 +203,7 @@ describe("volley stats", () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^tool\s+calls\s+failed\s+retries\s+cached\s+p50\s+p95\s+p99$/m);
     expect(table.stdout).toMatch(/^flaky\s+1\s+100\.0%/m);
-    expect(table.stdout).toMatch(/1 runs · median speedup/);
+    expect(table.stdout).toMatch(/1 run · median speedup/);
     const json = JSON.parse((await volley(["stats", "--config", config, "--json", "--since", "1h"])).stdout) as { tools: Record<string, { calls: number }> };
     expect(json.tools.combine?.calls).toBe(1);
     expect((await volley(["stats", "--config", write("fresh.config.json", { tools: [TOOLS], history: "never.db" })])).stderr).toMatch(/No history yet/);
@@ -246,9 +251,22 @@ describe("volley agent", () => {
     const { code, stdout, stderr } = await volley(["agent", "What is 20 + 22?", "--base-url", mock.baseURL, "--model", "mock-model"], { env: { OPENAI_API_KEY: "" } });
     expect(stderr).toMatch(/▶ combine call_1/);
     expect(stderr).toMatch(/✓ combine call_1/);
-    expect(stderr).toMatch(/2 steps, 1 tool calls/);
+    expect(stderr).toMatch(/2 steps, 1 tool call, /);
     expect(stdout.trim()).toBe("The total is 42.");
     expect(code).toBe(0);
+  });
+
+  it("prints each step's text as a paragraph of its own", async () => {
+    const chatty = await startMockOpenAI({
+      script: [{ content: "Let me look.", toolCalls: [{ id: "c1", name: "combine", arguments: { counts: [1, 2] } }] }, { content: "Volcanoes and tides: 3." }],
+    });
+    try {
+      const { code, stdout } = await volley(["agent", "Tell me", "--base-url", chatty.baseURL, "--model", "mock-model"], { env: { OPENAI_API_KEY: "" } });
+      expect(stdout).toBe("Let me look.\n\nVolcanoes and tides: 3.\n");
+      expect(code).toBe(0);
+    } finally {
+      await chatty.close();
+    }
   });
 
   it("plans with --plan: the tasks of the plan run, and the joiner's answer is printed", async () => {

@@ -22,5 +22,5 @@ for (const result of results) {
 }
 console.log(
   `\n${stats.succeeded} succeeded, ${stats.failed} failed. Wall ${stats.wallMs.toFixed(0)} ms; one after another would take ${stats.sumMs.toFixed(0)} ms.` +
-    `\nSpeedup ${stats.speedup.toFixed(2)}×. Critical path ${stats.criticalPathMs.toFixed(0)} ms; at most ${stats.maxInFlight} calls ran at once.`,
+    `\nSpeedup ${stats.speedup?.toFixed(2) ?? "–"}×. Critical path ${stats.criticalPathMs.toFixed(0)} ms; at most ${stats.maxInFlight} calls ran at once.`,
 );

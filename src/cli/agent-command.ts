@@ -1,7 +1,7 @@
 import { createAgent } from "../agent/create-agent.ts";
 import { openaiModel, type OpenAIChatClient } from "../agent/openai-model.ts";
 import { CliError } from "./cli-error.ts";
-import { formatMs, paint } from "./format.ts";
+import { formatMs, paint, plural } from "./format.ts";
 import { ApprovalPrompter } from "./approval-prompt.ts";
 import { approvalPolicy, openWorkspace, type ApprovalMode } from "./workspace.ts";
 
@@ -70,6 +70,9 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
       ...(workspace.store ? { store: workspace.store } : {}),
     });
     let wroteText = false;
+    /** The step whose text stdout showed last, and whether its last line is still open. */
+    let spokenStep: number | undefined;
+    let lineOpen = false;
     const events =
       question === undefined
         ? agent.streamResume(conversationId as string, { signal: controller.signal })
@@ -78,8 +81,15 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
       switch (event.type) {
         case "text-delta":
           // A plan and its joiner's reply are the work, not the answer: they go with the progress.
-          if (options.plan) stderr.write(paint("gray", event.text, stderr));
-          else stdout.write(event.text);
+          if (options.plan) {
+            stderr.write(paint("gray", event.text, stderr));
+          } else {
+            // Each step's text is a paragraph of its own: "Let me look." and the answer never run together.
+            if (spokenStep !== undefined && event.step !== spokenStep) stdout.write(lineOpen ? "\n\n" : "\n");
+            spokenStep = event.step;
+            stdout.write(event.text);
+            lineOpen = !event.text.endsWith("\n");
+          }
           wroteText = true;
           break;
         case "tool-call-start":
@@ -101,7 +111,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
         }
         case "step-end": {
           const run = event.step.run;
-          if (run) stderr.write(paint("gray", `  step: ${run.stats.calls} calls in ${formatMs(run.stats.wallMs)}, speedup ${run.stats.speedup.toFixed(2)}×\n`, stderr));
+          if (run) stderr.write(paint("gray", `  step: ${plural(run.stats.calls, "call")} in ${formatMs(run.stats.wallMs)}${run.stats.speedup === null ? "" : `, speedup ${run.stats.speedup.toFixed(2)}×`}\n`, stderr));
           break;
         }
         case "answer": {
@@ -113,7 +123,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           } else if (wroteText) {
             stdout.write("\n");
           }
-          stderr.write(paint("gray", `${result.steps.length} steps, ${calls} tool calls, ${result.usage.inputTokens} tokens in, ${result.usage.outputTokens} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : ""}\n`, stderr));
+          stderr.write(paint("gray", `${plural(result.steps.length, "step")}, ${plural(calls, "tool call")}, ${plural(result.usage.inputTokens, "token")} in, ${result.usage.outputTokens.toLocaleString("en-US")} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : ""}\n`, stderr));
           return result.finish === "answer" ? 0 : 1;
         }
       }

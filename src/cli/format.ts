@@ -24,3 +24,8 @@ type Style = Parameters<typeof styleText>[0];
 export function paint(style: Style, text: string, stream: NodeJS.WriteStream): string {
   return styleText(style, text, { stream, validateStream: true });
 }
+
+/** "1 call", "3 calls": a count with its noun, in the plural where it needs one. */
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString("en-US")} ${noun}${count === 1 ? "" : "s"}`;
+}

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { detectCalls } from "../adapters/detect-calls.ts";
 import type { RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { CliError } from "./cli-error.ts";
-import { formatMs, oneLine, paint } from "./format.ts";
+import { formatMs, oneLine, paint, plural } from "./format.ts";
 import { LiveProgress } from "./live-progress.ts";
 import { callsToShow, textTimeline } from "./text-timeline.ts";
 import { approvalPolicy, openWorkspace, type ApprovalMode } from "./workspace.ts";
@@ -147,8 +147,8 @@ function writeSummary(result: RunResult, stdout: NodeJS.WriteStream, width: numb
   lines.push("", paint("bold", "Timeline", stdout), ...textTimeline(result.results, width, shown), "");
   const { stats } = result;
   lines.push(
-    `${stats.calls} calls: ${stats.succeeded} ok, ${stats.failed} failed${stats.cached ? `, ${stats.cached} cached` : ""}${stats.retries ? `, ${stats.retries} retries` : ""}${result.status === "completed" ? "" : ` (run ${result.status.replace("_", " ")})`}`,
-    `wall ${formatMs(stats.wallMs)} · sum of durations ${formatMs(stats.sumMs)} · ${paint("bold", `speedup ${stats.speedup.toFixed(2)}×`, stdout)} · critical path ${formatMs(stats.criticalPathMs)} · at most ${stats.maxInFlight} at once`,
+    `${plural(stats.calls, "call")}: ${stats.succeeded.toLocaleString("en-US")} ok, ${stats.failed.toLocaleString("en-US")} failed${stats.cached ? `, ${stats.cached} cached` : ""}${stats.retries ? `, ${stats.retries} retries` : ""}${result.status === "completed" ? "" : ` (run ${result.status.replace("_", " ")})`}`,
+    `wall ${formatMs(stats.wallMs)} · sum of durations ${formatMs(stats.sumMs)}${stats.speedup === null ? "" : ` · ${paint("bold", `speedup ${stats.speedup.toFixed(2)}×`, stdout)}`} · critical path ${formatMs(stats.criticalPathMs)} · at most ${stats.maxInFlight} at once`,
   );
   stdout.write(`${lines.join("\n")}\n`);
 }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { SqliteRunStore } from "../store/sqlite-run-store.ts";
 import { CliError } from "./cli-error.ts";
-import { formatMs } from "./format.ts";
+import { formatMs, plural } from "./format.ts";
 import { findConfig, historyPathOf, readConfig } from "./load-config.ts";
 
 export interface StatsCommandOptions {
@@ -49,7 +49,7 @@ export async function statsCommand(options: StatsCommandOptions): Promise<number
     const sorted = speedups.map((run) => run.speedup).filter(Number.isFinite).sort((a, b) => a - b);
     if (sorted.length > 0) {
       const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-      out.push("", `${sorted.length} runs · median speedup ${median.toFixed(2)}× · best ${(sorted.at(-1) ?? 0).toFixed(2)}×`);
+      out.push("", `${plural(sorted.length, "run")} · median speedup ${median.toFixed(2)}× · best ${(sorted.at(-1) ?? 0).toFixed(2)}×`);
     }
     options.stdout.write(`${out.join("\n")}\n`);
     return 0;

@@ -39,6 +39,16 @@ describe("results", () => {
     expect(stats.speedup).toBeCloseTo(500 / 300);
   });
 
+  it("gives no speedup where it means nothing: one call, or no call that ran", async () => {
+    const executor = createExecutor({ tools: [fakeTool({ name: "one" })] });
+    expect((await executor.run([{ name: "one" }])).stats.speedup).toBeNull();
+    expect((await executor.run([{ name: "one" }, { name: "nothing" }])).stats.speedup).toBeNull();
+    expect((await executor.run([{ name: "nothing" }, { name: "nothing" }])).stats.speedup).toBeNull();
+    expect((await executor.run([{ name: "one" }, { name: "one" }])).stats.speedup).toEqual(expect.any(Number));
+    // The average speaks only of runs that have one.
+    expect(executor.stats()).toMatchObject({ runs: 4, averageSpeedup: expect.any(Number) as number });
+  });
+
   it("starts the next call at the time it really starts, after whatever code ran when the last one ended", async () => {
     // A clock only the test moves: code that runs between one call's end and the next start moves it.
     let time = 0;

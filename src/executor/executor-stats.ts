@@ -18,7 +18,7 @@ export interface ToolStats {
 
 export interface ExecutorStats {
   runs: number;
-  /** Mean of the runs' `speedup`: how much faster than one call after another. */
+  /** Mean `speedup` of the runs that have one (two calls or more ran): how much faster than one call after another. 0 before any. */
   averageSpeedup: number;
   calls: number;
   tools: Record<string, ToolStats>;
@@ -71,6 +71,7 @@ export class ExecutorStatistics {
   readonly #tools = new Map<string, ToolStatistics>();
   #runs = 0;
   #speedupSum = 0;
+  #speedupRuns = 0;
   #calls = 0;
 
   /** The record of a tool, made on first use. */
@@ -87,12 +88,14 @@ export class ExecutorStatistics {
     this.#calls += stats.calls;
     if (stats.calls === 0) return;
     this.#runs++;
+    if (stats.speedup === null) return;
+    this.#speedupRuns++;
     this.#speedupSum += stats.speedup;
   }
 
   snapshot(): ExecutorStats {
     const tools: Record<string, ToolStats> = {};
     for (const [name, record] of this.#tools) if (record.calls > 0) tools[name] = record.snapshot();
-    return { runs: this.#runs, averageSpeedup: this.#runs === 0 ? 0 : this.#speedupSum / this.#runs, calls: this.#calls, tools };
+    return { runs: this.#runs, averageSpeedup: this.#speedupRuns === 0 ? 0 : this.#speedupSum / this.#speedupRuns, calls: this.#calls, tools };
   }
 }

@@ -125,7 +125,7 @@ export function createTracing(options: TracingOptions = {}): Instrumentation {
             "volley.run.failed": stats.failed,
             "volley.run.wall_ms": stats.wallMs,
             "volley.run.sum_ms": stats.sumMs,
-            "volley.run.speedup": stats.speedup,
+            ...(stats.speedup === null ? {} : { "volley.run.speedup": stats.speedup }),
             "volley.run.critical_path_ms": stats.criticalPathMs,
             "volley.run.max_in_flight": stats.maxInFlight,
           });

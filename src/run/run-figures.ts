@@ -6,6 +6,8 @@ export class RunFigures {
   #cached = 0;
   #retries = 0;
   #sumMs = 0;
+  /** Calls that ran at least once. */
+  #ran = 0;
   #criticalPathMs = 0;
   #lastEndedAt = 0;
   readonly #errors: Partial<Record<CallError["type"], number>> = {};
@@ -21,6 +23,7 @@ export class RunFigures {
     }
     if (result.cached) this.#cached++;
     if (result.attempts > 0) {
+      this.#ran++;
       this.#sumMs += result.durationMs;
       this.#retries += result.attempts - 1;
     }
@@ -36,7 +39,7 @@ export class RunFigures {
       retries: this.#retries,
       wallMs,
       sumMs: this.#sumMs,
-      speedup: wallMs > 0 ? this.#sumMs / wallMs : 1,
+      speedup: this.#ran < 2 ? null : wallMs > 0 ? this.#sumMs / wallMs : 1,
       criticalPathMs: this.#criticalPathMs,
       maxInFlight,
       errors: { ...this.#errors },

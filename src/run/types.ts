@@ -72,8 +72,11 @@ export interface RunStats {
   wallMs: number;
   /** Sum of the calls' durations: the time running them one after another would take. */
   sumMs: number;
-  /** `sumMs / wallMs`: what parallelism bought. */
-  speedup: number;
+  /**
+   * `sumMs / wallMs`: what parallelism bought. `null` when fewer than two calls ran (one call, or
+   * only calls answered without running), where there is nothing to run in parallel.
+   */
+  speedup: number | null;
   /** Longest chain of dependent calls, by measured durations: no schedule can beat it. */
   criticalPathMs: number;
   /** Most attempts of this run running at once. */

@@ -112,8 +112,10 @@ export class MemoryRunStore implements RunStore {
 
   async speedupHistory(window: TimeWindow = {}): Promise<{ runId: string; endedAt: number; speedup: number }[]> {
     const { since, until } = checkWindow("speedupHistory", window);
-    const ended = [...this.#runs.values()].filter((run) => run.stats !== undefined && run.endedAt !== undefined && run.endedAt >= since && run.endedAt < until);
-    return ended.sort((a, b) => (a.endedAt as number) - (b.endedAt as number)).map((run) => ({ runId: run.runId, endedAt: run.endedAt as number, speedup: (run.stats as NonNullable<StoredRun["stats"]>).speedup }));
+    const ended = [...this.#runs.values()].flatMap((run) =>
+      run.stats?.speedup == null || run.endedAt === undefined || run.endedAt < since || run.endedAt >= until ? [] : [{ runId: run.runId, endedAt: run.endedAt, speedup: run.stats.speedup }],
+    );
+    return ended.sort((a, b) => a.endedAt - b.endedAt);
   }
 
   async durationEstimates(recentCalls = 50): Promise<Record<string, number>> {

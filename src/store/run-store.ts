@@ -148,7 +148,7 @@ export interface RunStore {
   decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at?: number): Promise<boolean>;
   /** Per tool, over the calls that ended in the window. */
   toolStats(window?: TimeWindow): Promise<Record<string, StoredToolStats>>;
-  /** The speedup of ended runs, oldest first. */
+  /** The speedup of ended runs that have one (two calls or more ran), oldest first. */
   speedupHistory(window?: TimeWindow): Promise<{ runId: string; endedAt: number; speedup: number }[]>;
   /** Mean duration per tool of its most recent successful executed calls, for dispatch estimates. */
   durationEstimates(recentCalls?: number): Promise<Record<string, number>>;

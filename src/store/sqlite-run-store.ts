@@ -356,7 +356,7 @@ export class SqliteRunStore implements RunStore {
 
   async speedupHistory(window: TimeWindow = {}): Promise<{ runId: string; endedAt: number; speedup: number }[]> {
     const { since, until } = checkWindow("speedupHistory", window);
-    const rows = this.#statement("SELECT run_id, ended_at, stats FROM runs WHERE stats IS NOT NULL AND ended_at >= ? AND ended_at < ? ORDER BY ended_at").all(finite(since), finite(until)) as Row[];
+    const rows = this.#statement("SELECT run_id, ended_at, stats FROM runs WHERE json_extract(stats, '$.speedup') IS NOT NULL AND ended_at >= ? AND ended_at < ? ORDER BY ended_at").all(finite(since), finite(until)) as Row[];
     return rows.map((row) => ({ runId: row.run_id as string, endedAt: row.ended_at as number, speedup: (JSON.parse(row.stats as string) as { speedup: number }).speedup }));
   }
 
