@@ -1,7 +1,8 @@
 // The examples, run as a reader runs them (`node examples/...`, importing the built package),
 // with no API key: each talks to Volley's mock model or needs none. An example that rots fails here.
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, it } from "vitest";
 
@@ -13,6 +14,19 @@ async function example(path: string): Promise<string> {
   const { stdout } = await run(process.execPath, [resolve(path)], { env, timeout: 60_000 });
   return stdout;
 }
+
+describe("the examples' configs", () => {
+  it("keep their history inside their own folder", ({ expect }) => {
+    const configs = readdirSync("examples", { recursive: true, encoding: "utf8" }).filter((path) => path.endsWith("volley.config.json"));
+    expect(configs.length).toBeGreaterThan(0);
+    for (const path of configs) {
+      const config = JSON.parse(readFileSync(join("examples", path), "utf8")) as { history?: string | false };
+      if (config.history === false) continue;
+      const history = resolve("examples", dirname(path), config.history ?? ".volley/volley.db");
+      expect(relative(resolve("examples", dirname(path)), history).startsWith("..")).toBe(false);
+    }
+  });
+});
 
 describe.concurrent("the examples", () => {
   it("eager-agent: each call's start and end as the model streams, the step's figures, then the answer", async ({ expect }) => {
