@@ -1,7 +1,9 @@
 /**
  * An AI SDK `generateText` loop whose tools run through Volley: the calls of each model step
- * become one Volley run, with its limits, retries and figures, and nothing else in the loop
- * changes.
+ * become one Volley run, and nothing else in the loop changes. The AI SDK alone already starts
+ * a step's calls at once; what Volley adds is what a real API needs: the weather API's limit of
+ * two requests at once holds, the booking API's 503 is retried, and each step is in the history
+ * and the dashboard.
  *
  *   node examples/agents/ai-sdk-generate-text.ts
  *
@@ -12,10 +14,23 @@
  */
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { generateText, stepCountIs } from "ai";
-import { createExecutor, type RunResult } from "volley";
+import { createExecutor, type RunResult, type ToolResult } from "volley";
 import { aiSdkTools } from "volley/ai-sdk";
-import { startMockOpenAI } from "volley/testing";
-import { flights, weather } from "./tools.ts";
+import { fakeTool, startMockOpenAI } from "volley/testing";
+import { z } from "zod";
+import { weather } from "./tools.ts";
+
+// The booking API of ./tools.ts, as it behaves today: its first answer is a 503.
+let bookingAttempts = 0;
+const flights = fakeTool({
+  name: "flights",
+  description: "Flights from one city to another today",
+  input: z.object({ from: z.string(), to: z.string() }),
+  latencyMs: 900,
+  retry: { attempts: 3, initialDelayMs: 100 },
+  fail: () => (++bookingAttempts === 1 ? "503 Service Unavailable" : undefined),
+  output: ({ from, to }) => [{ from, to, departs: "17:40", priceEur: 129 }],
+});
 
 const apiKey = process.env.OPENAI_API_KEY;
 const mock = apiKey
@@ -53,9 +68,18 @@ try {
     for (const toolResult of step.toolResults) console.log(`step ${index + 1}: ${toolResult.toolName} ${toolResult.toolCallId} → ${JSON.stringify(toolResult.output)}`);
   }
   for (const run of runs) {
-    console.log(`Volley run ${run.runId}: ${run.stats.calls} calls in ${run.stats.wallMs.toFixed(0)} ms (one after another: ${run.stats.sumMs.toFixed(0)} ms)`);
+    const weatherCalls = run.results.filter((call) => call.name === "weather");
+    const retried = run.results.filter((call) => call.attempts > 1);
+    console.log(`Volley ran the step's ${run.stats.calls} calls in ${run.stats.wallMs.toFixed(0)} ms:`);
+    console.log(`  weather: ${weatherCalls.length} calls, at most ${mostAtOnce(weatherCalls)} at once (the API allows 2; the AI SDK alone would send all ${weatherCalls.length} together)`);
+    for (const call of retried) console.log(`  ${call.name} ${call.id}: answered after ${call.attempts} attempts (the AI SDK alone would hand the model the 503)`);
   }
   console.log(`\n${result.text}`);
 } finally {
   await mock?.close();
+}
+
+/** Most of these calls that ran at the same moment. */
+function mostAtOnce(calls: readonly ToolResult[]): number {
+  return Math.max(0, ...calls.map((call) => calls.filter((other) => other.startedAt <= call.startedAt && call.startedAt < other.endedAt).length));
 }

@@ -29,6 +29,6 @@ const assistantMessage = {
 
 const executor = createExecutor({ tools });
 const { results, stats } = await executor.run(anthropic.calls(assistantMessage));
-console.log(`\n${results.length} calls in ${stats.wallMs.toFixed(0)} ms (one after another: ${stats.sumMs.toFixed(0)} ms)`);
+console.log(`\n${results.length} calls in ${stats.wallMs.toFixed(0)} ms (a loop that awaits each call in turn: ${stats.sumMs.toFixed(0)} ms)`);
 console.log("\nthe next user message, for Claude:");
 console.log(JSON.stringify(anthropic.message(results), null, 2));

@@ -47,7 +47,7 @@ try {
       break;
     }
     const { results, stats } = await executor.run(calls);
-    console.log(`turn ${turn}: ${calls.length} call${calls.length === 1 ? "" : "s"} in ${stats.wallMs.toFixed(0)} ms (one after another: ${stats.sumMs.toFixed(0)} ms)`);
+    console.log(`turn ${turn}: ${calls.length} call${calls.length === 1 ? "" : "s"} in ${stats.wallMs.toFixed(0)} ms (a loop that awaits each call in turn: ${stats.sumMs.toFixed(0)} ms)`);
     for (const result of results) {
       console.log(`  ${result.ok ? "✓" : "✗"} ${result.id} ${result.name}: ${result.ok ? JSON.stringify(result.output) : `${result.error?.type}: ${result.error?.message}`}`);
     }

@@ -11,6 +11,7 @@ export const weather = fakeTool({
   name: "weather",
   description: "Today's weather in a city",
   input: z.object({ city: z.string() }),
+  concurrency: 2, // the weather API allows two requests at once
   latencyMs: 600,
   idempotent: true,
   output: (args) => ({ city: args.city, celsius: temperatures[String(args.city).toLowerCase()] ?? 12 }),

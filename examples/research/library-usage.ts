@@ -21,6 +21,6 @@ for (const result of results) {
   console.log(`${result.ok ? "✓" : "✗"} ${result.id.padEnd(17)} ${result.durationMs.toFixed(0).padStart(5)} ms  ${shown.length > 90 ? `${shown.slice(0, 87)}...` : shown}`);
 }
 console.log(
-  `\n${stats.succeeded} succeeded, ${stats.failed} failed. Wall ${stats.wallMs.toFixed(0)} ms; one after another would take ${stats.sumMs.toFixed(0)} ms.` +
+  `\n${stats.succeeded} succeeded, ${stats.failed} failed. Wall ${stats.wallMs.toFixed(0)} ms; a loop that awaits each call in turn would take ${stats.sumMs.toFixed(0)} ms.` +
     `\nSpeedup ${stats.speedup?.toFixed(2) ?? "–"}×. Critical path ${stats.criticalPathMs.toFixed(0)} ms; at most ${stats.maxInFlight} calls ran at once.`,
 );
