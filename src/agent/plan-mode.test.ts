@@ -53,6 +53,16 @@ describe("plan mode", () => {
     expect(joinerInput).toContain('task3 compare: b is warmer');
   });
 
+  it("passes a field of a task's output when the plan names one", async () => {
+    const double = defineTool({ name: "double", input: { type: "object", properties: { n: { type: "number" } }, required: ["n"] }, execute: (args) => Number(args.n) * 2 });
+    const model = scriptedPlanner([{ text: '1. weather({"city": "Rome"})' }, { text: '2. double({"n": "$1.temperature"})' }, { text: "join()" }], "FINAL: 48");
+    const result = await createAgent({ model, tools: [weather, double], mode: "plan" }).run("Twice Rome's temperature?");
+    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok, item.output])).toEqual([
+      ["task1", true, { city: "Rome", temperature: 24 }],
+      ["task2", true, 48],
+    ]);
+  });
+
   it("starts each task as its line completes, and dependents while the plan is still streaming", async () => {
     const firstStarted = deferred<void>();
     const secondStarted = deferred<void>();

@@ -26,7 +26,8 @@ function plannerPrompt(executor: Executor, system: string | undefined): string {
   return [
     system,
     "Write a plan that answers the user with these tools. One task per line, numbered from 1:",
-    '`n. tool_name({"argument": value})`. To pass task k\'s output as an argument, write the string "$k" as the whole value.',
+    '`n. tool_name({"argument": value})`. To pass task k\'s output as an argument, write the string "$k" as the whole value;',
+    'for a field inside it, "$k.field" (and "$k.items[0].title" deeper in).',
     "Tasks run in parallel as soon as their inputs are ready. End the plan with a line `join()`.",
     `Tools:\n${tools}`,
   ].filter((part) => part !== undefined).join("\n");

@@ -15,6 +15,16 @@ describe("parsePlanLine", () => {
     expect(parsePlanLine("join()")).toEqual({ kind: "join" });
   });
 
+  it("reads a reference to a field inside a task's output, as a dotted path or a JSON Pointer", () => {
+    expect(parsePlanLine('3. add({"a": "$1.count", "b": "$2.items[0].n", "c": "$2/items/0/n", "d": "$1/a~1b", "e": "$1.größe"})')).toEqual({
+      kind: "task",
+      task: 3,
+      call: { id: "task3", name: "add", args: { a: { $ref: "task1", path: "/count" }, b: { $ref: "task2", path: "/items/0/n" }, c: { $ref: "task2", path: "/items/0/n" }, d: { $ref: "task1", path: "/a~1b" }, e: { $ref: "task1", path: "/größe" } } },
+    });
+    // Not a whole reference: it stays text, and the task still waits for task 1.
+    expect(parsePlanLine('4. say({"text": "$1.count items"})')).toMatchObject({ call: { args: { text: "$1.count items" }, dependsOn: ["task1"] } });
+  });
+
   it("says why a task line can't be read, and ignores prose", () => {
     expect(parsePlanLine('2. search({"query": )')).toMatchObject({ kind: "invalid", reason: expect.stringMatching(/^the arguments are not a JSON object/) as unknown });
     expect(parsePlanLine("2. search([1, 2])")).toMatchObject({ kind: "invalid", reason: "the arguments must be a JSON object" });

@@ -12,12 +12,20 @@ export const taskId = (task: number): string => `task${task}`;
 
 const TASK_LINE = /^\s*(\d+)\s*[.)]\s*([A-Za-z0-9_.-]+)\s*\((.*)\)\s*$/;
 const JOIN_LINE = /^\s*(?:\d+\s*[.)]\s*)?join\s*\(\s*\)\s*$/i;
-const WHOLE_REFERENCE = /^\$(\d+)$/;
+/** `$2`, `$2.items[0].title` (a dotted path) or `$2/items/0/title` (a JSON Pointer), as a whole string. */
+const WHOLE_REFERENCE = /^\$(\d+)((?:\.[\p{L}\p{N}_$-]+|\[\d+\])*|\/.*)$/u;
+
+/** The JSON Pointer a reference's path stands for: `.items[0].title` and `/items/0/title` both give `/items/0/title`. */
+function pointerOf(path: string): string {
+  if (path === "" || path.startsWith("/")) return path;
+  const keys = [...path.matchAll(/\.([\p{L}\p{N}_$-]+)|\[(\d+)\]/gu)].map((match) => match[1] ?? match[2] ?? "");
+  return keys.map((key) => `/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
 
 /**
  * Reads one complete line of a plan: `3. tool_name({"arg": "$1"})` is task 3, whose argument
- * takes task 1's output (a string that is exactly `$n` becomes a reference to task n); `join()`
- * ends the plan. Lines that look like tasks but can't be read are `invalid`, with the reason;
+ * takes task 1's output (a string that is exactly `$n` becomes a reference to task n, and
+ * `$n.field[0].name` or `$n/field/0/name` to a value inside its output); `join()` ends the plan. Lines that look like tasks but can't be read are `invalid`, with the reason;
  * anything else (prose, blank lines) is `other`.
  */
 export function parsePlanLine(line: string): PlanLine {
@@ -39,7 +47,10 @@ export function parsePlanLine(line: string): PlanLine {
   const withReferences = (value: unknown): unknown => {
     if (typeof value === "string") {
       const reference = WHOLE_REFERENCE.exec(value);
-      if (reference) return { $ref: taskId(Number(reference[1])) };
+      if (reference) {
+        const pointer = pointerOf(reference[2] ?? "");
+        return pointer === "" ? { $ref: taskId(Number(reference[1])) } : { $ref: taskId(Number(reference[1])), path: pointer };
+      }
       // A reference inside a longer string can't be filled in; still, the task must wait for it.
       for (const inner of value.matchAll(/\$(\d+)\b/g)) dependsOn.add(taskId(Number(inner[1])));
       return value;
@@ -52,7 +63,12 @@ export function parsePlanLine(line: string): PlanLine {
     }
     return value;
   };
-  const resolved = withReferences(args) as Record<string, unknown>;
+  let resolved: Record<string, unknown>;
+  try {
+    resolved = withReferences(args) as Record<string, unknown>;
+  } catch {
+    return { kind: "invalid", line: line.slice(0, 200).trim(), reason: "the arguments are nested too deeply" };
+  }
   return { kind: "task", task, call: { id: taskId(task), name, args: resolved, ...(dependsOn.size > 0 ? { dependsOn: [...dependsOn] } : {}) } };
 }
 
