@@ -134,6 +134,40 @@ describe("createAgent", () => {
     await expect(createAgent({ model: modelOn(mock), tools: [weather] }).run("stop", { signal: AbortSignal.abort(new Error("user left")) })).rejects.toThrow("user left");
   });
 
+  it("answers with what was done when its time limit runs out, keeping the calls that ended", async () => {
+    const hang = defineTool({ name: "hang", execute: (_args, { signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error))) });
+    // Step 1 asks for a quick call and one that never ends; the limit cuts the second.
+    const stepModel: ChatModel = {
+      async *stream(): AsyncGenerator<ChatModelEvent> {
+        yield { type: "text-delta", text: "Checking." };
+        yield { type: "tool-call", id: "quick", name: "weather", arguments: '{"city":"Oslo"}' };
+        yield { type: "tool-call", id: "slow", name: "hang", arguments: "{}" };
+        yield { type: "finish", reason: "tool_calls", usage: undefined };
+      },
+    };
+    const store = new MemoryRunStore();
+    const result = await createAgent({ model: stepModel, tools: [weather, hang], timeoutMs: 150, store }).run("Weather?", { conversationId: "c" });
+    expect(result).toMatchObject({ finish: "timeout", answer: "Checking." });
+    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok, item.error?.type])).toEqual([
+      ["quick", true, undefined],
+      ["slow", false, "timeout"],
+    ]);
+    // The conversation stays valid: each call of the step has its result.
+    expect((await store.messages("c")).map(({ message }) => (message as { role: string }).role)).toEqual(["user", "assistant", "tool", "tool"]);
+
+    // Cut off while the model is still writing: the call it had finished ran, and its text is kept.
+    const stalling: ChatModel = {
+      async *stream({ signal }): AsyncGenerator<ChatModelEvent> {
+        yield { type: "text-delta", text: "Let me think" };
+        yield { type: "tool-call", id: "first", name: "weather", arguments: '{"city":"Rome"}' };
+        await new Promise((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason as Error)));
+      },
+    };
+    const cut = await createAgent({ model: stalling, tools: [weather], timeoutMs: 150 }).run("?");
+    expect(cut).toMatchObject({ finish: "timeout", answer: "Let me think" });
+    expect(cut.steps[0]?.run?.results).toMatchObject([{ id: "first", ok: true }]);
+  });
+
   it("checks its options", () => {
     const model: ChatModel = { stream: async function* () {} };
     expect(() => createAgent({ model, tools: [weather], maxSteps: 0 })).toThrow("createAgent: expected `maxSteps` to be an integer from 1 and up, got 0 (number)");

@@ -1,6 +1,6 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
 import { invalidOption } from "../errors/volley-error.ts";
-import { createExecutor, type Executor, type ExecutorOptions, type LiveRun } from "../executor/create-executor.ts";
+import { createExecutor, type Executor, type ExecutorOptions, type LiveRun, type RunOptions } from "../executor/create-executor.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
@@ -20,7 +20,12 @@ export interface AgentOptions {
   maxSteps?: number;
   /** Keeps conversations (by `conversationId`) across runs and processes. @default none */
   store?: RunStore;
-  /** Time limit of one `run`, model and tools together. @default none */
+  /**
+   * Time limit of one `run`, model and tools together. When it runs out, the run answers with
+   * what was done (`finish: "timeout"`): the steps so far, the text the model had written, and
+   * the calls still running answered `timeout`, as a run's own time limit answers them.
+   * @default none
+   */
   timeoutMs?: number;
   /** `"tools"`: the model calls tools turn by turn. `"plan"`: it writes a whole plan of tasks up front, which run as soon as their inputs exist, and a joiner answers. @default "tools" */
   mode?: "tools" | "plan";
@@ -52,8 +57,11 @@ export interface AgentResult {
   steps: AgentStep[];
   usage: TokenUsage;
   durationMs: number;
-  /** `maxSteps`: the step limit ended the run before the model answered. */
-  finish: "answer" | "max-steps";
+  /**
+   * `answer`: the model answered. `max-steps`: the step limit ended the run before it did.
+   * `timeout`: the agent's `timeoutMs` ran out; `answer` is what the model had written by then.
+   */
+  finish: "answer" | "max-steps" | "timeout";
 }
 
 export type AgentEvent =
@@ -147,9 +155,17 @@ export function createAgent(options: AgentOptions): Agent {
     if (conversationId !== undefined && (typeof conversationId !== "string" || store === undefined)) {
       invalidOption("agent.run", "conversationId", "a string, with a store given to createAgent", conversationId);
     }
-    const signals = [callerSignal, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)].filter((item): item is AbortSignal => item !== undefined);
+    // The time limit ends the turn with what was done; the caller's signal cancels it.
+    const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+    const signals = [callerSignal, deadline].filter((item): item is AbortSignal => item !== undefined);
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     const started = performance.now();
+    /** Run options for a step's tools: the caller's signal, and the time left as the run's own limit. */
+    const runLimits = (): RunOptions => ({
+      ...(callerSignal ? { signal: callerSignal } : {}),
+      ...(timeoutMs === undefined ? {} : { timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)) }),
+    });
+    const outOfTime = (): boolean => deadline?.aborted === true && callerSignal?.aborted !== true;
     const earlier = conversationId === undefined ? [] : ((await store?.messages(conversationId)) ?? []).map((item) => item.message as ChatMessage);
     const added: ChatMessage[] = [];
     const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...[...earlier, ...added].map(forModel)];
@@ -186,7 +202,8 @@ export function createAgent(options: AgentOptions): Agent {
         usage.inputTokens += stepUsage?.inputTokens ?? 0;
         usage.outputTokens += stepUsage?.outputTokens ?? 0;
       };
-      ({ answer, finish } = await runPlanMode({
+      try {
+        ({ answer, finish } = await runPlanMode({
         model,
         executor,
         system,
@@ -201,7 +218,12 @@ export function createAgent(options: AgentOptions): Agent {
           addUsage(step.usage);
           emit({ type: "step-end", step });
         },
-      }));
+        }));
+      } catch (error) {
+        if (!outOfTime()) throw error;
+        // Out of time: the steps that ended are reported; the plan's answer was never written.
+        finish = "timeout";
+      }
       // The conversation keeps the question and the answer, not the plan's workings.
       added.push({ role: "assistant", content: answer });
       await save();
@@ -209,6 +231,10 @@ export function createAgent(options: AgentOptions): Agent {
     }
 
     for (let stepNumber = steps.length + 1; stepNumber <= maxSteps; stepNumber++) {
+      if (outOfTime()) {
+        finish = "timeout";
+        break;
+      }
       signal?.throwIfAborted();
       const stepStarted = performance.now();
       let streamEnded = false;
@@ -229,7 +255,7 @@ export function createAgent(options: AgentOptions): Agent {
         emitToolEvent(emit, stepNumber, event, () => run);
         if (event.type === "approval-start" && streamEnded) keepOpen();
       };
-      const run: LiveRun = executor.start({ onEvent, ...(signal ? { signal } : {}) });
+      const run: LiveRun = executor.start({ onEvent, ...runLimits() });
       let text = "";
       let stepUsage: TokenUsage | undefined;
       const calls: { id: string; name: string; arguments: string }[] = [];
@@ -238,6 +264,7 @@ export function createAgent(options: AgentOptions): Agent {
         content: text === "" ? null : text,
         ...(calls.length > 0 ? { tool_calls: calls.map((call) => ({ id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } })) } : {}),
       });
+      let cutShort = false;
       try {
         for await (const event of model.stream({ messages: transcript(), tools: toolDefinitions, signal })) {
           if (event.type === "text-delta") {
@@ -252,6 +279,10 @@ export function createAgent(options: AgentOptions): Agent {
             stepUsage = event.usage;
           }
         }
+      } catch (error) {
+        // Out of time while the model wrote: the step keeps what it had, and its calls are answered as the run's limit answers them.
+        if (!outOfTime()) throw error;
+        cutShort = true;
       } finally {
         run.end();
       }
@@ -269,6 +300,11 @@ export function createAgent(options: AgentOptions): Agent {
       const step: AgentStep = { text, run: calls.length > 0 ? result : undefined, usage: stepUsage, durationMs: performance.now() - stepStarted };
       steps.push(step);
       emit({ type: "step-end", step });
+      if (cutShort || result.status === "timed_out") {
+        answer = text;
+        finish = "timeout";
+        break;
+      }
       if (calls.length === 0) {
         answer = text;
         finish = "answer";

@@ -64,7 +64,7 @@ async function streamText(context: PlanContext, step: number, messages: readonly
  * or asks to replan. Malformed lines, unknown tools, references to missing tasks and cycles are
  * shown to the joiner; nothing waits forever.
  */
-export async function runPlanMode(context: PlanContext): Promise<{ answer: string; finish: "answer" | "max-steps" }> {
+export async function runPlanMode(context: PlanContext): Promise<{ answer: string; finish: "answer" | "max-steps" | "timeout" }> {
   const base: ChatMessage[] = [{ role: "system", content: plannerPrompt(context.executor, context.system) }, ...context.earlier, { role: "user", content: context.input }];
   let feedback: ChatMessage[] = [];
   let step = 0;

@@ -123,7 +123,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           } else if (wroteText) {
             stdout.write("\n");
           }
-          stderr.write(paint("gray", `${plural(result.steps.length, "step")}, ${plural(calls, "tool call")}, ${plural(result.usage.inputTokens, "token")} in, ${result.usage.outputTokens.toLocaleString("en-US")} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : ""}\n`, stderr));
+          stderr.write(paint("gray", `${plural(result.steps.length, "step")}, ${plural(calls, "tool call")}, ${plural(result.usage.inputTokens, "token")} in, ${result.usage.outputTokens.toLocaleString("en-US")} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : result.finish === "timeout" ? " (stopped at --timeout: the calls still running were answered timeout)" : ""}\n`, stderr));
           return result.finish === "answer" ? 0 : 1;
         }
       }
