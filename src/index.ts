@@ -1,8 +1,8 @@
 export { createExecutor, DEFAULT_MAX_CONCURRENCY } from "./executor/create-executor.ts";
 export type { Executor, ExecutorOptions, ExecutorConfiguration, LiveRun, RunOptions, ToolSettings } from "./executor/create-executor.ts";
 export type { ExecutorStats, ToolStats } from "./executor/executor-stats.ts";
-export { defineTool, isTool } from "./tool/define-tool.ts";
-export type { ProgressUpdate, RateLimit, ResourceClaim, Tool, ToolCacheOptions, ToolContext, ToolDefinition, WorkerOptions } from "./tool/define-tool.ts";
+export { defineTool, isTool, withToolOptions } from "./tool/define-tool.ts";
+export type { ProgressUpdate, RateLimit, ResourceClaim, Tool, ToolArguments, ToolCacheOptions, ToolContext, ToolDefinition, ToolOptions, WorkerOptions } from "./tool/define-tool.ts";
 export type { JsonSchema } from "./tool/input-validator.ts";
 export { DEFAULT_RETRY, type RetryPolicy } from "./tool/retry-policy.ts";
 export { ToolError, VolleyError, type ToolErrorOptions, type VolleyErrorCode } from "./errors/index.ts";

@@ -63,6 +63,29 @@ describe("volley run", () => {
     expect((JSON.parse(stdout) as { stats: { maxInFlight: number } }).stats.maxInFlight).toBe(2);
   });
 
+  it("takes parallel, retry, order and per-tool options from the config, over the tools' own", async () => {
+    const calls = JSON.stringify([{ id: "a", name: "slow_fetch", args: { url: "x", ms: 20 } }, { id: "b", name: "slow_fetch", args: { url: "y", ms: 20 } }, { id: "c", name: "combine", args: { counts: [1] } }]);
+    // slow_fetch allows 3 at once in its code; the config allows 1, and makes combine ask for approval.
+    const tuned = write("tuned.config.json", { tools: [TOOLS], history: false, order: "fifo", retry: { attempts: 2 }, toolOptions: { slow_fetch: { concurrency: 1 }, combine: { needsApproval: true } } });
+    const { stdout } = await volley(["run", "-", "--json", "--config", tuned], { input: calls });
+    const result = JSON.parse(stdout) as { results: { id: string; ok: boolean; startedAt: number; endedAt: number; error?: { type: string } }[] };
+    const [a, b, c] = result.results;
+    expect((b?.startedAt ?? 0) >= (a?.endedAt ?? Infinity)).toBe(true);
+    expect(c?.error?.type).toBe("denied");
+    const serial = write("serial.config.json", { tools: [TOOLS], history: false, parallel: false });
+    expect((JSON.parse((await volley(["run", "-", "--json", "--config", serial], { input: calls })).stdout) as { stats: { maxInFlight: number } }).stats.maxInFlight).toBe(1);
+    const mistakes: [unknown, RegExp][] = [
+      [{ slow_fetc: { concurrency: 1 } }, /"toolOptions" names "slow_fetc", which is no tool here; did you mean "slow_fetch"\?$/],
+      [{ slow_fetch: { concurency: 1 } }, /in "toolOptions\.slow_fetch", unknown option `concurency`; did you mean `concurrency`\?$/],
+      [{ slow_fetch: { concurrency: 0 } }, /"toolOptions\.slow_fetch": expected `concurrency` to be an integer from 1 and up, or Infinity, got 0 \(number\)$/],
+    ];
+    for (const [toolOptions, message] of mistakes) {
+      const { code, stderr } = await volley(["run", "-", "--config", write("mistake.config.json", { tools: [TOOLS], history: false, toolOptions })], { input: calls });
+      expect(stderr.trim()).toMatch(message);
+      expect(code).toBe(2);
+    }
+  });
+
   it("takes calls on standard input, honours --sequential, and exits 1 when a call failed", async () => {
     const calls = [{ id: "a", name: "slow_fetch", args: { url: "x", ms: 20 } }, { id: "b", name: "slow_fetch", args: { url: "y", ms: 20 } }, { id: "c", name: "flaky" }];
     const { code, stdout } = await volley(["run", "-", "--sequential", "--json"], { input: JSON.stringify(calls) });

@@ -5,7 +5,9 @@ import { describeValue, unknownKeyMessage } from "../errors/volley-error.ts";
 import type { McpServerSource } from "../mcp/mcp-connection.ts";
 import type { mcpTools as McpTools, McpToolsOptions } from "../mcp/mcp-tools.ts";
 import { DEFAULT_DATABASE_PATH } from "../store/sqlite-run-store.ts";
-import { exportedTools, isTool, type Tool } from "../tool/define-tool.ts";
+import { exportedTools, isTool, TOOL_OPTION_KEYS, withToolOptions, type Tool, type ToolOptions } from "../tool/define-tool.ts";
+import type { RetryPolicy } from "../tool/retry-policy.ts";
+import { closestName } from "../shared/closest-name.ts";
 import { CliError } from "./cli-error.ts";
 
 /** An MCP server whose tools Volley runs: a command it starts (stdio) or a URL (Streamable HTTP). */
@@ -22,6 +24,14 @@ export interface VolleyConfig {
   maxConcurrency?: number;
   /** Time limit of each attempt of a call, in ms, unless its tool sets one. @default none */
   timeoutMs?: number;
+  /** `false` runs each run's calls one at a time, in the order given. @default true */
+  parallel?: boolean;
+  /** Retries of retryable failures, for tools that set none. @default 3 attempts, exponential back-off */
+  retry?: RetryPolicy;
+  /** Which ready call starts first when a limit binds: the longest remaining path, or arrival order. @default "critical-path" */
+  order?: "critical-path" | "fifo";
+  /** Per tool, by name (MCP tools with their prefix): limits, retries, cache and approval over the tool's own. @default none */
+  toolOptions?: Record<string, ToolOptions>;
   /** The history file, relative to the config file; `false` keeps no history. @default ".volley/volley.db" */
   history?: string | false;
   /** Send every call to `volley worker` processes through this Redis, instead of running tools in this process; `volley worker` reads it too. @default none: tools run here */
@@ -47,6 +57,9 @@ export interface LoadedConfig {
   tools: Tool[];
   maxConcurrency: number | undefined;
   timeoutMs: number | undefined;
+  parallel: boolean | undefined;
+  retry: RetryPolicy | undefined;
+  order: "critical-path" | "fifo" | undefined;
   /** Absolute path of the history file, or undefined for none. */
   historyPath: string | undefined;
   /** Where calls go to workers, if anywhere. */
@@ -56,7 +69,7 @@ export interface LoadedConfig {
 }
 
 const CONFIG_NAMES = ["volley.config.ts", "volley.config.mjs", "volley.config.js", "volley.config.json"];
-const CONFIG_KEYS = new Set(["tools", "mcpServers", "maxConcurrency", "timeoutMs", "history", "bullmq"]);
+const CONFIG_KEYS = new Set(["tools", "mcpServers", "maxConcurrency", "timeoutMs", "parallel", "retry", "order", "toolOptions", "history", "bullmq"]);
 const MCP_KEYS = new Set(["command", "args", "env", "cwd", "url", "headers", "prefix", "hints", "tools", "connectTimeoutMs"]);
 
 /** The config file given, or the first of `volley.config.{ts,mjs,js,json}` in `cwd`. */
@@ -77,7 +90,8 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   for (const key of Object.keys(config)) {
     if (!CONFIG_KEYS.has(key)) throw new CliError(`${where}: ${unknownKeyMessage(key, CONFIG_KEYS, "key")}`);
   }
-  const { tools: entries = [], mcpServers = {}, maxConcurrency, timeoutMs, bullmq } = config;
+  const { tools: entries = [], mcpServers = {}, maxConcurrency, timeoutMs, parallel, retry, order, toolOptions = {}, bullmq } = config;
+  if (toolOptions === null || typeof toolOptions !== "object" || Array.isArray(toolOptions)) throw new CliError(`${where}: "toolOptions" must be an object of tool options by tool name, got ${describeValue(toolOptions)}`);
   if (!Array.isArray(entries)) throw new CliError(`${where}: "tools" must be a list of module paths, got ${describeValue(entries)}`);
   checkBullmq(where, bullmq);
   if (mcpServers === null || typeof mcpServers !== "object") throw new CliError(`${where}: "mcpServers" must be an object of servers by name`);
@@ -112,11 +126,21 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
     }
     names.add(tool.name);
   }
+  let tuned: Tool[];
+  try {
+    tuned = applyToolOptions(where, tools, toolOptions);
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     path,
-    tools,
+    tools: tuned,
     maxConcurrency,
     timeoutMs,
+    parallel,
+    retry,
+    order,
     historyPath: historyPathOf(config, base),
     bullmq,
     close,
@@ -175,6 +199,28 @@ async function importModule(path: string, shownAs: string): Promise<Record<strin
   } catch (error) {
     throw new CliError(`Cannot load ${shownAs}: ${(error as Error).message.split("\n")[0] ?? ""}`, { cause: error });
   }
+}
+
+/** The tools, each with the options the config sets for it; a name that is no tool's is a mistake worth a did-you-mean. */
+function applyToolOptions(where: string, tools: readonly Tool[], options: Record<string, ToolOptions>): Tool[] {
+  const names = tools.map((tool) => tool.name);
+  for (const name of Object.keys(options)) {
+    if (names.includes(name)) continue;
+    const meant = closestName(name, names);
+    throw new CliError(`${where}: "toolOptions" names "${name}", which is no tool here${meant === undefined ? `; the tools are ${names.join(", ")}` : `; did you mean "${meant}"?`}`);
+  }
+  return tools.map((tool) => {
+    const given = options[tool.name];
+    if (given === undefined) return tool;
+    if (given === null || typeof given !== "object" || Array.isArray(given)) throw new CliError(`${where}: "toolOptions.${tool.name}" must be an object, got ${describeValue(given)}`);
+    const unknown = Object.keys(given).find((key) => !TOOL_OPTION_KEYS.has(key as keyof ToolOptions));
+    if (unknown !== undefined) throw new CliError(`${where}: in "toolOptions.${tool.name}", ${unknownKeyMessage(unknown, TOOL_OPTION_KEYS)}`);
+    try {
+      return withToolOptions(tool, given);
+    } catch (error) {
+      throw new CliError(`${where}: "toolOptions.${tool.name}": ${(error as Error).message.replace(/^[^:]*: /, "")}`, { cause: error });
+    }
+  });
 }
 
 /** Every tool a module exports, alone or in an array (the default export included). */

@@ -66,7 +66,9 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
     executor = createExecutor({
       tools: config.tools,
       ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
-      ...(options.parallel === false ? { parallel: false } : {}),
+      ...(options.parallel === false ? { parallel: false } : config.parallel !== undefined ? { parallel: config.parallel } : {}),
+      ...(config.retry !== undefined ? { retry: config.retry } : {}),
+      ...(config.order !== undefined ? { order: config.order } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(store ? { history: store } : {}),
       ...(options.approve ? { approve: options.approve } : {}),

@@ -217,3 +217,39 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
     validateInput: createInputValidator(input),
   });
 }
+
+/** The options of a tool that can be set from outside its definition: limits, retries, caching, approval. */
+export type ToolOptions = Pick<ToolDefinition, "concurrency" | "rateLimit" | "timeoutMs" | "retry" | "cache" | "idempotent" | "priority"> & {
+  /** A person approves each call first. A rule over the arguments can only be given in code. */
+  needsApproval?: boolean;
+};
+
+export const TOOL_OPTION_KEYS: ReadonlySet<keyof ToolOptions> = new Set(["concurrency", "rateLimit", "timeoutMs", "retry", "cache", "idempotent", "priority", "needsApproval"]);
+
+/**
+ * The tool with some of its options set anew (a config tuning limits without editing the tool's
+ * code), checked as `defineTool` checks them. The tool itself is left as it is.
+ */
+export function withToolOptions(tool: Tool, options: ToolOptions): Tool {
+  const where = `withToolOptions("${tool.name}")`;
+  if (options === null || typeof options !== "object") invalidOption(where, "options", "an object of tool options", options);
+  rejectUnknownOptions(where, options, TOOL_OPTION_KEYS);
+  // A Tool keeps its callbacks typed `(args: never)`: the definition they came from checked them against its input.
+  const definition = {
+    name: tool.name,
+    execute: tool.execute,
+    concurrency: tool.concurrency,
+    idempotent: tool.idempotent,
+    priority: tool.priority,
+    needsApproval: tool.needsApproval,
+    ...(tool.description === undefined ? {} : { description: tool.description }),
+    ...(tool.input === undefined ? {} : { input: tool.input }),
+    ...(tool.rateLimit === undefined ? {} : { rateLimit: tool.rateLimit }),
+    ...(tool.timeoutMs === undefined ? {} : { timeoutMs: tool.timeoutMs }),
+    ...(tool.retry === undefined ? {} : { retry: tool.retry }),
+    ...(tool.cache === undefined ? {} : { cache: tool.cache }),
+    ...(tool.resources === undefined ? {} : { resources: tool.resources }),
+    ...(tool.worker === undefined ? {} : { worker: tool.worker }),
+  } as ToolDefinition<StandardSchemaV1 | JsonSchema | undefined>;
+  return defineTool({ ...definition, ...options });
+}
