@@ -181,10 +181,12 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
       expect(early.search?.calls).toBe(10);
     });
 
-    it("keeps the speedup history of ended runs, oldest first", async () => {
+    it("keeps the speedup history of ended runs that have one, oldest first", async () => {
       await store.write([
         ...wholeRun("b", 200, [result("a", "t", { at: 200 })], { speedup: 3 }),
         ...wholeRun("a", 100, [result("a", "t", { at: 100 })], { speedup: 2 }),
+        // Fewer than two calls ran: no speedup to keep.
+        ...wholeRun("one-call", 150, [result("a", "t", { at: 150 })], { speedup: null }),
         { kind: "run-start", runId: "still-running", startedAt: 300, options: {} },
       ]);
       expect(await store.speedupHistory()).toEqual([{ runId: "a", endedAt: 110, speedup: 2 }, { runId: "b", endedAt: 210, speedup: 3 }]);

@@ -134,10 +134,13 @@ describe("the runs API", () => {
 
   it("gives per-tool figures and the speedup history", async () => {
     const { post, request, executor } = setUp();
-    await post("/api/runs?wait", { calls: [{ name: "echo", args: { text: "a" } }, { name: "echo", args: { text: 1 } }] });
+    await post("/api/runs?wait", { calls: [{ name: "echo", args: { text: "a" } }, { name: "echo", args: { text: "b" } }, { name: "echo", args: { text: 1 } }] });
+    // A run in which one call ran has no speedup: it is not in the history of speedups.
+    const single = (await (await post("/api/runs?wait", { calls: [{ name: "echo", args: { text: "c" } }] })).json()) as { stats: { speedup: number | null } };
+    expect(single.stats.speedup).toBeNull();
     await executor.flush();
     const { tools } = (await (await request("/api/tools")).json()) as { tools: { name: string; concurrency: number | null; stats: { calls: number; failures: number } | null }[] };
-    expect(tools.find((tool) => tool.name === "echo")).toMatchObject({ concurrency: null, stats: { calls: 2, failures: 1 } });
+    expect(tools.find((tool) => tool.name === "echo")).toMatchObject({ concurrency: null, stats: { calls: 4, failures: 1 } });
     expect(tools.find((tool) => tool.name === "slow")?.stats).toBeNull();
     const { runs } = (await (await request("/api/speedup")).json()) as { runs: { speedup: number }[] };
     expect(runs).toHaveLength(1);
