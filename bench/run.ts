@@ -7,6 +7,7 @@ import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
 import { measureHistory } from "./history.ts";
 import { measureMemory } from "./memory.ts";
+import { measureScaling } from "./scaling.ts";
 import type { OverheadFigures, SingleCallFigures } from "./overhead.ts";
 import { measureWorkers } from "./workers.ts";
 
@@ -109,7 +110,15 @@ console.log(`   one no-op call through Redis and back, one at a time: p50 ${fixe
 console.log(`   a tool limited to ${cluster.limit.limit} at once, ${cluster.limit.calls} calls on 4 workers that could take 32: at most ${cluster.limit.maxInFlight} in flight, on ${cluster.limit.workersUsed} workers`);
 console.log(`   a burst of ${cluster.burst.calls.toLocaleString("en")} no-op calls at once on 4 workers: ${cluster.burst.answered.toLocaleString("en")} answered in ${fixed(cluster.burst.wallMs / 1000, 1)} s (${Math.round(cluster.burst.callsPerSecond).toLocaleString("en")} calls/s)`);
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, agentCeilings: ceilings, workers, cluster };
+console.log("\n9. Scaling: graphs added as one batch, no-op tools, limit 16, against the same graph as hand-written promises under p-limit (median ms)");
+const scaling = await measureScaling(quick ? [1000, 10_000] : [1000, 10_000, 100_000], quick ? 3 : 5);
+for (const item of scaling) {
+  console.log(
+    `   ${item.shape.padEnd(20)} ${String(item.calls).padStart(7)} calls ${String(item.edges).padStart(7)} edges  Volley ${fixed(item.volleyMs, 1).padStart(7)} ms (${fixed(item.microsPerCall, 2)} µs/call${item.edges ? `, ${fixed(item.microsPerEdge, 2)} µs/edge` : ""})  promises ${fixed(item.promisesMs, 1).padStart(7)} ms  ${fixed(item.ratio)}×`,
+  );
+}
+
+const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, agentCeilings: ceilings, workers, cluster, scaling };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -2,7 +2,7 @@ import { AsyncResource } from "node:async_hooks";
 import { VolleyError, describeValue } from "../errors/volley-error.ts";
 import type { CallInfo, RunInstrumentation } from "../run/instrumentation.ts";
 import type { ApprovalDecision, ApprovalRequest, CallError, RunEvent, RunResult, RunStatus, ToolCall, ToolResult } from "../run/types.ts";
-import { scanArguments, resolveReferences, type ScannedArguments } from "../scheduler/call-arguments.ts";
+import { outputsOf, scanArguments, resolveReferences, type ScannedArguments } from "../scheduler/call-arguments.ts";
 import { RunFigures } from "../run/run-figures.ts";
 import { CallGraph } from "../scheduler/call-graph.ts";
 import { toClaims } from "../scheduler/resource-claims.ts";
@@ -85,6 +85,8 @@ export class OpenRun implements RunSlots {
   readonly #graph: CallGraph;
   /** The range the last call joined, which the next one may join too (see `QueuedRange`). */
   #openRange: QueuedRange | undefined;
+  /** Calls of the batch being added that wait to be ranked together at its end (see `CallGraph.rankBatch`). */
+  #unranked: CallState[] | undefined;
   /** The gate the last call named that had one (see `#gateNamed`). */
   #lastGate: ToolGate | undefined;
   /** Each call's result at its index, filled in as they arrive: the run's answer, ready when the last one does. */
@@ -178,11 +180,15 @@ export class OpenRun implements RunSlots {
       this.#graph.reserve(calls.length);
       this.#results = new Array<ToolResult | undefined>(calls.length);
     }
+    const unranked: CallState[] = [];
+    this.#unranked = unranked;
     try {
       // Indexed: `for…of` allocates an iterator result per call until the loop is optimized.
       for (let index = 0; index < calls.length; index++) this.#add(calls[index] as ToolCall, now);
+      if (unranked.length > 0) this.#graph.rankBatch(unranked, expectedDurationOf);
       if (signal !== undefined) this.attachSignal(signal);
     } finally {
+      this.#unranked = undefined;
       this.#core.dispatcher.pump();
     }
   }
@@ -283,7 +289,11 @@ export class OpenRun implements RunSlots {
         }
       }
     }
-    if (this.#ranked) graph.rank(call, expectedDurationOf);
+    if (this.#ranked) {
+      // In a batch, ranked with the rest at its end; nothing starts before then.
+      if (this.#unranked !== undefined) this.#unranked.push(call);
+      else graph.rank(call, expectedDurationOf);
+    }
     if (call.pendingDependencies === 0) this.#prepare(call, validated);
     return call.index;
   }
@@ -414,7 +424,7 @@ export class OpenRun implements RunSlots {
 
   /** Puts the outputs of dependencies where the call's `$ref`s were; false if one is missing. */
   #resolveReferences(call: CallState): boolean {
-    const resolved = resolveReferences(call.args, call.references, (id) => call.dependencies.find((dependency) => dependency.id === id)?.result?.output);
+    const resolved = resolveReferences(call.args, call.references, outputsOf(call.dependencies));
     if (!resolved.ok) {
       this.#answer(call, false, undefined, callErrors.missingPath(resolved.message, call.references[0]?.callId ?? ""), false);
       return false;

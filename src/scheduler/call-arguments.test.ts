@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveReferences, scanArguments } from "./call-arguments.ts";
+import { outputsOf, resolveReferences, scanArguments } from "./call-arguments.ts";
 
 describe("scanArguments", () => {
   it("finds every reference with where it sits", () => {
@@ -40,5 +40,19 @@ describe("resolveReferences", () => {
     const scanned = scanArguments({ $ref: "a" });
     if (!scanned.ok) throw new Error(scanned.message);
     expect(resolveReferences(scanned.args, scanned.references, () => ({ q: 1 }))).toEqual({ ok: true, args: { q: 1 } });
+  });
+});
+
+describe("outputsOf", () => {
+  it("finds each of thousands of dependencies' outputs in work linear in them (a fan-in's references)", () => {
+    let reads = 0;
+    const dependencies = Array.from({ length: 4000 }, (_, index) =>
+      new Proxy({ id: `d${index}`, result: { output: index } }, { get: (target, key): unknown => (key === "id" && reads++, Reflect.get(target, key)) }),
+    );
+    const outputOf = outputsOf(dependencies);
+    const outputs = dependencies.map((_, index) => outputOf(`d${index}`));
+    expect(outputs).toEqual(dependencies.map((_, index) => index));
+    expect(reads).toBeLessThanOrEqual(4000);
+    expect(outputOf("missing")).toBeUndefined();
   });
 });

@@ -163,3 +163,21 @@ export function resolveReferences(
   }
   return { ok: true, args: root };
 }
+
+/** What `outputsOf` reads of a dependency. */
+export interface FinishedCall {
+  readonly id: string;
+  readonly result?: { readonly output?: unknown } | undefined;
+}
+
+/**
+ * Finds a dependency's output by id, for `resolveReferences`: by a scan among a few
+ * dependencies, through a map built once among many, so that a call with thousands of
+ * references resolves in time linear in them.
+ */
+export function outputsOf(dependencies: readonly FinishedCall[]): (id: string) => unknown {
+  if (dependencies.length <= 8) return (id) => dependencies.find((dependency) => dependency.id === id)?.result?.output;
+  const byId = new Map<string, FinishedCall>();
+  for (const dependency of dependencies) byId.set(dependency.id, dependency);
+  return (id) => byId.get(id)?.result?.output;
+}

@@ -1,6 +1,13 @@
 import { Attempt, GENERATED_ID_PREFIX, generatedId, linkDependency, type CallState } from "./call-state.ts";
 import { QueuedRange } from "./queued-range.ts";
 
+/** A call's estimated duration plus the longest rank among its dependents. */
+function rankFromDependents(call: CallState, estimateMs: (call: CallState) => number): number {
+  let longestDependent = 0;
+  for (const dependent of call.dependents) if (dependent.rank > longestDependent) longestDependent = dependent.rank;
+  return estimateMs(call) + longestDependent;
+}
+
 /**
  * Where a call of the run is, by position: its state while it is in play; the range that holds
  * it while it waits in one (it has no state of its own yet); the attempt that stands in for it
@@ -214,10 +221,53 @@ export class CallGraph {
    * can lengthen the chains of everything it depends on, so the raise ripples up the graph.
    */
   rank(call: CallState, estimateMs: (call: CallState) => number): void {
-    let longestDependent = 0;
-    for (const dependent of call.dependents) longestDependent = Math.max(longestDependent, dependent.rank);
-    call.rank = estimateMs(call) + longestDependent;
-    if (call.dependencies.length === 0) return;
+    call.rank = rankFromDependents(call, estimateMs);
+    if (call.dependencies.length > 0) this.#raiseAncestors(call, estimateMs);
+  }
+
+  /**
+   * Ranks calls added together, before any of them starts. Ranking each as it came would walk
+   * a chain again on every call (quadratic in its length); here each call is ranked once, after
+   * its dependents in the batch (a depth-first walk), and its ancestors from earlier batches are
+   * raised as `rank` raises them. A batch costs O(calls + edges), whatever order it came in.
+   * Calls already queued move to their place in line.
+   */
+  rankBatch(batch: readonly CallState[], estimateMs: (call: CallState) => number): void {
+    const unranked = new Set(batch);
+    const stack: CallState[] = [];
+    const nextDependent: number[] = [];
+    for (const root of batch) {
+      if (!unranked.delete(root)) continue;
+      stack.push(root);
+      nextDependent.push(0);
+      while (stack.length > 0) {
+        const top = stack.length - 1;
+        const call = stack[top] as CallState;
+        const index = nextDependent[top] as number;
+        if (index < call.dependents.length) {
+          nextDependent[top] = index + 1;
+          const dependent = call.dependents[index] as CallState;
+          // Ranked first: a dependent of this batch not reached yet. One on the stack already closes a cycle.
+          if (unranked.delete(dependent)) {
+            stack.push(dependent);
+            nextDependent.push(0);
+          }
+          continue;
+        }
+        stack.pop();
+        nextDependent.pop();
+        call.rank = rankFromDependents(call, estimateMs);
+      }
+    }
+    for (const call of batch) {
+      call.parkedIn?.update(call);
+      // Parents in the batch already count this call; older ones that still wait may rise.
+      if (call.dependencies.length > 0) this.#raiseAncestors(call, estimateMs);
+    }
+  }
+
+  /** Raises the ranks of the waiting calls above `call` that its chain now lengthens. */
+  #raiseAncestors(call: CallState, estimateMs: (call: CallState) => number): void {
     const stack = [call];
     while (stack.length > 0) {
       const child = stack.pop() as CallState;
