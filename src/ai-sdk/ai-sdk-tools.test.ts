@@ -78,4 +78,23 @@ describe("aiSdkTools", () => {
     expect(() => aiSdkTools(executor, { only: ["nope"] })).toThrow("aiSdkTools: expected `only` to be names of the executor's tools (t)");
     expect(() => aiSdkTools({} as never)).toThrow("aiSdkTools: expected `executor` to be an executor made by createExecutor()");
   });
+
+  it("never mixes the calls of two steps that arrive in the same turn, even with the same ids", async () => {
+    const echo = defineTool({ name: "echo", input: z.object({ text: z.string() }), execute: ({ text }) => text });
+    const stepAsking = (text: string) =>
+      new MockLanguageModelV4({
+        doGenerate: [
+          { content: [{ type: "tool-call", toolCallId: "call_0", toolName: "echo", input: JSON.stringify({ text }) }], finishReason: { unified: "tool-calls", raw: "tool_calls" }, usage, warnings: [] },
+          { content: [{ type: "text", text: "done" }], finishReason: { unified: "stop", raw: "stop" }, usage, warnings: [] },
+        ],
+      });
+    const runs: string[] = [];
+    const executor = createExecutor({ tools: [echo], onEvent: (event) => event.type === "run-start" && runs.push(event.runId) });
+    const tools = aiSdkTools(executor);
+    // Two conversations at once: both models name their call `call_0`.
+    const [first, second] = await Promise.all(["from the first", "from the second"].map((text) => generateText({ model: stepAsking(text), tools, prompt: "echo", stopWhen: stepCountIs(2) })));
+    expect(first?.steps[0]?.toolResults.map((result): unknown => result.output)).toEqual(["from the first"]);
+    expect(second?.steps[0]?.toolResults.map((result): unknown => result.output)).toEqual(["from the second"]);
+    expect(runs).toHaveLength(2);
+  });
 });

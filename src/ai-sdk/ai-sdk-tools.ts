@@ -11,33 +11,53 @@ export interface AiSdkToolsOptions {
 
 interface StepRun {
   run: LiveRun;
+  /** The ids of its calls: a second call with one of them belongs to another step. */
+  ids: Set<string>;
   waiting: Map<string, { resolve: (output: unknown) => void; reject: (error: Error) => void }>;
 }
 
 /**
  * The calls of one model step reach `execute` together; gathering them into one Volley run
- * gives the step one set of figures (speedup, critical path) and one place to cancel.
+ * gives the step one set of figures (speedup, critical path) and one place to cancel. Calls of
+ * other steps may arrive in the same turn of the event loop (two conversations at once): a step
+ * is told apart by the abort signal its calls carry, and a call whose id its step already has
+ * starts a run of its own, so that calls of different steps never collide.
  */
 class StepBatcher {
   readonly #executor: Executor;
-  #current: StepRun | undefined;
+  /** The runs opened in this turn of the event loop, by the signal of their calls. */
+  readonly #open = new Map<AbortSignal | undefined, StepRun[]>();
 
   constructor(executor: Executor) {
     this.#executor = executor;
   }
 
   call(call: ToolCall & { id: string }, signal: AbortSignal | undefined): Promise<unknown> {
-    const step = this.#current ?? this.#open();
+    const step = this.#stepFor(call.id, signal);
+    step.ids.add(call.id);
     const answered = new Promise<unknown>((resolve, reject) => step.waiting.set(call.id, { resolve, reject }));
     step.run.add(call);
-    if (signal !== undefined) {
-      if (signal.aborted) step.run.cancel(signal.reason);
-      else signal.addEventListener("abort", () => step.run.cancel(signal.reason), { once: true });
-    }
     return answered;
   }
 
-  #open(): StepRun {
+  #stepFor(id: string, signal: AbortSignal | undefined): StepRun {
+    let steps = this.#open.get(signal);
+    const open = steps?.find((step) => !step.ids.has(id));
+    if (open !== undefined) return open;
+    if (this.#open.size === 0) {
+      // Calls of the same step arrive in the same turn of the event loop; the next turn closes them.
+      setImmediate(() => {
+        for (const stepsOfSignal of this.#open.values()) for (const step of stepsOfSignal) step.run.end();
+        this.#open.clear();
+      });
+    }
+    const step = this.#start(signal);
+    if (steps === undefined) this.#open.set(signal, (steps = []));
+    steps.push(step);
+    return step;
+  }
+
+  #start(signal: AbortSignal | undefined): StepRun {
     const waiting: StepRun["waiting"] = new Map();
     const onEvent = (event: RunEvent): void => {
       if (event.type !== "call-end") return;
@@ -48,14 +68,7 @@ class StepBatcher {
       if (event.result.ok) caller.resolve(event.result.output);
       else caller.reject(new Error(event.result.error?.message ?? "The tool call failed."));
     };
-    const step: StepRun = { run: this.#executor.start({ onEvent }), waiting };
-    this.#current = step;
-    // Calls of the same step arrive in the same turn of the event loop; the next turn closes it.
-    setImmediate(() => {
-      if (this.#current === step) this.#current = undefined;
-      step.run.end();
-    });
-    return step;
+    return { run: this.#executor.start({ onEvent, ...(signal ? { signal } : {}) }), ids: new Set(), waiting };
   }
 }
 
