@@ -32,6 +32,12 @@ export interface OverheadFigures {
   limit: number;
   /** Median µs per call over the measured rounds. */
   microsPerCall: { promiseAll: number; recordFloor: number; pLimit: number; pQueue: number; volley: number };
+  /**
+   * Volley on calls shaped as users send them (median µs per call, and ÷ `Promise.all`):
+   * `{ id, name, args }` objects, args as JSON text (as a model writes them), and
+   * `{ id, name, args }` with an `onEvent` listener (as the agent and `aiSdkTools` attach one).
+   */
+  shapes: Record<CallShape, { micros: number; overPromiseAll: number; overPLimit: number }>;
   /** Volley's per-call time divided by each baseline's. */
   volleyRatio: { promiseAll: number; recordFloor: number; pLimit: number; pQueue: number };
   /** The record floor's per-call time divided by `Promise.all`'s: what keeping the records costs before any scheduling. */
@@ -70,6 +76,13 @@ function runWithRecordFloor(calls: number, limit: number): Promise<ToolResult[]>
   });
 }
 
+export type CallShape = "idNameArgs" | "argsAsJsonText" | "withListener";
+
+/** Calls as a model's tool calls arrive: an id the provider gave, a name, arguments. */
+function shapedCalls(calls: number, shape: CallShape): { id: string; name: string; args: Record<string, unknown> | string }[] {
+  return Array.from({ length: calls }, (_, index) => ({ id: `toolu_${index.toString(36).padStart(8, "0")}`, name: "noop", args: shape === "argsAsJsonText" ? `{"query":"item ${index}","limit":5}` : { query: `item ${index}`, limit: 5 } }));
+}
+
 /** An already-settled promise: a tool that does nothing, asynchronously, as tools are. */
 const noop = (): Promise<undefined> => Promise.resolve(undefined);
 
@@ -91,6 +104,10 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
   const limit = 16;
   const executor = createExecutor({ tools: [defineTool({ name: "noop", execute: noop })], maxConcurrency: limit });
   const volleyCalls = Array.from({ length: calls }, () => ({ name: "noop" }));
+  const idNameArgs = shapedCalls(calls, "idNameArgs");
+  const argsAsJsonText = shapedCalls(calls, "argsAsJsonText");
+  let heard = 0;
+  const listened = createExecutor({ tools: [defineTool({ name: "noop", execute: noop })], maxConcurrency: limit, onEvent: () => void heard++ });
   const contenders = {
     promiseAll: () => Promise.all(Array.from({ length: calls }, () => noop())),
     recordFloor: () => runWithRecordFloor(calls, limit),
@@ -103,8 +120,11 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
       return Promise.all(Array.from({ length: calls }, () => queue.add(noop)));
     },
     volley: () => executor.run(volleyCalls),
+    idNameArgs: () => executor.run(idNameArgs),
+    argsAsJsonText: () => executor.run(argsAsJsonText),
+    withListener: () => listened.run(idNameArgs),
   };
-  const samples: Record<keyof typeof contenders, number[]> = { promiseAll: [], recordFloor: [], pLimit: [], pQueue: [], volley: [] };
+  const samples: Record<keyof typeof contenders, number[]> = { promiseAll: [], recordFloor: [], pLimit: [], pQueue: [], volley: [], idNameArgs: [], argsAsJsonText: [], withListener: [] };
   const entries = Object.entries(contenders) as [keyof typeof contenders, () => Promise<unknown>][];
   const runRound = async (round: number, measured: boolean): Promise<void> => {
     // Rotate who goes first, so that each contender follows each other one equally often.
@@ -116,7 +136,7 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
       const outcome = await run();
       const elapsed = performance.now() - started;
       // Checked after the clock stops: the check is the benchmark's work, not Volley's.
-      if (name === "volley") assertAllAnswered(outcome as RunResult, calls);
+      if (name === "volley" || name === "idNameArgs" || name === "argsAsJsonText" || name === "withListener") assertAllAnswered(outcome as RunResult, calls);
       if (measured) samples[name].push((elapsed * 1000) / calls);
     }
   };
@@ -131,6 +151,10 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
     pQueue: median(samples.pQueue),
     volley: median(samples.volley),
   };
+  const shaped = (name: CallShape) => {
+    const shapeMicros = median(samples[name]);
+    return { micros: shapeMicros, overPromiseAll: shapeMicros / micros.promiseAll, overPLimit: shapeMicros / micros.pLimit };
+  };
   return {
     calls,
     limit,
@@ -142,6 +166,7 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
       pQueue: micros.volley / micros.pQueue,
     },
     recordFloorOverPromiseAll: micros.recordFloor / micros.promiseAll,
+    shapes: { idNameArgs: shaped("idNameArgs"), argsAsJsonText: shaped("argsAsJsonText"), withListener: shaped("withListener") },
     rounds,
     warmupRounds,
   };

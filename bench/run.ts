@@ -34,6 +34,11 @@ for (const figures of overhead) {
   );
 }
 
+for (const figures of overhead) {
+  const { calls, shapes } = figures;
+  const shape = (label: string, item: { micros: number; overPromiseAll: number; overPLimit: number }) => `${label} ${fixed(item.micros, 3)} µs (${fixed(item.overPromiseAll)}× Promise.all, ${fixed(item.overPLimit)}× p-limit)`;
+  console.log(`   ${String(calls).padStart(7)} calls as models send them: ${shape("{ id, name, args }", shapes.idNameArgs)}; ${shape("args as JSON text", shapes.argsAsJsonText)}; ${shape("with a listener", shapes.withListener)}`);
+}
 console.log(`   one call: run([call]) ${fixed(single.volleyMicros)} µs, calling the tool directly ${fixed(single.directMicros)} µs`);
 
 console.log("\n2. Dependency graphs (seeded random DAGs, log-normal latencies 5–100 ms)");
