@@ -179,6 +179,8 @@ export class OpenRun implements RunSlots {
     if (this.#graph.size === 0 && calls.length > this.#results.length) {
       this.#graph.reserve(calls.length);
       this.#results = new Array<ToolResult | undefined>(calls.length);
+      // A batch whose first call carries an id most likely gives every call one.
+      if (calls.length > 16 && typeof calls[0]?.id === "string") this.#graph.reserveIds(calls.length);
     }
     const unranked: CallState[] = [];
     this.#unranked = unranked;
@@ -220,9 +222,12 @@ export class OpenRun implements RunSlots {
     if (gate !== undefined && this.#fitsRange(input, gate, scanned)) {
       const args = scanned?.ok === true ? scanned.args : undefined;
       const validate = gate.tool.validateInput;
-      if (validate === undefined) return this.#addToRange(input, gate, args, now);
-      validated = runValidator(validate, args ?? {});
-      if (!(validated instanceof Promise) && validated.ok) return this.#addToRange(input, gate, validated.value, now);
+      if (validate === undefined) {
+        if (this.#claimsId(input)) return this.#addToRange(input, gate, args, now);
+      } else {
+        validated = runValidator(validate, args ?? {});
+        if (!(validated instanceof Promise) && validated.ok && this.#claimsId(input)) return this.#addToRange(input, gate, validated.value, now);
+      }
     }
     const id = explicit ? requestedId : graph.generateId();
     const taken = explicit && graph.has(id);
@@ -309,7 +314,8 @@ export class OpenRun implements RunSlots {
 
   /**
    * Whether the call can wait in a range: valid fields, a known tool that needs nothing decided
-   * call by call, no dependencies, no time limit of its own, and an id nobody has used or waits for.
+   * call by call, no dependencies, no time limit of its own, and an id nobody waits for (nor has
+   * used: `#claimsId`).
    */
   #fitsRange(input: ToolCall, gate: ToolGate, scanned: ScannedArguments | undefined): boolean {
     if (!gate.queuesInRanges || input.timeoutMs !== undefined) return false;
@@ -318,8 +324,14 @@ export class OpenRun implements RunSlots {
     if (input.dependsOn !== undefined && input.dependsOn.length > 0) return false;
     if (scanned !== undefined && (!scanned.ok || scanned.references.length > 0)) return false;
     const graph = this.#graph;
-    if (input.id !== undefined) return !graph.has(input.id) && !graph.isAwaited(input.id);
+    // A given id must also be free: `#claimsId` checks that as it takes it.
+    if (input.id !== undefined) return !graph.isAwaited(input.id);
     return graph.positionalIdIsFree();
+  }
+
+  /** Takes the call's given id for the next place, if it has one; false when another call has it (a duplicate, answered on the general path). */
+  #claimsId(input: ToolCall): boolean {
+    return input.id === undefined || this.#graph.claimNextId(input.id);
   }
 
   /** Adds a call that fits a range (see `#fitsRange`) to the open range, or to a new one. */
@@ -334,7 +346,7 @@ export class OpenRun implements RunSlots {
     const opens = open === undefined || !open.continuesWith(gate, priority, rank, now, index, seq);
     const range = opens ? (this.#openRange = new QueuedRange(this, gate, gate.tool.name, priority, rank, now, index, seq)) : open;
     range.append(id, args);
-    graph.appendToRange(range, id);
+    graph.appendToRange(range);
     this.#results[index] = undefined;
     this.#unanswered++;
     if (opens) this.#core.dispatcher.lineUp(range);

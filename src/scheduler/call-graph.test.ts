@@ -42,7 +42,8 @@ describe("CallGraph with a call whose attempt stands in for it", () => {
     const range = new QueuedRange(run, gate, "step", 0, 0, 0, 0, 0);
     for (const id of [undefined, "named"]) {
       range.append(id, { n: graph.size });
-      graph.appendToRange(range, id);
+      if (id !== undefined) graph.claimNextId(id);
+      graph.appendToRange(range);
     }
     const attempts = [0, 1].map((index) => Attempt.standingIn(range, index, range.letGo(index), 10 + index));
     attempts.forEach((attempt, index) => graph.standIn(index, attempt));

@@ -1,5 +1,6 @@
 import { Attempt, GENERATED_ID_PREFIX, generatedId, linkDependency, type CallState } from "./call-state.ts";
 import { QueuedRange } from "./queued-range.ts";
+import { IdIndex } from "../shared/id-index.ts";
 
 /** A call's estimated duration plus the longest rank among its dependents. */
 function rankFromDependents(call: CallState, estimateMs: (call: CallState) => number): number {
@@ -35,7 +36,7 @@ export class CallGraph {
   #calls: CallSlot[] = [];
   #size = 0;
   /** Positions by id, except generated `call_<index>` ids, which are found by position instead. */
-  readonly #named = new Map<string, number>();
+  readonly #named = new IdIndex();
   /** Calls waiting for an id that has not been added yet, by that id. */
   readonly #awaited = new Map<string, CallState[]>();
   /** The plain `call_<index>` id last handed out: a call with it is found by position, unnamed. */
@@ -53,6 +54,11 @@ export class CallGraph {
   /** Makes room for `count` more calls at once: growing a large array step by step costs more than the calls. */
   reserve(count: number): void {
     if (this.#size === 0 && this.#calls.length < count) this.#calls = new Array<CallSlot>(count);
+  }
+
+  /** Makes room for `count` more given ids: a batch whose calls carry ids fills the index without growing it. */
+  reserveIds(count: number): void {
+    this.#named.reserve(count);
   }
 
   slotAt(index: number): CallSlot {
@@ -120,9 +126,17 @@ export class CallGraph {
     this.#calls[this.#size++] = call;
   }
 
-  /** Takes the next place in the run's order for a call waiting in `range`, with the id given to it, if any. */
-  appendToRange(range: QueuedRange, id: string | undefined): void {
-    if (id !== undefined) this.#named.set(id, this.#size);
+  /**
+   * Gives the id to the call about to take the next place, unless a call has it already (false
+   * then, and nothing changes). For a call joining a range: one look at the index, not two.
+   */
+  claimNextId(id: string): boolean {
+    if (id.startsWith(GENERATED_ID_PREFIX) && this.#positionOf(id) !== undefined) return false;
+    return this.#named.addIfAbsent(id, this.#size);
+  }
+
+  /** Takes the next place in the run's order for a call waiting in `range`; its given id, if any, was claimed first (`claimNextId`). */
+  appendToRange(range: QueuedRange): void {
     this.#calls[this.#size++] = range;
   }
 
