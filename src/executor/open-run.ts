@@ -803,7 +803,7 @@ export class OpenRun implements RunSlots {
     return stored.record(this.id, callId, { approved, ...(reason === undefined ? {} : { reason }) }).then(
       ({ stood, decision }) => this.applyDecision(callId, decision.approved, decision.reason) && stood,
       (error: unknown) => {
-        // The history can't be reached: no other process can record a decision there either.
+        // The history can't be reached: the decision is applied here, as it is without a history (and reported).
         this.#core.warnings.report("history.decisions", "Volley could not read or record approval decisions in its history", error);
         return this.applyDecision(callId, approved, reason);
       },
