@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { defineTool } from "../index.ts";
+import { createExecutor, defineTool } from "../index.ts";
 import { MemoryRunStore } from "../store/index.ts";
 import { deferred, startMockOpenAI, type MockOpenAIServer } from "../testing/index.ts";
 import { createAgent, openaiModel, type AgentEvent, type ChatModel, type ChatModelEvent } from "./index.ts";
@@ -172,6 +172,34 @@ describe("createAgent", () => {
     const model: ChatModel = { stream: async function* () {} };
     expect(() => createAgent({ model, tools: [weather], maxSteps: 0 })).toThrow("createAgent: expected `maxSteps` to be an integer from 1 and up, got 0 (number)");
     expect(() => createAgent({ model })).toThrow("expected `tools` to be given, or `executor` given instead");
+    expect(() => createAgent({ model, tools: [weather], maxStep: 3 } as never)).toThrow("createAgent: unknown option `maxStep`; did you mean `maxSteps`?");
+    expect(() => createAgent({ model, executor: createExecutor({ tools: [weather] }), parallel: false })).toThrow(/createAgent: expected `parallel` to be given with `tools`/);
+  });
+
+  it("runs a step's calls one at a time with parallel: false, and within maxConcurrency otherwise", async () => {
+    let running = 0;
+    let mostAtOnce = 0;
+    const slow = defineTool({
+      name: "slow",
+      execute: async () => {
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+        return "done";
+      },
+    });
+    const fourCalls: ChatModel = {
+      async *stream({ messages }): AsyncGenerator<ChatModelEvent> {
+        if (messages.at(-1)?.role !== "tool") for (let index = 0; index < 4; index++) yield { type: "tool-call", id: `s${index}`, name: "slow", arguments: "{}" };
+        else yield { type: "text-delta", text: "ok" };
+        yield { type: "finish", reason: "stop", usage: undefined };
+      },
+    };
+    await createAgent({ model: fourCalls, tools: [slow], parallel: false }).run("go");
+    expect(mostAtOnce).toBe(1);
+    mostAtOnce = 0;
+    await createAgent({ model: fourCalls, tools: [slow], maxConcurrency: 2 }).run("go");
+    expect(mostAtOnce).toBe(2);
   });
 });
 

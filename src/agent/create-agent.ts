@@ -1,5 +1,5 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
-import { invalidOption } from "../errors/volley-error.ts";
+import { invalidOption, rejectUnknownOptions } from "../errors/volley-error.ts";
 import { createExecutor, type Executor, type ExecutorOptions, type LiveRun, type RunOptions } from "../executor/create-executor.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
@@ -14,6 +14,10 @@ export interface AgentOptions {
   tools?: readonly Tool[];
   /** An executor of your own, with its limits, history and tracing. */
   executor?: Executor;
+  /** With `tools`: most tool calls running at once. Minimum: 1. @default 16 */
+  maxConcurrency?: number;
+  /** With `tools`: `false` runs a step's calls one at a time, in the order the model wrote them. @default true */
+  parallel?: boolean;
   /** The system prompt. @default none */
   system?: string;
   /** Most model steps in one `run`. @default 10 */
@@ -132,10 +136,13 @@ class EventQueue<T> {
  * tool call starts the moment its arguments are complete in the model's stream, into one open
  * Volley run per step, so tools run while the model is still writing.
  */
+const AGENT_OPTION_KEYS: ReadonlySet<string> = new Set(["model", "tools", "executor", "maxConcurrency", "parallel", "system", "maxSteps", "store", "timeoutMs", "mode", "maxReplans", "approve"]);
+
 export function createAgent(options: AgentOptions): Agent {
   const where = "createAgent";
   if (options === null || typeof options !== "object") invalidOption(where, "options", "{ model, tools | executor, ... }", options);
-  const { model, tools, system, maxSteps = 10, store, timeoutMs, mode = "tools", maxReplans = 1, approve } = options;
+  rejectUnknownOptions(where, options, AGENT_OPTION_KEYS);
+  const { model, tools, system, maxSteps = 10, store, timeoutMs, mode = "tools", maxReplans = 1, approve, maxConcurrency, parallel } = options;
   if (typeof model?.stream !== "function") invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
   if ((tools === undefined) === (options.executor === undefined)) invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
   if (!Number.isInteger(maxSteps) || maxSteps < 1) invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
@@ -144,8 +151,18 @@ export function createAgent(options: AgentOptions): Agent {
   if (mode !== "tools" && mode !== "plan") invalidOption(where, "mode", '"tools" or "plan"', mode);
   if (!Number.isInteger(maxReplans) || maxReplans < 0) invalidOption(where, "maxReplans", "an integer from 0 and up", maxReplans);
   if (approve !== undefined && (typeof approve !== "function" || options.executor !== undefined)) invalidOption(where, "approve", "a function, with `tools` (an executor of your own takes `approve` itself)", approve);
+  if (maxConcurrency !== undefined && options.executor !== undefined) invalidOption(where, "maxConcurrency", "given with `tools` (an executor of your own has its limit)", maxConcurrency);
+  if (parallel !== undefined && options.executor !== undefined) invalidOption(where, "parallel", "given with `tools` (an executor of your own is set up as you made it)", parallel);
   // With a store, the agent's runs go into its history too: that is where pending approvals outlive the process.
-  const executor = options.executor ?? createExecutor({ tools: tools as readonly Tool[], ...(approve ? { approve } : {}), ...(store ? { history: store } : {}) });
+  const executor =
+    options.executor ??
+    createExecutor({
+      tools: tools as readonly Tool[],
+      ...(approve ? { approve } : {}),
+      ...(store ? { history: store } : {}),
+      ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+      ...(parallel === undefined ? {} : { parallel }),
+    });
   const toolDefinitions = openaiChat.tools(executor.tools);
 
   /** `input` undefined: resume the conversation, finishing its open step, without a new message. */
