@@ -175,8 +175,11 @@ describe("volley run", () => {
       [["run", write("ok2.json", [{ name: "combine" }]), "--config", deadServer], /^volley: MCP server "broken" did not start: /],
       [["run", "x.json", "--max-concurrency", "0"], /--max-concurrency takes a whole number from 1 up, got "0"/],
       [["launch"], /Unknown command "launch"/],
+      [["serv"], /^volley: Unknown command "serv"; did you mean "serve"\? Commands: run, serve, stats, agent, worker\. See volley --help$/],
+      [["run", "x.json", "--port", "80"], /^volley: --port is an option of volley serve, not of volley run\. See volley run --help$/],
+      [["run", "x.json", "--max-concurency", "3"], /^volley: Unknown option --max-concurency; did you mean --max-concurrency\? See volley run --help$/],
       [["run", write("ok3.json", [{ name: "combine" }]), "--config", write("typo.config.json", { tools: [TOOLS], maxConcurency: 2 })], /^volley: .*typo\.config\.json: unknown key `maxConcurency`; did you mean `maxConcurrency`\?$/],
-      [["run", "x.json", "--fast"], /Unknown option '--fast'/],
+      [["run", "x.json", "--fast"], /^volley: Unknown option --fast\. See volley run --help$/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = await volley(args);
@@ -188,6 +191,17 @@ describe("volley run", () => {
     const { stderr } = await volley(["run", join(work, "fine.json")], { cwd: elsewhere });
     expect(stderr).toMatch(/No volley\.config\.json .* here/);
     rmSync(elsewhere, { recursive: true });
+  });
+
+  it("prints one command's help with volley <command> --help, and every command with volley --help", async () => {
+    const run = await volley(["run", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: volley run <calls\.json \| -> \[options\]\n/);
+    expect(run.stdout).toContain("--call-timeout <ms>");
+    expect(run.stdout).not.toContain("--base-url");
+    const all = await volley(["--help"]);
+    expect(all.stdout).toMatch(/^Usage: volley <command> \[options\]/);
+    expect(all.stdout).toContain("volley <command> --help lists the options of that command.");
   });
 
   it("says in one line that a history file is corrupt, with what to do, in every command that opens it", async () => {
