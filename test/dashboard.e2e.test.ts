@@ -113,7 +113,12 @@ describe("the dashboard", () => {
     const { page, done } = await newPage();
     const runId = await startRun([{ id: "boom", name: "flaky" }, { id: "fine", name: "combine", args: { counts: [1] } }]);
     await page.goto(`${origin}#/`);
-    await page.locator(`tr[data-run-id="${runId}"][data-status="completed"]`).waitFor({ timeout: 10_000 });
+    const row = page.locator(`tr[data-run-id="${runId}"][data-status="completed"]`);
+    await row.waitFor({ timeout: 10_000 });
+    // Completed, but not a success: the list says how many calls failed.
+    expect(await row.getAttribute("data-outcome")).toBe("partial");
+    expect(await row.locator(".status").textContent()).toBe("completed, 1 failed");
+    expect(await row.locator("td").nth(3).textContent()).toBe("1");
     await page.locator(`tr[data-run-id="${runId}"] a`).click();
     await page.locator('[data-call-id="boom"][data-state="failed"]').waitFor();
     await page.locator('[data-call-id="boom"]').click();

@@ -16,7 +16,7 @@ export function mountRunsPage(view) {
     view,
     approvals,
     h("h1", {}, "Runs"),
-    h("table", { class: "runs" }, h("thead", {}, h("tr", {}, ["Run", "Status", "Calls", "Wall time", "Sum of durations", "Speedup", "Started"].map((title) => h("th", {}, title)))), table),
+    h("table", { class: "runs" }, h("thead", {}, h("tr", {}, ["Run", "Status", "Calls", "Failed", "Wall time", "Sum of durations", "Speedup", "Started"].map((title) => h("th", {}, title)))), table),
   );
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -28,14 +28,15 @@ export function mountRunsPage(view) {
       show(approvals, waitingList(waiting.approvals, () => void refreshNow()));
       show(
         table,
-        runs.length === 0 ? h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`.")) : null,
+        runs.length === 0 ? h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`.")) : null,
         runs.map((/** @type {any} */ run) =>
           h(
             "tr",
-            { "data-run-id": run.runId, "data-status": run.status },
+            { "data-run-id": run.runId, "data-status": run.status, "data-outcome": outcomeOf(run) },
             h("td", {}, h("a", { href: `#/runs/${encodeURIComponent(run.runId)}` }, run.runId)),
-            h("td", {}, h("span", { class: `status status-${run.status}` }, run.status.replace("_", " "))),
+            h("td", {}, h("span", { class: `status status-${run.status} outcome-${outcomeOf(run)}` }, statusText(run))),
             h("td", { class: "number" }, run.stats?.calls ?? run.calls),
+            h("td", { class: "number" }, run.stats === undefined ? "–" : String(run.stats.failed)),
             h("td", { class: "number" }, formatMs(run.stats?.wallMs)),
             h("td", { class: "number" }, formatMs(run.stats?.sumMs)),
             h("td", { class: "number" }, formatSpeedup(run.stats?.speedup)),
@@ -56,6 +57,29 @@ export function mountRunsPage(view) {
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/**
+ * How a run went, beyond its status: a run that completed with failed calls did not go well.
+ * @param {any} run
+ * @returns {"ok" | "partial" | "failed" | "unknown"}
+ */
+function outcomeOf(run) {
+  const stats = run.stats;
+  if (stats === undefined || stats === null) return "unknown";
+  if (stats.failed === 0) return "ok";
+  return stats.failed >= stats.calls ? "failed" : "partial";
+}
+
+/**
+ * The status as words, with the failures of a run that completed.
+ * @param {any} run
+ */
+function statusText(run) {
+  const words = String(run.status).replace("_", " ");
+  const failed = run.stats?.failed ?? 0;
+  if (run.status !== "completed" || failed === 0) return words;
+  return failed >= run.stats.calls ? `completed, all ${failed} failed` : `completed, ${failed} failed`;
 }
 
 /**
