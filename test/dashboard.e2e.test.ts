@@ -53,17 +53,27 @@ async function newPage(): Promise<{ page: Page; done: () => Promise<void> }> {
   };
 }
 
+/**
+ * Debian's Chromium when the machine has it; otherwise the one that ships inside the
+ * `@sparticuz/chromium` package (a dev dependency), so that `npm test` passes on a machine where
+ * nothing was installed by hand.
+ */
+async function browserToDrive(): Promise<{ executablePath: string; args: string[] }> {
+  const args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+  if (existsSync(CHROMIUM)) return { executablePath: CHROMIUM, args };
+  // Its own arguments are for serverless platforms (one process, no GPU process): the browser would close with its first page.
+  const { default: packaged } = await import("@sparticuz/chromium");
+  return { executablePath: await packaged.executablePath(), args };
+}
+
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The dashboard tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  const { executablePath, args } = await browserToDrive();
   work = mkdtempSync(join(tmpdir(), "volley-dashboard-"));
   writeFileSync(join(work, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: "history.db" }));
   ({ child: server, url: origin } = await startServe([]));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await chromium.launch({ executablePath, args });
   mkdirSync(ARTIFACTS, { recursive: true });
-});
+}, 60_000);
 
 afterAll(async () => {
   await browser?.close();
