@@ -62,6 +62,8 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     { name: "fail_c", inputSchema: { type: "object" }, annotations: { readOnlyHint: true } },
     { name: "struct_d", inputSchema: { type: "object" }, annotations: { readOnlyHint: true } },
     { name: "wait_e", inputSchema: { type: "object" }, annotations: { readOnlyHint: true, idempotentHint: true } },
+    // Takes `$ref`-shaped values as data, as a schema or OpenAPI tool does.
+    { name: "link_f", inputSchema: { type: "object", properties: { link: { type: "object", properties: { $ref: { type: "string" } } } } }, annotations: { readOnlyHint: true } },
   ];
   let http: HttpServer;
   let url: string;
@@ -77,6 +79,7 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
       const name = request.params.name;
       if (name === "fail_c") return { isError: true, content: [{ type: "text", text: "the widget is jammed" }] };
       if (name === "struct_d") return { content: [{ type: "text", text: "{}" }], structuredContent: { widgets: 3 } };
+      if (name === "link_f") return { content: [{ type: "text", text: "{}" }], structuredContent: { received: request.params.arguments } };
       if (name === "wait_e") {
         await new Promise<void>((resolve) => extra.signal.addEventListener("abort", () => resolve(), { once: true }));
         cancelled++;
@@ -119,9 +122,19 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     const server = await mcpTools({ url });
     await new Promise((resolve) => setImmediate(resolve)); // warnings are delivered on a later tick
     warnings.stop();
-    expect(server.tools.map((tool) => tool.name)).toEqual(["read_a", "write_b", "fail_c", "struct_d", "wait_e"]);
+    expect(server.tools.map((tool) => tool.name)).toEqual(["read_a", "write_b", "fail_c", "struct_d", "wait_e", "link_f"]);
     expect(warnings.messages.some((message) => message.includes("write_b") && message.includes("one at a time"))).toBe(true);
     await server.close();
+  });
+
+  it("hands a tool whose schema has a $ref property its $ref objects as they are, with no configuration", async () => {
+    const server = await mcpTools({ url }, { warnWhenSerialising: false });
+    try {
+      const { results } = await createExecutor({ tools: server.tools }).run([{ name: "link_f", args: { link: { $ref: "users" } } }]);
+      expect(results[0]).toMatchObject({ ok: true, output: { received: { link: { $ref: "users" } } } });
+    } finally {
+      await server.close();
+    }
   });
 
   it("shares the server between read-only calls and never overlaps a possibly destructive one", async () => {

@@ -207,6 +207,24 @@ describe("dependencies", () => {
     expect(results[3]?.error?.type).toBe("invalid_arguments");
   });
 
+  it("gives a tool that takes JSON Schema documents its $ref objects as they are", async () => {
+    const seen: unknown[] = [];
+    const validate = defineTool({ name: "validate", execute: (args) => (seen.push(args), "valid") });
+    const store = defineTool({ name: "store", references: false, execute: (args) => (seen.push(args), "stored") });
+    const fetch = defineTool({ name: "fetch", execute: () => ({ id: 7 }) });
+    const schema = { type: "object", properties: { user: { $ref: "#/definitions/user" } }, definitions: { user: { type: "object" } } };
+    const { results } = await createExecutor({ tools: [validate, store, fetch] }).run([
+      { id: "f", name: "fetch" },
+      // A document reference is data; a call reference beside it still works; $literal escapes one that looks like a call's.
+      { id: "v", name: "validate", args: { schema, id: { $ref: "f", path: "/id" }, example: { $literal: { $ref: "f" } } } },
+      // A tool that opts out reads no references at all.
+      { id: "s", name: "store", args: { document: { $ref: "f" } } },
+    ]);
+    expect(results.map((result) => result.ok)).toEqual([true, true, true]);
+    expect(seen).toContainEqual({ schema, id: 7, example: { $ref: "f" } });
+    expect(seen).toContainEqual({ document: { $ref: "f" } });
+  });
+
   it("never reads a $ref path through a prototype", async () => {
     const executor = createExecutor({ tools: [echo] });
     const { results } = await executor.run([

@@ -59,6 +59,9 @@ interface SettleReactions {
 // eslint-disable-next-line @typescript-eslint/unbound-method
 const nativeThen = Promise.prototype.then;
 
+/** How the arguments of a tool that takes `$ref` objects as data are read. */
+const LITERAL_ARGUMENTS = { references: false } as const;
+
 const expectedDurationOf = (call: CallState): number => (call.gate as ToolGate).expectedDurationMs;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -215,8 +218,8 @@ export class OpenRun implements RunSlots {
     const requestedId = input.id;
     const explicit = typeof requestedId === "string" && requestedId !== "";
     const name = typeof input.name === "string" ? input.name : "";
-    const scanned = input.args === undefined ? undefined : scanArguments(input.args);
     const gate = this.#gateNamed(name);
+    const scanned = input.args === undefined ? undefined : scanArguments(input.args, gate?.tool.references === false ? LITERAL_ARGUMENTS : undefined);
     // Validated here only for a call that can join a range; any other is validated once its inputs are ready.
     let validated: ValidationOutcome | Promise<ValidationOutcome> | undefined;
     if (gate !== undefined && this.#fitsRange(input, gate, scanned)) {

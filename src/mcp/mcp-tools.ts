@@ -28,6 +28,8 @@ export interface McpToolOverrides extends McpHints {
   priority?: number;
   /** A person approves each call first. @default false */
   needsApproval?: boolean;
+  /** Whether `$ref` objects in its arguments are references to other calls. @default false when its input schema has a `$ref` property, true otherwise */
+  references?: boolean;
 }
 
 export interface McpToolsOptions {
@@ -48,6 +50,14 @@ export interface McpToolSet {
   tools: Tool[];
   /** Disconnects from the server (a client you passed in is left open). */
   close(): Promise<void>;
+}
+
+/** Whether a schema has a property named `$ref` anywhere: its arguments carry `$ref` objects as data. */
+function describesRefs(schema: unknown, depth = 0): boolean {
+  if (schema === null || typeof schema !== "object" || depth > 32) return false;
+  const properties = (schema as { properties?: unknown }).properties;
+  if (properties !== null && typeof properties === "object" && Object.hasOwn(properties, "$ref")) return true;
+  return Object.values(schema).some((nested) => describesRefs(nested, depth + 1));
 }
 
 function effectiveHints(tool: McpTool, serverHints: McpHints, overrides: McpToolOverrides): Required<McpHints> {
@@ -118,6 +128,7 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
       ...(retry !== undefined ? { retry } : {}),
       ...(priority !== undefined ? { priority } : {}),
       ...(override.needsApproval === true ? { needsApproval: true } : {}),
+      references: override.references ?? !describesRefs(mcpTool.inputSchema),
       execute: async (args: Record<string, unknown>, context) => {
         let result: CallToolResult;
         try {

@@ -10,6 +10,21 @@ describe("scanArguments", () => {
     ]);
   });
 
+  it("reads document references as data, and takes a $literal as it is", () => {
+    // JSON Schema's and OpenAPI's references have a # or a ://; call ids have neither.
+    const schema = { type: "object", properties: { user: { $ref: "#/definitions/user" }, pet: { $ref: "common.yaml#/Pet" }, remote: { $ref: "https://example.org/s.json" } } };
+    expect(scanArguments({ schema })).toEqual({ ok: true, args: { schema }, references: [] });
+    const mixed = scanArguments({ input: { $ref: "a", path: "/x" }, example: { $literal: { $ref: "b" } } });
+    expect(mixed.ok && mixed.args).toEqual({ input: { $ref: "a", path: "/x" }, example: { $ref: "b" } });
+    expect(mixed.ok && mixed.references.map((reference) => reference.callId)).toEqual(["a"]);
+    expect(scanArguments({ $literal: { $ref: "c" } })).toEqual({ ok: true, args: { $ref: "c" }, references: [] });
+    expect(scanArguments({ $literal: 3 })).toEqual({ ok: false, message: 'Arguments must be a JSON object, got number in "$literal"' });
+    // A literal is still checked for keys that could pollute a prototype.
+    expect(scanArguments('{"x":{"$literal":{"__proto__":{}}}}').ok).toBe(false);
+    // A tool that takes documents reads no references at all.
+    expect(scanArguments({ link: { $ref: "users" } }, { references: false })).toEqual({ ok: true, args: { link: { $ref: "users" } }, references: [] });
+  });
+
   it("treats an object with other keys than $ref and path as plain data", () => {
     const scanned = scanArguments({ schema: { $ref: "#/defs/a", type: "object" } });
     expect(scanned.ok && scanned.references).toEqual([]);

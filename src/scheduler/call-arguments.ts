@@ -33,10 +33,28 @@ function isPollutingKey(key: string, value: unknown): boolean {
   return (key === "constructor" || key === "prototype") && value !== null && typeof value === "object";
 }
 
+/**
+ * The rule for when an object is a reference to another call's output: its only keys are `$ref`
+ * (a string) and, optionally, `path` (a string), and `$ref` is no document reference. A `$ref`
+ * with a `#` or a `://` in it is one (JSON Schema's `#/definitions/user`, OpenAPI's
+ * `common.yaml#/Pet`, a URL): call ids have neither, so such objects are always data.
+ */
 function isReference(value: Record<string, unknown>): boolean {
-  if (typeof value.$ref !== "string") return false;
+  const target = value.$ref;
+  if (typeof target !== "string" || target.includes("#") || target.includes("://")) return false;
   for (const key in value) if (key !== "$ref" && key !== "path") return false;
   return value.path === undefined || typeof value.path === "string";
+}
+
+function describeKind(value: unknown): string {
+  return Array.isArray(value) ? "an array" : value === null ? "null" : typeof value;
+}
+
+/** `{ "$literal": value }`: `value` as it is, references included, for a call that uses references elsewhere. */
+function isLiteral(value: Record<string, unknown>): boolean {
+  if (!Object.hasOwn(value, "$literal")) return false;
+  for (const key in value) if (key !== "$literal") return false;
+  return true;
 }
 
 function where(location: readonly (string | number)[]): string {
@@ -47,6 +65,10 @@ function where(location: readonly (string | number)[]): string {
 interface Walk {
   readonly location: (string | number)[];
   references: ArgumentReference[] | undefined;
+  /** Where `{ "$literal": … }` wrappers are, to be unwrapped once the walk is done. */
+  literals: (string | number)[][] | undefined;
+  /** Whether references are read here: not in a tool that takes documents, nor inside a literal. */
+  readsReferences: boolean;
 }
 
 /** Visits one value; returns a problem to report, or undefined. Recursion is bounded by `MAX_ARGUMENT_DEPTH`. */
@@ -67,7 +89,17 @@ function visit(value: unknown, walk: Walk): string | undefined {
     return undefined;
   }
   const record = value as Record<string, unknown>;
-  if (isReference(record)) {
+  if (walk.readsReferences && isLiteral(record)) {
+    (walk.literals ??= []).push([...walk.location]);
+    // Still checked for depth and polluting keys; only its references are left alone.
+    walk.readsReferences = false;
+    walk.location.push("$literal");
+    const problem = visit(record.$literal, walk);
+    walk.location.pop();
+    walk.readsReferences = true;
+    return problem;
+  }
+  if (walk.readsReferences && isReference(record)) {
     const pointer = (record.path as string | undefined) ?? "";
     const tokens = parseJsonPointer(pointer);
     if (!tokens) return `"path" ${JSON.stringify(pointer)} at ${where(walk.location)} is not a JSON Pointer (it must start with "/")`;
@@ -86,11 +118,17 @@ function visit(value: unknown, walk: Walk): string | undefined {
   return undefined;
 }
 
+export interface ScanOptions {
+  /** Read `{ "$ref": … }` objects as references to other calls' outputs (see `isReference`). `false`: the tool takes them literally. @default true */
+  references?: boolean;
+}
+
 /**
  * Turns a call's `args` (an object, raw JSON text as a model emits it, or nothing) into an
- * object, finding every `$ref` inside and refusing keys that could pollute a prototype.
+ * object, finding every `$ref` inside, unwrapping `{ "$literal": … }`, and refusing keys that
+ * could pollute a prototype.
  */
-export function scanArguments(raw: unknown): ScannedArguments {
+export function scanArguments(raw: unknown, options?: ScanOptions): ScannedArguments {
   if (raw === undefined || raw === null) return { ok: true, args: {}, references: NO_REFERENCES };
   let args: unknown = raw;
   if (typeof args === "string") {
@@ -103,10 +141,8 @@ export function scanArguments(raw: unknown): ScannedArguments {
       return { ok: false, message: `Arguments are not valid JSON: ${reason}` };
     }
   }
-  if (args === null || typeof args !== "object" || Array.isArray(args)) {
-    return { ok: false, message: `Arguments must be a JSON object, got ${Array.isArray(args) ? "an array" : args === null ? "null" : typeof args}` };
-  }
-  const walk: Walk = { location: [], references: undefined };
+  if (args === null || typeof args !== "object" || Array.isArray(args)) return { ok: false, message: `Arguments must be a JSON object, got ${describeKind(args)}` };
+  const walk: Walk = { location: [], references: undefined, literals: undefined, readsReferences: options?.references !== false };
   let problem: string | undefined;
   try {
     problem = visit(args, walk);
@@ -115,7 +151,32 @@ export function scanArguments(raw: unknown): ScannedArguments {
     problem = `Arguments could not be read: ${messageOf(error)}`;
   }
   if (problem !== undefined) return { ok: false, message: problem };
-  return { ok: true, args: args as Record<string, unknown>, references: walk.references ?? NO_REFERENCES };
+  const scanned = walk.literals === undefined ? (args as Record<string, unknown>) : unwrapLiterals(args as Record<string, unknown>, walk.literals);
+  if (scanned === null || typeof scanned !== "object" || Array.isArray(scanned)) return { ok: false, message: `Arguments must be a JSON object, got ${describeKind(scanned)} in "$literal"` };
+  return { ok: true, args: scanned, references: walk.references ?? NO_REFERENCES };
+}
+
+/** Puts each literal's value where its wrapper was, copying the containers on the way, never changing the caller's. */
+function unwrapLiterals(args: Record<string, unknown>, literals: readonly (readonly (string | number)[])[]): Record<string, unknown> {
+  if (literals.some((location) => location.length === 0)) return (args as { $literal: Record<string, unknown> }).$literal;
+  const root: Record<string | number, unknown> = { ...args };
+  const copied = new Set<object>([root]);
+  for (const location of literals) {
+    let container = root;
+    for (let i = 0; i < location.length - 1; i++) {
+      const key = location[i] as string | number;
+      let next = container[key] as Record<string | number, unknown>;
+      if (!copied.has(next)) {
+        next = (Array.isArray(next) ? [...next] : { ...next }) as Record<string | number, unknown>;
+        copied.add(next);
+        container[key] = next;
+      }
+      container = next;
+    }
+    const last = location[location.length - 1] as string | number;
+    container[last] = (container[last] as { $literal: unknown }).$literal;
+  }
+  return root;
 }
 
 export type ResolvedArguments = { ok: true; args: Record<string, unknown> } | { ok: false; message: string };

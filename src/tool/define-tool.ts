@@ -77,6 +77,13 @@ export interface ToolDefinition<Input extends StandardSchemaV1 | JsonSchema | un
    */
   needsApproval?: boolean | ((args: InferInput<Input>) => boolean | Promise<boolean>);
   /**
+   * Whether `{ "$ref": "<call id>", "path"?: … }` objects in this tool's arguments are references
+   * to other calls' outputs. `false` for a tool whose arguments are documents that use `$ref`
+   * themselves (JSON Schema, OpenAPI): it receives them as they are.
+   * @default true
+   */
+  references?: boolean;
+  /**
    * Run each call in a worker thread, off the event loop every other call shares. `module` is
    * where the worker loads this tool from (`import.meta.url` of the file that defines it): the
    * worker runs that module's tool of this name, sharing no closure with the caller.
@@ -100,6 +107,7 @@ export interface Tool<Output = unknown> {
   readonly resources: ((args: never) => readonly (ResourceClaim | string)[]) | undefined;
   readonly priority: number;
   readonly needsApproval: boolean | ((args: never) => boolean | Promise<boolean>);
+  readonly references: boolean;
   /** With `module` as a URL string. */
   readonly worker: Readonly<{ module: string; transfer: boolean; memoryMb?: number; cpuTimeMs?: number }> | undefined;
   /** @internal Checks arguments against `input`. */
@@ -109,7 +117,7 @@ export interface Tool<Output = unknown> {
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const KNOWN_KEYS = new Set([
   "name", "description", "input", "execute", "concurrency", "rateLimit", "timeoutMs",
-  "retry", "cache", "idempotent", "resources", "priority", "needsApproval", "worker",
+  "retry", "cache", "idempotent", "resources", "priority", "needsApproval", "references", "worker",
 ]);
 
 export function isPositiveLimit(value: unknown): value is number {
@@ -166,7 +174,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   }
   const where = typeof definition.name === "string" ? `defineTool("${definition.name}")` : "defineTool";
   rejectUnknownOptions(where, definition, KNOWN_KEYS);
-  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0, needsApproval = false, worker } = definition;
+  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0, needsApproval = false, references = true, worker } = definition;
 
   if (typeof name !== "string" || !TOOL_NAME.test(name)) invalidOption(where, "name", "1 to 128 letters, digits, _, - or .", name);
   if (description !== undefined && typeof description !== "string") invalidOption(where, "description", "a string", description);
@@ -180,6 +188,7 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   if (resources !== undefined && typeof resources !== "function") invalidOption(where, "resources", "a function of the arguments", resources);
   if (typeof priority !== "number" || !Number.isFinite(priority)) invalidOption(where, "priority", "a finite number", priority);
   if (typeof needsApproval !== "boolean" && typeof needsApproval !== "function") invalidOption(where, "needsApproval", "a boolean, or a function of the arguments", needsApproval);
+  if (typeof references !== "boolean") invalidOption(where, "references", "a boolean", references);
   let workerOptions: Tool["worker"];
   if (worker !== undefined) {
     if (worker === null || typeof worker !== "object") invalidOption(where, "worker", "{ module: import.meta.url, memoryMb?, cpuTimeMs?, transfer? }", worker);
@@ -213,18 +222,19 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
     resources: resources,
     priority,
     needsApproval,
+    references,
     worker: workerOptions,
     validateInput: createInputValidator(input),
   });
 }
 
 /** The options of a tool that can be set from outside its definition: limits, retries, caching, approval. */
-export type ToolOptions = Pick<ToolDefinition, "concurrency" | "rateLimit" | "timeoutMs" | "retry" | "cache" | "idempotent" | "priority"> & {
+export type ToolOptions = Pick<ToolDefinition, "concurrency" | "rateLimit" | "timeoutMs" | "retry" | "cache" | "idempotent" | "priority" | "references"> & {
   /** A person approves each call first. A rule over the arguments can only be given in code. */
   needsApproval?: boolean;
 };
 
-export const TOOL_OPTION_KEYS: ReadonlySet<keyof ToolOptions> = new Set(["concurrency", "rateLimit", "timeoutMs", "retry", "cache", "idempotent", "priority", "needsApproval"]);
+export const TOOL_OPTION_KEYS: ReadonlySet<keyof ToolOptions> = new Set(["concurrency", "rateLimit", "timeoutMs", "retry", "cache", "idempotent", "priority", "needsApproval", "references"]);
 
 /**
  * The tool with some of its options set anew (a config tuning limits without editing the tool's
@@ -242,6 +252,7 @@ export function withToolOptions(tool: Tool, options: ToolOptions): Tool {
     idempotent: tool.idempotent,
     priority: tool.priority,
     needsApproval: tool.needsApproval,
+    references: tool.references,
     ...(tool.description === undefined ? {} : { description: tool.description }),
     ...(tool.input === undefined ? {} : { input: tool.input }),
     ...(tool.rateLimit === undefined ? {} : { rateLimit: tool.rateLimit }),
