@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createAgent, openaiModel, type AgentEvent } from "../src/agent/index.ts";
+import { defineTool } from "../src/index.ts";
 import { MemoryRunStore, SqliteRunStore } from "../src/store/index.ts";
 import { startMockOpenAI, type MockOpenAIServer } from "../src/testing/index.ts";
 import { lookup, runs, sendEmail } from "./fixtures/mail-tools.ts";
@@ -163,3 +164,50 @@ describe("an agent whose process dies while a call waits for approval", () => {
     await expect(createAgent({ model: modelOn(mock), tools: [lookup] }).resume("c")).rejects.toThrow(/conversationId.*store/);
   });
 });
+
+describe("an agent whose process dies while a tool runs", () => {
+  it("kept the question and the step: a resume answers the call cut off as interrupted, keeps the one that ended, and goes on", async () => {
+    mock = await startMockOpenAI({
+      script: [{ toolCalls: [{ id: "find", name: "lookup", arguments: { name: "Ada" } }, { id: "report", name: "write_report", arguments: {} }] }, { content: "Ada found; the report was cut off." }],
+    });
+    const path = join(folder, "tools.db");
+    const child = spawn(process.execPath, [fileURLToPath(new URL("./fixtures/agent-tools-child.ts", import.meta.url)), path, mock.baseURL], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    const lines = new Set<string>();
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        for (const line of chunk.split("\n")) lines.add(line);
+        if (lines.has("ended find") && lines.has("started write_report")) resolve();
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.kill("SIGKILL");
+    await exited;
+
+    const store = new SqliteRunStore({ path });
+    // The question and the step were stored while the tools ran.
+    expect((await store.messages("chat-2")).map(({ message }) => (message as { role: string }).role)).toEqual(["user", "assistant"]);
+    const report = defineTool({ name: "write_report", execute: () => "never again" });
+    const result = await createAgent({ model: modelOn(mock), tools: [lookup, report], store }).resume("chat-2");
+    expect(result.answer).toBe("Ada found; the report was cut off.");
+    // Nothing needed running again: the lookup's result comes from the history, the report is answered as cut off.
+    expect(result.steps[0]?.run).toBeUndefined();
+    const second = (mock.requests[1]?.messages ?? []) as { role: string; tool_call_id?: string; content?: string }[];
+    expect(second.map((message) => message.role)).toEqual(["user", "assistant", "tool", "tool"]);
+    expect(second.find((message) => message.tool_call_id === "find")?.content).toContain("ada@example.com");
+    expect(second.find((message) => message.tool_call_id === "report")?.content).toMatch(/was running when the process running it stopped/);
+    expect(runs.lookup).toBe(0);
+    await store.close();
+  });
+
+  it("refuses to resume a conversation the store does not have, and answers a finished one without asking the model", async () => {
+    mock = await startMockOpenAI({ script: [{ content: "Hello." }] });
+    const store = new MemoryRunStore();
+    const agent = createAgent({ model: modelOn(mock), tools: [lookup], store });
+    await expect(agent.resume("nobody")).rejects.toThrow('agent.resume: the store has no conversation "nobody": nothing to resume');
+    await agent.run("Hi", { conversationId: "done" });
+    expect((await agent.resume("done")).answer).toBe("Hello.");
+    expect(mock.requests).toHaveLength(1);
+  });
+});
+

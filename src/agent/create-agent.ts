@@ -1,5 +1,5 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
-import { invalidOption, rejectUnknownOptions } from "../errors/volley-error.ts";
+import { invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import { createExecutor, type Executor, type ExecutorOptions, type LiveRun, type RunOptions } from "../executor/create-executor.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
@@ -184,6 +184,12 @@ export function createAgent(options: AgentOptions): Agent {
     });
     const outOfTime = (): boolean => deadline?.aborted === true && callerSignal?.aborted !== true;
     const earlier = conversationId === undefined ? [] : ((await store?.messages(conversationId)) ?? []).map((item) => item.message as ChatMessage);
+    if (input === undefined) {
+      // A resume: there must be something to resume, and a turn that ended has nothing left to do.
+      if (earlier.length === 0) throw new VolleyError("invalid_option", `agent.resume: the store has no conversation "${conversationId ?? ""}": nothing to resume`);
+      const last = earlier.at(-1) as ChatMessage;
+      if (last.role === "assistant" && last.tool_calls === undefined) return { answer: last.content ?? "", steps: [], usage: { inputTokens: 0, outputTokens: 0 }, durationMs: performance.now() - started, finish: "answer" };
+    }
     const added: ChatMessage[] = [];
     const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...[...earlier, ...added].map(forModel)];
     // How much of `added` the conversation already holds: a step kept open while a person decides is saved early.
@@ -211,7 +217,11 @@ export function createAgent(options: AgentOptions): Agent {
       steps.push(step);
       emit({ type: "step-end", step });
     }
-    if (input !== undefined) added.push({ role: "user", content: input });
+    if (input !== undefined) {
+      added.push({ role: "user", content: input });
+      // Stored before the model is called: a process that dies now still has the question, and a resume answers it.
+      await save();
+    }
 
     if (mode === "plan") {
       if (input === undefined) invalidOption("agent.resume", "mode", 'an agent in "tools" mode (plan mode keeps no open steps to resume)', mode);
@@ -304,7 +314,9 @@ export function createAgent(options: AgentOptions): Agent {
         run.end();
       }
       streamEnded = true;
-      if (run.pendingApprovals().length > 0) keepOpen();
+      // Its calls may outlast this process (running tools, a person deciding): the step is kept
+      // open in the conversation until their results are in, and a resume finishes it.
+      if (calls.length > 0) keepOpen();
       const result = await run.result;
       if (stepUsage) {
         usage.inputTokens += stepUsage.inputTokens;
@@ -314,6 +326,7 @@ export function createAgent(options: AgentOptions): Agent {
       else await keptOpen;
       // Results go in call order, so the transcript stays valid whatever order they finished in.
       added.push(...openaiChat.messages(result.results));
+      await save();
       const step: AgentStep = { text, run: calls.length > 0 ? result : undefined, usage: stepUsage, durationMs: performance.now() - stepStarted };
       steps.push(step);
       emit({ type: "step-end", step });
