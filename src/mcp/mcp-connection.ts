@@ -3,6 +3,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
+import { isProcessAlive } from "../shared/process-alive.ts";
 
 /** Where an MCP server is: a command to run over stdio, a Streamable HTTP URL, or a client you connected yourself. */
 export type McpServerSource =
@@ -28,16 +29,6 @@ function networkEnvironment(): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined && NETWORK_VARIABLES.test(name)) inherited[name] = value;
   return inherited;
-}
-
-/** Whether the process is gone. Its pipes may outlive it (a child of its own holds them), so they can't tell. */
-function hasExited(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
 }
 
 /**
@@ -122,7 +113,8 @@ export class McpConnection {
       if (!(transport instanceof StdioClientTransport)) return;
       exitCheck = setInterval(() => {
         const pid = transport.pid;
-        if (pid !== null && hasExited(pid)) reject(new Error("it exited before the MCP handshake"));
+        // Asked of the process itself: its pipes may outlive it, held by a child of its own.
+        if (pid !== null && !isProcessAlive(pid)) reject(new Error("it exited before the MCP handshake"));
       }, EXIT_CHECK_MS);
     });
     try {

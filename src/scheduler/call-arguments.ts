@@ -159,24 +159,40 @@ export function scanArguments(raw: unknown, options?: ScanOptions): ScannedArgum
 /** Puts each literal's value where its wrapper was, copying the containers on the way, never changing the caller's. */
 function unwrapLiterals(args: Record<string, unknown>, literals: readonly (readonly (string | number)[])[]): Record<string, unknown> {
   if (literals.some((location) => location.length === 0)) return (args as { $literal: Record<string, unknown> }).$literal;
-  const root: Record<string | number, unknown> = { ...args };
-  const copied = new Set<object>([root]);
+  const copy = new CopyOnWrite(args);
   for (const location of literals) {
-    let container = root;
+    const container = copy.containerOf(location);
+    const last = location[location.length - 1] as string | number;
+    container[last] = (container[last] as { $literal: unknown }).$literal;
+  }
+  return copy.root;
+}
+
+/** A copy of arguments that copies only the containers on the way to what is replaced, so that the caller's objects are never changed. */
+class CopyOnWrite {
+  readonly root: Record<string, unknown>;
+  readonly #copied: Set<object>;
+
+  constructor(args: Record<string, unknown>) {
+    this.root = { ...args };
+    this.#copied = new Set<object>([this.root]);
+  }
+
+  /** The container (copied, if it was not) that holds the value at `location`, a non-empty path. */
+  containerOf(location: readonly (string | number)[]): Record<string | number, unknown> {
+    let container: Record<string | number, unknown> = this.root;
     for (let i = 0; i < location.length - 1; i++) {
       const key = location[i] as string | number;
       let next = container[key] as Record<string | number, unknown>;
-      if (!copied.has(next)) {
+      if (!this.#copied.has(next)) {
         next = (Array.isArray(next) ? [...next] : { ...next }) as Record<string | number, unknown>;
-        copied.add(next);
+        this.#copied.add(next);
         container[key] = next;
       }
       container = next;
     }
-    const last = location[location.length - 1] as string | number;
-    container[last] = (container[last] as { $literal: unknown }).$literal;
+    return container;
   }
-  return root;
 }
 
 export type ResolvedArguments = { ok: true; args: Record<string, unknown> } | { ok: false; message: string };
@@ -190,8 +206,7 @@ export function resolveReferences(
   references: readonly ArgumentReference[],
   outputOf: (callId: string) => unknown,
 ): ResolvedArguments {
-  const root: Record<string, unknown> = { ...args };
-  const copied = new Set<object>([root]);
+  const copy = new CopyOnWrite(args);
   for (const reference of references) {
     let lookup: PointerLookup;
     try {
@@ -208,21 +223,9 @@ export function resolveReferences(
       };
     }
     if (reference.location.length === 0) return { ok: true, args: lookup.value as Record<string, unknown> };
-    let container: Record<string | number, unknown> = root;
-    const last = reference.location.length - 1;
-    for (let i = 0; i < last; i++) {
-      const key = reference.location[i] as string | number;
-      let next = container[key] as Record<string | number, unknown>;
-      if (!copied.has(next)) {
-        next = (Array.isArray(next) ? [...next] : { ...next }) as Record<string | number, unknown>;
-        copied.add(next);
-        container[key] = next;
-      }
-      container = next;
-    }
-    container[reference.location[last] as string | number] = lookup.value;
+    copy.containerOf(reference.location)[reference.location.at(-1) as string | number] = lookup.value;
   }
-  return { ok: true, args: root };
+  return { ok: true, args: copy.root };
 }
 
 /** What `outputsOf` reads of a dependency. */

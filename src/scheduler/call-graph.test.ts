@@ -8,22 +8,24 @@ import { Attempt, CallState, startsBefore, type QueueItem, type RunSlots } from 
 import { QueuedRange } from "./queued-range.ts";
 import { ToolGate } from "./tool-gate.ts";
 
+/** A run's slots, which these tests never use: the graph is tested on its own. */
+const run: RunSlots = {
+  active: 0,
+  maxInFlight: 0,
+  maxConcurrency: 1,
+  waiting: new PriorityHeap<QueueItem>(startsBefore),
+  startNext: () => undefined,
+  execute: () => undefined,
+  answerShared: () => undefined,
+  rejoin: () => undefined,
+};
+
 /**
  * A call that runs without state (its attempt stands in for it) exists today only in `run()`,
  * which adds every call before any starts, so no call added through the API can meet one. The
  * graph must still find such a call, by either kind of id, and ask its run for the state.
  */
 describe("CallGraph with a call whose attempt stands in for it", () => {
-  const run: RunSlots = {
-    active: 0,
-    maxInFlight: 0,
-    maxConcurrency: 1,
-    waiting: new PriorityHeap<QueueItem>(startsBefore),
-    startNext: () => undefined,
-    execute: () => undefined,
-    answerShared: () => undefined,
-    rejoin: () => undefined,
-  };
   const gate = new ToolGate(defineTool({ name: "step", execute: () => "done" }), undefined, new ToolStatistics(), inProcessBackend);
 
   function graphWithRunningCalls(): { graph: CallGraph; attempts: Attempt[]; made: CallState[] } {
@@ -74,16 +76,6 @@ describe("CallGraph with a call whose attempt stands in for it", () => {
  * the unit of a rank's work, not in time. Ranks come out as ranking each call as it came gives.
  */
 describe("CallGraph ranks a batch in linear work", () => {
-  const run: RunSlots = {
-    active: 0,
-    maxInFlight: 0,
-    maxConcurrency: 1,
-    waiting: new PriorityHeap<QueueItem>(startsBefore),
-    startNext: () => undefined,
-    execute: () => undefined,
-    answerShared: () => undefined,
-    rejoin: () => undefined,
-  };
 
   /** Calls 0…n-1, each depending on the calls `edgesOf(index)` names (earlier or later ones). */
   function build(n: number, edgesOf: (index: number) => number[]): { graph: CallGraph; calls: CallState[] } {

@@ -8,6 +8,7 @@ import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunSto
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
 import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, resumedRunOf, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
+import { isProcessAlive } from "../shared/process-alive.ts";
 
 /** Where the embedded history lives unless told otherwise. */
 export const DEFAULT_DATABASE_PATH = ".volley/volley.db";
@@ -99,14 +100,6 @@ const LIVENESS_CHECK_MS = 1000;
 /** SQLite has no infinities to bind; these stand in for open ends of a time window. */
 const finite = (value: number): number => Math.max(-1e300, Math.min(1e300, value));
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 type Row = Record<string, unknown>;
 
@@ -219,7 +212,7 @@ export class SqliteRunStore implements RunStore {
   /** Runs this host's dead processes left `running` can never end: say so. */
   #markInterrupted(): void {
     const stale = this.#db.prepare("SELECT DISTINCT pid FROM runs WHERE status = 'running' AND host = ?").all(this.#host) as { pid: number }[];
-    const dead = stale.map((row) => row.pid).filter((pid) => pid !== process.pid && !isAlive(pid));
+    const dead = stale.map((row) => row.pid).filter((pid) => pid !== process.pid && !isProcessAlive(pid));
     if (dead.length === 0) return;
     this.#transaction(() => {
       const mark = this.#db.prepare("UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND host = ? AND pid = ?");
