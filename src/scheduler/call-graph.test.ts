@@ -77,8 +77,8 @@ describe("CallGraph with a call whose attempt stands in for it", () => {
  */
 describe("CallGraph ranks a batch in linear work", () => {
 
-  /** Calls 0…n-1, each depending on the calls `edgesOf(index)` names (earlier or later ones). */
-  function build(n: number, edgesOf: (index: number) => number[]): { graph: CallGraph; calls: CallState[] } {
+  /** Calls 0…n-1, each depending on the calls `edgesOf(index)` names (earlier or later ones); `added` hears of each as it is added. */
+  function build(n: number, edgesOf: (index: number) => number[], added: (graph: CallGraph, call: CallState) => void = () => undefined): { graph: CallGraph; calls: CallState[] } {
     const graph = new CallGraph({ lineUp: () => undefined, stateOf: () => undefined as never });
     const calls: CallState[] = [];
     for (let index = 0; index < n; index++) {
@@ -86,6 +86,7 @@ describe("CallGraph ranks a batch in linear work", () => {
       graph.append(call);
       graph.register(call);
       graph.link(call, edgesOf(index).map((dependency) => `c${dependency}`));
+      added(graph, call);
       calls.push(call);
     }
     return { graph, calls };
@@ -93,16 +94,7 @@ describe("CallGraph ranks a batch in linear work", () => {
 
   function rankedOneByOne(n: number, edgesOf: (index: number) => number[]): { ranks: number[]; reads: number } {
     let reads = 0;
-    const graph = new CallGraph({ lineUp: () => undefined, stateOf: () => undefined as never });
-    const calls: CallState[] = [];
-    for (let index = 0; index < n; index++) {
-      const call = new CallState(run, index, index, `c${index}`, "step", 0);
-      graph.append(call);
-      graph.register(call);
-      graph.link(call, edgesOf(index).map((dependency) => `c${dependency}`));
-      graph.rank(call, (estimated) => (reads++, 1 + (estimated.index % 3)));
-      calls.push(call);
-    }
+    const { calls } = build(n, edgesOf, (graph, call) => graph.rank(call, (estimated) => (reads++, 1 + (estimated.index % 3))));
     return { ranks: calls.map((call) => call.rank), reads };
   }
 
