@@ -35,7 +35,7 @@ describe("volley run", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/progress archive everything_trigger-long-running-operation 1\/4/);
     expect(stdout).toMatch(/✓ word_count\s+everything_get-sum .* The sum of 1800 and 1500 is 3300\./);
-    expect(stdout).toMatch(/10 calls: 10 ok, 0 failed/);
+    expect(stdout).toMatch(/10 calls: 10 ok, 0 failed, 1 retry$/m);
     expect(stdout).toMatch(/speedup \d+\.\d\d×/);
     const store = new SqliteRunStore({ path: history });
     const [run] = await store.listRuns();

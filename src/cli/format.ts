@@ -25,7 +25,7 @@ export function paint(style: Style, text: string, stream: NodeJS.WriteStream): s
   return styleText(style, text, { stream, validateStream: true });
 }
 
-/** "1 call", "3 calls": a count with its noun, in the plural where it needs one. */
-export function plural(count: number, noun: string): string {
-  return `${count.toLocaleString("en-US")} ${noun}${count === 1 ? "" : "s"}`;
+/** "1 call", "3 calls": a count with its noun, in the plural where it needs one (`nouns` for an irregular one). */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count.toLocaleString("en-US")} ${count === 1 ? noun : nouns}`;
 }

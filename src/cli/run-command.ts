@@ -147,7 +147,7 @@ function writeSummary(result: RunResult, stdout: NodeJS.WriteStream, width: numb
   lines.push("", paint("bold", "Timeline", stdout), ...textTimeline(result.results, width, shown), "");
   const { stats } = result;
   lines.push(
-    `${plural(stats.calls, "call")}: ${stats.succeeded.toLocaleString("en-US")} ok, ${stats.failed.toLocaleString("en-US")} failed${stats.cached ? `, ${stats.cached} cached` : ""}${stats.retries ? `, ${stats.retries} retries` : ""}${result.status === "completed" ? "" : ` (run ${result.status.replace("_", " ")})`}`,
+    `${plural(stats.calls, "call")}: ${stats.succeeded.toLocaleString("en-US")} ok, ${stats.failed.toLocaleString("en-US")} failed${stats.cached ? `, ${stats.cached} cached` : ""}${stats.retries ? `, ${plural(stats.retries, "retry", "retries")}` : ""}${result.status === "completed" ? "" : ` (run ${result.status.replace("_", " ")})`}`,
     `wall ${formatMs(stats.wallMs)} · sum of durations ${formatMs(stats.sumMs)}${stats.speedup === null ? "" : ` · ${paint("bold", `speedup ${stats.speedup.toFixed(2)}×`, stdout)}`} · critical path ${formatMs(stats.criticalPathMs)} · at most ${stats.maxInFlight} at once`,
   );
   stdout.write(`${lines.join("\n")}\n`);
