@@ -126,6 +126,22 @@ describe("createAgent", () => {
     expect((await store.messages("c")).length).toBe(4);
   });
 
+  it("sends the model only the newest messages of a long conversation, from a user's message on", async () => {
+    mock = await startMockOpenAI({ script: [{ content: "One." }, { toolCalls: [{ id: "w", name: "weather", arguments: { city: "Oslo" } }] }, { content: "Two." }, { content: "Three." }] });
+    const store = new MemoryRunStore();
+    const agent = createAgent({ model: modelOn(mock), tools: [weather], store, maxHistoryMessages: 5 });
+    await agent.run("First?", { conversationId: "long" });
+    await agent.run("Second?", { conversationId: "long" });
+    await agent.run("Third?", { conversationId: "long" });
+    // Earlier turns: user, assistant; user, assistant (tool call), tool, assistant. The newest five
+    // would start at the first turn's answer: the window starts at the next user's message instead.
+    const sent = (mock.requests[3]?.messages ?? []) as { role: string; content?: string }[];
+    expect(sent.map((message) => message.role)).toEqual(["user", "assistant", "tool", "assistant", "user"]);
+    expect(sent[0]?.content).toBe("Second?");
+    expect((await store.messages("long")).length).toBe(8);
+    expect(() => createAgent({ model: modelOn(mock as MockOpenAIServer), tools: [weather], maxHistoryMessages: 0 })).toThrow(/maxHistoryMessages.*an integer from 1 and up/);
+  });
+
   it("stops at maxSteps, and when its signal aborts", async () => {
     mock = await startMockOpenAI({ script: () => ({ toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] }) });
     const bounded = await createAgent({ model: modelOn(mock), tools: [weather], maxSteps: 2 }).run("loop forever");

@@ -25,6 +25,12 @@ export interface AgentOptions {
   /** Keeps conversations (by `conversationId`) across runs and processes. @default none */
   store?: RunStore;
   /**
+   * Most messages of a conversation's earlier turns sent to the model, the newest: long
+   * conversations stay within its context. The window starts at a user's message, never between
+   * a tool call and its result. The current turn is always sent whole. Minimum: 1. @default all
+   */
+  maxHistoryMessages?: number;
+  /**
    * Time limit of one `run`, model and tools together. When it runs out, the run answers with
    * what was done (`finish: "timeout"`): the steps so far, the text the model had written, and
    * the calls still running answered `timeout`, as a run's own time limit answers them.
@@ -136,13 +142,22 @@ class EventQueue<T> {
  * tool call starts the moment its arguments are complete in the model's stream, into one open
  * Volley run per step, so tools run while the model is still writing.
  */
-const AGENT_OPTION_KEYS: ReadonlySet<string> = new Set(["model", "tools", "executor", "maxConcurrency", "parallel", "system", "maxSteps", "store", "timeoutMs", "mode", "maxReplans", "approve"]);
+const AGENT_OPTION_KEYS: ReadonlySet<string> = new Set(["model", "tools", "executor", "maxConcurrency", "parallel", "system", "maxSteps", "store", "maxHistoryMessages", "timeoutMs", "mode", "maxReplans", "approve"]);
+
+/** The newest `limit` messages of earlier turns, starting at a user's message (see `maxHistoryMessages`). */
+function windowOf(earlier: readonly ChatMessage[], limit: number | undefined): readonly ChatMessage[] {
+  if (limit === undefined || earlier.length <= limit) return earlier;
+  let start = earlier.length - limit;
+  while (start < earlier.length && earlier[start]?.role !== "user") start++;
+  return earlier.slice(start);
+}
 
 export function createAgent(options: AgentOptions): Agent {
   const where = "createAgent";
   if (options === null || typeof options !== "object") invalidOption(where, "options", "{ model, tools | executor, ... }", options);
   rejectUnknownOptions(where, options, AGENT_OPTION_KEYS);
-  const { model, tools, system, maxSteps = 10, store, timeoutMs, mode = "tools", maxReplans = 1, approve, maxConcurrency, parallel } = options;
+  const { model, tools, system, maxSteps = 10, store, maxHistoryMessages, timeoutMs, mode = "tools", maxReplans = 1, approve, maxConcurrency, parallel } = options;
+  if (maxHistoryMessages !== undefined && (!Number.isInteger(maxHistoryMessages) || maxHistoryMessages < 1)) invalidOption(where, "maxHistoryMessages", "an integer from 1 and up", maxHistoryMessages);
   if (typeof model?.stream !== "function") invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
   if ((tools === undefined) === (options.executor === undefined)) invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
   if (!Number.isInteger(maxSteps) || maxSteps < 1) invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
@@ -191,7 +206,8 @@ export function createAgent(options: AgentOptions): Agent {
       if (last.role === "assistant" && last.tool_calls === undefined) return { answer: last.content ?? "", steps: [], usage: { inputTokens: 0, outputTokens: 0 }, durationMs: performance.now() - started, finish: "answer" };
     }
     const added: ChatMessage[] = [];
-    const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...[...earlier, ...added].map(forModel)];
+    const sentEarlier = windowOf(earlier, maxHistoryMessages);
+    const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...[...sentEarlier, ...added].map(forModel)];
     // How much of `added` the conversation already holds: a step kept open while a person decides is saved early.
     let saved = 0;
     // Saving also waits for the runs' history: once a run of the agent resolves, the store holds it.
@@ -234,7 +250,7 @@ export function createAgent(options: AgentOptions): Agent {
         model,
         executor,
         system,
-        earlier,
+        earlier: sentEarlier,
         input,
         maxReplans,
         signal,
