@@ -6,7 +6,7 @@ export type { ProgressUpdate, RateLimit, ResourceClaim, Tool, ToolArguments, Too
 export type { JsonSchema } from "./tool/input-validator.ts";
 export { DEFAULT_RETRY, type RetryPolicy } from "./tool/retry-policy.ts";
 export { ToolError, VolleyError, type ToolErrorOptions, type VolleyErrorCode } from "./errors/index.ts";
-export type { ApprovalDecision, ApprovalRequest, CallError, CallErrorType, RunEvent, RunEventType, RunResult, RunStats, RunStatus, ToolCall, ToolResult } from "./run/types.ts";
+export type { ApprovalDecision, ApprovalRequest, CallError, CallErrorType, RunEvent, RunEventType, RunResult, RunStats, RunStatus, ToolCall, ToolFailure, ToolResult, ToolSuccess } from "./run/types.ts";
 export type { Clock } from "./shared/clock.ts";
 export { MAX_ARGUMENT_DEPTH } from "./scheduler/call-arguments.ts";
 export type { CallInfo, Instrumentation, RunInstrumentation } from "./run/instrumentation.ts";

@@ -9,7 +9,8 @@ export function result(id: string, name: string, fields: Partial<ToolResult> & {
   const base = { id, name, attempts: 1, startedAt, endedAt: startedAt + durationMs, durationMs, queuedMs: 0, cached: false };
   const rest: Partial<ToolResult> & { at?: number } = { ...fields };
   delete rest.at;
-  return fields.error ? { ...base, ok: false, ...rest } : { ...base, ok: true, output: `${name} output`, ...rest };
+  // The fields given may make either kind of result: the test says which it wants.
+  return (fields.error ? { ...base, ok: false, ...rest } : { ...base, ok: true, output: `${name} output`, ...rest }) as ToolResult;
 }
 
 export function stats(fields: Partial<RunStats> = {}): RunStats {

@@ -28,14 +28,17 @@ export function toolJsonSchema(tool: Tool): Record<string, unknown> {
   return schema;
 }
 
+/** The part of a `ToolResult` that says what came of it. */
+type ResultLike = { ok: boolean; output?: unknown; error?: { type: string; message: string } | undefined };
+
 /** What the model reads for a result: the output (text as it is, anything else as JSON), or the error. */
-export function resultText(result: { ok: boolean; output?: unknown; error?: { type: string; message: string } }): string {
+export function resultText(result: ResultLike): string {
   if (!result.ok) return result.error?.message ?? "The call failed.";
   if (typeof result.output === "string") return result.output;
   return JSON.stringify(result.output ?? null);
 }
 
 /** `resultText`, with a failure marked `Error (<type>):`, for formats that have no error flag (OpenAI's). */
-export function markedResultText(result: { ok: boolean; output?: unknown; error?: { type: string; message: string } }): string {
+export function markedResultText(result: ResultLike): string {
   return result.ok ? resultText(result) : `Error (${result.error?.type ?? "tool_error"}): ${resultText(result)}`;
 }

@@ -32,11 +32,9 @@ export function openStepOf(messages: readonly ChatMessage[]): OpenStepMessage | 
 }
 
 function fromStored(call: StoredCall): ToolResult {
-  return {
+  const timing = {
     id: call.callId,
     name: call.name,
-    ok: call.ok,
-    ...(call.ok ? { output: call.output } : { error: call.error ?? { type: "tool_error", message: "failed", retryable: false } }),
     attempts: call.attempts,
     startedAt: call.startedAt,
     endedAt: call.endedAt,
@@ -44,6 +42,7 @@ function fromStored(call: StoredCall): ToolResult {
     queuedMs: Math.max(0, call.startedAt - call.queuedAt),
     cached: call.cached,
   };
+  return call.ok ? { ...timing, ok: true, output: call.output } : { ...timing, ok: false, error: call.error ?? { type: "tool_error", message: "failed", retryable: false } };
 }
 
 function interrupted(id: string, name: string, at: number): ToolResult {

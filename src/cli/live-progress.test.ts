@@ -22,7 +22,7 @@ function terminal(rows = 30) {
 const ESC = "\u001b";
 const ESCAPE_SEQUENCE = new RegExp(`${ESC}\\[\\d*[A-Za-z]`, "g");
 const base = { runId: "r", at: 0 };
-const result = (id: string, ok: boolean, extra: Partial<ToolResult> = {}): ToolResult => ({ id, name: "fetch", ok, attempts: 1, startedAt: 0, endedAt: 250, durationMs: 250, queuedMs: 0, cached: false, ...(ok ? { output: 1 } : { error: { type: "timeout", message: "late", retryable: true } }), ...extra });
+const result = (id: string, ok: boolean, extra: Partial<ToolResult> = {}): ToolResult => ({ id, name: "fetch", ok, attempts: 1, startedAt: 0, endedAt: 250, durationMs: 250, queuedMs: 0, cached: false, ...(ok ? { output: 1 } : { error: { type: "timeout", message: "late", retryable: true } }), ...extra }) as ToolResult;
 
 describe("LiveProgress", () => {
   it("shows a line per call with its state, redrawn in place", () => {

@@ -869,7 +869,7 @@ export class OpenRun implements RunSlots {
         }
         const because = this.#interruption
           ? callErrors.cancelled(notStartedReason(this.#interruption), false, true)
-          : callErrors.dependencyFailed(call, result.error as CallError);
+          : callErrors.dependencyFailed(call, result.error);
         if (this.#record(dependent, false, undefined, because, false)) stack.push(dependent);
       }
     }

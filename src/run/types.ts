@@ -40,12 +40,28 @@ export interface CallError {
   callIds?: string[];
 }
 
-export interface ToolResult<Output = unknown> {
+/**
+ * A call's one result: a success with its `output`, or a failure with its `error`. Narrow on
+ * `ok` (`if (result.ok) result.output`); `result.error?.type` reads either kind.
+ */
+export type ToolResult<Output = unknown> = ToolSuccess<Output> | ToolFailure;
+
+export interface ToolSuccess<Output = unknown> extends ToolResultTiming {
+  ok: true;
+  output: Output;
+  error?: undefined;
+}
+
+export interface ToolFailure extends ToolResultTiming {
+  ok: false;
+  error: CallError;
+  output?: undefined;
+}
+
+/** What every result carries, whatever its outcome. */
+export interface ToolResultTiming {
   id: string;
   name: string;
-  ok: boolean;
-  output?: Output;
-  error?: CallError;
   /** Attempts made; 0 when the call never ran. */
   attempts: number;
   /** Epoch ms when the first attempt started, or when the call was answered without running. */
