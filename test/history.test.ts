@@ -21,17 +21,20 @@ describe("an executor with history", () => {
       [
         { id: "a", name: "search", args: { query: "tides" } },
         { id: "b", name: "search", args: { query: { $ref: "a", path: "/0" } } },
-        { id: "c", name: "nope" },
+        { id: "c", name: "nope", args: { query: "lost?" } },
+        { id: "d", name: "search", args: '{"query": ' },
       ],
       { runId: "recorded", maxConcurrency: 2 },
     );
     await executor.flush();
     const stored = await store.getRun("recorded");
-    expect(stored?.run).toMatchObject({ status: "completed", calls: 3, options: { maxConcurrency: 2, parallel: true }, stats: { calls: 3, failed: 1 } });
+    expect(stored?.run).toMatchObject({ status: "completed", calls: 4, options: { maxConcurrency: 2, parallel: true }, stats: { calls: 4, failed: 2 } });
+    // Calls answered before they could run keep what they were sent: arguments, or the text that was no JSON.
     expect(stored?.calls.map((call) => [call.callId, call.ok, call.args, call.dependsOn])).toEqual([
       ["a", true, { query: "tides" }, []],
       ["b", true, { query: "hit for tides" }, ["a"]],
-      ["c", false, {}, []],
+      ["c", false, { query: "lost?" }, []],
+      ["d", false, { $unparsed: '{"query": ' }, []],
     ]);
     expect(stored?.calls[1]?.output).toEqual(results[1]?.output);
     // Events the records already tell (call-add, call-end, run-end) are not kept twice.

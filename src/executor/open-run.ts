@@ -238,6 +238,8 @@ export class OpenRun implements RunSlots {
     graph.append(call);
     this.#results[call.index] = undefined;
     this.#unanswered++;
+    // Kept for the history from the start: a call answered before it runs shows what it was sent.
+    if (scanned !== undefined) call.args = scanned.ok ? scanned.args : argumentsAsSent(input.args);
     // Registered before anything can fail, so that calls waiting for this id learn of its fate, and
     // before a listener hears of it, so that a call it adds with the same id is the duplicate.
     const awaited = !taken && graph.register(call);
@@ -1033,6 +1035,11 @@ function toolResult(id: string, name: string, attempts: number, addedAt: number,
   return ok
     ? { id, name, ok, output: outcome, attempts, startedAt, endedAt, durationMs, queuedMs, cached }
     : { id, name, ok, error: outcome as CallError, attempts, startedAt, endedAt, durationMs, queuedMs, cached };
+}
+
+/** Arguments that could not be read, as the history keeps them: the text as it came, or a word on why not. */
+function argumentsAsSent(raw: unknown): Record<string, unknown> {
+  return { $unparsed: typeof raw === "string" ? raw.slice(0, 10_000) : "(arguments that could not be read: nested too deeply, self-containing, or throwing when read)" };
 }
 
 /** Validates arguments; a validator that throws gives a failed outcome saying so. */
