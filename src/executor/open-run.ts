@@ -274,7 +274,7 @@ export class OpenRun implements RunSlots {
         this.#answer(call, false, undefined, callErrors.invalidArguments(name, scanned.message), false);
         return call.index;
       }
-      call.args = scanned.args;
+      // Its arguments were kept as the call was made.
       call.references = scanned.references;
     }
 
