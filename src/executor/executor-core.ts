@@ -1,14 +1,14 @@
 import type { Instrumentation } from "../run/instrumentation.ts";
 import type { HistoryRecorder } from "../store/history-recorder.ts";
 import type { StoredDecisions } from "./stored-decisions.ts";
-import type { ApprovalDecision, ApprovalRequest, RunEvent, ToolResult } from "../run/types.ts";
-import type { CallState } from "../scheduler/call-state.ts";
+import type { ApprovalDecision, ApprovalRequest, RunEvent } from "../run/types.ts";
 import type { Dispatcher } from "../scheduler/dispatcher.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { WarnOnce } from "../shared/warn-once.ts";
 import type { RetryPolicy } from "../tool/retry-policy.ts";
 import type { ExecutorStatistics } from "./executor-stats.ts";
+import { CallSharing } from "./call-sharing.ts";
 import type { ResultCache } from "./result-cache.ts";
 
 /** Settings that `configure()` may change while runs are going. */
@@ -24,9 +24,8 @@ export class ExecutorCore {
   readonly dispatcher: Dispatcher;
   readonly gates: ReadonlyMap<string, ToolGate>;
   readonly toolNames: readonly string[];
-  readonly caches: ReadonlyMap<string, ResultCache>;
-  /** The call executing for each share key, which identical calls follow. */
-  readonly shares = new Map<string, CallState>();
+  /** Identical calls in flight and cached results, across runs. */
+  readonly sharing: CallSharing;
   readonly statistics: ExecutorStatistics;
   readonly settings: ExecutorSettings;
   readonly clock: Clock;
@@ -58,7 +57,7 @@ export class ExecutorCore {
     this.dispatcher = parts.dispatcher;
     this.gates = parts.gates;
     this.toolNames = [...parts.gates.keys()];
-    this.caches = parts.caches;
+    this.sharing = new CallSharing(parts.caches);
     this.statistics = parts.statistics;
     this.settings = parts.settings;
     this.clock = parts.clock;
@@ -69,27 +68,6 @@ export class ExecutorCore {
     this.history = parts.history;
     this.storedDecisions = parts.storedDecisions;
     this.warnings = parts.warnings;
-  }
-
-  /** After a call is answered: it no longer leads identical calls, and a fresh success is cached. */
-  onAnswered(call: CallState, result: ToolResult, now: number): void {
-    const key = call.shareKey;
-    if (key === undefined) return;
-    if (this.shares.get(key) === call) this.shares.delete(key);
-    if (result.ok && !result.cached) this.caches.get(call.name)?.set(key, result.output, now);
-  }
-
-  /** Hands a leader's result to the calls that followed it, in whichever runs they are. */
-  settleFollowers(leader: CallState): void {
-    const followers = leader.followers;
-    const result = leader.result;
-    if (followers === undefined || result === undefined) return;
-    leader.followers = undefined;
-    const cancelled = result.error?.type === "cancelled";
-    for (const follower of followers) {
-      if (cancelled) follower.run.rejoin(follower);
-      else follower.run.answerShared(follower, result);
-    }
   }
 
   readonly warnings: WarnOnce;

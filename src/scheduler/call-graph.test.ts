@@ -10,6 +10,7 @@ import { ToolGate } from "./tool-gate.ts";
 
 /** A run's slots, which these tests never use: the graph is tested on its own. */
 const run: RunSlots = {
+  id: "run",
   active: 0,
   maxInFlight: 0,
   maxConcurrency: 1,

@@ -107,6 +107,16 @@ export class CallGraph {
     return slot instanceof Attempt ? this.#run.stateOf(slot) : slot;
   }
 
+  /**
+   * The state of the call at `index`, given state if it had none (one still in a range is taken
+   * out of it and is no longer queued); undefined for a forgotten call. For stopping a run.
+   */
+  stateAt(index: number): CallState | undefined {
+    const slot = this.#calls[index];
+    if (slot instanceof QueuedRange) return this.take(index);
+    return slot instanceof Attempt ? this.#run.stateOf(slot) : slot;
+  }
+
   #positionOf(id: string): number | undefined {
     const named = this.#named.get(id);
     if (named !== undefined || !id.startsWith(GENERATED_ID_PREFIX)) return named;

@@ -1,4 +1,4 @@
-import type { ResourceClaim } from "../tool/define-tool.ts";
+import type { ResourceClaim, Tool } from "../tool/define-tool.ts";
 import { NO_REFERENCES, type ArgumentReference } from "./call-arguments.ts";
 import type { ToolResult } from "../run/types.ts";
 import type { HeapItem, PriorityHeap } from "../shared/priority-heap.ts";
@@ -18,6 +18,7 @@ export type QueueItem = CallState | QueuedRange;
 
 /** What a run needs from the scheduler about each of its calls. */
 export interface RunSlots {
+  readonly id: string;
   /** Attempts of this run holding slots right now. */
   active: number;
   maxInFlight: number;
@@ -161,6 +162,20 @@ export class CallState implements HeapItem {
     this.id = id;
     this.name = name;
     this.addedAt = addedAt;
+  }
+
+  /** The tool the call names, once intake has found it: every call prepared or run has one. */
+  get tool(): Tool {
+    return (this.gate as ToolGate).tool;
+  }
+
+  /** The dispatcher admitted the call at `now`: it leaves the line and its next attempt starts. */
+  startNext(now: number): void {
+    if (this.parkedIn !== undefined) {
+      this.parkedIn.remove(this);
+      this.parkedIn = undefined;
+    }
+    this.run.execute(this, now);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Clock } from "../shared/clock.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { CallState, startsBefore, type Attempt, type QueueItem, type RunSlots } from "./call-state.ts";
+import { startsBefore, type Attempt, type CallState, type QueueItem, type RunSlots } from "./call-state.ts";
 import { ResourceLocks } from "./resource-locks.ts";
 import type { ToolGate } from "./tool-gate.ts";
 
@@ -9,6 +9,11 @@ import type { ToolGate } from "./tool-gate.ts";
  * limits: the executor's `maxConcurrency`, each run's, each tool's concurrency and rate, and
  * resource locks. It never polls: it pumps when a call becomes ready, when an attempt
  * settles, when a rate limit lifts and when limits change.
+ *
+ * Work from outside (calls added, an attempt settling, a timer) happens in turns: a call lined
+ * up during a turn starts when the outermost turn ends, so that everything the turn made ready
+ * competes for the free slots by rank. A call lined up outside any turn starts pumping at once,
+ * so no path can leave a ready call waiting for a pump that never comes.
  */
 export class Dispatcher {
   readonly ready = new PriorityHeap<QueueItem>(startsBefore);
@@ -19,6 +24,8 @@ export class Dispatcher {
   #nextSeq = 0;
   #pumping = false;
   #pumpAgain = false;
+  /** Turns open now (see above); they nest. */
+  #turns = 0;
   readonly #clock: Clock;
   /** Bound once: handed to gates and locks to send what they held back to the ready heap. */
   readonly #requeue = (item: QueueItem): void => this.lineUp(item);
@@ -46,6 +53,27 @@ export class Dispatcher {
   lineUp(item: QueueItem): void {
     this.ready.push(item);
     item.parkedIn = this.ready;
+    if (this.#turns === 0 && !this.#pumping) this.pump();
+  }
+
+  /** Opens a turn; `endTurn` must close it (in a `finally`). */
+  beginTurn(): void {
+    this.#turns++;
+  }
+
+  /** Closes a turn; the outermost one pumps. `now`: as for `pump`. */
+  endTurn(now?: number): void {
+    if (--this.#turns === 0) this.pump(now);
+  }
+
+  /** Runs `body` as one turn. */
+  inTurn(body: () => void): void {
+    this.#turns++;
+    try {
+      body();
+    } finally {
+      this.endTurn();
+    }
   }
 
   /** Takes a queued call out of whatever heap holds it (on cancellation). */
@@ -79,10 +107,12 @@ export class Dispatcher {
             this.#park(item, room);
             continue;
           }
-          if (item instanceof CallState) {
+          const claims = item.claims;
+          if (claims !== undefined) {
+            // A call that claims resources leaves the line to take its locks, or to wait for them.
             this.ready.pop();
             item.parkedIn = undefined;
-            if (item.claims !== undefined && !this.locks.tryAcquire(item, item.claims)) {
+            if (!this.locks.tryAcquire(item, claims)) {
               this.#offerRunSlot(item.run);
               continue;
             }
@@ -95,9 +125,8 @@ export class Dispatcher {
           this.inFlight++;
           gate.active++;
           if (++run.active > run.maxInFlight) run.maxInFlight = run.active;
-          // A range stays at the head of the line until its last call has started.
-          if (item instanceof CallState) run.execute(item, now);
-          else run.startNext(item, now);
+          // A call leaves the line as it starts; a range stays at its head until its last call has.
+          item.startNext(now);
         }
       } while (this.#pumpAgain);
     } finally {

@@ -26,6 +26,8 @@ export class QueuedRange {
   seq: number;
   /** One past the last call's run position. */
   end: number;
+  /** A range's calls claim no resources (see `ToolGate.queuesInRanges`). */
+  readonly claims = undefined;
   readonly #first: number;
   readonly #firstSeq: number;
   /** Calls still in the range. */
@@ -59,6 +61,11 @@ export class QueuedRange {
       rank === this.rank &&
       addedAt === this.addedAt
     );
+  }
+
+  /** The dispatcher admitted the range's next call at `now`: the run starts it, and the range lets go of it. */
+  startNext(now: number): void {
+    this.run.startNext(this, now);
   }
 
   /** Adds the call at position `end`; `id` undefined when it has a generated one. */

@@ -1,6 +1,6 @@
 import type { ResourceClaim } from "../tool/define-tool.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { startsBefore, type CallState, type QueueItem } from "./call-state.ts";
+import { startsBefore, type QueueItem } from "./call-state.ts";
 
 interface KeyLock {
   readers: number;
@@ -19,7 +19,7 @@ export class ResourceLocks {
   readonly #locks = new Map<string, KeyLock>();
 
   /** Takes every claim, or parks `call` on the first key in the way and returns false. */
-  tryAcquire(call: CallState, claims: readonly ResourceClaim[]): boolean {
+  tryAcquire(call: QueueItem, claims: readonly ResourceClaim[]): boolean {
     for (const claim of claims) {
       const lock = this.#locks.get(claim.key);
       if (lock === undefined) continue;
