@@ -330,18 +330,19 @@ export function createExecutor(options: ExecutorOptions): Executor {
         if (settings.rateLimit != null) validateRateLimit(`${at}: tools.${name}`, settings.rateLimit);
       }
 
-      // Everything is valid: apply it all, then let waiting calls through.
-      if (changes.maxConcurrency !== undefined) core.dispatcher.maxConcurrency = changes.maxConcurrency;
-      if (changes.parallel !== undefined) core.settings.parallel = changes.parallel;
-      if (changes.timeoutMs !== undefined) core.settings.timeoutMs = changes.timeoutMs ?? undefined;
-      if (retryPolicy !== undefined) core.settings.retry = retryPolicy;
-      for (const [name, settings] of toolChanges) {
-        const gate = gates.get(name) as ToolGate;
-        if (settings.concurrency !== undefined) gate.concurrency = settings.concurrency;
-        if (settings.rateLimit !== undefined) gate.setRateLimit(settings.rateLimit ?? undefined);
-        core.dispatcher.wakeGate(gate);
-      }
-      core.dispatcher.pump();
+      // Everything is valid: apply it all in one turn, so that the calls the new limits let through start together.
+      core.dispatcher.inTurn(() => {
+        if (changes.maxConcurrency !== undefined) core.dispatcher.maxConcurrency = changes.maxConcurrency;
+        if (changes.parallel !== undefined) core.settings.parallel = changes.parallel;
+        if (changes.timeoutMs !== undefined) core.settings.timeoutMs = changes.timeoutMs ?? undefined;
+        if (retryPolicy !== undefined) core.settings.retry = retryPolicy;
+        for (const [name, settings] of toolChanges) {
+          const gate = gates.get(name) as ToolGate;
+          if (settings.concurrency !== undefined) gate.concurrency = settings.concurrency;
+          if (settings.rateLimit !== undefined) gate.setRateLimit(settings.rateLimit ?? undefined);
+          core.dispatcher.wakeGate(gate);
+        }
+      });
     },
   };
 }

@@ -27,12 +27,13 @@ export class Dispatcher {
   /** Turns open now (see above); they nest. */
   #turns = 0;
   readonly #clock: Clock;
-  /** Bound once: handed to gates and locks to send what they held back to the ready heap. */
-  readonly #requeue = (item: QueueItem): void => this.lineUp(item);
-  readonly #onRateLift = (gate: ToolGate): void => {
-    this.wakeGate(gate);
-    this.pump();
-  };
+  /**
+   * Bound once: handed to gates and locks to send what they held back to the ready heap. They
+   * call it in the middle of their own bookkeeping, always inside a turn or a pump, so it
+   * never starts a call itself.
+   */
+  readonly #requeue = (item: QueueItem): void => this.#putInLine(item);
+  readonly #onRateLift = (gate: ToolGate): void => this.wakeGate(gate);
 
   constructor(maxConcurrency: number, clock: Clock) {
     this.maxConcurrency = maxConcurrency;
@@ -49,11 +50,15 @@ export class Dispatcher {
     this.lineUp(call);
   }
 
-  /** Puts a queued item (a call or a range) in the ready heap. */
+  /** Puts a queued item (a call or a range) in the ready heap; outside a turn, it starts at once if there is room. */
   lineUp(item: QueueItem): void {
+    this.#putInLine(item);
+    if (this.#turns === 0 && !this.#pumping) this.pump();
+  }
+
+  #putInLine(item: QueueItem): void {
     this.ready.push(item);
     item.parkedIn = this.ready;
-    if (this.#turns === 0 && !this.#pumping) this.pump();
   }
 
   /** Opens a turn; `endTurn` must close it (in a `finally`). */
@@ -134,22 +139,32 @@ export class Dispatcher {
     }
   }
 
-  /** Frees what an attempt held, once its promise has really settled, and wakes who waited. */
+  /** Frees what an attempt held, once its promise has really settled, and wakes who waited: one turn. */
   release(attempt: Attempt): void {
     const run = attempt.run;
     const gate = attempt.gate;
-    this.inFlight--;
-    run.active--;
-    gate.active--;
-    if (run.waiting.size > 0) this.lineUp(run.waiting.pop() as QueueItem);
-    if (gate.waiting.size > 0) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
-    const claims = attempt.call?.claims;
-    if (claims !== undefined) this.locks.release(claims, this.#requeue);
+    this.#turns++;
+    try {
+      this.inFlight--;
+      run.active--;
+      gate.active--;
+      if (run.waiting.size > 0) this.#putInLine(run.waiting.pop() as QueueItem);
+      if (gate.waiting.size > 0) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
+      const claims = attempt.call?.claims;
+      if (claims !== undefined) this.locks.release(claims, this.#requeue);
+    } finally {
+      this.endTurn();
+    }
   }
 
-  /** Lets more calls through after a limit was raised at runtime. */
+  /** Lets more calls through after a limit was raised at runtime, or a rate limit lifted: one turn. */
   wakeGate(gate: ToolGate): void {
-    gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
+    this.#turns++;
+    try {
+      gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
+    } finally {
+      this.endTurn();
+    }
   }
 
   /**
@@ -182,6 +197,6 @@ export class Dispatcher {
    * back by its tool or a lock instead, the slot goes to the next one, or it would sit idle.
    */
   #offerRunSlot(run: RunSlots): void {
-    if (run.active < run.maxConcurrency && run.waiting.size > 0) this.lineUp(run.waiting.pop() as QueueItem);
+    if (run.active < run.maxConcurrency && run.waiting.size > 0) this.#putInLine(run.waiting.pop() as QueueItem);
   }
 }
