@@ -1,5 +1,4 @@
 import type { Tool, ToolContext } from "../tool/define-tool.ts";
-import { createWorkerPool, type WorkerPool } from "../worker/worker-pool.ts";
 
 /**
  * Where a ready call's attempt actually executes. The scheduler stays with the caller and
@@ -24,15 +23,3 @@ export const inProcessBackend: Backend = {
   execute: (tool, args, context) => (tool.execute as unknown as Execute)(args, context),
   close: () => Promise.resolve(),
 };
-
-/**
- * What runs a call when no backend is named: tools declared with `worker` go to a pool of
- * threads (`workers`, or one made on first need), the rest run in this thread.
- */
-export function localBackend(workers?: WorkerPool): Backend {
-  let pool = workers;
-  return {
-    execute: (tool, args, context) => (tool.worker ? (pool ??= createWorkerPool()) : inProcessBackend).execute(tool, args, context),
-    close: () => pool?.close() ?? Promise.resolve(),
-  };
-}

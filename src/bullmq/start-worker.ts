@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
-import { localBackend, type Backend } from "../backend/backend.ts";
+import type { Backend } from "../backend/backend.ts";
+import { localBackend } from "../worker/local-backend.ts";
 import { invalidOption } from "../errors/volley-error.ts";
 import { isTool, type Tool, type ToolContext } from "../tool/define-tool.ts";
 import { serializeError } from "../worker/worker-messages.ts";

@@ -7,7 +7,7 @@ import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { Clock } from "../shared/clock.ts";
 import type { WarnOnce } from "../shared/warn-once.ts";
 import type { RetryPolicy } from "../tool/retry-policy.ts";
-import type { ExecutorStatistics } from "./executor-stats.ts";
+import type { ExecutorStatistics } from "../run/executor-stats.ts";
 import { CallSharing } from "./call-sharing.ts";
 import type { ResultCache } from "./result-cache.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { inProcessBackend } from "../backend/backend.ts";
-import { ToolStatistics } from "../executor/executor-stats.ts";
+import { ToolStatistics } from "../run/executor-stats.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
 import { defineTool } from "../tool/define-tool.ts";
 import { CallState, startsBefore, type QueueItem, type RunSlots } from "./call-state.ts";

@@ -1,5 +1,5 @@
 import type { Backend } from "../backend/backend.ts";
-import type { ToolStatistics } from "../executor/executor-stats.ts";
+import type { ToolStatistics } from "../run/executor-stats.ts";
 import type { RateLimit, Tool } from "../tool/define-tool.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
 import { startsBefore, type QueueItem } from "./call-state.ts";

@@ -1,0 +1,2 @@
+/** Small pieces every folder may use. */
+export type { Clock } from "./clock.ts";
