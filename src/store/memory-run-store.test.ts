@@ -1,4 +1,4 @@
-import { runStoreContract } from "../../test/run-store-contract.ts";
+import { runStoreContract } from "./run-store.contract.ts";
 import { MemoryRunStore } from "./memory-run-store.ts";
 
 runStoreContract("MemoryRunStore", () => new MemoryRunStore());

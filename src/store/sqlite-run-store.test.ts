@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { runStoreContract } from "../../test/run-store-contract.ts";
+import { runStoreContract } from "./run-store.contract.ts";
 import { SqliteRunStore } from "./sqlite-run-store.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "volley-store-"));

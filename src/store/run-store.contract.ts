@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CallError, RunResult, RunStats, ToolResult } from "../src/index.ts";
-import type { HistoryWrite, RunStore } from "../src/store/index.ts";
+import type { CallError, RunResult, RunStats, ToolResult } from "../index.ts";
+import type { HistoryWrite, RunStore } from "./index.ts";
 
 /** A result as the executor would report it, with the fields a test cares about. */
 export function result(id: string, name: string, fields: Partial<ToolResult> & { at?: number } = {}): ToolResult {
