@@ -1,5 +1,5 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
-import { invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
+import { invalidOption, keysOf, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import { createExecutor, type Executor, type ExecutorOptions, type LiveRun, type RunOptions } from "../executor/create-executor.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
@@ -142,7 +142,7 @@ class EventQueue<T> {
  * tool call starts the moment its arguments are complete in the model's stream, into one open
  * Volley run per step, so tools run while the model is still writing.
  */
-const AGENT_OPTION_KEYS: ReadonlySet<string> = new Set(["model", "tools", "executor", "maxConcurrency", "parallel", "system", "maxSteps", "store", "maxHistoryMessages", "timeoutMs", "mode", "maxReplans", "approve"]);
+const AGENT_OPTION_KEYS = keysOf<AgentOptions>({ model: true, tools: true, executor: true, maxConcurrency: true, parallel: true, system: true, maxSteps: true, store: true, maxHistoryMessages: true, timeoutMs: true, mode: true, maxReplans: true, approve: true });
 
 /** The newest `limit` messages of earlier turns, starting at a user's message (see `maxHistoryMessages`). */
 function windowOf(earlier: readonly ChatMessage[], limit: number | undefined): readonly ChatMessage[] {

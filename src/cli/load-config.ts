@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { describeValue, unknownKeyMessage } from "../errors/volley-error.ts";
+import { describeValue, keysOf, unknownKeyMessage } from "../errors/volley-error.ts";
 import type { McpServerSource } from "../mcp/mcp-connection.ts";
 import type { mcpTools as McpTools, McpToolsOptions } from "../mcp/mcp-tools.ts";
 import { DEFAULT_DATABASE_PATH } from "../store/sqlite-run-store.ts";
@@ -69,8 +69,8 @@ export interface LoadedConfig {
 }
 
 const CONFIG_NAMES = ["volley.config.ts", "volley.config.mjs", "volley.config.js", "volley.config.json"];
-const CONFIG_KEYS = new Set(["tools", "mcpServers", "maxConcurrency", "timeoutMs", "parallel", "retry", "order", "toolOptions", "history", "bullmq"]);
-const MCP_KEYS = new Set(["command", "args", "env", "cwd", "url", "headers", "prefix", "hints", "tools", "connectTimeoutMs"]);
+const CONFIG_KEYS = keysOf<VolleyConfig>({ tools: true, mcpServers: true, maxConcurrency: true, timeoutMs: true, parallel: true, retry: true, order: true, toolOptions: true, history: true, bullmq: true });
+const MCP_KEYS = keysOf<McpServerConfig>({ command: true, args: true, env: true, cwd: true, url: true, headers: true, prefix: true, hints: true, tools: true, connectTimeoutMs: true });
 
 /** The config file given, or the first of `volley.config.{ts,mjs,js,json}` in `cwd`. */
 export function findConfig(given: string | undefined, cwd: string): string | undefined {
@@ -213,7 +213,7 @@ function applyToolOptions(where: string, tools: readonly Tool[], options: Record
     const given = options[tool.name];
     if (given === undefined) return tool;
     if (given === null || typeof given !== "object" || Array.isArray(given)) throw new CliError(`${where}: "toolOptions.${tool.name}" must be an object, got ${describeValue(given)}`);
-    const unknown = Object.keys(given).find((key) => !TOOL_OPTION_KEYS.has(key as keyof ToolOptions));
+    const unknown = Object.keys(given).find((key) => !TOOL_OPTION_KEYS.has(key));
     if (unknown !== undefined) throw new CliError(`${where}: in "toolOptions.${tool.name}", ${unknownKeyMessage(unknown, TOOL_OPTION_KEYS)}`);
     try {
       return withToolOptions(tool, given);

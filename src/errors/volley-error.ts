@@ -63,6 +63,17 @@ export function unknownKeyMessage(key: string, known: Iterable<string>, noun = "
   return meant === undefined ? `unknown ${noun} \`${key}\`; the ${noun}s are ${names.join(", ")}` : `unknown ${noun} \`${key}\`; did you mean \`${meant}\`?`;
 }
 
+/** The keys of every member of a union, not only those they share. */
+type KeysOfEach<T> = T extends unknown ? keyof T : never;
+
+/**
+ * The keys of an options type, each listed once as `key: true`: the compiler refuses a list
+ * with a key missing or one too many, so a check of unknown keys can't drift from the type.
+ */
+export function keysOf<T extends object>(keys: { readonly [K in KeysOfEach<T>]-?: true }): ReadonlySet<string> {
+  return new Set(Object.keys(keys));
+}
+
 /** Throws an `invalid_option` error for the first key of `given` that is not one of `known`. */
 export function rejectUnknownOptions(where: string, given: object, known: ReadonlySet<string>): void {
   for (const key of Object.keys(given)) {

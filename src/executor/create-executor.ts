@@ -1,4 +1,4 @@
-import { describeValue, invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
+import { describeValue, invalidOption, keysOf, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import type { Instrumentation } from "../run/instrumentation.ts";
 import type { ApprovalDecision, ApprovalRequest, RunEvent, RunResult, ToolCall } from "../run/types.ts";
 import { Dispatcher } from "../scheduler/dispatcher.ts";
@@ -145,8 +145,13 @@ export interface Executor {
   flush(): Promise<void>;
 }
 
-const EXECUTOR_KEYS = new Set(["tools", "maxConcurrency", "parallel", "timeoutMs", "retry", "onEvent", "estimates", "clock", "random", "instrumentation", "history", "decisionPollMs", "order", "approve", "backend", "workers"]);
-const RUN_KEYS = new Set(["signal", "maxConcurrency", "parallel", "timeoutMs", "runId", "onEvent", "resumes"]);
+const EXECUTOR_KEYS = keysOf<ExecutorOptions>({
+  tools: true, maxConcurrency: true, parallel: true, timeoutMs: true, retry: true, onEvent: true, estimates: true, clock: true,
+  random: true, instrumentation: true, history: true, decisionPollMs: true, order: true, approve: true, backend: true, workers: true,
+});
+const RUN_KEYS = keysOf<RunOptions>({ signal: true, maxConcurrency: true, parallel: true, timeoutMs: true, runId: true, onEvent: true, resumes: true });
+const CONFIGURATION_KEYS = keysOf<ExecutorConfiguration>({ maxConcurrency: true, parallel: true, timeoutMs: true, retry: true, tools: true });
+const TOOL_SETTING_KEYS = keysOf<ToolSettings>({ concurrency: true, rateLimit: true });
 
 function checkCallId(where: string, callId: unknown): string {
   if (typeof callId !== "string" || callId === "") invalidOption(`run.${where}`, "callId", "the id of a call waiting for approval", callId);
@@ -314,7 +319,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     configure(changes) {
       const at = "executor.configure";
       checkObject(at, "changes", changes);
-      rejectUnknownOptions(at, changes, new Set(["maxConcurrency", "parallel", "timeoutMs", "retry", "tools"]));
+      rejectUnknownOptions(at, changes, CONFIGURATION_KEYS);
       if (changes.maxConcurrency !== undefined && !isPositiveLimit(changes.maxConcurrency)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", changes.maxConcurrency);
       if (changes.parallel !== undefined && typeof changes.parallel !== "boolean") invalidOption(at, "parallel", "a boolean", changes.parallel);
       if (changes.timeoutMs != null && !isTimeout(changes.timeoutMs)) invalidOption(at, "timeoutMs", "a number of milliseconds above 0, or null for none", changes.timeoutMs);
@@ -326,7 +331,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           throw new VolleyError("unknown_tool", `${at}: no tool is named "${name}"${meant === undefined ? "" : `; did you mean "${meant}"?`}`);
         }
         checkObject(at, `tools.${name}`, settings);
-        rejectUnknownOptions(`${at}: tools.${name}`, settings, new Set(["concurrency", "rateLimit"]));
+        rejectUnknownOptions(`${at}: tools.${name}`, settings, TOOL_SETTING_KEYS);
         if (settings.concurrency !== undefined && !isPositiveLimit(settings.concurrency)) invalidOption(at, `tools.${name}.concurrency`, "an integer from 1 and up, or Infinity", settings.concurrency);
         if (settings.rateLimit != null) validateRateLimit(`${at}: tools.${name}`, settings.rateLimit);
       }

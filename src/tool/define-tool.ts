@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { describeValue, invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
+import { describeValue, invalidOption, keysOf, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import { validateRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
 import { createInputValidator, isStandardSchema, type InputValidator, type JsonSchema } from "./input-validator.ts";
 
@@ -115,10 +115,10 @@ export interface Tool<Output = unknown> {
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-const KNOWN_KEYS = new Set([
-  "name", "description", "input", "execute", "concurrency", "rateLimit", "timeoutMs",
-  "retry", "cache", "idempotent", "resources", "priority", "needsApproval", "references", "worker",
-]);
+const KNOWN_KEYS = keysOf<ToolDefinition>({
+  name: true, description: true, input: true, execute: true, concurrency: true, rateLimit: true, timeoutMs: true,
+  retry: true, cache: true, idempotent: true, resources: true, priority: true, needsApproval: true, references: true, worker: true,
+});
 
 export function isPositiveLimit(value: unknown): value is number {
   return value === Infinity || (Number.isInteger(value) && (value as number) >= 1);
@@ -234,7 +234,7 @@ export type ToolOptions = Pick<ToolDefinition, "concurrency" | "rateLimit" | "ti
   needsApproval?: boolean;
 };
 
-export const TOOL_OPTION_KEYS: ReadonlySet<keyof ToolOptions> = new Set(["concurrency", "rateLimit", "timeoutMs", "retry", "cache", "idempotent", "priority", "needsApproval", "references"]);
+export const TOOL_OPTION_KEYS = keysOf<ToolOptions>({ concurrency: true, rateLimit: true, timeoutMs: true, retry: true, cache: true, idempotent: true, priority: true, needsApproval: true, references: true });
 
 /**
  * The tool with some of its options set anew (a config tuning limits without editing the tool's
