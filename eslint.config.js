@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", ".volley/", "eslint.config.js", "scripts/"] },
+  { ignores: ["dist/", "coverage/", ".volley/", "eslint.config.js"] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -33,6 +33,12 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-call": "off",
       "@typescript-eslint/no-unsafe-return": "off",
     },
+  },
+  {
+    // Build scripts: plain Node modules outside the typed project.
+    files: ["scripts/**/*.mjs"],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
   },
   {
     files: ["**/*.test.ts", "test/**/*.ts"],
