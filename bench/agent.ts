@@ -32,11 +32,32 @@ export interface AgentScenario {
 export function agentScenarios(random: () => number = seededRandom(7)): AgentScenario[] {
   const fanOut = (name: string, medianMs: number): AgentScenario => ({
     name,
-    tasks: Array.from({ length: 8 }, (_, i) => ({ id: `s${i}`, tool: "search" as const, latencyMs: logNormal(random, medianMs, 0.5, 50, 20_000), needs: [] })),
+    tasks: Array.from({ length: 8 }, (_, i) => ({
+      id: `s${i}`,
+      tool: "search" as const,
+      latencyMs: logNormal(random, medianMs, 0.5, 50, 20_000),
+      needs: [],
+    })),
   });
   const chain = (branches: number): AgentScenario => {
-    const searches = Array.from({ length: branches }, (_, i) => ({ id: `s${i}`, tool: "search" as const, latencyMs: logNormal(random, 800, 0.5, 50, 20_000), needs: [] }));
-    return { name: `${branches}-branch chain`, tasks: [...searches, { id: "m", tool: "math", latencyMs: logNormal(random, 200, 0.5, 20, 5_000), needs: searches.map((task) => task.id) }] };
+    const searches = Array.from({ length: branches }, (_, i) => ({
+      id: `s${i}`,
+      tool: "search" as const,
+      latencyMs: logNormal(random, 800, 0.5, 50, 20_000),
+      needs: [],
+    }));
+    return {
+      name: `${branches}-branch chain`,
+      tasks: [
+        ...searches,
+        {
+          id: "m",
+          tool: "math",
+          latencyMs: logNormal(random, 200, 0.5, 20, 5_000),
+          needs: searches.map((task) => task.id),
+        },
+      ],
+    };
   };
   return [fanOut("8-way fan-out", 600), fanOut("8-way fan-out, slow tools", 2000), chain(2), chain(3), chain(5)];
 }
@@ -51,15 +72,23 @@ function waves(tasks: readonly Task[]): Task[][] {
 function toolsFor(scenario: AgentScenario): ReturnType<typeof defineTool>[] {
   const latency = new Map(scenario.tasks.map((task) => [task.id, task.latencyMs]));
   const make = (name: string) =>
-    defineTool({ name, execute: async (args: Record<string, unknown>) => {
-      await new Promise((resolve) => setTimeout(resolve, latency.get(String(args.task)) ?? 100));
-      return `${name} result for ${String(args.task)}`;
-    } });
+    defineTool({
+      name,
+      execute: async (args: Record<string, unknown>) => {
+        await new Promise((resolve) => setTimeout(resolve, latency.get(String(args.task)) ?? 100));
+        return `${name} result for ${String(args.task)}`;
+      },
+    });
   return [make("search"), make("math")];
 }
 
-const callOf = (task: Task) => ({ name: task.tool, arguments: { task: task.id, note: words(20, "x") }, tokens: CALL_TOKENS });
-const assistantSteps = (request: MockRequest): number => (request.messages ?? []).filter((message) => (message as { role: string }).role === "assistant").length;
+const callOf = (task: Task) => ({
+  name: task.tool,
+  arguments: { task: task.id, note: words(20, "x") },
+  tokens: CALL_TOKENS,
+});
+const assistantSteps = (request: MockRequest): number =>
+  (request.messages ?? []).filter((message) => (message as { role: string }).role === "assistant").length;
 
 export interface AgentLoopFigures {
   wallMs: number;
@@ -80,19 +109,31 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
   return { value, ms: performance.now() - started };
 }
 
-const durationsOf = (results: readonly ToolResult[]): Map<string, number> => new Map(results.map((result) => [String((result.output as string).split(" for ")[1]), result.durationMs]));
+const durationsOf = (results: readonly ToolResult[]): Map<string, number> =>
+  new Map(results.map((result) => [String((result.output as string).split(" for ")[1]), result.durationMs]));
 
 type Durations = ReadonlyMap<string, number>;
 const durationOf = (durations: Durations, task: Task): number => durations.get(task.id) ?? 0;
 
 /** One call per step, a thought before each, then the answer. */
 function sequentialIdealMs(scenario: AgentScenario, durations: Durations): number {
-  return waves(scenario.tasks).flat().reduce((sum, task) => sum + writeMs(THOUGHT_TOKENS + CALL_TOKENS) + durationOf(durations, task), 0) + writeMs(ANSWER_TOKENS);
+  return (
+    waves(scenario.tasks)
+      .flat()
+      .reduce((sum, task) => sum + writeMs(THOUGHT_TOKENS + CALL_TOKENS) + durationOf(durations, task), 0) +
+    writeMs(ANSWER_TOKENS)
+  );
 }
 
 /** Each wave's whole message, then its slowest call. */
 function waitForAllIdealMs(scenario: AgentScenario, durations: Durations): number {
-  return waves(scenario.tasks).reduce((sum, wave) => sum + writeMs(wave.length * CALL_TOKENS) + Math.max(...wave.map((task) => durationOf(durations, task))), 0) + writeMs(ANSWER_TOKENS);
+  return (
+    waves(scenario.tasks).reduce(
+      (sum, wave) =>
+        sum + writeMs(wave.length * CALL_TOKENS) + Math.max(...wave.map((task) => durationOf(durations, task))),
+      0,
+    ) + writeMs(ANSWER_TOKENS)
+  );
 }
 
 /** Each call starting the moment the stream has written it. */
@@ -100,7 +141,9 @@ function eagerIdealMs(scenario: AgentScenario, durations: Durations): number {
   return (
     waves(scenario.tasks).reduce((sum, wave) => {
       const written = wave.map((_, i) => writeMs((i + 1) * CALL_TOKENS));
-      return sum + Math.max(written.at(-1) ?? 0, ...wave.map((task, i) => (written[i] ?? 0) + durationOf(durations, task)));
+      return (
+        sum + Math.max(written.at(-1) ?? 0, ...wave.map((task, i) => (written[i] ?? 0) + durationOf(durations, task)))
+      );
     }, 0) + writeMs(ANSWER_TOKENS)
   );
 }
@@ -108,7 +151,10 @@ function eagerIdealMs(scenario: AgentScenario, durations: Durations): number {
 /** The plan the scripted model writes: a line per task, `$n` for the outputs it needs, then join(). */
 function planTextOf(scenario: AgentScenario): string {
   const line = (task: Task, i: number): string => {
-    const inputs = task.needs.length > 0 ? `"inputs": [${task.needs.map((need) => `"$${scenario.tasks.findIndex((other) => other.id === need) + 1}"`).join(", ")}], ` : "";
+    const inputs =
+      task.needs.length > 0
+        ? `"inputs": [${task.needs.map((need) => `"$${scenario.tasks.findIndex((other) => other.id === need) + 1}"`).join(", ")}], `
+        : "";
     return `${i + 1}. ${task.tool}({"task": "${task.id}", ${inputs}"note": "${words(CALL_TOKENS - 6 - task.needs.length, "x")}"})`;
   };
   return `${scenario.tasks.map(line).join("\n")}\njoin()`;
@@ -156,7 +202,12 @@ export function agentCeilings(draws: number): AgentCeiling[] {
       sums.set(scenario.name, sum);
     }
   }
-  return [...sums].map(([scenario, sum]) => ({ scenario, draws, planOverSequential: sum.plan / draws, eagerOverWaitForAll: sum.eager / draws }));
+  return [...sums].map(([scenario, sum]) => ({
+    scenario,
+    draws,
+    planOverSequential: sum.plan / draws,
+    eagerOverWaitForAll: sum.eager / draws,
+  }));
 }
 
 export async function measureAgentScenario(scenario: AgentScenario): Promise<AgentScenarioFigures> {
@@ -168,14 +219,26 @@ export async function measureAgentScenario(scenario: AgentScenario): Promise<Age
 
   // Sequential: one call per step, a thought before each.
   const sequentialOrder = stepsOf.flat();
-  const sequentialMock = await startMockOpenAI({ ...pacing, script: (request) => {
-    const step = assistantSteps(request);
-    const task = sequentialOrder[step];
-    return task ? { content: words(THOUGHT_TOKENS, "think"), toolCalls: [callOf(task)] } : answer;
-  } });
-  const sequential = await timed(() => createAgent({ model: openaiModel({ client: client(sequentialMock.baseURL), model: "mock" }), tools, maxSteps: 20 }).run("go"));
+  const sequentialMock = await startMockOpenAI({
+    ...pacing,
+    script: (request) => {
+      const step = assistantSteps(request);
+      const task = sequentialOrder[step];
+      return task ? { content: words(THOUGHT_TOKENS, "think"), toolCalls: [callOf(task)] } : answer;
+    },
+  });
+  const sequential = await timed(() =>
+    createAgent({
+      model: openaiModel({ client: client(sequentialMock.baseURL), model: "mock" }),
+      tools,
+      maxSteps: 20,
+    }).run("go"),
+  );
   await sequentialMock.close();
-  const sequentialIdeal = sequentialIdealMs(scenario, new Map(sequential.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])])));
+  const sequentialIdeal = sequentialIdealMs(
+    scenario,
+    new Map(sequential.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])])),
+  );
 
   // One step per wave, all of its calls in one message.
   const waveScript = (request: MockRequest): MockTurn => {
@@ -190,7 +253,11 @@ export async function measureAgentScenario(scenario: AgentScenario): Promise<Age
   const waitForAll = await timed(async () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "go" }];
     for (;;) {
-      const message = (await client(waitMock.baseURL).chat.completions.stream({ model: "mock", messages, tools: openaiChat.tools(tools) }).finalChatCompletion()).choices[0]?.message as OpenAI.ChatCompletionMessage;
+      const message = (
+        await client(waitMock.baseURL)
+          .chat.completions.stream({ model: "mock", messages, tools: openaiChat.tools(tools) })
+          .finalChatCompletion()
+      ).choices[0]?.message as OpenAI.ChatCompletionMessage;
       if (!message.tool_calls?.length) return message.content;
       const { results } = await executor.run(openaiChat.calls(message));
       for (const [task, ms] of durationsOf(results)) waitDurations.set(task, ms);
@@ -202,14 +269,29 @@ export async function measureAgentScenario(scenario: AgentScenario): Promise<Age
 
   // Volley eager: the same model, calls started as they complete in the stream.
   const eagerMock = await startMockOpenAI({ ...pacing, script: waveScript });
-  const eager = await timed(() => createAgent({ model: openaiModel({ client: client(eagerMock.baseURL), model: "mock" }), tools }).run("go"));
+  const eager = await timed(() =>
+    createAgent({ model: openaiModel({ client: client(eagerMock.baseURL), model: "mock" }), tools }).run("go"),
+  );
   await eagerMock.close();
-  const eagerIdeal = eagerIdealMs(scenario, new Map(eager.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])])));
+  const eagerIdeal = eagerIdealMs(
+    scenario,
+    new Map(eager.value.steps.flatMap((step) => [...durationsOf(step.run?.results ?? [])])),
+  );
 
   // Volley plan mode: every task in one plan, then a joiner.
   const planText = planTextOf(scenario);
-  const planMock = await startMockOpenAI({ ...pacing, script: (request) => (((request.messages?.at(-1) as { content?: string }).content ?? "").startsWith("Results:") ? { content: `FINAL: ${words(ANSWER_TOKENS - 1, "done")}` } : { content: planText }) });
-  const plan = await timed(() => createAgent({ model: openaiModel({ client: client(planMock.baseURL), model: "mock" }), tools, mode: "plan" }).run("go"));
+  const planMock = await startMockOpenAI({
+    ...pacing,
+    script: (request) =>
+      ((request.messages?.at(-1) as { content?: string }).content ?? "").startsWith("Results:")
+        ? { content: `FINAL: ${words(ANSWER_TOKENS - 1, "done")}` }
+        : { content: planText },
+  });
+  const plan = await timed(() =>
+    createAgent({ model: openaiModel({ client: client(planMock.baseURL), model: "mock" }), tools, mode: "plan" }).run(
+      "go",
+    ),
+  );
   await planMock.close();
   const planIdeal = planIdealMs(scenario, durationsOf(plan.value.steps[0]?.run?.results ?? []));
 

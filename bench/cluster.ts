@@ -57,9 +57,12 @@ function percentile(values: readonly number[], p: number): number {
 async function throughput(backend: Backend, calls: number, ioCallMs: number): Promise<number> {
   const executor = createExecutor({ tools: [ioCall], backend, maxConcurrency: Infinity });
   const started = performance.now();
-  const { results } = await executor.run(Array.from({ length: calls }, () => ({ name: "io_call", args: { ms: ioCallMs } })));
+  const { results } = await executor.run(
+    Array.from({ length: calls }, () => ({ name: "io_call", args: { ms: ioCallMs } })),
+  );
   const wallMs = performance.now() - started;
-  if (results.some((result) => !result.ok)) throw new Error(`a call failed: ${JSON.stringify(results.find((result) => !result.ok)?.error)}`);
+  if (results.some((result) => !result.ok))
+    throw new Error(`a call failed: ${JSON.stringify(results.find((result) => !result.ok)?.error)}`);
   return wallMs;
 }
 
@@ -67,7 +70,11 @@ async function throughput(backend: Backend, calls: number, ioCallMs: number): Pr
  * Volley on BullMQ over loopback Redis: throughput of I/O-bound calls with 1, 2 and 4 worker
  * processes; the round trip of one call; and a per-tool limit held across every worker.
  */
-export async function measureCluster(calls: number, dispatchCalls: number, burstCalls: number): Promise<ClusterFigures> {
+export async function measureCluster(
+  calls: number,
+  dispatchCalls: number,
+  burstCalls: number,
+): Promise<ClusterFigures> {
   const redis = await ensureRedis();
   const perWorkerConcurrency = 4;
   const ioCallMs = 200;
@@ -96,13 +103,21 @@ export async function measureCluster(calls: number, dispatchCalls: number, burst
     workers = await startWorkers(4, redis.port, 8);
     const limitCalls = 40;
     const visits = (
-      await createExecutor({ tools: [limitedVisit], backend, maxConcurrency: Infinity }).run(Array.from({ length: limitCalls }, () => ({ name: "limited_visit", args: { ms: 100 } })))
+      await createExecutor({ tools: [limitedVisit], backend, maxConcurrency: Infinity }).run(
+        Array.from({ length: limitCalls }, () => ({ name: "limited_visit", args: { ms: 100 } })),
+      )
     ).results.map((result) => result.output as { started: number; ended: number; pid: number });
-    const maxInFlight = Math.max(...visits.map((visit) => visits.filter((other) => other.started <= visit.started && visit.started < other.ended).length));
+    const maxInFlight = Math.max(
+      ...visits.map(
+        (visit) => visits.filter((other) => other.started <= visit.started && visit.started < other.ended).length,
+      ),
+    );
 
     // A burst whose events outnumber what the stream keeps: results missed there are read from the jobs.
     const burstStarted = performance.now();
-    const burstRun = await createExecutor({ tools: [noop], backend, maxConcurrency: Infinity }).run(Array.from({ length: burstCalls }, () => ({ name: "noop" })));
+    const burstRun = await createExecutor({ tools: [noop], backend, maxConcurrency: Infinity }).run(
+      Array.from({ length: burstCalls }, () => ({ name: "noop" })),
+    );
     const burstMs = performance.now() - burstStarted;
     await stopWorkers(workers);
 
@@ -115,8 +130,18 @@ export async function measureCluster(calls: number, dispatchCalls: number, burst
       throughput: throughputs,
       fourOverOne: four.callsPerSecond / one.callsPerSecond,
       dispatch: { calls: dispatchCalls, p50Ms: median(roundTrips), p95Ms: percentile(roundTrips, 95) },
-      limit: { limit: limitedVisit.concurrency, calls: limitCalls, workersUsed: new Set(visits.map((visit) => visit.pid)).size, maxInFlight },
-      burst: { calls: burstCalls, answered: burstRun.stats.succeeded, wallMs: burstMs, callsPerSecond: (burstCalls * 1000) / burstMs },
+      limit: {
+        limit: limitedVisit.concurrency,
+        calls: limitCalls,
+        workersUsed: new Set(visits.map((visit) => visit.pid)).size,
+        maxInFlight,
+      },
+      burst: {
+        calls: burstCalls,
+        answered: burstRun.stats.succeeded,
+        wallMs: burstMs,
+        callsPerSecond: (burstCalls * 1000) / burstMs,
+      },
     };
   } finally {
     await backend.close();

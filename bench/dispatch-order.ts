@@ -25,10 +25,20 @@ function scenario(): ToolCall[] {
   const calls: ToolCall[] = [];
   for (let i = 0; i < 6; i++) calls.push({ id: `medium${i}`, name: "medium" });
   for (let chain = 0; chain < 4; chain++) {
-    for (let step = 0; step < 4; step++) calls.push({ id: `quick${chain}.${step}`, name: "quick", ...(step > 0 ? { dependsOn: [`quick${chain}.${step - 1}`] } : {}) });
+    for (let step = 0; step < 4; step++)
+      calls.push({
+        id: `quick${chain}.${step}`,
+        name: "quick",
+        ...(step > 0 ? { dependsOn: [`quick${chain}.${step - 1}`] } : {}),
+      });
   }
   for (let chain = 0; chain < 2; chain++) {
-    for (let step = 0; step < 2; step++) calls.push({ id: `slow${chain}.${step}`, name: "slow", ...(step > 0 ? { dependsOn: [`slow${chain}.${step - 1}`] } : {}) });
+    for (let step = 0; step < 2; step++)
+      calls.push({
+        id: `slow${chain}.${step}`,
+        name: "slow",
+        ...(step > 0 ? { dependsOn: [`slow${chain}.${step - 1}`] } : {}),
+      });
   }
   return calls;
 }
@@ -64,7 +74,9 @@ export async function measureDispatchOrder(rounds: number): Promise<DispatchOrde
     return executor;
   });
   const estimatesOffMs = await timed(() => Promise.resolve(createExecutor({ tools: tools(), maxConcurrency: limit })));
-  const fifoMs = await timed(() => Promise.resolve(createExecutor({ tools: tools(), maxConcurrency: limit, order: "fifo" })));
+  const fifoMs = await timed(() =>
+    Promise.resolve(createExecutor({ tools: tools(), maxConcurrency: limit, order: "fifo" })),
+  );
   const workMs = 6 * 20 + 16 * 5 + 4 * 100;
   return { limit, boundMs: Math.max(200, workMs / limit), learnedMs, estimatesOffMs, fifoMs };
 }

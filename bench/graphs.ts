@@ -27,15 +27,25 @@ export function generateGraph(seed: number, size: number): GraphCall[] {
     const wanted = index === 0 ? 0 : draw < 0.3 ? 0 : draw < 0.7 ? 1 : draw < 0.9 ? 2 : 3;
     const dependencies = new Set<number>();
     const windowStart = Math.max(0, index - 25);
-    for (let tries = 0; dependencies.size < wanted && tries < 10; tries++) dependencies.add(windowStart + Math.floor(random() * (index - windowStart)));
-    calls.push({ id: `t${index}`, tool: tool.name, latencyMs: logNormal(random, tool.medianMs, 0.6, 5, 100), dependencies: [...dependencies] });
+    for (let tries = 0; dependencies.size < wanted && tries < 10; tries++)
+      dependencies.add(windowStart + Math.floor(random() * (index - windowStart)));
+    calls.push({
+      id: `t${index}`,
+      tool: tool.name,
+      latencyMs: logNormal(random, tool.medianMs, 0.6, 5, 100),
+      dependencies: [...dependencies],
+    });
   }
   return calls;
 }
 
-function plannedBound(graph: readonly GraphCall[], limit: number): { criticalPathMs: number; workMs: number; boundMs: number } {
+function plannedBound(
+  graph: readonly GraphCall[],
+  limit: number,
+): { criticalPathMs: number; workMs: number; boundMs: number } {
   const finish: number[] = [];
-  for (const call of graph) finish.push(call.latencyMs + Math.max(0, ...call.dependencies.map((dependency) => finish[dependency] as number)));
+  for (const call of graph)
+    finish.push(call.latencyMs + Math.max(0, ...call.dependencies.map((dependency) => finish[dependency] as number)));
   const criticalPathMs = Math.max(...finish);
   const workMs = graph.reduce((sum, call) => sum + call.latencyMs, 0);
   return { criticalPathMs, workMs, boundMs: Math.max(criticalPathMs, workMs / limit) };
@@ -52,10 +62,13 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 /** The seed's topological batches: each level runs in parallel, the next waits for all of it. */
 async function levelByLevel(graph: readonly GraphCall[], limit: number): Promise<void> {
   const levels: number[] = [];
-  for (const call of graph) levels.push(1 + Math.max(-1, ...call.dependencies.map((dependency) => levels[dependency] as number)));
+  for (const call of graph)
+    levels.push(1 + Math.max(-1, ...call.dependencies.map((dependency) => levels[dependency] as number)));
   const limited = pLimit(limit === Infinity ? graph.length : limit);
   for (let level = 0; level <= Math.max(...levels); level++) {
-    await Promise.all(graph.filter((_, index) => levels[index] === level).map((call) => limited(() => sleep(call.latencyMs))));
+    await Promise.all(
+      graph.filter((_, index) => levels[index] === level).map((call) => limited(() => sleep(call.latencyMs))),
+    );
   }
 }
 
@@ -109,7 +122,12 @@ export interface GraphFigures {
 }
 
 const toCalls = (graph: readonly GraphCall[]): ToolCall[] =>
-  graph.map((call) => ({ id: call.id, name: call.tool, args: { ms: call.latencyMs }, dependsOn: call.dependencies.map((dependency) => `t${dependency}`) }));
+  graph.map((call) => ({
+    id: call.id,
+    name: call.tool,
+    args: { ms: call.latencyMs },
+    dependsOn: call.dependencies.map((dependency) => `t${dependency}`),
+  }));
 
 /**
  * Runs every graph, with and without the limit, on tools that answer at once, until the code
@@ -126,8 +144,14 @@ async function warmUp(graphs: readonly (readonly GraphCall[])[], limit: number, 
   }
 }
 
-export async function measureGraphs(sizes: readonly number[], limit: number, warmupRounds: number): Promise<GraphFigures> {
-  const tools = TOOLS.map(({ name }) => defineTool({ name, execute: (args: Record<string, unknown>) => sleep(args.ms as number) }));
+export async function measureGraphs(
+  sizes: readonly number[],
+  limit: number,
+  warmupRounds: number,
+): Promise<GraphFigures> {
+  const tools = TOOLS.map(({ name }) =>
+    defineTool({ name, execute: (args: Record<string, unknown>) => sleep(args.ms as number) }),
+  );
   const graphs = sizes.map((size, position) => generateGraph(1000 + position, size));
   await warmUp(graphs, limit, warmupRounds);
   const cases: GraphCase[] = [];

@@ -12,7 +12,10 @@ export interface MemoryFigures {
 export async function measureMemory(calls: number): Promise<MemoryFigures | undefined> {
   const gc = globalThis.gc;
   if (gc === undefined) return undefined;
-  const executor = createExecutor({ tools: [defineTool({ name: "noop", execute: () => Promise.resolve(undefined) })], maxConcurrency: 16 });
+  const executor = createExecutor({
+    tools: [defineTool({ name: "noop", execute: () => Promise.resolve(undefined) })],
+    maxConcurrency: 16,
+  });
   await executor.run([{ name: "noop" }]);
   const settle = async (): Promise<number> => {
     await new Promise((resolve) => setImmediate(resolve));
@@ -30,5 +33,9 @@ export async function measureMemory(calls: number): Promise<MemoryFigures | unde
   };
   const held = await measureHeld();
   const after = await settle();
-  return { calls, retainedBytesPerCall: (held - before) / calls, leftoverBytesPerCall: Math.max(0, after - before) / calls };
+  return {
+    calls,
+    retainedBytesPerCall: (held - before) / calls,
+    leftoverBytesPerCall: Math.max(0, after - before) / calls,
+  };
 }

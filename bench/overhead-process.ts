@@ -11,7 +11,13 @@ import { measureOverhead, measureSingleCall } from "./overhead.ts";
 const quick = process.argv.includes("--quick");
 const overhead = [];
 // [calls, measured rounds, warm-up ms]
-for (const [calls, rounds, warmupMs] of quick ? [[10_000, 5, 300]] : [[10_000, 21, 2_000], [200_000, 7, 2_000], [1_000_000, 3, 2_000]]) {
+for (const [calls, rounds, warmupMs] of quick
+  ? [[10_000, 5, 300]]
+  : [
+      [10_000, 21, 2_000],
+      [200_000, 7, 2_000],
+      [1_000_000, 3, 2_000],
+    ]) {
   overhead.push(await measureOverhead(calls as number, rounds as number, warmupMs as number));
 }
 const single = await measureSingleCall(quick ? 2_000 : 20_000, quick ? 3 : 7);

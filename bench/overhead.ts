@@ -67,7 +67,18 @@ function runWithRecordFloor(calls: number, limit: number): Promise<ToolResult[]>
       void noop().then((output) => {
         const endedAt = clockOrigin + performance.now();
         const durationMs = endedAt - startedAt;
-        results[index] = { id: `call_${index}`, name: "noop", ok: true, output, attempts: 1, startedAt, endedAt, durationMs, queuedMs: startedAt - addedAt, cached: false };
+        results[index] = {
+          id: `call_${index}`,
+          name: "noop",
+          ok: true,
+          output,
+          attempts: 1,
+          startedAt,
+          endedAt,
+          durationMs,
+          queuedMs: startedAt - addedAt,
+          cached: false,
+        };
         if (++ended === calls) resolve(results);
         else if (next < calls) start(endedAt);
       });
@@ -79,8 +90,15 @@ function runWithRecordFloor(calls: number, limit: number): Promise<ToolResult[]>
 export type CallShape = "idNameArgs" | "argsAsJsonText" | "withListener";
 
 /** Calls as a model's tool calls arrive: an id the provider gave, a name, arguments. */
-function shapedCalls(calls: number, shape: CallShape): { id: string; name: string; args: Record<string, unknown> | string }[] {
-  return Array.from({ length: calls }, (_, index) => ({ id: `toolu_${index.toString(36).padStart(8, "0")}`, name: "noop", args: shape === "argsAsJsonText" ? `{"query":"item ${index}","limit":5}` : { query: `item ${index}`, limit: 5 } }));
+function shapedCalls(
+  calls: number,
+  shape: CallShape,
+): { id: string; name: string; args: Record<string, unknown> | string }[] {
+  return Array.from({ length: calls }, (_, index) => ({
+    id: `toolu_${index.toString(36).padStart(8, "0")}`,
+    name: "noop",
+    args: shape === "argsAsJsonText" ? `{"query":"item ${index}","limit":5}` : { query: `item ${index}`, limit: 5 },
+  }));
 }
 
 /** An already-settled promise: a tool that does nothing, asynchronously, as tools are. */
@@ -107,7 +125,11 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
   const idNameArgs = shapedCalls(calls, "idNameArgs");
   const argsAsJsonText = shapedCalls(calls, "argsAsJsonText");
   let heard = 0;
-  const listened = createExecutor({ tools: [defineTool({ name: "noop", execute: noop })], maxConcurrency: limit, onEvent: () => void heard++ });
+  const listened = createExecutor({
+    tools: [defineTool({ name: "noop", execute: noop })],
+    maxConcurrency: limit,
+    onEvent: () => void heard++,
+  });
   const contenders = {
     promiseAll: () => Promise.all(Array.from({ length: calls }, () => noop())),
     recordFloor: () => runWithRecordFloor(calls, limit),
@@ -124,7 +146,16 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
     argsAsJsonText: () => executor.run(argsAsJsonText),
     withListener: () => listened.run(idNameArgs),
   };
-  const samples: Record<keyof typeof contenders, number[]> = { promiseAll: [], recordFloor: [], pLimit: [], pQueue: [], volley: [], idNameArgs: [], argsAsJsonText: [], withListener: [] };
+  const samples: Record<keyof typeof contenders, number[]> = {
+    promiseAll: [],
+    recordFloor: [],
+    pLimit: [],
+    pQueue: [],
+    volley: [],
+    idNameArgs: [],
+    argsAsJsonText: [],
+    withListener: [],
+  };
   const entries = Object.entries(contenders) as [keyof typeof contenders, () => Promise<unknown>][];
   const runRound = async (round: number, measured: boolean): Promise<void> => {
     // Rotate who goes first, so that each contender follows each other one equally often.
@@ -136,12 +167,14 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
       const outcome = await run();
       const elapsed = performance.now() - started;
       // Checked after the clock stops: the check is the benchmark's work, not Volley's.
-      if (name === "volley" || name === "idNameArgs" || name === "argsAsJsonText" || name === "withListener") assertAllAnswered(outcome as RunResult, calls);
+      if (name === "volley" || name === "idNameArgs" || name === "argsAsJsonText" || name === "withListener")
+        assertAllAnswered(outcome as RunResult, calls);
       if (measured) samples[name].push((elapsed * 1000) / calls);
     }
   };
   let round = 0;
-  for (const warmUntil = performance.now() + warmupMs; round < 2 || performance.now() < warmUntil; round++) await runRound(round, false);
+  for (const warmUntil = performance.now() + warmupMs; round < 2 || performance.now() < warmUntil; round++)
+    await runRound(round, false);
   const warmupRounds = round;
   for (let measured = 0; measured < rounds; measured++) await runRound(round++, true);
   const micros = {
@@ -153,7 +186,11 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
   };
   const shaped = (name: CallShape) => {
     const shapeMicros = median(samples[name]);
-    return { micros: shapeMicros, overPromiseAll: shapeMicros / micros.promiseAll, overPLimit: shapeMicros / micros.pLimit };
+    return {
+      micros: shapeMicros,
+      overPromiseAll: shapeMicros / micros.promiseAll,
+      overPLimit: shapeMicros / micros.pLimit,
+    };
   };
   return {
     calls,
@@ -166,12 +203,17 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
       pQueue: micros.volley / micros.pQueue,
     },
     recordFloorOverPromiseAll: micros.recordFloor / micros.promiseAll,
-    shapes: { idNameArgs: shaped("idNameArgs"), argsAsJsonText: shaped("argsAsJsonText"), withListener: shaped("withListener") },
+    shapes: {
+      idNameArgs: shaped("idNameArgs"),
+      argsAsJsonText: shaped("argsAsJsonText"),
+      withListener: shaped("withListener"),
+    },
     rounds,
     warmupRounds,
   };
 }
 
 function assertAllAnswered({ results }: RunResult, calls: number): void {
-  if (results.length !== calls || !results.every((result) => result.ok)) throw new Error("Volley lost or failed a call");
+  if (results.length !== calls || !results.every((result) => result.ok))
+    throw new Error("Volley lost or failed a call");
 }

@@ -23,7 +23,11 @@ console.log(`Volley benchmark — ${new Date().toISOString().slice(0, 10)} — $
 
 console.log("1. Overhead per call, no-op tools, limit 16 (median µs per call; ratio = Volley ÷ other)");
 // In a child process of its own, with only the contenders loaded (see overhead-process.ts).
-const sectionOne = execFileSync(process.execPath, ["--expose-gc", new URL("./overhead-process.ts", import.meta.url).pathname, ...(quick ? ["--quick"] : [])], { encoding: "utf8" });
+const sectionOne = execFileSync(
+  process.execPath,
+  ["--expose-gc", new URL("./overhead-process.ts", import.meta.url).pathname, ...(quick ? ["--quick"] : [])],
+  { encoding: "utf8" },
+);
 const { overhead, single } = JSON.parse(sectionOne) as { overhead: OverheadFigures[]; single: SingleCallFigures };
 for (const figures of overhead) {
   const { calls, microsPerCall: us, volleyRatio: ratio } = figures;
@@ -36,26 +40,41 @@ for (const figures of overhead) {
 
 for (const figures of overhead) {
   const { calls, shapes } = figures;
-  const shape = (label: string, item: { micros: number; overPromiseAll: number; overPLimit: number }) => `${label} ${fixed(item.micros, 3)} µs (${fixed(item.overPromiseAll)}× Promise.all, ${fixed(item.overPLimit)}× p-limit)`;
-  console.log(`   ${String(calls).padStart(7)} calls as models send them: ${shape("{ id, name, args }", shapes.idNameArgs)}; ${shape("args as JSON text", shapes.argsAsJsonText)}; ${shape("with a listener", shapes.withListener)}`);
+  const shape = (label: string, item: { micros: number; overPromiseAll: number; overPLimit: number }) =>
+    `${label} ${fixed(item.micros, 3)} µs (${fixed(item.overPromiseAll)}× Promise.all, ${fixed(item.overPLimit)}× p-limit)`;
+  console.log(
+    `   ${String(calls).padStart(7)} calls as models send them: ${shape("{ id, name, args }", shapes.idNameArgs)}; ${shape("args as JSON text", shapes.argsAsJsonText)}; ${shape("with a listener", shapes.withListener)}`,
+  );
 }
-console.log(`   one call: run([call]) ${fixed(single.volleyMicros)} µs, calling the tool directly ${fixed(single.directMicros)} µs`);
+console.log(
+  `   one call: run([call]) ${fixed(single.volleyMicros)} µs, calling the tool directly ${fixed(single.directMicros)} µs`,
+);
 
 console.log("\n2. Dependency graphs (seeded random DAGs, log-normal latencies 5–100 ms)");
 const graphs = await measureGraphs(quick ? [50, 100] : [50, 100, 200, 300, 400, 500], 8, quick ? 5 : 30);
 console.log("   calls limit  planned-CP  bound(ms)  Volley  levels  polling   Volley vs bound");
 for (const item of graphs.cases) {
-  const versus = item.limit === "none" ? `+${fixed(item.volleyOverCriticalPathMs)} ms over critical path` : `${fixed(item.volleyMs / item.measuredBoundMs, 3)}× bound`;
+  const versus =
+    item.limit === "none"
+      ? `+${fixed(item.volleyOverCriticalPathMs)} ms over critical path`
+      : `${fixed(item.volleyMs / item.measuredBoundMs, 3)}× bound`;
   console.log(
     `   ${String(item.calls).padStart(5)} ${String(item.limit).padStart(5)}  ${fixed(item.plannedCriticalPathMs, 0).padStart(10)}  ${fixed(item.measuredBoundMs, 0).padStart(9)}  ${fixed(item.volleyMs, 0).padStart(6)}  ${fixed(item.levelsMs, 0).padStart(6)}  ${fixed(item.pollingMs, 0).padStart(7)}   ${versus}`,
   );
 }
-console.log(`   median, no limit: Volley − critical path ${fixed(graphs.unlimited.volleyOverCriticalPathMs)} ms; levels ${fixed(graphs.unlimited.levelsOverVolley)}× and polling ${fixed(graphs.unlimited.pollingOverVolley)}× Volley's time`);
-console.log(`   median, limit ${graphs.limited.limit}: Volley ${fixed(graphs.limited.volleyOverBound, 3)}× the lower bound; levels ${fixed(graphs.limited.levelsOverVolley)}× and polling ${fixed(graphs.limited.pollingOverVolley)}× Volley's time`);
+console.log(
+  `   median, no limit: Volley − critical path ${fixed(graphs.unlimited.volleyOverCriticalPathMs)} ms; levels ${fixed(graphs.unlimited.levelsOverVolley)}× and polling ${fixed(graphs.unlimited.pollingOverVolley)}× Volley's time`,
+);
+console.log(
+  `   median, limit ${graphs.limited.limit}: Volley ${fixed(graphs.limited.volleyOverBound, 3)}× the lower bound; levels ${fixed(graphs.limited.levelsOverVolley)}× and polling ${fixed(graphs.limited.pollingOverVolley)}× Volley's time`,
+);
 
 console.log("\n3. Memory after a 200k-call run");
 const memory = await measureMemory(200_000);
-if (memory) console.log(`   ${fixed(memory.retainedBytesPerCall, 0)} bytes per call held with the result; ${fixed(memory.leftoverBytesPerCall, 1)} bytes per call left once it is dropped`);
+if (memory)
+  console.log(
+    `   ${fixed(memory.retainedBytesPerCall, 0)} bytes per call held with the result; ${fixed(memory.leftoverBytesPerCall, 1)} bytes per call left once it is dropped`,
+  );
 else console.log("   skipped: run with node --expose-gc");
 
 console.log("\n4. History: a 10k-call run with SQLite history on, against off");
@@ -73,49 +92,82 @@ console.log(
     ` estimates off ${fixed(order.estimatesOffMs, 0)} ms (${fixed(order.estimatesOffMs / order.boundMs, 3)}×), FIFO ${fixed(order.fifoMs, 0)} ms (${fixed(order.fifoMs / order.boundMs, 3)}×)`,
 );
 
-console.log("\n6. The agent end to end, on the mock model: first token 400 ms, then 40 tokens/s (wall ms, and the ideal for each loop)");
+console.log(
+  "\n6. The agent end to end, on the mock model: first token 400 ms, then 40 tokens/s (wall ms, and the ideal for each loop)",
+);
 const agent = [];
 console.log("   scenario                      sequential      wait-for-all    Volley eager    Volley plan");
 for (const scenario of quick ? agentScenarios().slice(0, 1) : agentScenarios()) {
   const figures = await measureAgentScenario(scenario);
   agent.push(figures);
-  const cell = (loop: { wallMs: number; idealMs: number }): string => `${fixed(loop.wallMs, 0).padStart(6)} (${fixed(loop.idealMs, 0).padStart(6)})`;
-  console.log(`   ${figures.scenario.padEnd(28)}  ${cell(figures.sequential)}  ${cell(figures.waitForAll)}  ${cell(figures.eager)}  ${cell(figures.plan)}`);
+  const cell = (loop: { wallMs: number; idealMs: number }): string =>
+    `${fixed(loop.wallMs, 0).padStart(6)} (${fixed(loop.idealMs, 0).padStart(6)})`;
+  console.log(
+    `   ${figures.scenario.padEnd(28)}  ${cell(figures.sequential)}  ${cell(figures.waitForAll)}  ${cell(figures.eager)}  ${cell(figures.plan)}`,
+  );
 }
-const worstOverIdeal = Math.max(...agent.flatMap((item) => [item.eager.wallMs / item.eager.idealMs, item.plan.wallMs / item.plan.idealMs]));
-const planSpeedups = agent.filter((item) => !item.scenario.includes("slow")).map((item) => item.sequential.wallMs / item.plan.wallMs);
+const worstOverIdeal = Math.max(
+  ...agent.flatMap((item) => [item.eager.wallMs / item.eager.idealMs, item.plan.wallMs / item.plan.idealMs]),
+);
+const planSpeedups = agent
+  .filter((item) => !item.scenario.includes("slow"))
+  .map((item) => item.sequential.wallMs / item.plan.wallMs);
 const slow = agent.find((item) => item.scenario.includes("slow"));
 console.log(
   `   eager and plan at most ${fixed(worstOverIdeal, 3)}× their ideal; plan ${fixed(Math.min(...planSpeedups))}–${fixed(Math.max(...planSpeedups))}× faster than sequential` +
-    (slow ? `; eager ${fixed(slow.waitForAll.wallMs / slow.eager.wallMs)}× faster than wait-for-all with slow tools` : ""),
+    (slow
+      ? `; eager ${fixed(slow.waitForAll.wallMs / slow.eager.wallMs)}× faster than wait-for-all with slow tools`
+      : ""),
 );
 const ceilings = agentCeilings(quick ? 1_000 : 10_000);
-console.log(`   the best any scheduler could do, mean over ${ceilings[0]?.draws ?? 0} draws of these latencies (ideal ÷ ideal):`);
+console.log(
+  `   the best any scheduler could do, mean over ${ceilings[0]?.draws ?? 0} draws of these latencies (ideal ÷ ideal):`,
+);
 for (const ceiling of ceilings) {
-  console.log(`   ${ceiling.scenario.padEnd(28)}  plan ${fixed(ceiling.planOverSequential)}× faster than sequential;  eager ${fixed(ceiling.eagerOverWaitForAll)}× faster than wait-for-all`);
+  console.log(
+    `   ${ceiling.scenario.padEnd(28)}  plan ${fixed(ceiling.planOverSequential)}× faster than sequential;  eager ${fixed(ceiling.eagerOverWaitForAll)}× faster than wait-for-all`,
+  );
 }
 
-console.log(`\n7. CPU-bound tools: 4 hashing calls of about 200 ms beside 20 I/O calls of 100 ms, in the caller's thread and in the worker pool (medians)`);
+console.log(
+  `\n7. CPU-bound tools: 4 hashing calls of about 200 ms beside 20 I/O calls of 100 ms, in the caller's thread and in the worker pool (medians)`,
+);
 const workers = await measureWorkers(quick ? 2 : 7);
 const placement = (name: string, figures: typeof workers.inProcess): string =>
   `   ${name.padEnd(22)} wall ${fixed(figures.wallMs, 0).padStart(5)} ms   I/O calls late by ${fixed(figures.ioLateMedianMs, 0).padStart(4)} ms (worst ${fixed(figures.ioLateMaxMs, 0).padStart(4)} ms)   event-loop delay p99 ${fixed(figures.loopDelayP99Ms, 1).padStart(6)} ms, longest ${fixed(figures.loopDelayMaxMs, 0).padStart(4)} ms`;
-console.log(`   one hashing call alone: ${fixed(workers.cpuCallMs, 0)} ms; ${workers.threads} worker threads on this ${cpus().length}-core machine`);
+console.log(
+  `   one hashing call alone: ${fixed(workers.cpuCallMs, 0)} ms; ${workers.threads} worker threads on this ${cpus().length}-core machine`,
+);
 console.log(placement("in the caller's thread", workers.inProcess));
 console.log(placement("in worker threads", workers.workers));
-console.log(`   worker threads: wall ${fixed(workers.inProcess.wallMs / workers.workers.wallMs)}× shorter; I/O calls late by ${fixed(workers.workers.ioLateMedianMs, 0)} ms instead of ${fixed(workers.inProcess.ioLateMedianMs, 0)} ms`);
+console.log(
+  `   worker threads: wall ${fixed(workers.inProcess.wallMs / workers.workers.wallMs)}× shorter; I/O calls late by ${fixed(workers.workers.ioLateMedianMs, 0)} ms instead of ${fixed(workers.inProcess.ioLateMedianMs, 0)} ms`,
+);
 
 const clusterCalls = quick ? 80 : 160;
-console.log(`\n8. BullMQ over loopback Redis: ${clusterCalls} I/O-bound calls of 200 ms, each worker process running 4 at once`);
+console.log(
+  `\n8. BullMQ over loopback Redis: ${clusterCalls} I/O-bound calls of 200 ms, each worker process running 4 at once`,
+);
 const cluster = await measureCluster(clusterCalls, quick ? 100 : 300, quick ? 12_000 : 100_000);
 for (const item of cluster.throughput) {
-  console.log(`   ${item.workers} worker process${item.workers === 1 ? "  " : "es"}  wall ${fixed(item.wallMs, 0).padStart(5)} ms  ${fixed(item.callsPerSecond, 1).padStart(5)} calls/s`);
+  console.log(
+    `   ${item.workers} worker process${item.workers === 1 ? "  " : "es"}  wall ${fixed(item.wallMs, 0).padStart(5)} ms  ${fixed(item.callsPerSecond, 1).padStart(5)} calls/s`,
+  );
 }
 console.log(`   4 workers ÷ 1: ${fixed(cluster.fourOverOne)}× the throughput`);
-console.log(`   one no-op call through Redis and back, one at a time: p50 ${fixed(cluster.dispatch.p50Ms)} ms, p95 ${fixed(cluster.dispatch.p95Ms)} ms (${cluster.dispatch.calls} calls)`);
-console.log(`   a tool limited to ${cluster.limit.limit} at once, ${cluster.limit.calls} calls on 4 workers that could take 32: at most ${cluster.limit.maxInFlight} in flight, on ${cluster.limit.workersUsed} workers`);
-console.log(`   a burst of ${cluster.burst.calls.toLocaleString("en")} no-op calls at once on 4 workers: ${cluster.burst.answered.toLocaleString("en")} answered in ${fixed(cluster.burst.wallMs / 1000, 1)} s (${Math.round(cluster.burst.callsPerSecond).toLocaleString("en")} calls/s)`);
+console.log(
+  `   one no-op call through Redis and back, one at a time: p50 ${fixed(cluster.dispatch.p50Ms)} ms, p95 ${fixed(cluster.dispatch.p95Ms)} ms (${cluster.dispatch.calls} calls)`,
+);
+console.log(
+  `   a tool limited to ${cluster.limit.limit} at once, ${cluster.limit.calls} calls on 4 workers that could take 32: at most ${cluster.limit.maxInFlight} in flight, on ${cluster.limit.workersUsed} workers`,
+);
+console.log(
+  `   a burst of ${cluster.burst.calls.toLocaleString("en")} no-op calls at once on 4 workers: ${cluster.burst.answered.toLocaleString("en")} answered in ${fixed(cluster.burst.wallMs / 1000, 1)} s (${Math.round(cluster.burst.callsPerSecond).toLocaleString("en")} calls/s)`,
+);
 
-console.log("\n9. Scaling: graphs added as one batch, no-op tools, limit 16, against the same graph as hand-written promises under p-limit (median ms)");
+console.log(
+  "\n9. Scaling: graphs added as one batch, no-op tools, limit 16, against the same graph as hand-written promises under p-limit (median ms)",
+);
 const scaling = await measureScaling(quick ? [1000, 10_000] : [1000, 10_000, 100_000], quick ? 3 : 5);
 for (const item of scaling) {
   console.log(
@@ -123,7 +175,22 @@ for (const item of scaling) {
   );
 }
 
-const report = { date: new Date().toISOString(), machine, quick, overhead, single, graphs, memory, history, order, agent, agentCeilings: ceilings, workers, cluster, scaling };
+const report = {
+  date: new Date().toISOString(),
+  machine,
+  quick,
+  overhead,
+  single,
+  graphs,
+  memory,
+  history,
+  order,
+  agent,
+  agentCeilings: ceilings,
+  workers,
+  cluster,
+  scaling,
+};
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

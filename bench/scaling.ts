@@ -29,7 +29,10 @@ const SHAPES: Record<string, Shape> = {
   // Each call needs the one before: the longest critical path a graph can have.
   chain: (calls) => Array.from({ length: calls }, (_, index) => (index === 0 ? [] : [index - 1])),
   // One call needs every other.
-  "fan-in": (calls) => Array.from({ length: calls }, (_, index) => (index === calls - 1 ? Array.from({ length: calls - 1 }, (_, dependency) => dependency) : [])),
+  "fan-in": (calls) =>
+    Array.from({ length: calls }, (_, index) =>
+      index === calls - 1 ? Array.from({ length: calls - 1 }, (_, dependency) => dependency) : [],
+    ),
   // Ten levels; each call needs two calls of the level before.
   "random DAG, shallow": (calls) => {
     const random = seededRandom(7);
@@ -43,7 +46,9 @@ const SHAPES: Record<string, Shape> = {
   // Each call needs the one before and two earlier ones: as deep as it is long.
   "random DAG, deep": (calls) => {
     const random = seededRandom(11);
-    return Array.from({ length: calls }, (_, index) => (index === 0 ? [] : [...new Set([index - 1, Math.floor(random() * index), Math.floor(random() * index)])]));
+    return Array.from({ length: calls }, (_, index) =>
+      index === 0 ? [] : [...new Set([index - 1, Math.floor(random() * index), Math.floor(random() * index)])],
+    );
   },
   // Independent calls, all queued behind the limit.
   queueing: (calls) => Array.from({ length: calls }, () => []),
@@ -54,7 +59,9 @@ const step = defineTool({ name: "step", execute: () => 1 });
 async function viaVolley(dependencies: readonly number[][]): Promise<number> {
   const executor = createExecutor({ tools: [step], maxConcurrency: LIMIT });
   const calls: ToolCall[] = dependencies.map((needs, index) =>
-    needs.length === 0 ? { id: `c${index}`, name: "step" } : { id: `c${index}`, name: "step", args: { inputs: needs.map((dependency) => ({ $ref: `c${dependency}` })) } },
+    needs.length === 0
+      ? { id: `c${index}`, name: "step" }
+      : { id: `c${index}`, name: "step", args: { inputs: needs.map((dependency) => ({ $ref: `c${dependency}` })) } },
   );
   const started = performance.now();
   const { stats } = await executor.run(calls);
@@ -70,7 +77,9 @@ async function viaPromises(dependencies: readonly number[][]): Promise<number> {
   const started = performance.now();
   const outputs: Promise<unknown>[] = [];
   for (const [index, needs] of dependencies.entries()) {
-    outputs[index] = Promise.all(needs.map((dependency) => outputs[dependency] as Promise<unknown>)).then((inputs) => limit(() => execute({ inputs })));
+    outputs[index] = Promise.all(needs.map((dependency) => outputs[dependency] as Promise<unknown>)).then((inputs) =>
+      limit(() => execute({ inputs })),
+    );
   }
   await Promise.all(outputs);
   return performance.now() - started;
@@ -94,7 +103,16 @@ export async function measureScaling(sizes: readonly number[], rounds: number): 
       }
       const volleyMs = median(volley);
       const promisesMs = median(promises);
-      figures.push({ shape, calls, edges, volleyMs, promisesMs, microsPerCall: (volleyMs * 1000) / calls, microsPerEdge: edges === 0 ? 0 : (volleyMs * 1000) / edges, ratio: volleyMs / promisesMs });
+      figures.push({
+        shape,
+        calls,
+        edges,
+        volleyMs,
+        promisesMs,
+        microsPerCall: (volleyMs * 1000) / calls,
+        microsPerEdge: edges === 0 ? 0 : (volleyMs * 1000) / edges,
+        ratio: volleyMs / promisesMs,
+      });
     }
   }
   return figures;

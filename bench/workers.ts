@@ -51,9 +51,18 @@ async function once(hash: Tool, calls: ToolCall[], workers?: ReturnType<typeof c
   const wallMs = performance.now() - started;
   delay.disable();
   // Late against when an I/O call could have ended had nothing stood in its way: 100 ms after the run began.
-  const late = results.filter((result) => result.name === "io").map((result) => Math.max(0, result.endedAt - runStart - IO_MS));
-  if (results.some((result) => !result.ok)) throw new Error(`a call failed: ${JSON.stringify(results.find((result) => !result.ok)?.error)}`);
-  return { wallMs, ioLateMedianMs: median(late), ioLateMaxMs: Math.max(...late), loopDelayP99Ms: delay.percentile(99) / 1e6, loopDelayMaxMs: delay.max / 1e6 };
+  const late = results
+    .filter((result) => result.name === "io")
+    .map((result) => Math.max(0, result.endedAt - runStart - IO_MS));
+  if (results.some((result) => !result.ok))
+    throw new Error(`a call failed: ${JSON.stringify(results.find((result) => !result.ok)?.error)}`);
+  return {
+    wallMs,
+    ioLateMedianMs: median(late),
+    ioLateMaxMs: Math.max(...late),
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
+    loopDelayMaxMs: delay.max / 1e6,
+  };
 }
 
 /** 4 CPU-bound calls of about 200 ms beside 20 I/O calls of 100 ms: in the caller's thread, then in the worker pool. */
@@ -62,7 +71,11 @@ export async function measureWorkers(rounds: number, cpuCalls = 4, ioCalls = 20)
   // The I/O calls come first, so that they are waiting on their timers when the CPU work begins.
   const calls: ToolCall[] = [
     ...Array.from({ length: ioCalls }, (_, index) => ({ id: `io${index}`, name: "io" })),
-    ...Array.from({ length: cpuCalls }, (_, index) => ({ id: `cpu${index}`, name: "hash", args: { rounds: hashRounds } })),
+    ...Array.from({ length: cpuCalls }, (_, index) => ({
+      id: `cpu${index}`,
+      name: "hash",
+      args: { rounds: hashRounds },
+    })),
   ];
   const threads = availableParallelism();
   const pool = createWorkerPool({ maxThreads: threads });
@@ -83,5 +96,13 @@ export async function measureWorkers(rounds: number, cpuCalls = 4, ioCalls = 20)
   const started = performance.now();
   hashNow(hashRounds);
   const cpuCallMs = performance.now() - started;
-  return { threads, cpuCalls, ioCalls, cpuCallMs, ioLatencyMs: IO_MS, inProcess: summarize(samples.inProcess), workers: summarize(samples.workers) };
+  return {
+    threads,
+    cpuCalls,
+    ioCalls,
+    cpuCallMs,
+    ioLatencyMs: IO_MS,
+    inProcess: summarize(samples.inProcess),
+    workers: summarize(samples.workers),
+  };
 }

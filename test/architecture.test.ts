@@ -53,14 +53,18 @@ function crossFolderImports(): [string, string, string][] {
 
 describe("the folders of src/", () => {
   it("are each in a layer", () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
     expect(folders.filter((folder) => !layerOf.has(folder))).toEqual([]);
   });
 
   it("import only folders of lower layers, so that no two import each other", () => {
     const imports = crossFolderImports();
     expect(imports.length).toBeGreaterThan(50);
-    const upward = imports.filter(([from, to]) => (layerOf.get(to) ?? Infinity) >= (layerOf.get(from) ?? -1)).map(([from, to, file]) => `${file}: ${from} → ${to}`);
+    const upward = imports
+      .filter(([from, to]) => (layerOf.get(to) ?? Infinity) >= (layerOf.get(from) ?? -1))
+      .map(([from, to, file]) => `${file}: ${from} → ${to}`);
     expect(upward).toEqual([]);
   });
 });

@@ -13,9 +13,22 @@ export function backendContract(name: string, open: () => Backend): void {
     it("runs a tool with its arguments and context, and reports its progress", async () => {
       const backend = open();
       const updates: unknown[] = [];
-      const output = (await backend.execute(describeCall, { city: "Oslo", list: [1, 2] }, context(undefined, (update) => updates.push(update)))) as Record<string, unknown>;
-      expect(output).toMatchObject({ args: { city: "Oslo", list: [1, 2] }, callId: "c1", runId: "r1", attempt: 1, name: "describe_call" });
-      expect(updates).toEqual([{ progress: 1, total: 2, message: "half" }, { progress: 2, total: 2 }]);
+      const output = (await backend.execute(
+        describeCall,
+        { city: "Oslo", list: [1, 2] },
+        context(undefined, (update) => updates.push(update)),
+      )) as Record<string, unknown>;
+      expect(output).toMatchObject({
+        args: { city: "Oslo", list: [1, 2] },
+        callId: "c1",
+        runId: "r1",
+        attempt: 1,
+        name: "describe_call",
+      });
+      expect(updates).toEqual([
+        { progress: 1, total: 2, message: "half" },
+        { progress: 2, total: 2 },
+      ]);
       await backend.close();
     });
 
@@ -40,7 +53,12 @@ export function backendContract(name: string, open: () => Backend): void {
       const backend = open();
       const history = new MemoryRunStore();
       const events: RunEvent[] = [];
-      const executor = createExecutor({ tools: [describeCall, flaky], backend, history, onEvent: (event) => events.push(event) });
+      const executor = createExecutor({
+        tools: [describeCall, flaky],
+        backend,
+        history,
+        onEvent: (event) => events.push(event),
+      });
       const { runId, results } = await executor.run([
         { id: "first", name: "describe_call", args: { n: 1 } },
         { id: "second", name: "describe_call", args: { from: { $ref: "first", path: "/args/n" } } },

@@ -49,7 +49,10 @@ describe("bullmqBackend when Redis goes away", () => {
     const worker = await workers.start();
     backend = bullmqBackend({ connection: { host: redis.host, port: redis.port }, prefix });
     const events: RunEvent[] = [];
-    const run = await twoRunningCalls(createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) }), events);
+    const run = await twoRunningCalls(
+      createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) }),
+      events,
+    );
     await redis.kill();
     await redis.restart();
     const { results } = await run.result;
@@ -95,7 +98,9 @@ describe("bullmqBackend when Redis goes away", () => {
     const { results } = await run.result;
     for (const result of results) {
       expect(result.error).toMatchObject({ type: "tool_error", retryable: false });
-      expect(result.error?.message).toMatch(/^Redis is unreachable \(.+\) for 1 s: the call was sent to the workers, but whether it ran is unknown$/);
+      expect(result.error?.message).toMatch(
+        /^Redis is unreachable \(.+\) for 1 s: the call was sent to the workers, but whether it ran is unknown$/,
+      );
     }
     // Nothing can be sent now: new calls are answered at once, retryably, since nothing ran.
     const next = await executor.run([{ name: "wait", args: { ms: 10 } }]);
@@ -110,7 +115,14 @@ describe("bullmqBackend when Redis goes away", () => {
   it("lets `volley worker` be stopped by a second signal while its graceful stop waits for a Redis that went away", async () => {
     redis = await startPrivateRedis({ persistence: false });
     const folder = mkdtempSync(join(tmpdir(), "volley-worker-stop-"));
-    writeFileSync(join(folder, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/worker-tools.ts")], history: false, bullmq: { redis: `redis://${redis.host}:${redis.port}`, prefix } }));
+    writeFileSync(
+      join(folder, "volley.config.json"),
+      JSON.stringify({
+        tools: [resolve("test/fixtures/worker-tools.ts")],
+        history: false,
+        bullmq: { redis: `redis://${redis.host}:${redis.port}`, prefix },
+      }),
+    );
     const child = spawn(process.execPath, [VOLLEY_BIN, "worker"], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -122,7 +134,10 @@ describe("bullmqBackend when Redis goes away", () => {
       await printed("Volley worker: ");
       backend = bullmqBackend({ connection: { host: redis.host, port: redis.port }, prefix, outageTimeoutMs: 1000 });
       const events: RunEvent[] = [];
-      const run = await twoRunningCalls(createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) }), events);
+      const run = await twoRunningCalls(
+        createExecutor({ tools: [timedVisit], backend, onEvent: (event) => events.push(event) }),
+        events,
+      );
       child.kill("SIGTERM");
       await printed("stopping once running calls finish");
       await redis.kill();

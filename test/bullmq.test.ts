@@ -39,7 +39,10 @@ backendContract("BullMQ workers", () => bullmqBackend({ connection: connection()
 describe("bullmqBackend", () => {
   it("runs tools declared with `worker` in the worker process's threads, and the others on its main thread", async () => {
     const backend = bullmqBackend({ connection: connection(), prefix });
-    const { results } = await createExecutor({ tools: [describeCall, whichThread], backend }).run([{ name: "describe_call" }, { name: "which_thread" }]);
+    const { results } = await createExecutor({ tools: [describeCall, whichThread], backend }).run([
+      { name: "describe_call" },
+      { name: "which_thread" },
+    ]);
     expect(results[0]?.output).toMatchObject({ mainThread: false });
     expect(results[1]?.output).toMatchObject({ mainThread: true });
     expect((results[1]?.output as { pid: number }).pid).not.toBe(process.pid);
@@ -59,14 +62,33 @@ describe("bullmqBackend", () => {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     try {
       const backend = bullmqBackend({ connection: connection(), prefix: tracedPrefix });
-      const executor = createExecutor({ tools: [describeCall, refuse], backend, instrumentation: createTracing({ tracerProvider }) });
-      await executor.run([{ id: "traced", name: "describe_call" }, { id: "refused", name: "refuse" }]);
+      const executor = createExecutor({
+        tools: [describeCall, refuse],
+        backend,
+        instrumentation: createTracing({ tracerProvider }),
+      });
+      await executor.run([
+        { id: "traced", name: "describe_call" },
+        { id: "refused", name: "refuse" },
+      ]);
       await backend.close();
-      const callSpan = (callId: string) => exporter.getFinishedSpans().find((span) => span.attributes["gen_ai.tool.call.id"] === callId)!.spanContext();
-      const workerSpans = readFileSync(traceFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      const callSpan = (callId: string) =>
+        exporter
+          .getFinishedSpans()
+          .find((span) => span.attributes["gen_ai.tool.call.id"] === callId)!
+          .spanContext();
+      const workerSpans = readFileSync(traceFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(workerSpans).toHaveLength(2);
-      for (const [callId, tool] of [["traced", "describe_call"], ["refused", "refuse"]] as const) {
-        expect(workerSpans.find((span) => (span.attributes as Record<string, unknown>)["gen_ai.tool.call.id"] === callId)).toMatchObject({
+      for (const [callId, tool] of [
+        ["traced", "describe_call"],
+        ["refused", "refuse"],
+      ] as const) {
+        expect(
+          workerSpans.find((span) => (span.attributes as Record<string, unknown>)["gen_ai.tool.call.id"] === callId),
+        ).toMatchObject({
           name: `process tool.${tool}`,
           kind: SpanKind.CONSUMER,
           traceId: callSpan(callId).traceId,
@@ -74,7 +96,9 @@ describe("bullmqBackend", () => {
           attributes: { "messaging.system": "bullmq", "gen_ai.tool.name": tool, "volley.attempt": 1 },
         });
       }
-      expect(workerSpans.find((span) => span.name === "process tool.refuse")?.attributes).toMatchObject({ "error.type": "ToolError" });
+      expect(workerSpans.find((span) => span.name === "process tool.refuse")?.attributes).toMatchObject({
+        "error.type": "ToolError",
+      });
     } finally {
       context.disable();
       propagation.disable();
@@ -87,12 +111,24 @@ describe("bullmqBackend", () => {
     const second = await workers.start();
     const callers = [0, 1].map(() => bullmqBackend({ connection: connection(), prefix }));
     const runs = callers.map((backend, caller) =>
-      createExecutor({ tools: [timedVisit], backend }).run(Array.from({ length: 4 }, (_, index) => ({ id: `c${caller}-${index}`, name: "timed_visit", args: { ms: 150 } }))),
+      createExecutor({ tools: [timedVisit], backend }).run(
+        Array.from({ length: 4 }, (_, index) => ({
+          id: `c${caller}-${index}`,
+          name: "timed_visit",
+          args: { ms: 150 },
+        })),
+      ),
     );
-    const visits = (await Promise.all(runs)).flatMap((run) => run.results.map((result) => result.output as { started: number; ended: number; pid: number }));
+    const visits = (await Promise.all(runs)).flatMap((run) =>
+      run.results.map((result) => result.output as { started: number; ended: number; pid: number }),
+    );
     expect(visits).toHaveLength(8);
     // Each caller alone would allow two: together they would run four, but the cluster allows two.
-    const mostAtOnce = Math.max(...visits.map((visit) => visits.filter((other) => other.started <= visit.started && visit.started < other.ended).length));
+    const mostAtOnce = Math.max(
+      ...visits.map(
+        (visit) => visits.filter((other) => other.started <= visit.started && visit.started < other.ended).length,
+      ),
+    );
     expect(mostAtOnce).toBeLessThanOrEqual(2);
     await Promise.all(callers.map((backend) => backend.close()));
     await workers.stop(second);
@@ -106,7 +142,9 @@ describe("bullmqBackend", () => {
     const executor = createExecutor({ tools: [wait], backend, timeoutMs: 300 });
     const { results } = await executor.run([{ id: "long", name: "wait", args: { ms: 60_000 } }]);
     expect(results[0]?.error).toMatchObject({ type: "timeout" });
-    const after = await createExecutor({ tools: [wait], backend }).run([{ id: "next", name: "wait", args: { ms: 10 } }]);
+    const after = await createExecutor({ tools: [wait], backend }).run([
+      { id: "next", name: "wait", args: { ms: 10 } },
+    ]);
     expect(after.results[0]?.output).toBe("waited");
     await backend.close();
     await workers.stop(single);
@@ -144,7 +182,9 @@ describe("bullmqBackend", () => {
   it("answers every call of a burst bigger than the event stream BullMQ keeps", async () => {
     const second = await workers.start();
     const backend = bullmqBackend({ connection: connection(), prefix });
-    const { results, stats } = await createExecutor({ tools: [wait], backend, maxConcurrency: Infinity }).run(Array.from({ length: 12_000 }, () => ({ name: "wait", args: { ms: 0 } })));
+    const { results, stats } = await createExecutor({ tools: [wait], backend, maxConcurrency: Infinity }).run(
+      Array.from({ length: 12_000 }, () => ({ name: "wait", args: { ms: 0 } })),
+    );
     expect(results).toHaveLength(12_000);
     expect(stats.succeeded).toBe(12_000);
     await backend.close();
@@ -162,7 +202,10 @@ describe("bullmqBackend", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(started).toHaveLength(16);
     // The other caller floods the same queue; this one stalls meanwhile, and its calls end during the stall.
-    const other = spawn(process.execPath, ["test/fixtures/bullmq-caller.ts"], { env: { ...process.env, REDIS_PORT: String(redis.port), PREFIX: prefix, CALLS: "5000" }, stdio: ["ignore", "pipe", "inherit"] });
+    const other = spawn(process.execPath, ["test/fixtures/bullmq-caller.ts"], {
+      env: { ...process.env, REDIS_PORT: String(redis.port), PREFIX: prefix, CALLS: "5000" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const otherDone = new Promise<string>((resolve) => {
       let said = "";
       other.stdout.on("data", (chunk: Buffer) => (said += chunk.toString()));
@@ -182,31 +225,56 @@ describe("bullmqBackend", () => {
 
   it("serves a config's tools with `volley worker`, and `volley run` sends calls to it when the config names Redis", async () => {
     const folder = mkdtempSync(join(tmpdir(), "volley-worker-"));
-    const config = (extra: object) => writeFileSync(join(folder, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: false, ...extra }));
+    const config = (extra: object) =>
+      writeFileSync(
+        join(folder, "volley.config.json"),
+        JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: false, ...extra }),
+      );
     const cliPrefix = `${prefix}-cli`;
     // The worker takes Redis and the prefix from the config, as `volley run` does.
     config({ bullmq: { redis: `redis://${redis.host}:${redis.port}`, prefix: cliPrefix } });
-    const child = spawn(process.execPath, [VOLLEY_BIN, "worker", "--concurrency", "2"], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
-    await new Promise<void>((ready) => child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("Volley worker: ") && ready()));
+    const child = spawn(process.execPath, [VOLLEY_BIN, "worker", "--concurrency", "2"], {
+      cwd: folder,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    await new Promise<void>((ready) =>
+      child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("Volley worker: ") && ready()),
+    );
     const backend = bullmqBackend({ connection: connection(), prefix: cliPrefix });
-    const { results } = await createExecutor({ tools: [combine], backend }).run([{ name: "combine", args: { counts: [40, 2] } }]);
+    const { results } = await createExecutor({ tools: [combine], backend }).run([
+      { name: "combine", args: { counts: [40, 2] } },
+    ]);
     expect(results[0]?.output).toBe(42);
     await backend.close();
 
     const calls = JSON.stringify([{ name: "which_command" }, { name: "combine", args: { counts: [1, 2] } }]);
-    const outputs = (outcome: CliOutcome) => (JSON.parse(outcome.stdout) as RunResult).results.map((result) => result.output);
+    const outputs = (outcome: CliOutcome) =>
+      (JSON.parse(outcome.stdout) as RunResult).results.map((result) => result.output);
     expect(outputs(await runVolley(["run", "-", "--json"], { cwd: folder, input: calls }))).toEqual(["worker", 3]);
     // --redis and --prefix name them on the command line; without either, the tools run in `volley run` itself.
     config({});
-    expect(outputs(await runVolley(["run", "-", "--json", "--redis", `redis://${redis.host}:${redis.port}`, "--prefix", cliPrefix], { cwd: folder, input: calls }))).toEqual(["worker", 3]);
+    expect(
+      outputs(
+        await runVolley(
+          ["run", "-", "--json", "--redis", `redis://${redis.host}:${redis.port}`, "--prefix", cliPrefix],
+          { cwd: folder, input: calls },
+        ),
+      ),
+    ).toEqual(["worker", 3]);
     expect(outputs(await runVolley(["run", "-", "--json"], { cwd: folder, input: calls }))).toEqual(["run", 3]);
 
     const exited = new Promise<number | null>((done) => child.once("exit", done));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
-    expect(await runVolley(["worker", "--redis", "http://nowhere"], { cwd: folder })).toMatchObject({ code: 2, stderr: 'volley: --redis takes a redis:// URL, got "http://nowhere"\n' });
+    expect(await runVolley(["worker", "--redis", "http://nowhere"], { cwd: folder })).toMatchObject({
+      code: 2,
+      stderr: 'volley: --redis takes a redis:// URL, got "http://nowhere"\n',
+    });
     config({ bullmq: { redis: "redis://127.0.0.1:6379", queue: "x" } });
-    expect(await runVolley(["run", "-"], { cwd: folder, input: calls })).toMatchObject({ code: 2, stderr: expect.stringContaining('in "bullmq", unknown key `queue`; the keys are redis, prefix') as string });
+    expect(await runVolley(["run", "-"], { cwd: folder, input: calls })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('in "bullmq", unknown key `queue`; the keys are redis, prefix') as string,
+    });
     rmSync(folder, { recursive: true, force: true });
   }, 60_000);
 

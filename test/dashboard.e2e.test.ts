@@ -19,7 +19,10 @@ let origin: string;
 let browser: Browser;
 
 async function startServe(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [resolve("dist/cli/main.js"), "serve", "--port", "0", ...args], { cwd: work, env: { ...process.env, NO_COLOR: "1" } });
+  const child = spawn(process.execPath, [resolve("dist/cli/main.js"), "serve", "--port", "0", ...args], {
+    cwd: work,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   let output = "";
   const url = await new Promise<string>((found, fail) => {
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -34,7 +37,11 @@ async function startServe(args: string[]): Promise<{ child: ChildProcess; url: s
 }
 
 async function startRun(calls: unknown[], headers: Record<string, string> = {}): Promise<string> {
-  const response = await fetch(new URL("/api/runs", origin), { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ calls }) });
+  const response = await fetch(new URL("/api/runs", origin), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ calls }),
+  });
   expect(response.status).toBe(202);
   return ((await response.json()) as { runId: string }).runId;
 }
@@ -59,7 +66,15 @@ async function newPage(): Promise<{ page: Page; done: () => Promise<void> }> {
  * nothing was installed by hand.
  */
 async function browserToDrive(): Promise<{ executablePath: string; args: string[] }> {
-  const args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+  const args = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ];
   if (existsSync(CHROMIUM)) return { executablePath: CHROMIUM, args };
   // Its own arguments are for serverless platforms (one process, no GPU process): the browser would close with its first page.
   const { default: packaged } = await import("@sparticuz/chromium");
@@ -69,7 +84,10 @@ async function browserToDrive(): Promise<{ executablePath: string; args: string[
 beforeAll(async () => {
   const { executablePath, args } = await browserToDrive();
   work = mkdtempSync(join(tmpdir(), "volley-dashboard-"));
-  writeFileSync(join(work, "volley.config.json"), JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: "history.db" }));
+  writeFileSync(
+    join(work, "volley.config.json"),
+    JSON.stringify({ tools: [resolve("test/fixtures/cli-tools.ts")], history: "history.db" }),
+  );
   ({ child: server, url: origin } = await startServe([]));
   browser = await chromium.launch({ executablePath, args });
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -92,9 +110,21 @@ describe("the dashboard", () => {
       { id: "page_b", name: "slow_fetch", args: { url: "https://bb.example", ms: 1200 } },
       { id: "page_c", name: "slow_fetch", args: { url: "https://ccc.example", ms: 700 } },
       { id: "page_d", name: "slow_fetch", args: { url: "https://d.example", ms: 500 } }, // waits: the tool allows 3 at once
-      { id: "total", name: "combine", args: { counts: [{ $ref: "page_a", path: "/words" }, { $ref: "page_b", path: "/words" }] } },
+      {
+        id: "total",
+        name: "combine",
+        args: {
+          counts: [
+            { $ref: "page_a", path: "/words" },
+            { $ref: "page_b", path: "/words" },
+          ],
+        },
+      },
     ]);
-    await page.evaluate((hash) => ((globalThis as unknown as { location: { hash: string } }).location.hash = hash), `#/runs/${runId}`);
+    await page.evaluate(
+      (hash) => ((globalThis as unknown as { location: { hash: string } }).location.hash = hash),
+      `#/runs/${runId}`,
+    );
 
     // While the run goes: running bars, and a call still queued behind the tool's limit.
     await page.locator('[data-call-id="page_a"][data-state="running"] rect.bar').waitFor();
@@ -112,7 +142,13 @@ describe("the dashboard", () => {
     await page.locator('[data-call-id="total"]').click();
     await expect.poll(() => page.locator('[data-detail="output"]').textContent()).toBe("3500");
     expect(await page.locator('[data-detail="args"]').textContent()).toContain('"$ref": "page_a"');
-    expect(await page.locator(".row.related").evaluateAll((rows: { getAttribute(name: string): string | null }[]) => rows.map((row) => row.getAttribute("data-call-id")))).toEqual(["page_a", "page_b"]);
+    expect(
+      await page
+        .locator(".row.related")
+        .evaluateAll((rows: { getAttribute(name: string): string | null }[]) =>
+          rows.map((row) => row.getAttribute("data-call-id")),
+        ),
+    ).toEqual(["page_a", "page_b"]);
     expect(await page.locator("path.dependency").count()).toBe(2);
 
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-run.png"), fullPage: true });
@@ -121,7 +157,10 @@ describe("the dashboard", () => {
 
   it("lists runs, and shows failures in the timeline and the tools page", async () => {
     const { page, done } = await newPage();
-    const runId = await startRun([{ id: "boom", name: "flaky" }, { id: "fine", name: "combine", args: { counts: [1] } }]);
+    const runId = await startRun([
+      { id: "boom", name: "flaky" },
+      { id: "fine", name: "combine", args: { counts: [1] } },
+    ]);
     await page.goto(`${origin}#/`);
     const row = page.locator(`tr[data-run-id="${runId}"][data-status="completed"]`);
     await row.waitFor({ timeout: 10_000 });
@@ -166,7 +205,9 @@ describe("the dashboard", () => {
     ]);
     await page.goto(`${origin}#/`);
     await page.locator(`li[data-approval="${runId}/pay_rent"]`).waitFor();
-    expect(await page.locator(`li[data-approval="${runId}/pay_stranger"] code`).textContent()).toContain("<b>stranger</b>");
+    expect(await page.locator(`li[data-approval="${runId}/pay_stranger"] code`).textContent()).toContain(
+      "<b>stranger</b>",
+    );
 
     await page.locator(`li[data-approval="${runId}/pay_rent"] a`).click();
     await page.locator('[data-call-id="pay_rent"][data-state="approval"]').waitFor();
@@ -182,7 +223,9 @@ describe("the dashboard", () => {
     await page.locator('input[name="reason"]').fill("unknown recipient");
     await page.locator('button[data-action="deny"]').click();
     await page.locator('[data-call-id="pay_stranger"][data-state="failed"]').waitFor();
-    await expect.poll(() => page.locator('[data-detail="error"]').textContent()).toMatch(/^denied: Not run: the user did not approve this call to "wire_money" \(unknown recipient\)/);
+    await expect
+      .poll(() => page.locator('[data-detail="error"]').textContent())
+      .toMatch(/^denied: Not run: the user did not approve this call to "wire_money" \(unknown recipient\)/);
     expect(await page.locator('[data-detail="approval"]').textContent()).toBe("Denied: unknown recipient");
     await expect.poll(() => page.locator('[data-figure="run-status"] dd').textContent()).toBe("completed");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-approval.png"), fullPage: true });
@@ -192,7 +235,11 @@ describe("the dashboard", () => {
   it("decides a call waiting in another process: the decision reaches it through the history", async () => {
     // This test's process is the other one: its executor shares the server's history file.
     const store = new SqliteRunStore({ path: join(work, "history.db") });
-    const wireMoney = defineTool({ name: "wire_money", needsApproval: true, execute: (args: { amount?: unknown }) => `sent ${String(args.amount)}` });
+    const wireMoney = defineTool({
+      name: "wire_money",
+      needsApproval: true,
+      execute: (args: { amount?: unknown }) => `sent ${String(args.amount)}`,
+    });
     const executor = createExecutor({ tools: [wireMoney], history: store, decisionPollMs: 50 });
     const run = executor.start({ runId: "elsewhere" });
     run.add({ id: "pay_later", name: "wire_money", args: { amount: 5, to: "cafe" } });
@@ -207,7 +254,9 @@ describe("the dashboard", () => {
     const { results } = await run.result;
     expect(results).toMatchObject([{ id: "pay_later", ok: true, output: "sent 5" }]);
     await executor.flush();
-    expect(await store.approvals({ runId: "elsewhere" })).toMatchObject([{ callId: "pay_later", decision: { approved: true } }]);
+    expect(await store.approvals({ runId: "elsewhere" })).toMatchObject([
+      { callId: "pay_later", decision: { approved: true } },
+    ]);
     await store.close();
     await done();
   });

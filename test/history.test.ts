@@ -28,7 +28,12 @@ describe("an executor with history", () => {
     );
     await executor.flush();
     const stored = await store.getRun("recorded");
-    expect(stored?.run).toMatchObject({ status: "completed", calls: 4, options: { maxConcurrency: 2, parallel: true }, stats: { calls: 4, failed: 2 } });
+    expect(stored?.run).toMatchObject({
+      status: "completed",
+      calls: 4,
+      options: { maxConcurrency: 2, parallel: true },
+      stats: { calls: 4, failed: 2 },
+    });
     // Calls answered before they could run keep what they were sent: arguments, or the text that was no JSON.
     expect(stored?.calls.map((call) => [call.callId, call.ok, call.args, call.dependsOn])).toEqual([
       ["a", true, { query: "tides" }, []],
@@ -38,10 +43,17 @@ describe("an executor with history", () => {
     ]);
     expect(stored?.calls[1]?.output).toEqual(results[1]?.output);
     // Events the records already tell (call-add, call-end, run-end) are not kept twice.
-    expect((await store.events("recorded")).map((item) => item.event.type)).toEqual(["run-start", "call-start", "call-start"]);
+    expect((await store.events("recorded")).map((item) => item.event.type)).toEqual([
+      "run-start",
+      "call-start",
+      "call-start",
+    ]);
     expect(events.map((event) => event.type)).toContain("call-end");
     // A run that takes over another's work is linked to it in the history.
-    await executor.run([{ id: "a", name: "search", args: { query: "tides" } }], { runId: "later", resumes: "recorded" });
+    await executor.run([{ id: "a", name: "search", args: { query: "tides" } }], {
+      runId: "later",
+      resumes: "recorded",
+    });
     await executor.flush();
     expect((await store.getRun("later"))?.run).toMatchObject({ resumes: "recorded", options: { resumes: "recorded" } });
     expect((await store.getRun("recorded"))?.run.resumedBy).toEqual(["later"]);
@@ -58,18 +70,29 @@ describe("an executor with history", () => {
 
     const starts: string[] = [];
     const store = new SqliteRunStore({ path });
-    const later = createExecutor({ tools: tools(), history: store, maxConcurrency: 1, onEvent: (event) => event.type === "call-start" && starts.push(event.callId) });
+    const later = createExecutor({
+      tools: tools(),
+      history: store,
+      maxConcurrency: 1,
+      onEvent: (event) => event.type === "call-start" && starts.push(event.callId),
+    });
     await later.ready;
     expect(Object.keys(later.estimates()).sort()).toEqual(["quick", "slow"]);
     expect(later.estimates().slow).toBeGreaterThan(later.estimates().quick as number);
-    await later.run([{ id: "q1", name: "quick" }, { id: "q2", name: "quick" }, { id: "s", name: "slow" }]);
+    await later.run([
+      { id: "q1", name: "quick" },
+      { id: "q2", name: "quick" },
+      { id: "s", name: "slow" },
+    ]);
     expect(starts).toEqual(["s", "q1", "q2"]);
     await later.flush();
     await store.close();
   });
 
   it("keeps running when the store fails, and says so once", async () => {
-    const failing: RunStore = Object.assign(new MemoryRunStore(), { write: () => Promise.reject(new Error("disk full")) });
+    const failing: RunStore = Object.assign(new MemoryRunStore(), {
+      write: () => Promise.reject(new Error("disk full")),
+    });
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.message);
     process.on("warning", onWarning);
@@ -86,12 +109,17 @@ describe("an executor with history", () => {
 
   it("survives SIGKILL: the run reads as interrupted, with every call delivered before the kill", async () => {
     const path = join(folder, "killed.db");
-    const child = spawn(process.execPath, [fileURLToPath(new URL("./fixtures/history-child.ts", import.meta.url)), path], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL("./fixtures/history-child.ts", import.meta.url)), path],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     const exited = new Promise((resolve) => child.on("exit", resolve));
     const delivered: string[] = [];
     await new Promise<void>((resolve) => {
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        for (const line of chunk.split("\n")) if (line.startsWith("delivered ")) delivered.push(line.slice("delivered ".length));
+        for (const line of chunk.split("\n"))
+          if (line.startsWith("delivered ")) delivered.push(line.slice("delivered ".length));
         if (delivered.length === 5) resolve();
       });
     });

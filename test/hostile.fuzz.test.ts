@@ -33,21 +33,33 @@ const BEHAVIOURS = {
       resolve({ x: 4 });
     },
   }),
-  "Proxy output": () => new Proxy({ x: 5 }, { get: explode, getPrototypeOf: explode, ownKeys: explode, getOwnPropertyDescriptor: explode }),
+  "Proxy output": () =>
+    new Proxy({ x: 5 }, { get: explode, getPrototypeOf: explode, ownKeys: explode, getOwnPropertyDescriptor: explode }),
   "deep output": () => JSON.parse(`${'{"x":'.repeat(6000)}1${"}".repeat(6000)}`) as unknown,
   "not JSON": () => ({ x: 10n }),
   "polluting output": () => JSON.parse('{"__proto__":{"polluted":"by output"},"x":6}') as unknown,
-  "hangs until aborted": (_args: unknown, { signal }: { signal: AbortSignal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true })),
+  "hangs until aborted": (_args: unknown, { signal }: { signal: AbortSignal }) =>
+    new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true })),
   // Ignores its signal, but does end: a slot it holds is freed then.
   "ignores abort": () => new Promise((resolve) => setTimeout(resolve, 40, { x: 7 })),
 } as const;
 type Behaviour = keyof typeof BEHAVIOURS;
 
-const tools = Object.entries(BEHAVIOURS).map(([name, execute]) => defineTool({ name: name.replaceAll(" ", "_"), timeoutMs: 25, execute: execute }));
+const tools = Object.entries(BEHAVIOURS).map(([name, execute]) =>
+  defineTool({ name: name.replaceAll(" ", "_"), timeoutMs: 25, execute: execute }),
+);
 const toolName = (behaviour: Behaviour): string => behaviour.replaceAll(" ", "_");
 
 /** Arguments as a model or a caller might hand them over. */
-type ArgumentsKind = "object" | "text" | "deep text" | "deep object" | "polluting text" | "constructor prototype" | "self-containing" | "reference";
+type ArgumentsKind =
+  | "object"
+  | "text"
+  | "deep text"
+  | "deep object"
+  | "polluting text"
+  | "constructor prototype"
+  | "self-containing"
+  | "reference";
 
 interface CallDraw {
   behaviour: Behaviour;
@@ -62,7 +74,18 @@ interface CallDraw {
 
 const callDraw: fc.Arbitrary<CallDraw> = fc.record({
   behaviour: fc.constantFrom(...(Object.keys(BEHAVIOURS) as Behaviour[])),
-  args: fc.constantFrom<ArgumentsKind>("object", "object", "text", "deep text", "deep object", "polluting text", "constructor prototype", "self-containing", "reference", "reference"),
+  args: fc.constantFrom<ArgumentsKind>(
+    "object",
+    "object",
+    "text",
+    "deep text",
+    "deep object",
+    "polluting text",
+    "constructor prototype",
+    "self-containing",
+    "reference",
+    "reference",
+  ),
   refersTo: fc.nat(),
   id: fc.option(fc.constantFrom("a", "b", "c", "d", "e", "f"), { nil: undefined }),
   reentrant: fc.constantFrom("none", "none", "none", "same id", "new id"),
@@ -96,14 +119,18 @@ function argumentsOf(draw: CallDraw, index: number, ids: readonly string[]): Non
       return looped;
     }
     case "reference":
-      return ids.length === 0 ? { n: index } : { value: { $ref: ids[draw.refersTo % ids.length] as string, path: draw.refersTo % 2 === 0 ? "/x" : "" } };
+      return ids.length === 0
+        ? { n: index }
+        : { value: { $ref: ids[draw.refersTo % ids.length] as string, path: draw.refersTo % 2 === 0 ? "/x" : "" } };
   }
 }
 
 /** Settles with the run's result, or says it hung. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms)));
+  const hung = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([promise, hung]);
   } finally {
@@ -118,7 +145,11 @@ describe("a run under hostile tools, arguments and listeners", () => {
         const executor = createExecutor({ tools, maxConcurrency });
         const ids: string[] = [];
         const calls_: ToolCall[] = calls.map((draw, index) => {
-          const call: ToolCall = { ...(draw.id === undefined ? {} : { id: draw.id }), name: toolName(draw.behaviour), args: argumentsOf(draw, index, ids) };
+          const call: ToolCall = {
+            ...(draw.id === undefined ? {} : { id: draw.id }),
+            name: toolName(draw.behaviour),
+            args: argumentsOf(draw, index, ids),
+          };
           ids.push(draw.id ?? `call_${index}`);
           return call;
         });
@@ -127,7 +158,14 @@ describe("a run under hostile tools, arguments and listeners", () => {
         if (!live) {
           const controller = new AbortController();
           if (cancelAfterMs !== undefined) setTimeout(() => controller.abort("fuzz cancel"), cancelAfterMs);
-          result = await within(executor.run(calls_, { signal: controller.signal, ...(runTimeoutMs === undefined ? {} : { timeoutMs: runTimeoutMs }) }), 5000, "run()");
+          result = await within(
+            executor.run(calls_, {
+              signal: controller.signal,
+              ...(runTimeoutMs === undefined ? {} : { timeoutMs: runTimeoutMs }),
+            }),
+            5000,
+            "run()",
+          );
         } else {
           const reentrantFor = new Map(calls.map((draw, index) => [index, draw.reentrant]));
           let heard = 0;
@@ -160,13 +198,20 @@ describe("a run under hostile tools, arguments and listeners", () => {
           expect(typeof item.id).toBe("string");
           expect(item.ok ? "output" in item : typeof item.error?.message).toBe(item.ok ? true : "string");
         }
-        if (!live) expect(result.results.map((item) => item.id)).toEqual(calls_.map((call, index) => call.id ?? `call_${index}`));
+        if (!live)
+          expect(result.results.map((item) => item.id)).toEqual(
+            calls_.map((call, index) => call.id ?? `call_${index}`),
+          );
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         // Tools that ignored their signal have ended by now; every slot they held is free again.
         await new Promise((resolve) => setTimeout(resolve, 60));
         const probe = createExecutor({ tools, maxConcurrency: 1 });
         expect((await within(probe.run([{ name: "plain" }]), 2000, "a probe run")).results[0]?.ok).toBe(true);
-        const after = await within(executor.run(Array.from({ length: maxConcurrency + 1 }, () => ({ name: "plain" }))), 2000, "the next run on the same executor");
+        const after = await within(
+          executor.run(Array.from({ length: maxConcurrency + 1 }, () => ({ name: "plain" }))),
+          2000,
+          "the next run on the same executor",
+        );
         expect(after.results.every((item) => item.ok)).toBe(true);
       }),
       { numRuns: 60 },

@@ -6,12 +6,18 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, type Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type Tool as McpTool,
+} from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExecutor, type RunEvent } from "../src/index.ts";
 import { mcpTools } from "../src/mcp/index.ts";
 
-const everything = fileURLToPath(new URL("../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url));
+const everything = fileURLToPath(
+  new URL("../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url),
+);
 const crashy = fileURLToPath(new URL("./fixtures/mcp-crashy-server.ts", import.meta.url));
 
 function collectWarnings(): { messages: string[]; stop: () => void } {
@@ -43,7 +49,13 @@ describe("mcpTools over stdio, with the reference server", () => {
       // The last notification may arrive after the result, and a report for an ended call is dropped.
       expect(progress.length).toBeGreaterThanOrEqual(3);
       const reported = progress.map((event) => event as { progress: number; total?: number });
-      expect(reported.every((event, index) => event.total === 4 && (index === 0 || event.progress > (reported[index - 1] as { progress: number }).progress))).toBe(true);
+      expect(
+        reported.every(
+          (event, index) =>
+            event.total === 4 &&
+            (index === 0 || event.progress > (reported[index - 1] as { progress: number }).progress),
+        ),
+      ).toBe(true);
       expect(stats.maxInFlight).toBeGreaterThanOrEqual(2);
     } finally {
       await server.close();
@@ -57,13 +69,24 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
   const overlaps: string[] = [];
   let cancelled = 0;
   const tools: McpTool[] = [
-    { name: "read_a", inputSchema: { type: "object", properties: { n: { type: "number" } } }, annotations: { readOnlyHint: true } },
+    {
+      name: "read_a",
+      inputSchema: { type: "object", properties: { n: { type: "number" } } },
+      annotations: { readOnlyHint: true },
+    },
     { name: "write_b", inputSchema: { type: "object", properties: { n: { type: "number" } } } },
     { name: "fail_c", inputSchema: { type: "object" }, annotations: { readOnlyHint: true } },
     { name: "struct_d", inputSchema: { type: "object" }, annotations: { readOnlyHint: true } },
     { name: "wait_e", inputSchema: { type: "object" }, annotations: { readOnlyHint: true, idempotentHint: true } },
     // Takes `$ref`-shaped values as data, as a schema or OpenAPI tool does.
-    { name: "link_f", inputSchema: { type: "object", properties: { link: { type: "object", properties: { $ref: { type: "string" } } } } }, annotations: { readOnlyHint: true } },
+    {
+      name: "link_f",
+      inputSchema: {
+        type: "object",
+        properties: { link: { type: "object", properties: { $ref: { type: "string" } } } },
+      },
+      annotations: { readOnlyHint: true },
+    },
   ];
   let http: HttpServer;
   let url: string;
@@ -73,13 +96,17 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     // Two tools a page, to make the client follow the cursor.
     server.setRequestHandler(ListToolsRequestSchema, (request) => {
       const start = Number(request.params?.cursor ?? 0);
-      return { tools: tools.slice(start, start + 2), ...(start + 2 < tools.length ? { nextCursor: String(start + 2) } : {}) };
+      return {
+        tools: tools.slice(start, start + 2),
+        ...(start + 2 < tools.length ? { nextCursor: String(start + 2) } : {}),
+      };
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const name = request.params.name;
       if (name === "fail_c") return { isError: true, content: [{ type: "text", text: "the widget is jammed" }] };
       if (name === "struct_d") return { content: [{ type: "text", text: "{}" }], structuredContent: { widgets: 3 } };
-      if (name === "link_f") return { content: [{ type: "text", text: "{}" }], structuredContent: { received: request.params.arguments } };
+      if (name === "link_f")
+        return { content: [{ type: "text", text: "{}" }], structuredContent: { received: request.params.arguments } };
       if (name === "wait_e") {
         await new Promise<void>((resolve) => extra.signal.addEventListener("abort", () => resolve(), { once: true }));
         cancelled++;
@@ -105,7 +132,10 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
         const sessionId = request.headers["mcp-session-id"];
         let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
         if (transport === undefined) {
-          const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => void sessions.set(id, created) });
+          const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+            sessionIdGenerator: () => randomUUID(),
+            onsessioninitialized: (id) => void sessions.set(id, created),
+          });
           transport = created;
           await makeServer().connect(transport);
         }
@@ -122,15 +152,26 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     const server = await mcpTools({ url });
     await new Promise((resolve) => setImmediate(resolve)); // warnings are delivered on a later tick
     warnings.stop();
-    expect(server.tools.map((tool) => tool.name)).toEqual(["read_a", "write_b", "fail_c", "struct_d", "wait_e", "link_f"]);
-    expect(warnings.messages.some((message) => message.includes("write_b") && message.includes("one at a time"))).toBe(true);
+    expect(server.tools.map((tool) => tool.name)).toEqual([
+      "read_a",
+      "write_b",
+      "fail_c",
+      "struct_d",
+      "wait_e",
+      "link_f",
+    ]);
+    expect(warnings.messages.some((message) => message.includes("write_b") && message.includes("one at a time"))).toBe(
+      true,
+    );
     await server.close();
   });
 
   it("hands a tool whose schema has a $ref property its $ref objects as they are, with no configuration", async () => {
     const server = await mcpTools({ url }, { warnWhenSerialising: false });
     try {
-      const { results } = await createExecutor({ tools: server.tools }).run([{ name: "link_f", args: { link: { $ref: "users" } } }]);
+      const { results } = await createExecutor({ tools: server.tools }).run([
+        { name: "link_f", args: { link: { $ref: "users" } } },
+      ]);
       expect(results[0]).toMatchObject({ ok: true, output: { received: { link: { $ref: "users" } } } });
     } finally {
       await server.close();
@@ -142,13 +183,18 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     const executor = createExecutor({ tools: server.tools });
     overlaps.length = 0;
     const events: RunEvent[] = [];
-    const calls = [...[1, 2, 3].map((n) => ({ id: `r${n}`, name: "read_a", args: { n } })), ...[1, 2, 3].map((n) => ({ id: `w${n}`, name: "write_b", args: { n } }))];
+    const calls = [
+      ...[1, 2, 3].map((n) => ({ id: `r${n}`, name: "read_a", args: { n } })),
+      ...[1, 2, 3].map((n) => ({ id: `w${n}`, name: "write_b", args: { n } })),
+    ];
     const { results } = await executor.run(calls, { onEvent: (event) => events.push(event) });
     expect(results.every((result) => result.ok)).toBe(true);
     // Counted by the server itself: no write overlapped anything.
     expect(overlaps).toEqual([]);
     // The three reads ran together: each started before the first one ended.
-    const order = events.filter((event) => event.type === "call-start" || event.type === "call-end").map((event) => `${event.type === "call-start" ? "+" : "-"}${(event as { callId: string }).callId}`);
+    const order = events
+      .filter((event) => event.type === "call-start" || event.type === "call-end")
+      .map((event) => `${event.type === "call-start" ? "+" : "-"}${(event as { callId: string }).callId}`);
     expect(order.slice(0, 3).sort()).toEqual(["+r1", "+r2", "+r3"]);
     await server.close();
   });
@@ -164,9 +210,17 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
     expect(server.tools.map((tool) => tool.name)).toContain("shop.write_b");
     const executor = createExecutor({ tools: server.tools });
     const events: RunEvent[] = [];
-    await executor.run([1, 2].map((n) => ({ id: `w${n}`, name: "shop.write_b", args: { n } })), { onEvent: (event) => events.push(event) });
+    await executor.run(
+      [1, 2].map((n) => ({ id: `w${n}`, name: "shop.write_b", args: { n } })),
+      { onEvent: (event) => events.push(event) },
+    );
     // No longer destructive: the two writes ran together.
-    expect(events.filter((event) => event.type === "call-start" || event.type === "call-end").map((event) => event.type).slice(0, 2)).toEqual(["call-start", "call-start"]);
+    expect(
+      events
+        .filter((event) => event.type === "call-start" || event.type === "call-end")
+        .map((event) => event.type)
+        .slice(0, 2),
+    ).toEqual(["call-start", "call-start"]);
     await server.close();
     // Your client stays yours: still connected.
     expect((await client.listTools()).tools.length).toBe(2);
@@ -175,10 +229,16 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
 
   it("asks for approval of the tools a config marks, and runs them once approved", async () => {
     const server = await mcpTools({ url }, { tools: { write_b: { needsApproval: true, destructive: false } } });
-    const executor = createExecutor({ tools: server.tools, approve: (request) => ({ approved: request.args.n === 1, reason: "only the first" }) });
+    const executor = createExecutor({
+      tools: server.tools,
+      approve: (request) => ({ approved: request.args.n === 1, reason: "only the first" }),
+    });
     const { results } = await executor.run([1, 2].map((n) => ({ id: `w${n}`, name: "write_b", args: { n } })));
     expect(results.map((result) => result.ok)).toEqual([true, false]);
-    expect(results[1]?.error).toMatchObject({ type: "denied", message: expect.stringMatching(/only the first/) as string });
+    expect(results[1]?.error).toMatchObject({
+      type: "denied",
+      message: expect.stringMatching(/only the first/) as string,
+    });
     await server.close();
   });
 
@@ -212,15 +272,22 @@ describe("mcpTools when servers misbehave", () => {
       expect(results.map((result) => result.error?.type)).toEqual(["tool_error", "tool_error"]);
       expect(results[0]?.error?.message).toMatch(/failed during "slow"/);
       const again = await executor.run([{ name: "hello" }]);
-      expect(again.results[0]).toMatchObject({ ok: true, output: expect.stringMatching(/^hello from \d+$/) as unknown });
+      expect(again.results[0]).toMatchObject({
+        ok: true,
+        output: expect.stringMatching(/^hello from \d+$/) as unknown,
+      });
     } finally {
       await server.close();
     }
   });
 
   it("gives a clear error, not a hang, for a server that never starts or never answers", async () => {
-    await expect(mcpTools({ command: "volley-no-such-command" })).rejects.toThrow(/Could not connect to MCP server `volley-no-such-command`/);
-    await expect(mcpTools({ command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] }, { connectTimeoutMs: 300 })).rejects.toThrow(/did not complete the MCP handshake within 300 ms/);
+    await expect(mcpTools({ command: "volley-no-such-command" })).rejects.toThrow(
+      /Could not connect to MCP server `volley-no-such-command`/,
+    );
+    await expect(
+      mcpTools({ command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] }, { connectTimeoutMs: 300 }),
+    ).rejects.toThrow(/did not complete the MCP handshake within 300 ms/);
   });
 
   it("fails at once, with what the server printed, when it exits before the handshake while a child of its own keeps its pipes open", async () => {
@@ -232,7 +299,9 @@ describe("mcpTools when servers misbehave", () => {
       "process.exit(1);",
     ].join("\n");
     // The time limit is far beyond the test's: waiting for it would fail the test.
-    await expect(mcpTools({ command: process.execPath, args: ["-e", script] }, { connectTimeoutMs: 600_000 })).rejects.toThrow(
+    await expect(
+      mcpTools({ command: process.execPath, args: ["-e", script] }, { connectTimeoutMs: 600_000 }),
+    ).rejects.toThrow(
       /Could not connect to MCP server [\s\S]*: it exited before the MCP handshake\. It printed:\nnpm error 404 Not Found/,
     );
   }, 15_000);

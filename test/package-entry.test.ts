@@ -15,7 +15,10 @@ function runtimeImports(entry: string): { files: Set<string>; packages: Set<stri
     for (const match of source.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?["']([^"']+)["']/gm)) {
       const specifier = match[1] as string;
       if (specifier.startsWith(".")) visit(resolve(dirname(file), specifier));
-      else packages.add(specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] as string));
+      else
+        packages.add(
+          specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : (specifier.split("/")[0] as string),
+        );
     }
   };
   visit(entry);
@@ -44,12 +47,20 @@ describe("package entry points", () => {
 
   it("keeps BullMQ and its Redis client in volley/bullmq alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/bullmq/index.ts"));
-    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "bullmq", "ioredis"]);
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual([
+      "@cfworker/json-schema",
+      "bullmq",
+      "ioredis",
+    ]);
   });
 
   it("keeps Hono in volley/server alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/server/index.ts"));
-    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "@hono/node-server", "hono"]);
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual([
+      "@cfworker/json-schema",
+      "@hono/node-server",
+      "hono",
+    ]);
   });
 
   it("lets `volley run` work with no optional peer installed: MCP, Hono and openai load only when a command needs them", () => {
@@ -61,7 +72,10 @@ describe("package entry points", () => {
 
   it("keeps the MCP SDK out of the root entry, in volley/mcp alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/mcp/index.ts"));
-    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "@modelcontextprotocol/sdk"]);
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual([
+      "@cfworker/json-schema",
+      "@modelcontextprotocol/sdk",
+    ]);
   });
 
   it("keeps volley/agent free of provider SDKs: you hand it your own client", () => {
@@ -70,7 +84,9 @@ describe("package entry points", () => {
   });
 
   it("exports every subpath it declares, from files that exist", () => {
-    const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as { exports: Record<string, { types: string; default: string } | string> };
+    const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as {
+      exports: Record<string, { types: string; default: string } | string>;
+    };
     for (const [subpath, target] of Object.entries(manifest.exports)) {
       if (typeof target === "string") continue;
       const source = target.default.replace("./dist/", "src/").replace(/\.js$/, ".ts");

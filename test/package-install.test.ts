@@ -14,10 +14,19 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 describe("the packed package", () => {
   it("installs into a fresh project with no warning, and its library and its bin work there", async () => {
     // dist/ is built already (npm test builds first): packing without scripts keeps other test files' dist/ still while they run.
-    await run("npm", ["pack", "--ignore-scripts", "--pack-destination", project, "--silent"], { cwd: resolve("."), timeout: 120_000 });
+    await run("npm", ["pack", "--ignore-scripts", "--pack-destination", project, "--silent"], {
+      cwd: resolve("."),
+      timeout: 120_000,
+    });
     const tarball = readdirSync(project).find((file) => file.endsWith(".tgz")) as string;
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "fresh-project", version: "1.0.0", type: "module", private: true }));
-    const installed = await run("npm", ["install", `./${tarball}`, "--no-audit", "--no-fund"], { cwd: project, timeout: 120_000 });
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "fresh-project", version: "1.0.0", type: "module", private: true }),
+    );
+    const installed = await run("npm", ["install", `./${tarball}`, "--no-audit", "--no-fund"], {
+      cwd: project,
+      timeout: 120_000,
+    });
     expect(installed.stderr.split("\n").filter((line) => /warn|ERR/i.test(line))).toEqual([]);
 
     writeFileSync(
@@ -29,6 +38,12 @@ console.log(results.map((result) => result.output).join(" "));
 `,
     );
     expect((await run(process.execPath, ["turn.mjs"], { cwd: project })).stdout.trim()).toBe("3 7");
-    expect((await run(process.execPath, [join(project, "node_modules/volley/dist/cli/main.js"), "--version"], { cwd: project })).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(
+      (
+        await run(process.execPath, [join(project, "node_modules/volley/dist/cli/main.js"), "--version"], {
+          cwd: project,
+        })
+      ).stdout.trim(),
+    ).toMatch(/^\d+\.\d+\.\d+$/);
   }, 240_000);
 });

@@ -65,7 +65,9 @@ async function launch(port: number, args: readonly string[]): Promise<ChildProce
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   server.kill("SIGKILL");
-  throw new Error("The BullMQ tests need Redis: none answers on 6379, and redis-server could not be started (apt-get install -y redis-server)");
+  throw new Error(
+    "The BullMQ tests need Redis: none answers on 6379, and redis-server could not be started (apt-get install -y redis-server)",
+  );
 }
 
 /**
@@ -75,7 +77,13 @@ async function launch(port: number, args: readonly string[]): Promise<ChildProce
 export async function startPrivateRedis(options: { persistence: boolean }): Promise<PrivateRedis> {
   const port = await freePort();
   const folder = mkdtempSync(join(tmpdir(), "volley-redis-"));
-  const args = ["--dir", folder, "--save", "", ...(options.persistence ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])];
+  const args = [
+    "--dir",
+    folder,
+    "--save",
+    "",
+    ...(options.persistence ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
+  ];
   let server = await launch(port, args);
   return {
     host: "127.0.0.1",

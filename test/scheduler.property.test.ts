@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createExecutor, defineTool, ToolError, type ResourceClaim, type RunEvent, type RunResult, type Tool, type ToolCall } from "../src/index.ts";
+import {
+  createExecutor,
+  defineTool,
+  ToolError,
+  type ResourceClaim,
+  type RunEvent,
+  type RunResult,
+  type Tool,
+  type ToolCall,
+} from "../src/index.ts";
 import { useFakeTime } from "./support.ts";
 
 /**
@@ -37,7 +46,10 @@ interface CallSpec {
 const toolSpec: fc.Arbitrary<ToolSpec> = fc.record({
   plain: fc.boolean(),
   concurrency: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 3 })),
-  rateLimit: fc.option(fc.record({ limit: fc.integer({ min: 1, max: 3 }), intervalMs: fc.integer({ min: 5, max: 50 }) }), { nil: undefined }),
+  rateLimit: fc.option(
+    fc.record({ limit: fc.integer({ min: 1, max: 3 }), intervalMs: fc.integer({ min: 5, max: 50 }) }),
+    { nil: undefined },
+  ),
   idempotent: fc.boolean(),
   cached: fc.boolean(),
   attempts: fc.integer({ min: 1, max: 3 }),
@@ -47,12 +59,35 @@ const toolSpec: fc.Arbitrary<ToolSpec> = fc.record({
 const callSpec = (tools: number, index: number, calls: number): fc.Arbitrary<CallSpec> =>
   fc.record({
     tool: fc.integer({ min: 0, max: tools - 1 }),
-    behaviour: fc.constantFrom<Behaviour>("fast", "fast", "fast", "fast", "slow", "slow", "throw", "throw-retryable", "hang-ignoring-abort", "hang-until-aborted"),
+    behaviour: fc.constantFrom<Behaviour>(
+      "fast",
+      "fast",
+      "fast",
+      "fast",
+      "slow",
+      "slow",
+      "throw",
+      "throw-retryable",
+      "hang-ignoring-abort",
+      "hang-until-aborted",
+    ),
     latencyMs: fc.integer({ min: 0, max: 120 }),
     // Mostly earlier calls; now and then a later one or itself, which makes forward references and cycles.
-    dependsOn: fc.uniqueArray(fc.oneof({ weight: 15, arbitrary: fc.integer({ min: 0, max: Math.max(0, index - 1) }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: calls - 1 }) }), { maxLength: index === 0 ? 1 : 2 }),
+    dependsOn: fc.uniqueArray(
+      fc.oneof(
+        { weight: 15, arbitrary: fc.integer({ min: 0, max: Math.max(0, index - 1) }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: calls - 1 }) },
+      ),
+      { maxLength: index === 0 ? 1 : 2 },
+    ),
     viaReference: fc.boolean(),
-    resources: fc.uniqueArray(fc.record({ key: fc.constantFrom("db", "file", "cache"), mode: fc.constantFrom<"read" | "write">("read", "write") }), { maxLength: 2, selector: (claim) => claim.key }),
+    resources: fc.uniqueArray(
+      fc.record({
+        key: fc.constantFrom("db", "file", "cache"),
+        mode: fc.constantFrom<"read" | "write">("read", "write"),
+      }),
+      { maxLength: 2, selector: (claim) => claim.key },
+    ),
     priority: fc.constantFrom(0, 0, 0, 1, 5),
     repeatsPrevious: fc.integer({ min: 0, max: 4 }).map((draw) => draw === 0 && index > 0),
   });
@@ -60,7 +95,8 @@ const callSpec = (tools: number, index: number, calls: number): fc.Arbitrary<Cal
 /** A call that repeats the previous one takes its whole spec: same tool, arguments and dependencies. */
 function resolveRepeats(specs: CallSpec[]): CallSpec[] {
   const resolved: CallSpec[] = [];
-  for (const spec of specs) resolved.push(spec.repeatsPrevious ? { ...(resolved.at(-1) as CallSpec), repeatsPrevious: true } : spec);
+  for (const spec of specs)
+    resolved.push(spec.repeatsPrevious ? { ...(resolved.at(-1) as CallSpec), repeatsPrevious: true } : spec);
   return resolved;
 }
 
@@ -73,7 +109,9 @@ const scenario = fc
   .chain(({ tools, callCount }) =>
     fc.record({
       tools: fc.constant(tools),
-      calls: fc.tuple(...Array.from({ length: callCount }, (_, index) => callSpec(tools.length, index, callCount))).map(resolveRepeats),
+      calls: fc
+        .tuple(...Array.from({ length: callCount }, (_, index) => callSpec(tools.length, index, callCount)))
+        .map(resolveRepeats),
       maxConcurrency: fc.integer({ min: 1, max: 5 }),
       parallel: fc.boolean(),
       // How the calls arrive, and what may cut the run short.
@@ -109,7 +147,9 @@ class Observed {
     for (const claim of claims) {
       const holder = this.holders.get(claim.key) ?? { readers: 0, writers: 0 };
       if (claim.mode === "write" ? holder.readers + holder.writers > 0 : holder.writers > 0) {
-        this.violations.push(`${claim.mode} of ${claim.key} overlapped ${holder.writers} writers and ${holder.readers} readers`);
+        this.violations.push(
+          `${claim.mode} of ${claim.key} overlapped ${holder.writers} writers and ${holder.readers} readers`,
+        );
       }
       if (claim.mode === "write") holder.writers++;
       else holder.readers++;
@@ -163,7 +203,10 @@ function buildTools(specs: readonly ToolSpec[], observed: Observed): Tool[] {
               break;
             case "throw":
             case "throw-retryable":
-              setTimeout(() => fail(new ToolError("broken", { retryable: behaviour === "throw-retryable" })), latencyMs % 10);
+              setTimeout(
+                () => fail(new ToolError("broken", { retryable: behaviour === "throw-retryable" })),
+                latencyMs % 10,
+              );
               break;
             case "hang-ignoring-abort":
               setTimeout(() => succeed("late"), 400 + latencyMs);
@@ -180,7 +223,9 @@ function buildTools(specs: readonly ToolSpec[], observed: Observed): Tool[] {
 
 function toCalls(specs: readonly CallSpec[]): ToolCall[] {
   return specs.map((spec, index) => {
-    const refs = spec.viaReference ? Object.fromEntries(spec.dependsOn.map((dependency) => [`from${dependency}`, { $ref: `c${dependency}` }])) : {};
+    const refs = spec.viaReference
+      ? Object.fromEntries(spec.dependsOn.map((dependency) => [`from${dependency}`, { $ref: `c${dependency}` }]))
+      : {};
     return {
       id: `c${index}`,
       name: `tool${spec.tool}`,
@@ -199,133 +244,163 @@ afterEach(() => {
 describe("scheduler invariants over random graphs and tool behaviour", () => {
   it("gives exactly one result per call, in order, within every limit, after its dependencies", async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ tools: toolSpecs, calls: callSpecs, maxConcurrency, parallel, streamed, listened, cancelAfterMs, runTimeoutMs }) => {
-        const clock = useFakeTime();
-        const observed = new Observed();
-        const events: RunEvent[] = [];
-        const onEvent = listened ? { onEvent: (event: RunEvent) => events.push(event) } : {};
-        const executor = createExecutor({ tools: buildTools(toolSpecs, observed), maxConcurrency, parallel, clock, ...onEvent });
-        const calls = toCalls(callSpecs);
-        const options = runTimeoutMs === undefined ? {} : { timeoutMs: runTimeoutMs };
-        let running: Promise<RunResult>;
-        let cancel: () => void;
-        if (streamed) {
-          // As a model streams: one call at a time, a little apart.
-          const live = executor.start(options);
-          cancel = () => live.cancel("stopped by the test");
-          for (const call of calls) {
-            try {
-              live.add(call);
-            } catch {
-              break; // cancelled or timed out while streaming: later calls are never added
+      fc.asyncProperty(
+        scenario,
+        async ({
+          tools: toolSpecs,
+          calls: callSpecs,
+          maxConcurrency,
+          parallel,
+          streamed,
+          listened,
+          cancelAfterMs,
+          runTimeoutMs,
+        }) => {
+          const clock = useFakeTime();
+          const observed = new Observed();
+          const events: RunEvent[] = [];
+          const onEvent = listened ? { onEvent: (event: RunEvent) => events.push(event) } : {};
+          const executor = createExecutor({
+            tools: buildTools(toolSpecs, observed),
+            maxConcurrency,
+            parallel,
+            clock,
+            ...onEvent,
+          });
+          const calls = toCalls(callSpecs);
+          const options = runTimeoutMs === undefined ? {} : { timeoutMs: runTimeoutMs };
+          let running: Promise<RunResult>;
+          let cancel: () => void;
+          if (streamed) {
+            // As a model streams: one call at a time, a little apart.
+            const live = executor.start(options);
+            cancel = () => live.cancel("stopped by the test");
+            for (const call of calls) {
+              try {
+                live.add(call);
+              } catch {
+                break; // cancelled or timed out while streaming: later calls are never added
+              }
+              await vi.advanceTimersByTimeAsync(3);
             }
-            await vi.advanceTimersByTimeAsync(3);
+            live.end();
+            running = live.result;
+          } else {
+            const controller = new AbortController();
+            cancel = () => controller.abort("stopped by the test");
+            running = executor.run(calls, { ...options, signal: controller.signal });
           }
-          live.end();
-          running = live.result;
-        } else {
-          const controller = new AbortController();
-          cancel = () => controller.abort("stopped by the test");
-          running = executor.run(calls, { ...options, signal: controller.signal });
-        }
-        if (cancelAfterMs !== undefined) setTimeout(cancel, cancelAfterMs);
-        await vi.runAllTimersAsync();
-        const { results, stats, status } = await running;
-        vi.useRealTimers();
-        const added = results.length;
-        if (!streamed || status === "completed") expect(added).toBe(calls.length);
+          if (cancelAfterMs !== undefined) setTimeout(cancel, cancelAfterMs);
+          await vi.runAllTimersAsync();
+          const { results, stats, status } = await running;
+          vi.useRealTimers();
+          const added = results.length;
+          if (!streamed || status === "completed") expect(added).toBe(calls.length);
 
-        // Exactly one result per call added, in call order, and exactly one call-end event each.
-        const addedIds = calls.slice(0, added).map((call) => call.id);
-        expect(results.map((result) => result.id)).toEqual(addedIds);
-        if (listened) {
-          const ends = events.filter((event): event is Extract<RunEvent, { type: "call-end" }> => event.type === "call-end");
-          expect(ends.map((event) => event.callId).sort()).toEqual([...addedIds].sort());
-        }
-        // A run is cut short only by what was asked of it, and a complete one cancelled nothing.
-        if (status === "cancelled") expect(cancelAfterMs).toBeDefined();
-        if (status === "timed_out") expect(runTimeoutMs).toBeDefined();
-        if (status === "completed") expect(results.filter((result) => result.error?.type === "cancelled")).toEqual([]);
-        results.forEach((result, index) => {
-          expect(result.ok).toBe(result.error === undefined);
-          if (!result.ok) expect(result.error?.message.length).toBeGreaterThan(0);
-          expect(result.durationMs).toBe(result.endedAt - result.startedAt);
-          expect(result.queuedMs).toBeGreaterThanOrEqual(0);
-          // The tool answers with the id its context gave it: the call's own, unless it shared another's run.
-          const spec = callSpecs[index] as CallSpec;
-          if (result.ok && (spec.behaviour === "fast" || spec.behaviour === "slow") && (toolSpecs[spec.tool] as ToolSpec).plain) {
-            expect(result.output).toEqual({ call: result.id });
+          // Exactly one result per call added, in call order, and exactly one call-end event each.
+          const addedIds = calls.slice(0, added).map((call) => call.id);
+          expect(results.map((result) => result.id)).toEqual(addedIds);
+          if (listened) {
+            const ends = events.filter(
+              (event): event is Extract<RunEvent, { type: "call-end" }> => event.type === "call-end",
+            );
+            expect(ends.map((event) => event.callId).sort()).toEqual([...addedIds].sort());
           }
-        });
-        expect(stats.calls).toBe(added);
-        expect(stats.succeeded).toBe(results.filter((result) => result.ok).length);
-
-        // No limit ever exceeded, counted by the tools themselves.
-        expect(observed.violations).toEqual([]);
-        expect(observed.maxActive).toBeLessThanOrEqual(parallel ? maxConcurrency : 1);
-        expect(stats.maxInFlight).toBeLessThanOrEqual(parallel ? maxConcurrency : 1);
-        toolSpecs.forEach((spec, index) => {
-          if (!spec.rateLimit) return;
-          const starts = observed.startsByTool.get(`tool${index}`) ?? [];
-          for (const start of starts) {
-            const inWindow = starts.filter((other) => other >= start && other < start + (spec.rateLimit as { intervalMs: number }).intervalMs);
-            expect(inWindow.length).toBeLessThanOrEqual((spec.rateLimit as { limit: number }).limit);
-          }
-        });
-
-        // No tool begins a call before the tools of its dependencies have finished, and succeeded
-        // (seen from the tools' side, listened to or not); failures spread to dependents.
-        callSpecs.slice(0, added).forEach((spec, index) => {
-          const began = observed.began.get(`c${index}`);
-          for (const dependency of spec.dependsOn) {
-            if (dependency >= added) {
-              // Referred to a call that was never added: it must not have run.
-              expect(results[index]?.ok).toBe(false);
-              expect(began).toBeUndefined();
-              continue;
-            }
-            const finished = observed.finished.get(`c${dependency}`);
-            if (began !== undefined) {
-              if (finished !== undefined) expect(finished).toBeLessThan(began);
-              expect(results[dependency]?.ok).toBe(true);
-            }
-            if (!results[dependency]?.ok && dependency !== index) expect(results[index]?.ok).toBe(false);
-          }
-        });
-        if (!listened) return;
-
-        // No call starts before each of its dependencies has ended, as the events tell it.
-        const position = new Map<string, number>();
-        events.forEach((event, index) => {
-          if (event.type === "call-end") position.set(`end:${event.callId}`, index);
-          if (event.type === "call-start" && !position.has(`start:${event.callId}`)) position.set(`start:${event.callId}`, index);
-        });
-        // One at a time means in input order: a call starts only when no earlier call that could
-        // have started is still waiting. (A rate limit may hold an earlier call back, and a call
-        // that shares an identical call's execution never starts: such calls are not checked.)
-        if (!parallel) {
-          const before = (key: string, at: number): boolean => (position.get(key) ?? Infinity) < at;
-          callSpecs.slice(0, added).forEach((_, index) => {
-            const startedAt = position.get(`start:c${index}`);
-            if (startedAt === undefined) return;
-            for (let earlier = 0; earlier < index; earlier++) {
-              const spec = callSpecs[earlier] as CallSpec;
-              const tool = toolSpecs[spec.tool] as ToolSpec;
-              if (before(`start:c${earlier}`, startedAt) || before(`end:c${earlier}`, startedAt)) continue;
-              if (tool.rateLimit !== undefined || (!tool.plain && (tool.idempotent || tool.cached))) continue;
-              const ready = spec.dependsOn.every((dependency) => dependency < added && before(`end:c${dependency}`, startedAt));
-              expect(ready, `c${earlier} was ready and waiting when c${index} started`).toBe(false);
+          // A run is cut short only by what was asked of it, and a complete one cancelled nothing.
+          if (status === "cancelled") expect(cancelAfterMs).toBeDefined();
+          if (status === "timed_out") expect(runTimeoutMs).toBeDefined();
+          if (status === "completed")
+            expect(results.filter((result) => result.error?.type === "cancelled")).toEqual([]);
+          results.forEach((result, index) => {
+            expect(result.ok).toBe(result.error === undefined);
+            if (!result.ok) expect(result.error?.message.length).toBeGreaterThan(0);
+            expect(result.durationMs).toBe(result.endedAt - result.startedAt);
+            expect(result.queuedMs).toBeGreaterThanOrEqual(0);
+            // The tool answers with the id its context gave it: the call's own, unless it shared another's run.
+            const spec = callSpecs[index] as CallSpec;
+            if (
+              result.ok &&
+              (spec.behaviour === "fast" || spec.behaviour === "slow") &&
+              (toolSpecs[spec.tool] as ToolSpec).plain
+            ) {
+              expect(result.output).toEqual({ call: result.id });
             }
           });
-        }
-        callSpecs.slice(0, added).forEach((spec, index) => {
-          const startedAt = position.get(`start:c${index}`);
-          if (startedAt === undefined) return;
-          for (const dependency of spec.dependsOn) {
-            if (dependency < added) expect(position.get(`end:c${dependency}`)).toBeLessThan(startedAt);
+          expect(stats.calls).toBe(added);
+          expect(stats.succeeded).toBe(results.filter((result) => result.ok).length);
+
+          // No limit ever exceeded, counted by the tools themselves.
+          expect(observed.violations).toEqual([]);
+          expect(observed.maxActive).toBeLessThanOrEqual(parallel ? maxConcurrency : 1);
+          expect(stats.maxInFlight).toBeLessThanOrEqual(parallel ? maxConcurrency : 1);
+          toolSpecs.forEach((spec, index) => {
+            if (!spec.rateLimit) return;
+            const starts = observed.startsByTool.get(`tool${index}`) ?? [];
+            for (const start of starts) {
+              const inWindow = starts.filter(
+                (other) => other >= start && other < start + (spec.rateLimit as { intervalMs: number }).intervalMs,
+              );
+              expect(inWindow.length).toBeLessThanOrEqual((spec.rateLimit as { limit: number }).limit);
+            }
+          });
+
+          // No tool begins a call before the tools of its dependencies have finished, and succeeded
+          // (seen from the tools' side, listened to or not); failures spread to dependents.
+          callSpecs.slice(0, added).forEach((spec, index) => {
+            const began = observed.began.get(`c${index}`);
+            for (const dependency of spec.dependsOn) {
+              if (dependency >= added) {
+                // Referred to a call that was never added: it must not have run.
+                expect(results[index]?.ok).toBe(false);
+                expect(began).toBeUndefined();
+                continue;
+              }
+              const finished = observed.finished.get(`c${dependency}`);
+              if (began !== undefined) {
+                if (finished !== undefined) expect(finished).toBeLessThan(began);
+                expect(results[dependency]?.ok).toBe(true);
+              }
+              if (!results[dependency]?.ok && dependency !== index) expect(results[index]?.ok).toBe(false);
+            }
+          });
+          if (!listened) return;
+
+          // No call starts before each of its dependencies has ended, as the events tell it.
+          const position = new Map<string, number>();
+          events.forEach((event, index) => {
+            if (event.type === "call-end") position.set(`end:${event.callId}`, index);
+            if (event.type === "call-start" && !position.has(`start:${event.callId}`))
+              position.set(`start:${event.callId}`, index);
+          });
+          // One at a time means in input order: a call starts only when no earlier call that could
+          // have started is still waiting. (A rate limit may hold an earlier call back, and a call
+          // that shares an identical call's execution never starts: such calls are not checked.)
+          if (!parallel) {
+            const before = (key: string, at: number): boolean => (position.get(key) ?? Infinity) < at;
+            callSpecs.slice(0, added).forEach((_, index) => {
+              const startedAt = position.get(`start:c${index}`);
+              if (startedAt === undefined) return;
+              for (let earlier = 0; earlier < index; earlier++) {
+                const spec = callSpecs[earlier] as CallSpec;
+                const tool = toolSpecs[spec.tool] as ToolSpec;
+                if (before(`start:c${earlier}`, startedAt) || before(`end:c${earlier}`, startedAt)) continue;
+                if (tool.rateLimit !== undefined || (!tool.plain && (tool.idempotent || tool.cached))) continue;
+                const ready = spec.dependsOn.every(
+                  (dependency) => dependency < added && before(`end:c${dependency}`, startedAt),
+                );
+                expect(ready, `c${earlier} was ready and waiting when c${index} started`).toBe(false);
+              }
+            });
           }
-        });
-      }),
+          callSpecs.slice(0, added).forEach((spec, index) => {
+            const startedAt = position.get(`start:c${index}`);
+            if (startedAt === undefined) return;
+            for (const dependency of spec.dependsOn) {
+              if (dependency < added) expect(position.get(`end:c${dependency}`)).toBeLessThan(startedAt);
+            }
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,6 +1,15 @@
 import type { AsyncLocalStorage } from "node:async_hooks";
 import { vi } from "vitest";
-import { createExecutor, defineTool, type Clock, type ExecutorOptions, type RunEvent, type Tool, type ToolContext, type ToolDefinition } from "../src/index.ts";
+import {
+  createExecutor,
+  defineTool,
+  type Clock,
+  type ExecutorOptions,
+  type RunEvent,
+  type Tool,
+  type ToolContext,
+  type ToolDefinition,
+} from "../src/index.ts";
 import { deferred, type Deferred } from "../src/testing/index.ts";
 
 /** Lets every promise callback queued so far run, without touching timers. */
@@ -26,7 +35,11 @@ export interface ControlledTool {
 }
 
 /** `storage`, when given, is read as each call starts, to see which async context it ran in. */
-export function controlledTool(name: string, options: Partial<ToolDefinition> = {}, storage?: AsyncLocalStorage<unknown>): ControlledTool {
+export function controlledTool(
+  name: string,
+  options: Partial<ToolDefinition> = {},
+  storage?: AsyncLocalStorage<unknown>,
+): ControlledTool {
   const started: ControlledTool["started"] = [];
   const find = (callId: string) => {
     const entry = started.findLast((item) => item.context.callId === callId);
@@ -53,7 +66,10 @@ export function controlledTool(name: string, options: Partial<ToolDefinition> = 
 }
 
 /** An executor whose events are collected in order. */
-export function recordingExecutor(options: ExecutorOptions): { executor: ReturnType<typeof createExecutor>; events: RunEvent[] } {
+export function recordingExecutor(options: ExecutorOptions): {
+  executor: ReturnType<typeof createExecutor>;
+  events: RunEvent[];
+} {
   const events: RunEvent[] = [];
   const executor = createExecutor({ ...options, onEvent: (event) => events.push(event) });
   return { executor, events };

@@ -11,9 +11,15 @@ export interface CliOutcome {
 }
 
 /** Runs `volley <args>` to its end, with `input` on stdin and no colours. */
-export function runVolley(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliOutcome> {
+export function runVolley(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string },
+): Promise<CliOutcome> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [VOLLEY_BIN, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env } });
+    const child = spawn(process.execPath, [VOLLEY_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -27,7 +27,9 @@ export class WorkerProcesses {
       child.stdout?.on("data", (chunk: Buffer) => {
         if (chunk.toString().includes("ready")) ready();
       });
-      child.once("exit", (code) => fail(new Error(`the worker process exited (${code}) before it was ready: ${this.stderrOf(child)}`)));
+      child.once("exit", (code) =>
+        fail(new Error(`the worker process exited (${code}) before it was ready: ${this.stderrOf(child)}`)),
+      );
     });
     return child;
   }

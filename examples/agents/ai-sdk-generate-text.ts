@@ -56,7 +56,11 @@ const provider = createOpenAICompatible({
 
 // Each model step's calls become one Volley run: its figures arrive with its `run-end` event.
 const runs: RunResult[] = [];
-const executor = createExecutor({ tools: [weather, flights], maxConcurrency: 8, onEvent: (event) => event.type === "run-end" && runs.push(event.result) });
+const executor = createExecutor({
+  tools: [weather, flights],
+  maxConcurrency: 8,
+  onEvent: (event) => event.type === "run-end" && runs.push(event.result),
+});
 try {
   const result = await generateText({
     model: provider.chatModel(process.env.VOLLEY_MODEL ?? "gpt-4.1-mini"),
@@ -65,14 +69,22 @@ try {
     stopWhen: stepCountIs(4),
   });
   for (const [index, step] of result.steps.entries()) {
-    for (const toolResult of step.toolResults) console.log(`step ${index + 1}: ${toolResult.toolName} ${toolResult.toolCallId} → ${JSON.stringify(toolResult.output)}`);
+    for (const toolResult of step.toolResults)
+      console.log(
+        `step ${index + 1}: ${toolResult.toolName} ${toolResult.toolCallId} → ${JSON.stringify(toolResult.output)}`,
+      );
   }
   for (const run of runs) {
     const weatherCalls = run.results.filter((call) => call.name === "weather");
     const retried = run.results.filter((call) => call.attempts > 1);
     console.log(`Volley ran the step's ${run.stats.calls} calls in ${run.stats.wallMs.toFixed(0)} ms:`);
-    console.log(`  weather: ${weatherCalls.length} calls, at most ${mostAtOnce(weatherCalls)} at once (the API allows 2; the AI SDK alone would send all ${weatherCalls.length} together)`);
-    for (const call of retried) console.log(`  ${call.name} ${call.id}: answered after ${call.attempts} attempts (the AI SDK alone would hand the model the 503)`);
+    console.log(
+      `  weather: ${weatherCalls.length} calls, at most ${mostAtOnce(weatherCalls)} at once (the API allows 2; the AI SDK alone would send all ${weatherCalls.length} together)`,
+    );
+    for (const call of retried)
+      console.log(
+        `  ${call.name} ${call.id}: answered after ${call.attempts} attempts (the AI SDK alone would hand the model the 503)`,
+      );
   }
   console.log(`\n${result.text}`);
 } finally {
@@ -81,5 +93,10 @@ try {
 
 /** Most of these calls that ran at the same moment. */
 function mostAtOnce(calls: readonly ToolResult[]): number {
-  return Math.max(0, ...calls.map((call) => calls.filter((other) => other.startedAt <= call.startedAt && call.startedAt < other.endedAt).length));
+  return Math.max(
+    0,
+    ...calls.map(
+      (call) => calls.filter((other) => other.startedAt <= call.startedAt && call.startedAt < other.endedAt).length,
+    ),
+  );
 }

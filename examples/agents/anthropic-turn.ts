@@ -14,7 +14,8 @@ import { flights, weather } from "./tools.ts";
 
 const tools = [weather, flights];
 console.log("tools for the Messages API:");
-for (const definition of anthropic.tools(tools)) console.log(`  ${definition.name}: ${JSON.stringify(definition.input_schema)}`);
+for (const definition of anthropic.tools(tools))
+  console.log(`  ${definition.name}: ${JSON.stringify(definition.input_schema)}`);
 
 // What the Messages API returns when Claude asks for tools in parallel (stop_reason "tool_use").
 const assistantMessage = {
@@ -29,6 +30,8 @@ const assistantMessage = {
 
 const executor = createExecutor({ tools });
 const { results, stats } = await executor.run(anthropic.calls(assistantMessage));
-console.log(`\n${results.length} calls in ${stats.wallMs.toFixed(0)} ms (a loop that awaits each call in turn: ${stats.sumMs.toFixed(0)} ms)`);
+console.log(
+  `\n${results.length} calls in ${stats.wallMs.toFixed(0)} ms (a loop that awaits each call in turn: ${stats.sumMs.toFixed(0)} ms)`,
+);
 console.log("\nthe next user message, for Claude:");
 console.log(JSON.stringify(anthropic.message(results), null, 2));

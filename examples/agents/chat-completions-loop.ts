@@ -31,11 +31,15 @@ const mock = process.env.OPENAI_API_KEY
         { content: "Rome is 13 °C warmer than Oslo today; a flight leaves at 17:40 for 129 EUR." },
       ],
     });
-const client = mock ? new OpenAI({ baseURL: mock.baseURL, apiKey: "mock" }) : new OpenAI({ baseURL: process.env.OPENAI_BASE_URL });
+const client = mock
+  ? new OpenAI({ baseURL: mock.baseURL, apiKey: "mock" })
+  : new OpenAI({ baseURL: process.env.OPENAI_BASE_URL });
 const model = process.env.VOLLEY_MODEL ?? "gpt-4.1-mini";
 const executor = createExecutor({ tools, maxConcurrency: 8 });
 
-const messages: ChatCompletionMessageParam[] = [{ role: "user", content: "How much warmer is Rome than Oslo today, and can I fly there tonight?" }];
+const messages: ChatCompletionMessageParam[] = [
+  { role: "user", content: "How much warmer is Rome than Oslo today, and can I fly there tonight?" },
+];
 try {
   for (let turn = 1; turn <= 5; turn++) {
     const completion = await client.chat.completions.create({ model, messages, tools: openaiChat.tools(tools) });
@@ -47,9 +51,13 @@ try {
       break;
     }
     const { results, stats } = await executor.run(calls);
-    console.log(`turn ${turn}: ${calls.length} call${calls.length === 1 ? "" : "s"} in ${stats.wallMs.toFixed(0)} ms (a loop that awaits each call in turn: ${stats.sumMs.toFixed(0)} ms)`);
+    console.log(
+      `turn ${turn}: ${calls.length} call${calls.length === 1 ? "" : "s"} in ${stats.wallMs.toFixed(0)} ms (a loop that awaits each call in turn: ${stats.sumMs.toFixed(0)} ms)`,
+    );
     for (const result of results) {
-      console.log(`  ${result.ok ? "✓" : "✗"} ${result.id} ${result.name}: ${result.ok ? JSON.stringify(result.output) : `${result.error?.type}: ${result.error?.message}`}`);
+      console.log(
+        `  ${result.ok ? "✓" : "✗"} ${result.id} ${result.name}: ${result.ok ? JSON.stringify(result.output) : `${result.error?.type}: ${result.error?.message}`}`,
+      );
     }
     messages.push(message, ...openaiChat.messages(results));
   }

@@ -28,11 +28,20 @@ const mock = process.env.OPENAI_API_KEY
             { id: "to_lima", name: "flights", arguments: { from: "Oslo", to: "Lima" }, tokens: 30 },
           ],
         },
-        { content: "Lima is warmest at 19 °C, just ahead of Rome at 17 °C. A flight leaves Oslo for Lima at 17:40 for 129 EUR." },
+        {
+          content:
+            "Lima is warmest at 19 °C, just ahead of Rome at 17 °C. A flight leaves Oslo for Lima at 17:40 for 129 EUR.",
+        },
       ],
     });
-const client = mock ? new OpenAI({ baseURL: mock.baseURL, apiKey: "mock" }) : new OpenAI({ baseURL: process.env.OPENAI_BASE_URL });
-const agent = createAgent({ model: openaiModel({ client, model: process.env.VOLLEY_MODEL ?? "gpt-4.1-mini" }), tools: [weather, flights], system: "Be brief." });
+const client = mock
+  ? new OpenAI({ baseURL: mock.baseURL, apiKey: "mock" })
+  : new OpenAI({ baseURL: process.env.OPENAI_BASE_URL });
+const agent = createAgent({
+  model: openaiModel({ client, model: process.env.VOLLEY_MODEL ?? "gpt-4.1-mini" }),
+  tools: [weather, flights],
+  system: "Be brief.",
+});
 
 const started = performance.now();
 const at = (): string => `+${((performance.now() - started) / 1000).toFixed(2)}s`;
@@ -47,12 +56,18 @@ try {
     }
     if (event.type === "tool-call-end") {
       endedThisStep++;
-      console.log(`${at()}  ${event.result.ok ? "done " : "fail "} ${event.result.name} ${event.result.id} (${event.result.durationMs.toFixed(0)} ms)`);
+      console.log(
+        `${at()}  ${event.result.ok ? "done " : "fail "} ${event.result.name} ${event.result.id} (${event.result.durationMs.toFixed(0)} ms)`,
+      );
     }
     if (event.type === "step-end" && event.step.run) {
       const { stats } = event.step.run;
-      console.log(`${at()}  step ${event.step.run.runId}: model and tools ${(event.step.durationMs / 1000).toFixed(2)} s; tools ran ${stats.sumMs.toFixed(0)} ms of work in ${stats.wallMs.toFixed(0)} ms`);
-      console.log(`         ${endedWhileWriting} of ${stats.calls} calls had ended before the model finished writing the step's calls`);
+      console.log(
+        `${at()}  step ${event.step.run.runId}: model and tools ${(event.step.durationMs / 1000).toFixed(2)} s; tools ran ${stats.sumMs.toFixed(0)} ms of work in ${stats.wallMs.toFixed(0)} ms`,
+      );
+      console.log(
+        `         ${endedWhileWriting} of ${stats.calls} calls had ended before the model finished writing the step's calls`,
+      );
       endedWhileWriting = endedThisStep = 0;
     }
     if (event.type === "answer") {

@@ -8,17 +8,26 @@ import { createExecutor, type ToolCall } from "volley";
 import { exchangeRate, fetchPage, summarize, webSearch, writeNote } from "./tools.ts";
 
 const { calls } = JSON.parse(readFileSync(new URL("./calls.json", import.meta.url), "utf8")) as { calls: ToolCall[] };
-const executor = createExecutor({ tools: [webSearch, fetchPage, exchangeRate, summarize, writeNote], maxConcurrency: 8 });
-
-const { results, stats } = await executor.run(calls.filter((call) => !call.name.startsWith("everything_")), {
-  onEvent: (event) => {
-    if (event.type === "call-retry") console.log(`retrying ${event.callId} in ${event.delayMs.toFixed(0)} ms after: ${event.error.message}`);
-  },
+const executor = createExecutor({
+  tools: [webSearch, fetchPage, exchangeRate, summarize, writeNote],
+  maxConcurrency: 8,
 });
+
+const { results, stats } = await executor.run(
+  calls.filter((call) => !call.name.startsWith("everything_")),
+  {
+    onEvent: (event) => {
+      if (event.type === "call-retry")
+        console.log(`retrying ${event.callId} in ${event.delayMs.toFixed(0)} ms after: ${event.error.message}`);
+    },
+  },
+);
 
 for (const result of results) {
   const shown = result.ok ? JSON.stringify(result.output) : `${result.error?.type}: ${result.error?.message}`;
-  console.log(`${result.ok ? "✓" : "✗"} ${result.id.padEnd(17)} ${result.durationMs.toFixed(0).padStart(5)} ms  ${shown.length > 90 ? `${shown.slice(0, 87)}...` : shown}`);
+  console.log(
+    `${result.ok ? "✓" : "✗"} ${result.id.padEnd(17)} ${result.durationMs.toFixed(0).padStart(5)} ms  ${shown.length > 90 ? `${shown.slice(0, 87)}...` : shown}`,
+  );
 }
 console.log(
   `\n${stats.succeeded} succeeded, ${stats.failed} failed. Wall ${stats.wallMs.toFixed(0)} ms; a loop that awaits each call in turn would take ${stats.sumMs.toFixed(0)} ms.` +

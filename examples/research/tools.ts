@@ -14,7 +14,11 @@ export const webSearch = fakeTool({
   latencyMs: 420,
   idempotent: true,
   output: ({ query }) => [
-    { title: `${query}: overview`, url: `https://example.org/${encodeURIComponent(query)}`, snippet: `What is known about ${query}.` },
+    {
+      title: `${query}: overview`,
+      url: `https://example.org/${encodeURIComponent(query)}`,
+      snippet: `What is known about ${query}.`,
+    },
     { title: `${query}: latest`, url: "https://example.org/latest", snippet: "Recent findings." },
   ],
 });

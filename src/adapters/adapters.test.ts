@@ -10,7 +10,11 @@ const weather = defineTool({
   input: z.object({ city: z.string(), unit: z.enum(["c", "f"]).default("c") }),
   execute: ({ city, unit }) => ({ city, temperature: unit === "c" ? 21 : 70 }),
 });
-const time = defineTool({ name: "get_time", input: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] }, execute: (args) => `12:00 in ${String(args.zone)}` });
+const time = defineTool({
+  name: "get_time",
+  input: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+  execute: (args) => `12:00 in ${String(args.zone)}`,
+});
 const executor = createExecutor({ tools: [weather, time] });
 
 describe("OpenAI Chat Completions", () => {
@@ -30,16 +34,34 @@ describe("OpenAI Chat Completions", () => {
   it("runs tool_calls and answers each with a tool message, in order, ids kept", async () => {
     const { results } = await executor.run(openaiChat.calls(assistantMessage));
     const messages = openaiChat.messages(results);
-    expect(messages.map((message) => message.tool_call_id)).toEqual(["call_abc", "call_def", "call_bad", "call_empty", "call_typo"]);
-    expect(messages[0]).toEqual({ role: "tool", tool_call_id: "call_abc", content: '{"city":"Paris","temperature":21}' });
+    expect(messages.map((message) => message.tool_call_id)).toEqual([
+      "call_abc",
+      "call_def",
+      "call_bad",
+      "call_empty",
+      "call_typo",
+    ]);
+    expect(messages[0]).toEqual({
+      role: "tool",
+      tool_call_id: "call_abc",
+      content: '{"city":"Paris","temperature":21}',
+    });
     expect(messages[1]?.content).toBe("12:00 in Europe/Paris");
-    expect(messages[2]?.content).toMatch(/^Error \(invalid_arguments\): Invalid call to "get_weather": Arguments are not valid JSON/);
-    expect(messages[3]?.content).toMatch(/^Error \(invalid_arguments\): Arguments for "get_time" do not match its input schema/);
-    expect(messages[4]?.content).toBe('Error (unknown_tool): Unknown tool "get_wether". Did you mean "get_weather"? Available tools: get_weather, get_time.');
+    expect(messages[2]?.content).toMatch(
+      /^Error \(invalid_arguments\): Invalid call to "get_weather": Arguments are not valid JSON/,
+    );
+    expect(messages[3]?.content).toMatch(
+      /^Error \(invalid_arguments\): Arguments for "get_time" do not match its input schema/,
+    );
+    expect(messages[4]?.content).toBe(
+      'Error (unknown_tool): Unknown tool "get_wether". Did you mean "get_weather"? Available tools: get_weather, get_time.',
+    );
   });
 
   it("passes a custom tool's free text as its input argument", () => {
-    expect(openaiChat.calls({ tool_calls: [{ id: "c", type: "custom", custom: { name: "grep", input: "TODO" } }] })).toEqual([{ id: "c", name: "grep", args: { input: "TODO" } }]);
+    expect(
+      openaiChat.calls({ tool_calls: [{ id: "c", type: "custom", custom: { name: "grep", input: "TODO" } }] }),
+    ).toEqual([{ id: "c", name: "grep", args: { input: "TODO" } }]);
   });
 
   it("takes a message with no tool calls, and calls without ids", async () => {
@@ -57,10 +79,20 @@ describe("OpenAI Chat Completions", () => {
         function: {
           name: "get_weather",
           description: "Weather for a city",
-          parameters: { type: "object", properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"], default: "c" } }, required: ["city"] },
+          parameters: {
+            type: "object",
+            properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"], default: "c" } },
+            required: ["city"],
+          },
         },
       },
-      { type: "function", function: { name: "get_time", parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] } } },
+      {
+        type: "function",
+        function: {
+          name: "get_time",
+          parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+        },
+      },
     ]);
   });
 });
@@ -68,7 +100,13 @@ describe("OpenAI Chat Completions", () => {
 describe("OpenAI Responses", () => {
   const output = [
     { type: "reasoning", id: "rs_1", summary: [] },
-    { type: "function_call", id: "fc_1", call_id: "call_1", name: "get_weather", arguments: '{"city":"Oslo","unit":"f"}' },
+    {
+      type: "function_call",
+      id: "fc_1",
+      call_id: "call_1",
+      name: "get_weather",
+      arguments: '{"city":"Oslo","unit":"f"}',
+    },
     { type: "message", id: "msg_1", role: "assistant", content: [] },
     { type: "function_call", id: "fc_2", call_id: "call_2", name: "get_time", arguments: '{"zone":' },
   ];
@@ -77,10 +115,21 @@ describe("OpenAI Responses", () => {
     const { results } = await executor.run(openaiResponses.calls(output));
     expect(openaiResponses.outputs(results)).toEqual([
       { type: "function_call_output", call_id: "call_1", output: '{"city":"Oslo","temperature":70}' },
-      { type: "function_call_output", call_id: "call_2", output: expect.stringMatching(/^Error \(invalid_arguments\): /) as unknown },
+      {
+        type: "function_call_output",
+        call_id: "call_2",
+        output: expect.stringMatching(/^Error \(invalid_arguments\): /) as unknown,
+      },
     ]);
     expect(openaiResponses.calls([])).toEqual([]);
-    expect(openaiResponses.tools([time])).toEqual([{ type: "function", name: "get_time", parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] }, strict: false }]);
+    expect(openaiResponses.tools([time])).toEqual([
+      {
+        type: "function",
+        name: "get_time",
+        parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+        strict: false,
+      },
+    ]);
   });
 });
 
@@ -104,12 +153,22 @@ describe("Anthropic Messages", () => {
       role: "user",
       content: [
         { type: "tool_result", tool_use_id: "toolu_01", content: '{"city":"Lima","temperature":21}' },
-        { type: "tool_result", tool_use_id: "toolu_02", content: expect.stringMatching(/^Arguments for "get_time" do not match its input schema/) as unknown, is_error: true },
+        {
+          type: "tool_result",
+          tool_use_id: "toolu_02",
+          content: expect.stringMatching(/^Arguments for "get_time" do not match its input schema/) as unknown,
+          is_error: true,
+        },
         { type: "tool_result", tool_use_id: "toolu_03", content: "12:00 in America/Lima" },
       ],
     });
     expect(anthropic.calls({ content: "just text" })).toEqual([]);
-    expect(anthropic.tools([time])).toEqual([{ name: "get_time", input_schema: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] } }]);
+    expect(anthropic.tools([time])).toEqual([
+      {
+        name: "get_time",
+        input_schema: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+      },
+    ]);
   });
 });
 
@@ -129,20 +188,42 @@ describe("Google Gemini", () => {
     expect(calls.map((call) => call.id)).toEqual(["gemini_call_0", "fc-7", "gemini_call_2"]);
     const { results } = await executor.run(calls);
     const parts = gemini.parts(results);
-    expect(parts[0]).toEqual({ functionResponse: { name: "get_weather", response: { output: { city: "Kyoto", temperature: 21 } } } });
-    expect(parts[1]).toEqual({ functionResponse: { id: "fc-7", name: "get_time", response: { output: "12:00 in Asia/Tokyo" } } });
+    expect(parts[0]).toEqual({
+      functionResponse: { name: "get_weather", response: { output: { city: "Kyoto", temperature: 21 } } },
+    });
+    expect(parts[1]).toEqual({
+      functionResponse: { id: "fc-7", name: "get_time", response: { output: "12:00 in Asia/Tokyo" } },
+    });
     expect(parts[2]?.functionResponse.response).toMatchObject({ error: { type: "invalid_arguments" } });
     expect(gemini.calls({ parts: [{ text: "no calls" }] as never })).toEqual([]);
-    expect(gemini.tools([time])).toEqual([{ functionDeclarations: [{ name: "get_time", parametersJsonSchema: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] } }] }]);
+    expect(gemini.tools([time])).toEqual([
+      {
+        functionDeclarations: [
+          {
+            name: "get_time",
+            parametersJsonSchema: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+          },
+        ],
+      },
+    ]);
   });
 });
 
 describe("tool definitions", () => {
   it("uses a schema's own JSON Schema (arktype too), and says what to do when it has none", () => {
     const withArktype = defineTool({ name: "ark", input: type({ n: "number" }), execute: () => 1 });
-    expect(anthropic.tools([withArktype])[0]?.input_schema).toMatchObject({ type: "object", properties: { n: { type: "number" } }, required: ["n"] });
+    expect(anthropic.tools([withArktype])[0]?.input_schema).toMatchObject({
+      type: "object",
+      properties: { n: { type: "number" } },
+      required: ["n"],
+    });
     const withValibot = defineTool({ name: "val", input: v.object({ n: v.number() }), execute: () => 1 });
-    expect(() => openaiChat.tools([withValibot])).toThrow(/Tool "val": its valibot schema can't describe itself as JSON Schema/);
-    expect(openaiChat.tools([defineTool({ name: "bare", execute: () => 1 })])[0]?.function.parameters).toEqual({ type: "object", properties: {} });
+    expect(() => openaiChat.tools([withValibot])).toThrow(
+      /Tool "val": its valibot schema can't describe itself as JSON Schema/,
+    );
+    expect(openaiChat.tools([defineTool({ name: "bare", execute: () => 1 })])[0]?.function.parameters).toEqual({
+      type: "object",
+      properties: {},
+    });
   });
 });

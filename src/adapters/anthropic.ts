@@ -26,7 +26,10 @@ export interface AnthropicToolDefinition {
 /** Anthropic Messages: `tool_use` blocks in, one user message of `tool_result` blocks out. */
 export const anthropic = {
   /** The calls of an assistant message (or its `content` array); other blocks are skipped. */
-  calls(message: { content?: readonly AnthropicContentBlock[] | string } | readonly AnthropicContentBlock[] | null | undefined): ToolCall[] {
+  calls(
+    message:
+      { content?: readonly AnthropicContentBlock[] | string } | readonly AnthropicContentBlock[] | null | undefined,
+  ): ToolCall[] {
     const content = Array.isArray(message) ? message : (message as { content?: unknown } | null | undefined)?.content;
     if (!Array.isArray(content)) return [];
     return (content as AnthropicContentBlock[])
@@ -42,12 +45,21 @@ export const anthropic = {
   message(results: readonly ToolResult[]): { role: "user"; content: AnthropicToolResultBlock[] } {
     return {
       role: "user",
-      content: results.map((result) => ({ type: "tool_result", tool_use_id: result.id, content: resultText(result), ...(result.ok ? {} : { is_error: true as const }) })),
+      content: results.map((result) => ({
+        type: "tool_result",
+        tool_use_id: result.id,
+        content: resultText(result),
+        ...(result.ok ? {} : { is_error: true as const }),
+      })),
     };
   },
 
   /** The `tools` array of a request. */
   tools(tools: readonly Tool[]): AnthropicToolDefinition[] {
-    return tools.map((tool) => ({ name: tool.name, ...(tool.description ? { description: tool.description } : {}), input_schema: toolJsonSchema(tool) }));
+    return tools.map((tool) => ({
+      name: tool.name,
+      ...(tool.description ? { description: tool.description } : {}),
+      input_schema: toolJsonSchema(tool),
+    }));
   },
 };

@@ -22,7 +22,8 @@ const isChatToolCall = (item: unknown): boolean => isShape(item) && (isShape(ite
 const isResponsesItem = (item: unknown): boolean => isShape(item) && typeof item.type === "string" && "call_id" in item;
 const isAnthropicBlock = (item: unknown): boolean => isShape(item) && item.type === "tool_use";
 const isGeminiPart = (item: unknown): boolean => isShape(item) && isShape(item.functionCall);
-const isVolleyCall = (item: unknown): boolean => isShape(item) && typeof item.name === "string" && !("type" in item) && !("function" in item);
+const isVolleyCall = (item: unknown): boolean =>
+  isShape(item) && typeof item.name === "string" && !("type" in item) && !("function" in item);
 
 /**
  * Tool calls in whichever format they were written: Volley's own (an array of calls, or
@@ -36,7 +37,9 @@ export function detectCalls(input: unknown): DetectedCalls {
     if (Array.isArray(input.calls)) return detectCalls(input.calls);
     if (Array.isArray(input.tool_calls)) return { format: "openai-chat", calls: openaiChat.calls(input) };
     if (Array.isArray(input.choices)) {
-      const message = (input.choices as unknown[]).map((choice) => (isShape(choice) ? choice.message : undefined)).find(isShape);
+      const message = (input.choices as unknown[])
+        .map((choice) => (isShape(choice) ? choice.message : undefined))
+        .find(isShape);
       if (message !== undefined) return { format: "openai-chat", calls: openaiChat.calls(message) };
     }
     if (Array.isArray(input.output)) return detectCalls(input.output);
@@ -44,16 +47,22 @@ export function detectCalls(input: unknown): DetectedCalls {
       return { format: "anthropic", calls: anthropic.calls(input.content as AnthropicContentBlock[]) };
     }
     if (Array.isArray(input.candidates)) {
-      const content = (input.candidates as unknown[]).map((candidate) => (isShape(candidate) ? candidate.content : undefined)).find(isShape);
+      const content = (input.candidates as unknown[])
+        .map((candidate) => (isShape(candidate) ? candidate.content : undefined))
+        .find(isShape);
       if (content !== undefined) return detectCalls(content);
     }
-    if (Array.isArray(input.parts) && (input.parts as unknown[]).some(isGeminiPart)) return { format: "gemini", calls: gemini.calls(input.parts as GeminiPart[]) };
+    if (Array.isArray(input.parts) && (input.parts as unknown[]).some(isGeminiPart))
+      return { format: "gemini", calls: gemini.calls(input.parts as GeminiPart[]) };
   }
   if (Array.isArray(input) && input.length > 0) {
     if (input.every(isVolleyCall)) return { format: "volley", calls: input as ToolCall[] };
-    if (input.every(isChatToolCall)) return { format: "openai-chat", calls: openaiChat.calls({ tool_calls: input as OpenAIChatToolCall[] }) };
-    if (input.some(isResponsesItem) && input.every(isShape)) return { format: "openai-responses", calls: openaiResponses.calls(input) };
-    if (input.some(isAnthropicBlock) && input.every(isShape)) return { format: "anthropic", calls: anthropic.calls(input) };
+    if (input.every(isChatToolCall))
+      return { format: "openai-chat", calls: openaiChat.calls({ tool_calls: input as OpenAIChatToolCall[] }) };
+    if (input.some(isResponsesItem) && input.every(isShape))
+      return { format: "openai-responses", calls: openaiResponses.calls(input) };
+    if (input.some(isAnthropicBlock) && input.every(isShape))
+      return { format: "anthropic", calls: anthropic.calls(input) };
     if (input.some(isGeminiPart) && input.every(isShape)) return { format: "gemini", calls: gemini.calls(input) };
   }
   throw new VolleyError(

@@ -22,12 +22,18 @@ const MADE_ID_PREFIX = "gemini_call_";
 export const gemini = {
   /** The calls of a `Content` (or its `parts`); other parts are skipped. */
   calls(content: { parts?: readonly GeminiPart[] } | readonly GeminiPart[] | null | undefined): ToolCall[] {
-    const parts = Array.isArray(content) ? content : ((content as { parts?: readonly GeminiPart[] } | null | undefined)?.parts ?? []);
+    const parts = Array.isArray(content)
+      ? content
+      : ((content as { parts?: readonly GeminiPart[] } | null | undefined)?.parts ?? []);
     return (parts as GeminiPart[])
       .filter((part) => part?.functionCall !== undefined)
       .map((part, index) => {
         const call = part.functionCall as NonNullable<GeminiPart["functionCall"]>;
-        return { id: typeof call.id === "string" && call.id !== "" ? call.id : `${MADE_ID_PREFIX}${index}`, name: call.name ?? "", ...(call.args === undefined ? {} : { args: call.args }) };
+        return {
+          id: typeof call.id === "string" && call.id !== "" ? call.id : `${MADE_ID_PREFIX}${index}`,
+          name: call.name ?? "",
+          ...(call.args === undefined ? {} : { args: call.args }),
+        };
       });
   },
 
@@ -37,13 +43,23 @@ export const gemini = {
       functionResponse: {
         ...(result.id.startsWith(MADE_ID_PREFIX) ? {} : { id: result.id }),
         name: result.name,
-        response: result.ok ? { output: result.output ?? null } : { error: { type: result.error?.type, message: result.error?.message } },
+        response: result.ok
+          ? { output: result.output ?? null }
+          : { error: { type: result.error?.type, message: result.error?.message } },
       },
     }));
   },
 
   /** The `tools` entry of a request. */
   tools(tools: readonly Tool[]): GeminiTool[] {
-    return [{ functionDeclarations: tools.map((tool) => ({ name: tool.name, ...(tool.description ? { description: tool.description } : {}), parametersJsonSchema: toolJsonSchema(tool) })) }];
+    return [
+      {
+        functionDeclarations: tools.map((tool) => ({
+          name: tool.name,
+          ...(tool.description ? { description: tool.description } : {}),
+          parametersJsonSchema: toolJsonSchema(tool),
+        })),
+      },
+    ];
   },
 };

@@ -28,7 +28,9 @@ export const openaiChat = {
     return (message?.tool_calls ?? []).map((call) => ({
       ...(typeof call.id === "string" && call.id !== "" ? { id: call.id } : {}),
       // A custom tool's input is free text: it arrives as the `input` argument.
-      ...(call.type === "custom" ? { name: call.custom?.name ?? "", args: { input: call.custom?.input ?? "" } } : { name: call.function?.name ?? "", args: call.function?.arguments ?? "" }),
+      ...(call.type === "custom"
+        ? { name: call.custom?.name ?? "", args: { input: call.custom?.input ?? "" } }
+        : { name: call.function?.name ?? "", args: call.function?.arguments ?? "" }),
     }));
   },
 
@@ -45,7 +47,11 @@ export const openaiChat = {
   tools(tools: readonly Tool[]): OpenAIChatToolDefinition[] {
     return tools.map((tool) => ({
       type: "function",
-      function: { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters: toolJsonSchema(tool) },
+      function: {
+        name: tool.name,
+        ...(tool.description ? { description: tool.description } : {}),
+        parameters: toolJsonSchema(tool),
+      },
     }));
   },
 };

@@ -30,7 +30,11 @@ export const openaiResponses = {
   calls(output: readonly OpenAIResponsesItem[] | null | undefined): ToolCall[] {
     return (output ?? [])
       .filter((item) => item?.type === "function_call")
-      .map((item) => ({ ...(typeof item.call_id === "string" && item.call_id !== "" ? { id: item.call_id } : {}), name: item.name ?? "", args: item.arguments ?? "" }));
+      .map((item) => ({
+        ...(typeof item.call_id === "string" && item.call_id !== "" ? { id: item.call_id } : {}),
+        name: item.name ?? "",
+        args: item.arguments ?? "",
+      }));
   },
 
   /** One `function_call_output` item per result, in call order. */
@@ -44,6 +48,12 @@ export const openaiResponses = {
 
   /** The `tools` array of a request. */
   tools(tools: readonly Tool[]): OpenAIResponsesToolDefinition[] {
-    return tools.map((tool) => ({ type: "function", name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters: toolJsonSchema(tool), strict: false }));
+    return tools.map((tool) => ({
+      type: "function",
+      name: tool.name,
+      ...(tool.description ? { description: tool.description } : {}),
+      parameters: toolJsonSchema(tool),
+      strict: false,
+    }));
   },
 };

@@ -3,7 +3,11 @@ import type { OpenAIChatToolDefinition } from "../adapters/openai-chat.ts";
 /** A message of the transcript, in the Chat Completions shape that most models understand. */
 export type ChatMessage =
   | { role: "system" | "user"; content: string }
-  | { role: "assistant"; content: string | null; tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[] }
+  | {
+      role: "assistant";
+      content: string | null;
+      tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[];
+    }
   | { role: "tool"; tool_call_id: string; content: string };
 
 /** What a model streams: text as it comes, each tool call once its arguments are complete, then the end. */

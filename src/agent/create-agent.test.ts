@@ -17,14 +17,22 @@ const weather = defineTool({
   execute: (args) => ({ city: args.city, temperature: args.city === "Oslo" ? 2 : 24 }),
 });
 
-const modelOn = (server: MockOpenAIServer): ChatModel => openaiModel({ client: new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" });
+const modelOn = (server: MockOpenAIServer): ChatModel =>
+  openaiModel({ client: new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" });
 
 describe("createAgent", () => {
   it("loops model → tools → model against an OpenAI-compatible server, keeping the transcript valid", async () => {
     mock = await startMockOpenAI({
       tokensPerSecond: 2000,
       script: [
-        { content: "Checking both.", toolCalls: [{ id: "c1", name: "weather", arguments: { city: "Oslo" } }, { id: "c2", name: "weather", arguments: { city: "Rome" } }, { id: "c3", name: "wether", arguments: {} }] },
+        {
+          content: "Checking both.",
+          toolCalls: [
+            { id: "c1", name: "weather", arguments: { city: "Oslo" } },
+            { id: "c2", name: "weather", arguments: { city: "Rome" } },
+            { id: "c3", name: "wether", arguments: {} },
+          ],
+        },
         { content: "Oslo is 2°, Rome 24°." },
       ],
     });
@@ -32,11 +40,22 @@ describe("createAgent", () => {
     const result = await agent.run("Weather in Oslo and Rome?");
     expect(result).toMatchObject({ answer: "Oslo is 2°, Rome 24°.", finish: "answer" });
     expect(result.steps).toHaveLength(2);
-    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok])).toEqual([["c1", true], ["c2", true], ["c3", false]]);
+    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok])).toEqual([
+      ["c1", true],
+      ["c2", true],
+      ["c3", false],
+    ]);
     expect(result.usage.outputTokens).toBeGreaterThan(0);
     const second = mock.requests[1]?.messages ?? [];
     expect(second[0]).toEqual({ role: "system", content: "Be brief." });
-    expect(second.slice(2).map((message) => (message as { role: string; tool_call_id?: string }).tool_call_id ?? (message as { role: string }).role)).toEqual(["assistant", "c1", "c2", "c3"]);
+    expect(
+      second
+        .slice(2)
+        .map(
+          (message) =>
+            (message as { role: string; tool_call_id?: string }).tool_call_id ?? (message as { role: string }).role,
+        ),
+    ).toEqual(["assistant", "c1", "c2", "c3"]);
     expect((second[5] as { content: string }).content).toMatch(/^Error \(unknown_tool\): Unknown tool "wether"/);
   });
 
@@ -44,7 +63,15 @@ describe("createAgent", () => {
     const deep = `${'{"city":'.repeat(4000)}"Oslo"${"}".repeat(4000)}`;
     mock = await startMockOpenAI({
       tokensPerSecond: 100_000,
-      script: [{ toolCalls: [{ id: "ok", name: "weather", arguments: { city: "Oslo" } }, { id: "deep", name: "weather", arguments: deep, tokens: 4 }] }, { content: "Oslo is 2°." }],
+      script: [
+        {
+          toolCalls: [
+            { id: "ok", name: "weather", arguments: { city: "Oslo" } },
+            { id: "deep", name: "weather", arguments: deep, tokens: 4 },
+          ],
+        },
+        { content: "Oslo is 2°." },
+      ],
     });
     const result = await createAgent({ model: modelOn(mock), tools: [weather] }).run("Weather?");
     expect(result.answer).toBe("Oslo is 2°.");
@@ -85,9 +112,12 @@ describe("createAgent", () => {
   });
 
   it("streams text, tool calls and steps as they happen, the answer last", async () => {
-    mock = await startMockOpenAI({ script: [{ toolCalls: [{ id: "c1", name: "weather", arguments: { city: "Oslo" } }] }, { content: "Cold." }] });
+    mock = await startMockOpenAI({
+      script: [{ toolCalls: [{ id: "c1", name: "weather", arguments: { city: "Oslo" } }] }, { content: "Cold." }],
+    });
     const events: AgentEvent["type"][] = [];
-    for await (const event of createAgent({ model: modelOn(mock), tools: [weather] }).stream("Oslo?")) events.push(event.type);
+    for await (const event of createAgent({ model: modelOn(mock), tools: [weather] }).stream("Oslo?"))
+      events.push(event.type);
     expect(events).toEqual(["tool-call-start", "tool-call-end", "step-end", "text-delta", "step-end", "answer"]);
   });
 
@@ -127,7 +157,14 @@ describe("createAgent", () => {
   });
 
   it("sends the model only the newest messages of a long conversation, from a user's message on", async () => {
-    mock = await startMockOpenAI({ script: [{ content: "One." }, { toolCalls: [{ id: "w", name: "weather", arguments: { city: "Oslo" } }] }, { content: "Two." }, { content: "Three." }] });
+    mock = await startMockOpenAI({
+      script: [
+        { content: "One." },
+        { toolCalls: [{ id: "w", name: "weather", arguments: { city: "Oslo" } }] },
+        { content: "Two." },
+        { content: "Three." },
+      ],
+    });
     const store = new MemoryRunStore();
     const agent = createAgent({ model: modelOn(mock), tools: [weather], store, maxHistoryMessages: 5 });
     await agent.run("First?", { conversationId: "long" });
@@ -139,7 +176,9 @@ describe("createAgent", () => {
     expect(sent.map((message) => message.role)).toEqual(["user", "assistant", "tool", "assistant", "user"]);
     expect(sent[0]?.content).toBe("Second?");
     expect((await store.messages("long")).length).toBe(8);
-    expect(() => createAgent({ model: modelOn(mock as MockOpenAIServer), tools: [weather], maxHistoryMessages: 0 })).toThrow(/maxHistoryMessages.*an integer from 1 and up/);
+    expect(() =>
+      createAgent({ model: modelOn(mock as MockOpenAIServer), tools: [weather], maxHistoryMessages: 0 }),
+    ).toThrow(/maxHistoryMessages.*an integer from 1 and up/);
   });
 
   it("stops at maxSteps, and when its signal aborts", async () => {
@@ -147,11 +186,19 @@ describe("createAgent", () => {
     const bounded = await createAgent({ model: modelOn(mock), tools: [weather], maxSteps: 2 }).run("loop forever");
     expect(bounded).toMatchObject({ finish: "max-steps", answer: "" });
     expect(bounded.steps).toHaveLength(2);
-    await expect(createAgent({ model: modelOn(mock), tools: [weather] }).run("stop", { signal: AbortSignal.abort(new Error("user left")) })).rejects.toThrow("user left");
+    await expect(
+      createAgent({ model: modelOn(mock), tools: [weather] }).run("stop", {
+        signal: AbortSignal.abort(new Error("user left")),
+      }),
+    ).rejects.toThrow("user left");
   });
 
   it("answers with what was done when its time limit runs out, keeping the calls that ended", async () => {
-    const hang = defineTool({ name: "hang", execute: (_args, { signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error))) });
+    const hang = defineTool({
+      name: "hang",
+      execute: (_args, { signal }) =>
+        new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error))),
+    });
     // Step 1 asks for a quick call and one that never ends; the limit cuts the second.
     const stepModel: ChatModel = {
       async *stream(): AsyncGenerator<ChatModelEvent> {
@@ -162,14 +209,22 @@ describe("createAgent", () => {
       },
     };
     const store = new MemoryRunStore();
-    const result = await createAgent({ model: stepModel, tools: [weather, hang], timeoutMs: 150, store }).run("Weather?", { conversationId: "c" });
+    const result = await createAgent({ model: stepModel, tools: [weather, hang], timeoutMs: 150, store }).run(
+      "Weather?",
+      { conversationId: "c" },
+    );
     expect(result).toMatchObject({ finish: "timeout", answer: "Checking." });
     expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok, item.error?.type])).toEqual([
       ["quick", true, undefined],
       ["slow", false, "timeout"],
     ]);
     // The conversation stays valid: each call of the step has its result.
-    expect((await store.messages("c")).map(({ message }) => (message as { role: string }).role)).toEqual(["user", "assistant", "tool", "tool"]);
+    expect((await store.messages("c")).map(({ message }) => (message as { role: string }).role)).toEqual([
+      "user",
+      "assistant",
+      "tool",
+      "tool",
+    ]);
 
     // Cut off while the model is still writing: the call it had finished ran, and its text is kept.
     const stalling: ChatModel = {
@@ -186,10 +241,16 @@ describe("createAgent", () => {
 
   it("checks its options", () => {
     const model: ChatModel = { stream: async function* () {} };
-    expect(() => createAgent({ model, tools: [weather], maxSteps: 0 })).toThrow("createAgent: expected `maxSteps` to be an integer from 1 and up, got 0 (number)");
+    expect(() => createAgent({ model, tools: [weather], maxSteps: 0 })).toThrow(
+      "createAgent: expected `maxSteps` to be an integer from 1 and up, got 0 (number)",
+    );
     expect(() => createAgent({ model })).toThrow("expected `tools` to be given, or `executor` given instead");
-    expect(() => createAgent({ model, tools: [weather], maxStep: 3 } as never)).toThrow("createAgent: unknown option `maxStep`; did you mean `maxSteps`?");
-    expect(() => createAgent({ model, executor: createExecutor({ tools: [weather] }), parallel: false })).toThrow(/createAgent: expected `parallel` to be given with `tools`/);
+    expect(() => createAgent({ model, tools: [weather], maxStep: 3 } as never)).toThrow(
+      "createAgent: unknown option `maxStep`; did you mean `maxSteps`?",
+    );
+    expect(() => createAgent({ model, executor: createExecutor({ tools: [weather] }), parallel: false })).toThrow(
+      /createAgent: expected `parallel` to be given with `tools`/,
+    );
   });
 
   it("runs a step's calls one at a time with parallel: false, and within maxConcurrency otherwise", async () => {
@@ -206,7 +267,9 @@ describe("createAgent", () => {
     });
     const fourCalls: ChatModel = {
       async *stream({ messages }): AsyncGenerator<ChatModelEvent> {
-        if (messages.at(-1)?.role !== "tool") for (let index = 0; index < 4; index++) yield { type: "tool-call", id: `s${index}`, name: "slow", arguments: "{}" };
+        if (messages.at(-1)?.role !== "tool")
+          for (let index = 0; index < 4; index++)
+            yield { type: "tool-call", id: `s${index}`, name: "slow", arguments: "{}" };
         else yield { type: "text-delta", text: "ok" };
         yield { type: "finish", reason: "stop", usage: undefined };
       },
@@ -224,13 +287,21 @@ describe("openaiModel", () => {
     const gate = deferred<void>();
     const seen: string[] = [];
     const chunks = async function* () {
-      yield { choices: [{ delta: { tool_calls: [{ index: 0, id: "a", function: { name: "t", arguments: '{"x":' } }] } }] };
+      yield {
+        choices: [{ delta: { tool_calls: [{ index: 0, id: "a", function: { name: "t", arguments: '{"x":' } }] } }],
+      };
       yield { choices: [{ delta: { tool_calls: [{ index: 0, function: { arguments: "1}" } }] } }] };
       yield { choices: [{ delta: { tool_calls: [{ index: 1, id: "b", function: { name: "t", arguments: "{}" } }] } }] };
       await gate.promise;
-      yield { choices: [{ delta: {}, finish_reason: "tool_calls" }], usage: { prompt_tokens: 3, completion_tokens: 4 } };
+      yield {
+        choices: [{ delta: {}, finish_reason: "tool_calls" }],
+        usage: { prompt_tokens: 3, completion_tokens: 4 },
+      };
     };
-    const model = openaiModel({ client: { chat: { completions: { create: () => Promise.resolve(chunks()) } } }, model: "m" });
+    const model = openaiModel({
+      client: { chat: { completions: { create: () => Promise.resolve(chunks()) } } },
+      model: "m",
+    });
     const events: ChatModelEvent[] = [];
     for await (const event of model.stream({ messages: [], tools: [] })) {
       events.push(event);
@@ -255,7 +326,13 @@ describe("approval in the agent", () => {
     mock = await startMockOpenAI({
       tokensPerSecond: 2000,
       script: [
-        { toolCalls: [{ id: "inside", name: "send_email", arguments: { to: "ana@example.org" } }, { id: "outside", name: "send_email", arguments: { to: "x@elsewhere.com" } }, { id: "w", name: "weather", arguments: { city: "Oslo" } }] },
+        {
+          toolCalls: [
+            { id: "inside", name: "send_email", arguments: { to: "ana@example.org" } },
+            { id: "outside", name: "send_email", arguments: { to: "x@elsewhere.com" } },
+            { id: "w", name: "weather", arguments: { city: "Oslo" } },
+          ],
+        },
         { content: "I sent one email; the other was not approved." },
       ],
     });
@@ -273,17 +350,34 @@ describe("approval in the agent", () => {
     }
     expect(seen).toContain('ask outside {"to":"x@elsewhere.com"}');
     expect(seen).toContain("decided outside false external address");
-    expect(seen.filter((line) => line.startsWith("end"))).toEqual(expect.arrayContaining(["end inside true", "end w true", "end outside false"]));
+    expect(seen.filter((line) => line.startsWith("end"))).toEqual(
+      expect.arrayContaining(["end inside true", "end w true", "end outside false"]),
+    );
     expect(seen.some((line) => line.startsWith("ask inside"))).toBe(false);
-    const toolMessage = (mock).requests[1]?.messages?.find((message) => (message as { tool_call_id?: string }).tool_call_id === "outside") as { content: string } | undefined;
-    expect(toolMessage?.content).toMatch(/^Error \(denied\): Not run: the user did not approve this call to "send_email" \(external address\)/);
+    const toolMessage = mock.requests[1]?.messages?.find(
+      (message) => (message as { tool_call_id?: string }).tool_call_id === "outside",
+    ) as { content: string } | undefined;
+    expect(toolMessage?.content).toMatch(
+      /^Error \(denied\): Not run: the user did not approve this call to "send_email" \(external address\)/,
+    );
   });
 
   it("takes a policy, as the executor does", async () => {
-    mock = await startMockOpenAI({ script: [{ toolCalls: [{ id: "out", name: "send_email", arguments: { to: "x@elsewhere.com" } }] }, { content: "Sent." }] });
-    const agent = createAgent({ model: modelOn(mock), tools: [sendEmail], approve: (request) => request.name === "send_email" });
+    mock = await startMockOpenAI({
+      script: [
+        { toolCalls: [{ id: "out", name: "send_email", arguments: { to: "x@elsewhere.com" } }] },
+        { content: "Sent." },
+      ],
+    });
+    const agent = createAgent({
+      model: modelOn(mock),
+      tools: [sendEmail],
+      approve: (request) => request.name === "send_email",
+    });
     const result = await agent.run("Email x");
     expect(result.steps[0]?.run?.results[0]).toMatchObject({ ok: true, output: "sent to x@elsewhere.com" });
-    expect(() => createAgent({ model: modelOn(mock as MockOpenAIServer), tools: [sendEmail], approve: "yes" as never })).toThrow(/approve/);
+    expect(() =>
+      createAgent({ model: modelOn(mock as MockOpenAIServer), tools: [sendEmail], approve: "yes" as never }),
+    ).toThrow(/approve/);
   });
 });

@@ -1,6 +1,12 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
 import { invalidOption, keysOf, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
-import { createExecutor, type Executor, type ExecutorOptions, type LiveRun, type RunOptions } from "../executor/create-executor.ts";
+import {
+  createExecutor,
+  type Executor,
+  type ExecutorOptions,
+  type LiveRun,
+  type RunOptions,
+} from "../executor/create-executor.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
@@ -79,7 +85,15 @@ export type AgentEvent =
   | { type: "tool-call-start"; step: number; callId: string; name: string; attempt: number }
   | { type: "tool-call-end"; step: number; result: ToolResult }
   /** A tool call waits for a person: call `approve()` or `deny(reason)` (the model reads the reason). */
-  | { type: "tool-approval-start"; step: number; callId: string; name: string; args: Readonly<Record<string, unknown>>; approve: (reason?: string) => Promise<boolean>; deny: (reason?: string) => Promise<boolean> }
+  | {
+      type: "tool-approval-start";
+      step: number;
+      callId: string;
+      name: string;
+      args: Readonly<Record<string, unknown>>;
+      approve: (reason?: string) => Promise<boolean>;
+      deny: (reason?: string) => Promise<boolean>;
+    }
   | { type: "tool-approval-end"; step: number; callId: string; name: string; approved: boolean; reason?: string }
   | { type: "step-end"; step: AgentStep }
   | { type: "answer"; result: AgentResult };
@@ -101,13 +115,29 @@ export interface Agent {
 
 /** A tool call's start, end and approval, from its Volley run, as agent events. */
 function emitToolEvent(emit: (event: AgentEvent) => void, step: number, event: RunEvent, runOf: () => LiveRun): void {
-  if (event.type === "call-start") emit({ type: "tool-call-start", step, callId: event.callId, name: event.name, attempt: event.attempt });
+  if (event.type === "call-start")
+    emit({ type: "tool-call-start", step, callId: event.callId, name: event.name, attempt: event.attempt });
   else if (event.type === "call-end") emit({ type: "tool-call-end", step, result: event.result });
   else if (event.type === "approval-start") {
     const { callId } = event;
-    emit({ type: "tool-approval-start", step, callId, name: event.name, args: event.args, approve: (reason) => runOf().approve(callId, reason), deny: (reason) => runOf().deny(callId, reason) });
+    emit({
+      type: "tool-approval-start",
+      step,
+      callId,
+      name: event.name,
+      args: event.args,
+      approve: (reason) => runOf().approve(callId, reason),
+      deny: (reason) => runOf().deny(callId, reason),
+    });
   } else if (event.type === "approval-end") {
-    emit({ type: "tool-approval-end", step, callId: event.callId, name: event.name, approved: event.approved, ...(event.reason === undefined ? {} : { reason: event.reason }) });
+    emit({
+      type: "tool-approval-end",
+      step,
+      callId: event.callId,
+      name: event.name,
+      approved: event.approved,
+      ...(event.reason === undefined ? {} : { reason: event.reason }),
+    });
   }
 }
 
@@ -142,7 +172,21 @@ class EventQueue<T> {
  * tool call starts the moment its arguments are complete in the model's stream, into one open
  * Volley run per step, so tools run while the model is still writing.
  */
-const AGENT_OPTION_KEYS = keysOf<AgentOptions>({ model: true, tools: true, executor: true, maxConcurrency: true, parallel: true, system: true, maxSteps: true, store: true, maxHistoryMessages: true, timeoutMs: true, mode: true, maxReplans: true, approve: true });
+const AGENT_OPTION_KEYS = keysOf<AgentOptions>({
+  model: true,
+  tools: true,
+  executor: true,
+  maxConcurrency: true,
+  parallel: true,
+  system: true,
+  maxSteps: true,
+  store: true,
+  maxHistoryMessages: true,
+  timeoutMs: true,
+  mode: true,
+  maxReplans: true,
+  approve: true,
+});
 
 /** The newest `limit` messages of earlier turns, starting at a user's message (see `maxHistoryMessages`). */
 function windowOf(earlier: readonly ChatMessage[], limit: number | undefined): readonly ChatMessage[] {
@@ -154,20 +198,53 @@ function windowOf(earlier: readonly ChatMessage[], limit: number | undefined): r
 
 export function createAgent(options: AgentOptions): Agent {
   const where = "createAgent";
-  if (options === null || typeof options !== "object") invalidOption(where, "options", "{ model, tools | executor, ... }", options);
+  if (options === null || typeof options !== "object")
+    invalidOption(where, "options", "{ model, tools | executor, ... }", options);
   rejectUnknownOptions(where, options, AGENT_OPTION_KEYS);
-  const { model, tools, system, maxSteps = 10, store, maxHistoryMessages, timeoutMs, mode = "tools", maxReplans = 1, approve, maxConcurrency, parallel } = options;
-  if (maxHistoryMessages !== undefined && (!Number.isInteger(maxHistoryMessages) || maxHistoryMessages < 1)) invalidOption(where, "maxHistoryMessages", "an integer from 1 and up", maxHistoryMessages);
-  if (typeof model?.stream !== "function") invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
-  if ((tools === undefined) === (options.executor === undefined)) invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
+  const {
+    model,
+    tools,
+    system,
+    maxSteps = 10,
+    store,
+    maxHistoryMessages,
+    timeoutMs,
+    mode = "tools",
+    maxReplans = 1,
+    approve,
+    maxConcurrency,
+    parallel,
+  } = options;
+  if (maxHistoryMessages !== undefined && (!Number.isInteger(maxHistoryMessages) || maxHistoryMessages < 1))
+    invalidOption(where, "maxHistoryMessages", "an integer from 1 and up", maxHistoryMessages);
+  if (typeof model?.stream !== "function")
+    invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
+  if ((tools === undefined) === (options.executor === undefined))
+    invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
   if (system !== undefined && typeof system !== "string") invalidOption(where, "system", "a string", system);
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
+  if (timeoutMs !== undefined && !(timeoutMs > 0))
+    invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (mode !== "tools" && mode !== "plan") invalidOption(where, "mode", '"tools" or "plan"', mode);
-  if (!Number.isInteger(maxReplans) || maxReplans < 0) invalidOption(where, "maxReplans", "an integer from 0 and up", maxReplans);
-  if (approve !== undefined && (typeof approve !== "function" || options.executor !== undefined)) invalidOption(where, "approve", "a function, with `tools` (an executor of your own takes `approve` itself)", approve);
-  if (maxConcurrency !== undefined && options.executor !== undefined) invalidOption(where, "maxConcurrency", "given with `tools` (an executor of your own has its limit)", maxConcurrency);
-  if (parallel !== undefined && options.executor !== undefined) invalidOption(where, "parallel", "given with `tools` (an executor of your own is set up as you made it)", parallel);
+  if (!Number.isInteger(maxReplans) || maxReplans < 0)
+    invalidOption(where, "maxReplans", "an integer from 0 and up", maxReplans);
+  if (approve !== undefined && (typeof approve !== "function" || options.executor !== undefined))
+    invalidOption(
+      where,
+      "approve",
+      "a function, with `tools` (an executor of your own takes `approve` itself)",
+      approve,
+    );
+  if (maxConcurrency !== undefined && options.executor !== undefined)
+    invalidOption(
+      where,
+      "maxConcurrency",
+      "given with `tools` (an executor of your own has its limit)",
+      maxConcurrency,
+    );
+  if (parallel !== undefined && options.executor !== undefined)
+    invalidOption(where, "parallel", "given with `tools` (an executor of your own is set up as you made it)", parallel);
   // With a store, the agent's runs go into its history too: that is where pending approvals outlive the process.
   const executor =
     options.executor ??
@@ -181,9 +258,14 @@ export function createAgent(options: AgentOptions): Agent {
   const toolDefinitions = openaiChat.tools(executor.tools);
 
   /** `input` undefined: resume the conversation, finishing its open step, without a new message. */
-  async function loop(input: string | undefined, runOptions: AgentRunOptions, emit: (event: AgentEvent) => void): Promise<AgentResult> {
+  async function loop(
+    input: string | undefined,
+    runOptions: AgentRunOptions,
+    emit: (event: AgentEvent) => void,
+  ): Promise<AgentResult> {
     const { conversationId, signal: callerSignal } = runOptions;
-    if (input === undefined ? conversationId === undefined : typeof input !== "string") invalidOption("agent.run", "input", "the user's message as a string", input);
+    if (input === undefined ? conversationId === undefined : typeof input !== "string")
+      invalidOption("agent.run", "input", "the user's message as a string", input);
     if (conversationId !== undefined && (typeof conversationId !== "string" || store === undefined)) {
       invalidOption("agent.run", "conversationId", "a string, with a store given to createAgent", conversationId);
     }
@@ -198,16 +280,33 @@ export function createAgent(options: AgentOptions): Agent {
       ...(timeoutMs === undefined ? {} : { timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)) }),
     });
     const outOfTime = (): boolean => deadline?.aborted === true && callerSignal?.aborted !== true;
-    const earlier = conversationId === undefined ? [] : ((await store?.messages(conversationId)) ?? []).map((item) => item.message as ChatMessage);
+    const earlier =
+      conversationId === undefined
+        ? []
+        : ((await store?.messages(conversationId)) ?? []).map((item) => item.message as ChatMessage);
     if (input === undefined) {
       // A resume: there must be something to resume, and a turn that ended has nothing left to do.
-      if (earlier.length === 0) throw new VolleyError("invalid_option", `agent.resume: the store has no conversation "${conversationId ?? ""}": nothing to resume`);
+      if (earlier.length === 0)
+        throw new VolleyError(
+          "invalid_option",
+          `agent.resume: the store has no conversation "${conversationId ?? ""}": nothing to resume`,
+        );
       const last = earlier.at(-1) as ChatMessage;
-      if (last.role === "assistant" && last.tool_calls === undefined) return { answer: last.content ?? "", steps: [], usage: { inputTokens: 0, outputTokens: 0 }, durationMs: performance.now() - started, finish: "answer" };
+      if (last.role === "assistant" && last.tool_calls === undefined)
+        return {
+          answer: last.content ?? "",
+          steps: [],
+          usage: { inputTokens: 0, outputTokens: 0 },
+          durationMs: performance.now() - started,
+          finish: "answer",
+        };
     }
     const added: ChatMessage[] = [];
     const sentEarlier = windowOf(earlier, maxHistoryMessages);
-    const transcript = (): ChatMessage[] => [...(system === undefined ? [] : [{ role: "system" as const, content: system }]), ...[...sentEarlier, ...added].map(forModel)];
+    const transcript = (): ChatMessage[] => [
+      ...(system === undefined ? [] : [{ role: "system" as const, content: system }]),
+      ...[...sentEarlier, ...added].map(forModel),
+    ];
     // How much of `added` the conversation already holds: a step kept open while a person decides is saved early.
     let saved = 0;
     // Saving also waits for the runs' history: once a run of the agent resolves, the store holds it.
@@ -227,9 +326,20 @@ export function createAgent(options: AgentOptions): Agent {
     const open = store === undefined ? undefined : openStepOf(earlier);
     if (open !== undefined && store !== undefined) {
       const stepStarted = performance.now();
-      const resumed = await finishOpenStep(open, store, executor, (event, runOf) => emitToolEvent(emit, 1, event, runOf), signal);
+      const resumed = await finishOpenStep(
+        open,
+        store,
+        executor,
+        (event, runOf) => emitToolEvent(emit, 1, event, runOf),
+        signal,
+      );
       added.push(...resumed.messages);
-      const step: AgentStep = { text: "", run: resumed.run, usage: undefined, durationMs: performance.now() - stepStarted };
+      const step: AgentStep = {
+        text: "",
+        run: resumed.run,
+        usage: undefined,
+        durationMs: performance.now() - stepStarted,
+      };
       steps.push(step);
       emit({ type: "step-end", step });
     }
@@ -240,27 +350,33 @@ export function createAgent(options: AgentOptions): Agent {
     }
 
     if (mode === "plan") {
-      if (input === undefined) invalidOption("agent.resume", "mode", 'an agent in "tools" mode (plan mode keeps no open steps to resume)', mode);
+      if (input === undefined)
+        invalidOption(
+          "agent.resume",
+          "mode",
+          'an agent in "tools" mode (plan mode keeps no open steps to resume)',
+          mode,
+        );
       const addUsage = (stepUsage: TokenUsage | undefined): void => {
         usage.inputTokens += stepUsage?.inputTokens ?? 0;
         usage.outputTokens += stepUsage?.outputTokens ?? 0;
       };
       try {
         ({ answer, finish } = await runPlanMode({
-        model,
-        executor,
-        system,
-        earlier: sentEarlier,
-        input,
-        maxReplans,
-        signal,
-        onText: (step, text) => emit({ type: "text-delta", step, text }),
-        onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf),
-        onStep: (step) => {
-          steps.push(step);
-          addUsage(step.usage);
-          emit({ type: "step-end", step });
-        },
+          model,
+          executor,
+          system,
+          earlier: sentEarlier,
+          input,
+          maxReplans,
+          signal,
+          onText: (step, text) => emit({ type: "text-delta", step, text }),
+          onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf),
+          onStep: (step) => {
+            steps.push(step);
+            addUsage(step.usage);
+            emit({ type: "step-end", step });
+          },
         }));
       } catch (error) {
         if (!outOfTime()) throw error;
@@ -305,7 +421,15 @@ export function createAgent(options: AgentOptions): Agent {
       const assistantMessage = (): ChatMessage => ({
         role: "assistant",
         content: text === "" ? null : text,
-        ...(calls.length > 0 ? { tool_calls: calls.map((call) => ({ id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } })) } : {}),
+        ...(calls.length > 0
+          ? {
+              tool_calls: calls.map((call) => ({
+                id: call.id,
+                type: "function" as const,
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
+          : {}),
       });
       let cutShort = false;
       try {
@@ -315,7 +439,11 @@ export function createAgent(options: AgentOptions): Agent {
             emit({ type: "text-delta", step: stepNumber, text: event.text });
           } else if (event.type === "tool-call") {
             // Eager dispatch: the call starts now, while the model may still be writing the next.
-            const call = { id: event.id || `step${stepNumber}_call${calls.length}`, name: event.name, arguments: event.arguments };
+            const call = {
+              id: event.id || `step${stepNumber}_call${calls.length}`,
+              name: event.name,
+              arguments: event.arguments,
+            };
             calls.push(call);
             run.add({ id: call.id, name: call.name, args: call.arguments });
           } else {
@@ -343,7 +471,12 @@ export function createAgent(options: AgentOptions): Agent {
       // Results go in call order, so the transcript stays valid whatever order they finished in.
       added.push(...openaiChat.messages(result.results));
       await save();
-      const step: AgentStep = { text, run: calls.length > 0 ? result : undefined, usage: stepUsage, durationMs: performance.now() - stepStarted };
+      const step: AgentStep = {
+        text,
+        run: calls.length > 0 ? result : undefined,
+        usage: stepUsage,
+        durationMs: performance.now() - stepStarted,
+      };
       steps.push(step);
       emit({ type: "step-end", step });
       if (cutShort || result.status === "timed_out") {
@@ -369,16 +502,18 @@ export function createAgent(options: AgentOptions): Agent {
     let failure: unknown;
     let failed = false;
     let settled = false;
-    const done = loop(input, { ...runOptions, signal }, (event) => queue.push(event)).then(
-      (result) => queue.push({ type: "answer", result }),
-      (error: unknown) => {
-        failed = true;
-        failure = error;
-      },
-    ).finally(() => {
-      settled = true;
-      queue.close();
-    });
+    const done = loop(input, { ...runOptions, signal }, (event) => queue.push(event))
+      .then(
+        (result) => queue.push({ type: "answer", result }),
+        (error: unknown) => {
+          failed = true;
+          failure = error;
+        },
+      )
+      .finally(() => {
+        settled = true;
+        queue.close();
+      });
     try {
       yield* queue.drain();
       await done;
@@ -397,8 +532,12 @@ export function createAgent(options: AgentOptions): Agent {
     return result as AgentResult;
   }
 
-  const resumeOptions = (conversationId: string, runOptions: Omit<AgentRunOptions, "conversationId">): AgentRunOptions => {
-    if (typeof conversationId !== "string") invalidOption("agent.resume", "conversationId", "the id of a conversation kept in the store", conversationId);
+  const resumeOptions = (
+    conversationId: string,
+    runOptions: Omit<AgentRunOptions, "conversationId">,
+  ): AgentRunOptions => {
+    if (typeof conversationId !== "string")
+      invalidOption("agent.resume", "conversationId", "the id of a conversation kept in the store", conversationId);
     return { ...runOptions, conversationId };
   };
 

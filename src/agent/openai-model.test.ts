@@ -52,7 +52,9 @@ beforeAll(async () => {
     request.on("end", () => {
       response.writeHead(200, { "content-type": "text/event-stream" });
       const chunk = (delta: unknown, finish: string | null = null) =>
-        response.write(`data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+        response.write(
+          `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+        );
       chunk({ role: "assistant", content: "Looking." });
       for (const parts of SHAPES[shape] ?? []) chunk({ tool_calls: parts });
       chunk({}, "tool_calls");
@@ -69,7 +71,9 @@ async function streamedCalls(): Promise<{ id: string; name: string; arguments: s
   const events: ChatModelEvent[] = [];
   for await (const event of model.stream({ messages: [{ role: "user", content: "?" }], tools: [] })) events.push(event);
   expect(events.at(-1)).toMatchObject({ type: "finish", reason: "tool_calls" });
-  return events.flatMap((event) => (event.type === "tool-call" ? [{ id: event.id, name: event.name, arguments: event.arguments }] : []));
+  return events.flatMap((event) =>
+    event.type === "tool-call" ? [{ id: event.id, name: event.name, arguments: event.arguments }] : [],
+  );
 }
 
 describe("openaiModel reads tool calls however a server streams them", () => {

@@ -15,7 +15,10 @@ interface StreamingRequest {
 export interface OpenAIChatClient {
   chat: {
     completions: {
-      create(body: StreamingRequest, options?: { signal?: AbortSignal | undefined }): PromiseLike<AsyncIterable<OpenAIChunk>>;
+      create(
+        body: StreamingRequest,
+        options?: { signal?: AbortSignal | undefined },
+      ): PromiseLike<AsyncIterable<OpenAIChunk>>;
     };
   };
 }
@@ -39,25 +42,37 @@ export interface OpenAIModelOptions {
  * turn ends, so that the agent can start it while the model is still writing the rest.
  */
 export function openaiModel(options: OpenAIModelOptions): ChatModel {
-  if (options === null || typeof options !== "object") invalidOption("openaiModel", "options", "{ client, model }", options);
-  if (typeof options.client?.chat?.completions?.create !== "function") invalidOption("openaiModel", "client", "an OpenAI client from the openai package", options.client);
-  if (typeof options.model !== "string" || options.model === "") invalidOption("openaiModel", "model", "a model name", options.model);
+  if (options === null || typeof options !== "object")
+    invalidOption("openaiModel", "options", "{ client, model }", options);
+  if (typeof options.client?.chat?.completions?.create !== "function")
+    invalidOption("openaiModel", "client", "an OpenAI client from the openai package", options.client);
+  if (typeof options.model !== "string" || options.model === "")
+    invalidOption("openaiModel", "model", "a model name", options.model);
   const { client, model, request = {} } = options;
   return {
     async *stream({ messages, tools, signal }: ChatModelRequest): AsyncGenerator<ChatModelEvent> {
-      const body: StreamingRequest = { ...request, model, messages, stream: true, stream_options: { include_usage: true }, ...(tools.length > 0 ? { tools } : {}) };
+      const body: StreamingRequest = {
+        ...request,
+        model,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(tools.length > 0 ? { tools } : {}),
+      };
       const chunks = await client.chat.completions.create(body, signal ? { signal } : {});
       const calls = new ToolCallAssembler();
       let reason = "stop";
       let usage: { inputTokens: number; outputTokens: number } | undefined;
       for await (const chunk of chunks) {
-        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
+        if (chunk.usage)
+          usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
         const choice = chunk.choices[0];
         if (choice === undefined) continue;
         const delta = choice.delta ?? {};
         if (delta.content) yield { type: "text-delta", text: delta.content };
         // Each call is handed on once the next one starts: its arguments are complete then.
-        for (const part of delta.tool_calls ?? []) for (const call of calls.add(part)) yield { type: "tool-call", ...call };
+        for (const part of delta.tool_calls ?? [])
+          for (const call of calls.add(part)) yield { type: "tool-call", ...call };
         if (choice.finish_reason) reason = choice.finish_reason;
       }
       for (const call of calls.finish()) yield { type: "tool-call", ...call };

@@ -10,15 +10,27 @@ afterEach(async () => {
   mock = undefined;
 });
 
-const weather = defineTool({ name: "weather", description: "Temperature of a city", input: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, execute: (args) => ({ city: args.city, temperature: args.city === "Oslo" ? 2 : 24 }) });
-const compare = defineTool({ name: "compare", execute: (args) => ((args.a as { temperature: number }).temperature > (args.b as { temperature: number }).temperature ? "a is warmer" : "b is warmer") });
-const modelOn = (server: MockOpenAIServer): ChatModel => openaiModel({ client: new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" });
+const weather = defineTool({
+  name: "weather",
+  description: "Temperature of a city",
+  input: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  execute: (args) => ({ city: args.city, temperature: args.city === "Oslo" ? 2 : 24 }),
+});
+const compare = defineTool({
+  name: "compare",
+  execute: (args) =>
+    (args.a as { temperature: number }).temperature > (args.b as { temperature: number }).temperature
+      ? "a is warmer"
+      : "b is warmer",
+});
+const modelOn = (server: MockOpenAIServer): ChatModel =>
+  openaiModel({ client: new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" });
 
 /** A model that streams the given lines, waiting before each for what the test says. */
 function scriptedPlanner(lines: { text: string; before?: Promise<unknown> }[], joiner: string): ChatModel {
   return {
     async *stream({ messages }): AsyncGenerator<ChatModelEvent> {
-      const isJoiner = messages[0]?.role === "system" && (messages[0].content).startsWith("You get the user's question");
+      const isJoiner = messages[0]?.role === "system" && messages[0].content.startsWith("You get the user's question");
       if (isJoiner) {
         yield { type: "text-delta", text: joiner };
       } else {
@@ -37,26 +49,44 @@ describe("plan mode", () => {
     mock = await startMockOpenAI({
       tokensPerSecond: 5000,
       script: [
-        { content: 'Plan:\n1. weather({"city": "Oslo"})\n2. weather({"city": "Rome"})\n3. compare({"a": "$1", "b": "$2"})\njoin()\n' },
+        {
+          content:
+            'Plan:\n1. weather({"city": "Oslo"})\n2. weather({"city": "Rome"})\n3. compare({"a": "$1", "b": "$2"})\njoin()\n',
+        },
         { content: "FINAL: Rome is warmer." },
       ],
     });
-    const result = await createAgent({ model: modelOn(mock), tools: [weather, compare], mode: "plan" }).run("Which is warmer, Oslo or Rome?");
+    const result = await createAgent({ model: modelOn(mock), tools: [weather, compare], mode: "plan" }).run(
+      "Which is warmer, Oslo or Rome?",
+    );
     expect(result).toMatchObject({ answer: "Rome is warmer.", finish: "answer" });
     expect(result.steps.map((step) => step.run?.results.map((item) => [item.id, item.output]))).toEqual([
-      [["task1", { city: "Oslo", temperature: 2 }], ["task2", { city: "Rome", temperature: 24 }], ["task3", "b is warmer"]],
+      [
+        ["task1", { city: "Oslo", temperature: 2 }],
+        ["task2", { city: "Rome", temperature: 24 }],
+        ["task3", "b is warmer"],
+      ],
       undefined,
     ]);
     const planPrompt = (mock.requests[0]?.messages?.[0] as { content: string }).content;
     expect(planPrompt).toContain("- weather: Temperature of a city");
     const joinerInput = (mock.requests[1]?.messages?.at(-1) as { content: string }).content;
-    expect(joinerInput).toContain('task3 compare: b is warmer');
+    expect(joinerInput).toContain("task3 compare: b is warmer");
   });
 
   it("passes a field of a task's output when the plan names one", async () => {
-    const double = defineTool({ name: "double", input: { type: "object", properties: { n: { type: "number" } }, required: ["n"] }, execute: (args) => Number(args.n) * 2 });
-    const model = scriptedPlanner([{ text: '1. weather({"city": "Rome"})' }, { text: '2. double({"n": "$1.temperature"})' }, { text: "join()" }], "FINAL: 48");
-    const result = await createAgent({ model, tools: [weather, double], mode: "plan" }).run("Twice Rome's temperature?");
+    const double = defineTool({
+      name: "double",
+      input: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
+      execute: (args) => Number(args.n) * 2,
+    });
+    const model = scriptedPlanner(
+      [{ text: '1. weather({"city": "Rome"})' }, { text: '2. double({"n": "$1.temperature"})' }, { text: "join()" }],
+      "FINAL: 48",
+    );
+    const result = await createAgent({ model, tools: [weather, double], mode: "plan" }).run(
+      "Twice Rome's temperature?",
+    );
     expect(result.steps[0]?.run?.results.map((item) => [item.id, item.ok, item.output])).toEqual([
       ["task1", true, { city: "Rome", temperature: 24 }],
       ["task2", true, 48],
@@ -106,7 +136,8 @@ describe("plan mode", () => {
     );
     const watching: ChatModel = {
       async *stream(request) {
-        if (request.messages.at(-1)?.content?.startsWith("Results:")) joinerSaw = request.messages.at(-1)?.content ?? "";
+        if (request.messages.at(-1)?.content?.startsWith("Results:"))
+          joinerSaw = request.messages.at(-1)?.content ?? "";
         yield* model.stream(request);
       },
     };
@@ -126,8 +157,13 @@ describe("plan mode", () => {
     mock = await startMockOpenAI({
       script: (request) => {
         const last = (request.messages?.at(-1) as { content: string }).content;
-        if (last.startsWith("Results:")) return { content: last.includes("Rome") ? "FINAL: both known" : "REPLAN: Rome is missing" };
-        return { content: last.startsWith("That plan") ? '1. weather({"city": "Rome"})\njoin()' : '1. weather({"city": "Oslo"})\njoin()' };
+        if (last.startsWith("Results:"))
+          return { content: last.includes("Rome") ? "FINAL: both known" : "REPLAN: Rome is missing" };
+        return {
+          content: last.startsWith("That plan")
+            ? '1. weather({"city": "Rome"})\njoin()'
+            : '1. weather({"city": "Oslo"})\njoin()',
+        };
       },
     });
     const result = await createAgent({ model: modelOn(mock), tools: [weather], mode: "plan" }).run("Oslo and Rome?");
@@ -135,7 +171,13 @@ describe("plan mode", () => {
     expect(result.steps).toHaveLength(4);
 
     await mock.close();
-    mock = await startMockOpenAI({ script: (request) => ({ content: (request.messages?.at(-1) as { content: string }).content.startsWith("Results:") ? "REPLAN: never enough" : "1. weather({\"city\": \"Oslo\"})\njoin()" }) });
+    mock = await startMockOpenAI({
+      script: (request) => ({
+        content: (request.messages?.at(-1) as { content: string }).content.startsWith("Results:")
+          ? "REPLAN: never enough"
+          : '1. weather({"city": "Oslo"})\njoin()',
+      }),
+    });
     const endless = await createAgent({ model: modelOn(mock), tools: [weather], mode: "plan", maxReplans: 2 }).run("?");
     expect(endless).toMatchObject({ finish: "max-steps", answer: "" });
     expect(endless.steps).toHaveLength(6);

@@ -22,7 +22,12 @@ export interface PlanContext {
 }
 
 function plannerPrompt(executor: Executor, system: string | undefined): string {
-  const tools = executor.tools.map((tool) => `- ${tool.name}: ${tool.description ?? ""} Arguments (JSON Schema): ${JSON.stringify(toolJsonSchema(tool))}`).join("\n");
+  const tools = executor.tools
+    .map(
+      (tool) =>
+        `- ${tool.name}: ${tool.description ?? ""} Arguments (JSON Schema): ${JSON.stringify(toolJsonSchema(tool))}`,
+    )
+    .join("\n");
   return [
     system,
     "Write a plan that answers the user with these tools. One task per line, numbered from 1:",
@@ -30,18 +35,28 @@ function plannerPrompt(executor: Executor, system: string | undefined): string {
     'for a field inside it, "$k.field" (and "$k.items[0].title" deeper in).',
     "Tasks run in parallel as soon as their inputs are ready. End the plan with a line `join()`.",
     `Tools:\n${tools}`,
-  ].filter((part) => part !== undefined).join("\n");
+  ]
+    .filter((part) => part !== undefined)
+    .join("\n");
 }
 
 const JOINER_PROMPT =
   "You get the user's question, the plan that was run, and each task's result. If the results answer the question, reply `FINAL: ` and the answer. If they don't, reply `REPLAN: ` and what is missing.";
 
 function describeResults(results: readonly ToolResult[], problems: readonly string[]): string {
-  const lines = results.map((result) => `${result.id} ${result.name}: ${result.ok ? resultText(result) : `failed (${result.error?.type}): ${resultText(result)}`}`);
+  const lines = results.map(
+    (result) =>
+      `${result.id} ${result.name}: ${result.ok ? resultText(result) : `failed (${result.error?.type}): ${resultText(result)}`}`,
+  );
   return [...lines, ...problems.map((problem) => `plan problem: ${problem}`)].join("\n");
 }
 
-async function streamText(context: PlanContext, step: number, messages: readonly ChatMessage[], onLine?: (line: string) => void): Promise<{ text: string; usage: TokenUsage | undefined }> {
+async function streamText(
+  context: PlanContext,
+  step: number,
+  messages: readonly ChatMessage[],
+  onLine?: (line: string) => void,
+): Promise<{ text: string; usage: TokenUsage | undefined }> {
   let text = "";
   let usage: TokenUsage | undefined;
   const splitter = new LineSplitter();
@@ -64,8 +79,14 @@ async function streamText(context: PlanContext, step: number, messages: readonly
  * or asks to replan. Malformed lines, unknown tools, references to missing tasks and cycles are
  * shown to the joiner; nothing waits forever.
  */
-export async function runPlanMode(context: PlanContext): Promise<{ answer: string; finish: "answer" | "max-steps" | "timeout" }> {
-  const base: ChatMessage[] = [{ role: "system", content: plannerPrompt(context.executor, context.system) }, ...context.earlier, { role: "user", content: context.input }];
+export async function runPlanMode(
+  context: PlanContext,
+): Promise<{ answer: string; finish: "answer" | "max-steps" | "timeout" }> {
+  const base: ChatMessage[] = [
+    { role: "system", content: plannerPrompt(context.executor, context.system) },
+    ...context.earlier,
+    { role: "user", content: context.input },
+  ];
   let feedback: ChatMessage[] = [];
   let step = 0;
   for (let attempt = 0; attempt <= context.maxReplans; attempt++) {
@@ -73,7 +94,10 @@ export async function runPlanMode(context: PlanContext): Promise<{ answer: strin
     step++;
     const planStarted = performance.now();
     const planStep = step;
-    const run: LiveRun = context.executor.start({ onEvent: (event) => context.onRunEvent(planStep, event, () => run), ...(context.signal ? { signal: context.signal } : {}) });
+    const run: LiveRun = context.executor.start({
+      onEvent: (event) => context.onRunEvent(planStep, event, () => run),
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
     const problems: string[] = [];
     let joined = false;
     let plan: { text: string; usage: TokenUsage | undefined };
@@ -97,15 +121,26 @@ export async function runPlanMode(context: PlanContext): Promise<{ answer: strin
       { role: "system", content: JOINER_PROMPT },
       { role: "user", content: context.input },
       { role: "assistant", content: plan.text },
-      { role: "user", content: `Results:\n${describeResults(executed.results, problems) || "(the plan had no tasks)"}` },
+      {
+        role: "user",
+        content: `Results:\n${describeResults(executed.results, problems) || "(the plan had no tasks)"}`,
+      },
     ];
     const joiner = await streamText(context, step, joinerMessages);
-    context.onStep({ text: joiner.text, run: undefined, usage: joiner.usage, durationMs: performance.now() - joinStarted });
+    context.onStep({
+      text: joiner.text,
+      run: undefined,
+      usage: joiner.usage,
+      durationMs: performance.now() - joinStarted,
+    });
     const verdict = joiner.text.trim();
     if (!/^REPLAN\b/i.test(verdict)) return { answer: verdict.replace(/^FINAL:\s*/i, ""), finish: "answer" };
     feedback = [
       { role: "assistant", content: plan.text },
-      { role: "user", content: `That plan did not answer the question (${verdict.replace(/^REPLAN:\s*/i, "")}). Results so far:\n${describeResults(executed.results, problems)}\nWrite a new plan, numbering tasks from 1.` },
+      {
+        role: "user",
+        content: `That plan did not answer the question (${verdict.replace(/^REPLAN:\s*/i, "")}). Results so far:\n${describeResults(executed.results, problems)}\nWrite a new plan, numbering tasks from 1.`,
+      },
     ];
   }
   return { answer: "", finish: "max-steps" };

@@ -31,7 +31,10 @@ function pointerOf(path: string): string {
 export function parsePlanLine(line: string): PlanLine {
   if (JOIN_LINE.test(line)) return { kind: "join" };
   const match = TASK_LINE.exec(line);
-  if (match === null) return /^\s*\d+\s*[.)]/.test(line) ? { kind: "invalid", line: line.trim(), reason: "expected `n. tool_name({json arguments})`" } : { kind: "other" };
+  if (match === null)
+    return /^\s*\d+\s*[.)]/.test(line)
+      ? { kind: "invalid", line: line.trim(), reason: "expected `n. tool_name({json arguments})`" }
+      : { kind: "other" };
   const [, number, name, argumentText] = match as unknown as [string, string, string, string];
   const task = Number(number);
   let args: unknown = {};
@@ -39,17 +42,24 @@ export function parsePlanLine(line: string): PlanLine {
     try {
       args = JSON.parse(argumentText) as unknown;
     } catch (error) {
-      return { kind: "invalid", line: line.trim(), reason: `the arguments are not a JSON object: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        kind: "invalid",
+        line: line.trim(),
+        reason: `the arguments are not a JSON object: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
-  if (args === null || typeof args !== "object" || Array.isArray(args)) return { kind: "invalid", line: line.trim(), reason: "the arguments must be a JSON object" };
+  if (args === null || typeof args !== "object" || Array.isArray(args))
+    return { kind: "invalid", line: line.trim(), reason: "the arguments must be a JSON object" };
   const dependsOn = new Set<string>();
   const withReferences = (value: unknown): unknown => {
     if (typeof value === "string") {
       const reference = WHOLE_REFERENCE.exec(value);
       if (reference) {
         const pointer = pointerOf(reference[2] ?? "");
-        return pointer === "" ? { $ref: taskId(Number(reference[1])) } : { $ref: taskId(Number(reference[1])), path: pointer };
+        return pointer === ""
+          ? { $ref: taskId(Number(reference[1])) }
+          : { $ref: taskId(Number(reference[1])), path: pointer };
       }
       // A reference inside a longer string can't be filled in; still, the task must wait for it.
       for (const inner of value.matchAll(/\$(\d+)\b/g)) dependsOn.add(taskId(Number(inner[1])));
@@ -58,7 +68,8 @@ export function parsePlanLine(line: string): PlanLine {
     if (Array.isArray(value)) return value.map(withReferences);
     if (value !== null && typeof value === "object") {
       const copy: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) Object.defineProperty(copy, key, { value: withReferences(item), enumerable: true });
+      for (const [key, item] of Object.entries(value))
+        Object.defineProperty(copy, key, { value: withReferences(item), enumerable: true });
       return copy;
     }
     return value;
@@ -69,7 +80,11 @@ export function parsePlanLine(line: string): PlanLine {
   } catch {
     return { kind: "invalid", line: line.slice(0, 200).trim(), reason: "the arguments are nested too deeply" };
   }
-  return { kind: "task", task, call: { id: taskId(task), name, args: resolved, ...(dependsOn.size > 0 ? { dependsOn: [...dependsOn] } : {}) } };
+  return {
+    kind: "task",
+    task,
+    call: { id: taskId(task), name, args: resolved, ...(dependsOn.size > 0 ? { dependsOn: [...dependsOn] } : {}) },
+  };
 }
 
 /** Splits streamed text into complete lines as they arrive; `flush` returns the last, unfinished one. */

@@ -66,6 +66,10 @@ export class ToolCallAssembler {
   #takeOpen(): AssembledToolCall[] {
     const open = this.#open;
     this.#open = [];
-    return open.map(({ id, name, arguments: text }) => ({ id: id === "" ? `${this.#idPrefix}${this.#made++}` : id, name, arguments: text }));
+    return open.map(({ id, name, arguments: text }) => ({
+      id: id === "" ? `${this.#idPrefix}${this.#made++}` : id,
+      name,
+      arguments: text,
+    }));
   }
 }

@@ -33,12 +33,27 @@ describe("aiSdkModel", () => {
         },
       ],
     });
-    const weather = defineTool({ name: "weather", input: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, execute: (args) => `${String(args.city)}: ok` });
+    const weather = defineTool({
+      name: "weather",
+      input: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+      execute: (args) => `${String(args.city)}: ok`,
+    });
     const result = await createAgent({ model: aiSdkModel(model), tools: [weather] }).run("Weather?");
-    expect(result).toMatchObject({ answer: "Oslo cold, Rome warm.", finish: "answer", usage: { inputTokens: 20, outputTokens: 10 } });
-    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.output])).toEqual([["t1", "Oslo: ok"], ["t2", "Rome: ok"]]);
+    expect(result).toMatchObject({
+      answer: "Oslo cold, Rome warm.",
+      finish: "answer",
+      usage: { inputTokens: 20, outputTokens: 10 },
+    });
+    expect(result.steps[0]?.run?.results.map((item) => [item.id, item.output])).toEqual([
+      ["t1", "Oslo: ok"],
+      ["t2", "Rome: ok"],
+    ]);
     const secondPrompt = model.doStreamCalls[1]?.prompt ?? [];
-    const toolResults = secondPrompt.filter((message) => message.role === "tool").flatMap((message) => message.content as { type: string; toolCallId?: string; toolName?: string; output?: unknown }[]);
+    const toolResults = secondPrompt
+      .filter((message) => message.role === "tool")
+      .flatMap(
+        (message) => message.content as { type: string; toolCallId?: string; toolName?: string; output?: unknown }[],
+      );
     expect(toolResults.map((part) => [part.type, part.toolCallId, part.toolName, part.output])).toEqual([
       ["tool-result", "t1", "weather", { type: "text", value: "Oslo: ok" }],
       ["tool-result", "t2", "weather", { type: "text", value: "Rome: ok" }],

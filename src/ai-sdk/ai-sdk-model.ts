@@ -25,13 +25,25 @@ function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[] {
           role: "assistant",
           content: [
             ...(message.content ? [{ type: "text" as const, text: message.content }] : []),
-            ...(message.tool_calls ?? []).map((call) => ({ type: "tool-call" as const, toolCallId: call.id, toolName: call.function.name, input: parseArguments(call.function.arguments) })),
+            ...(message.tool_calls ?? []).map((call) => ({
+              type: "tool-call" as const,
+              toolCallId: call.id,
+              toolName: call.function.name,
+              input: parseArguments(call.function.arguments),
+            })),
           ],
         };
       case "tool":
         return {
           role: "tool",
-          content: [{ type: "tool-result", toolCallId: message.tool_call_id, toolName: toolNames.get(message.tool_call_id) ?? "", output: { type: "text", value: message.content } }],
+          content: [
+            {
+              type: "tool-result",
+              toolCallId: message.tool_call_id,
+              toolName: toolNames.get(message.tool_call_id) ?? "",
+              output: { type: "text", value: message.content },
+            },
+          ],
         };
     }
   });
@@ -39,7 +51,15 @@ function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[] {
 
 /** Tools the model may call, without `execute`: Volley runs them, not the AI SDK. */
 function toToolSet(tools: readonly OpenAIChatToolDefinition[]): ToolSet {
-  return Object.fromEntries(tools.map(({ function: definition }) => [definition.name, tool({ ...(definition.description ? { description: definition.description } : {}), inputSchema: jsonSchema(definition.parameters) })]));
+  return Object.fromEntries(
+    tools.map(({ function: definition }) => [
+      definition.name,
+      tool({
+        ...(definition.description ? { description: definition.description } : {}),
+        inputSchema: jsonSchema(definition.parameters),
+      }),
+    ]),
+  );
 }
 
 /**
@@ -47,18 +67,33 @@ function toToolSet(tools: readonly OpenAIChatToolDefinition[]): ToolSet {
  * streaming. Tool calls are handed on as the SDK completes them, for the agent to start at once.
  */
 export function aiSdkModel(model: LanguageModel): ChatModel {
-  if (model === null || (typeof model !== "object" && typeof model !== "string")) invalidOption("aiSdkModel", "model", "an AI SDK language model", model);
+  if (model === null || (typeof model !== "object" && typeof model !== "string"))
+    invalidOption("aiSdkModel", "model", "an AI SDK language model", model);
   return {
     async *stream({ messages, tools, signal }: ChatModelRequest): AsyncGenerator<ChatModelEvent> {
-      const result = streamText({ model, messages: toModelMessages(messages), tools: toToolSet(tools), ...(signal ? { abortSignal: signal } : {}) });
+      const result = streamText({
+        model,
+        messages: toModelMessages(messages),
+        tools: toToolSet(tools),
+        ...(signal ? { abortSignal: signal } : {}),
+      });
       for await (const part of result.fullStream) {
         if (part.type === "text-delta") yield { type: "text-delta", text: part.text };
         else if (part.type === "tool-call") {
           // Even a call the SDK found invalid is handed on: Volley answers it in words the model can act on.
           const input: unknown = part.input;
-          yield { type: "tool-call", id: part.toolCallId, name: part.toolName, arguments: typeof input === "string" ? input : JSON.stringify(input ?? {}) };
+          yield {
+            type: "tool-call",
+            id: part.toolCallId,
+            name: part.toolName,
+            arguments: typeof input === "string" ? input : JSON.stringify(input ?? {}),
+          };
         } else if (part.type === "finish") {
-          yield { type: "finish", reason: part.finishReason, usage: { inputTokens: part.totalUsage.inputTokens ?? 0, outputTokens: part.totalUsage.outputTokens ?? 0 } };
+          yield {
+            type: "finish",
+            reason: part.finishReason,
+            usage: { inputTokens: part.totalUsage.inputTokens ?? 0, outputTokens: part.totalUsage.outputTokens ?? 0 },
+          };
         } else if (part.type === "error") {
           throw part.error instanceof Error ? part.error : new Error(String(part.error));
         }

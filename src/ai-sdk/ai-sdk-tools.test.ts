@@ -24,7 +24,12 @@ function scriptedModel(): MockLanguageModelV4 {
         usage,
         warnings: [],
       },
-      { content: [{ type: "text", text: "Oslo is cold, Rome is warm." }], finishReason: { unified: "stop", raw: "stop" }, usage, warnings: [] },
+      {
+        content: [{ type: "text", text: "Oslo is cold, Rome is warm." }],
+        finishReason: { unified: "stop", raw: "stop" },
+        usage,
+        warnings: [],
+      },
     ],
   });
 }
@@ -47,7 +52,12 @@ describe("aiSdkTools", () => {
     });
     const events: RunEvent[] = [];
     const executor = createExecutor({ tools: [weather], onEvent: (event) => events.push(event) });
-    const result = await generateText({ model: scriptedModel(), tools: aiSdkTools(executor), prompt: "Weather in Oslo and Rome?", stopWhen: stepCountIs(3) });
+    const result = await generateText({
+      model: scriptedModel(),
+      tools: aiSdkTools(executor),
+      prompt: "Weather in Oslo and Rome?",
+      stopWhen: stepCountIs(3),
+    });
 
     expect(result.text).toBe("Oslo is cold, Rome is warm.");
     const [first] = result.steps;
@@ -59,15 +69,26 @@ describe("aiSdkTools", () => {
     expect(first?.content.some((part) => part.type === "tool-error" && part.toolCallId === "c3")).toBe(true);
     // The tool's own limit held, and the step's calls made one Volley run.
     expect(mostAtOnce).toBe(1);
-    const starts = events.filter((event): event is Extract<RunEvent, { type: "call-start" }> => event.type === "call-start");
+    const starts = events.filter(
+      (event): event is Extract<RunEvent, { type: "call-start" }> => event.type === "call-start",
+    );
     expect(new Set(starts.map((event) => event.runId)).size).toBe(1);
     expect(starts.map((event) => event.callId).sort()).toEqual(["c1", "c2"]);
   });
 
   it("hands the model Volley's error message when a call fails in Volley", async () => {
-    const flaky = defineTool({ name: "weather", input: z.object({ city: z.string() }), execute: () => Promise.reject(new Error("upstream 503")) });
+    const flaky = defineTool({
+      name: "weather",
+      input: z.object({ city: z.string() }),
+      execute: () => Promise.reject(new Error("upstream 503")),
+    });
     const executor = createExecutor({ tools: [flaky] });
-    const result = await generateText({ model: scriptedModel(), tools: aiSdkTools(executor), prompt: "?", stopWhen: stepCountIs(3) });
+    const result = await generateText({
+      model: scriptedModel(),
+      tools: aiSdkTools(executor),
+      prompt: "?",
+      stopWhen: stepCountIs(3),
+    });
     const errors = result.steps[0]?.content.filter((part) => part.type === "tool-error") ?? [];
     expect(errors.map((part) => (part as { error: Error }).error.message)).toContain("upstream 503");
   });
@@ -75,8 +96,12 @@ describe("aiSdkTools", () => {
   it("checks what it is given", () => {
     const executor = createExecutor({ tools: [defineTool({ name: "t", execute: () => 1 })] });
     expect(Object.keys(aiSdkTools(executor))).toEqual(["t"]);
-    expect(() => aiSdkTools(executor, { only: ["nope"] })).toThrow("aiSdkTools: expected `only` to be names of the executor's tools (t)");
-    expect(() => aiSdkTools({} as never)).toThrow("aiSdkTools: expected `executor` to be an executor made by createExecutor()");
+    expect(() => aiSdkTools(executor, { only: ["nope"] })).toThrow(
+      "aiSdkTools: expected `only` to be names of the executor's tools (t)",
+    );
+    expect(() => aiSdkTools({} as never)).toThrow(
+      "aiSdkTools: expected `executor` to be an executor made by createExecutor()",
+    );
   });
 
   it("never mixes the calls of two steps that arrive in the same turn, even with the same ids", async () => {
@@ -84,15 +109,32 @@ describe("aiSdkTools", () => {
     const stepAsking = (text: string) =>
       new MockLanguageModelV4({
         doGenerate: [
-          { content: [{ type: "tool-call", toolCallId: "call_0", toolName: "echo", input: JSON.stringify({ text }) }], finishReason: { unified: "tool-calls", raw: "tool_calls" }, usage, warnings: [] },
-          { content: [{ type: "text", text: "done" }], finishReason: { unified: "stop", raw: "stop" }, usage, warnings: [] },
+          {
+            content: [{ type: "tool-call", toolCallId: "call_0", toolName: "echo", input: JSON.stringify({ text }) }],
+            finishReason: { unified: "tool-calls", raw: "tool_calls" },
+            usage,
+            warnings: [],
+          },
+          {
+            content: [{ type: "text", text: "done" }],
+            finishReason: { unified: "stop", raw: "stop" },
+            usage,
+            warnings: [],
+          },
         ],
       });
     const runs: string[] = [];
-    const executor = createExecutor({ tools: [echo], onEvent: (event) => event.type === "run-start" && runs.push(event.runId) });
+    const executor = createExecutor({
+      tools: [echo],
+      onEvent: (event) => event.type === "run-start" && runs.push(event.runId),
+    });
     const tools = aiSdkTools(executor);
     // Two conversations at once: both models name their call `call_0`.
-    const [first, second] = await Promise.all(["from the first", "from the second"].map((text) => generateText({ model: stepAsking(text), tools, prompt: "echo", stopWhen: stepCountIs(2) })));
+    const [first, second] = await Promise.all(
+      ["from the first", "from the second"].map((text) =>
+        generateText({ model: stepAsking(text), tools, prompt: "echo", stopWhen: stepCountIs(2) }),
+      ),
+    );
     expect(first?.steps[0]?.toolResults.map((result): unknown => result.output)).toEqual(["from the first"]);
     expect(second?.steps[0]?.toolResults.map((result): unknown => result.output)).toEqual(["from the second"]);
     expect(runs).toHaveLength(2);

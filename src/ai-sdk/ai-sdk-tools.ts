@@ -78,11 +78,20 @@ class StepBatcher {
  * tracing with no other change: `generateText({ model, tools: aiSdkTools(executor), ... })`.
  */
 export function aiSdkTools(executor: Executor, options: AiSdkToolsOptions = {}): ToolSet {
-  if (executor === null || typeof executor !== "object" || typeof executor.start !== "function") invalidOption("aiSdkTools", "executor", "an executor made by createExecutor()", executor);
+  if (executor === null || typeof executor !== "object" || typeof executor.start !== "function")
+    invalidOption("aiSdkTools", "executor", "an executor made by createExecutor()", executor);
   if (options === null || typeof options !== "object") invalidOption("aiSdkTools", "options", "{ only? }", options);
   const { only } = options;
-  if (only !== undefined && (!Array.isArray(only) || !only.every((name) => executor.tools.some((candidate) => candidate.name === name)))) {
-    invalidOption("aiSdkTools", "only", `names of the executor's tools (${executor.tools.map((candidate) => candidate.name).join(", ")})`, only);
+  if (
+    only !== undefined &&
+    (!Array.isArray(only) || !only.every((name) => executor.tools.some((candidate) => candidate.name === name)))
+  ) {
+    invalidOption(
+      "aiSdkTools",
+      "only",
+      `names of the executor's tools (${executor.tools.map((candidate) => candidate.name).join(", ")})`,
+      only,
+    );
   }
   const batcher = new StepBatcher(executor);
   const chosen = executor.tools.filter((candidate) => only === undefined || only.includes(candidate.name));
@@ -92,7 +101,8 @@ export function aiSdkTools(executor: Executor, options: AiSdkToolsOptions = {}):
       tool({
         ...(volleyTool.description ? { description: volleyTool.description } : {}),
         inputSchema: jsonSchema<Record<string, unknown>>(toolJsonSchema(volleyTool)),
-        execute: (input: Record<string, unknown>, { toolCallId, abortSignal }) => batcher.call({ id: toolCallId, name: volleyTool.name, args: input }, abortSignal),
+        execute: (input: Record<string, unknown>, { toolCallId, abortSignal }) =>
+          batcher.call({ id: toolCallId, name: volleyTool.name, args: input }, abortSignal),
       }),
     ]),
   );

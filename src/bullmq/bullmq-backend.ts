@@ -5,7 +5,14 @@ import { ToolError } from "../errors/tool-error.ts";
 import { invalidOption } from "../errors/volley-error.ts";
 import type { ProgressUpdate, Tool } from "../tool/define-tool.ts";
 import { deserializeError } from "../worker/worker-messages.ts";
-import { CANCEL_TOPIC, DEFAULT_PREFIX, queueName, type CallJob, type CallOutcome, type CancelMessage } from "./job-envelope.ts";
+import {
+  CANCEL_TOPIC,
+  DEFAULT_PREFIX,
+  queueName,
+  type CallJob,
+  type CallOutcome,
+  type CancelMessage,
+} from "./job-envelope.ts";
 import { openRelay, settlesWithin, type OwnRelay } from "./own-relay.ts";
 import { readJobOutcomes, type JobOutcome } from "./job-outcomes.ts";
 import { RedisReachability } from "./reachability.ts";
@@ -58,7 +65,8 @@ async function closeEvents(events: QueueEvents): Promise<void> {
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-const workerFailed = (reason: string | undefined): Error => new Error(`the worker running it failed: ${reason ?? "no reason given"}`);
+const workerFailed = (reason: string | undefined): Error =>
+  new Error(`the worker running it failed: ${reason ?? "no reason given"}`);
 
 /**
  * Sends each call to worker processes through Redis, with BullMQ: a queue per tool, whose
@@ -72,12 +80,16 @@ const workerFailed = (reason: string | undefined): Error => new Error(`the worke
  */
 export function bullmqBackend(options: BullmqBackendOptions): Backend {
   const where = "bullmqBackend";
-  if (options === null || typeof options !== "object") invalidOption(where, "options", "{ connection, prefix?, outageTimeoutMs? }", options);
+  if (options === null || typeof options !== "object")
+    invalidOption(where, "options", "{ connection, prefix?, outageTimeoutMs? }", options);
   const { connection, prefix = DEFAULT_PREFIX, outageTimeoutMs = 10_000, keepFinishedMs = 3_600_000 } = options;
-  if (connection === null || typeof connection !== "object") invalidOption(where, "connection", "Redis connection options, as BullMQ takes them", connection);
+  if (connection === null || typeof connection !== "object")
+    invalidOption(where, "connection", "Redis connection options, as BullMQ takes them", connection);
   if (typeof prefix !== "string" || prefix === "") invalidOption(where, "prefix", "a non-empty string", prefix);
-  if (!Number.isInteger(outageTimeoutMs) || outageTimeoutMs < 1) invalidOption(where, "outageTimeoutMs", "an integer number of ms from 1 up", outageTimeoutMs);
-  if (!Number.isInteger(keepFinishedMs) || keepFinishedMs < 1000) invalidOption(where, "keepFinishedMs", "an integer number of ms from 1000 up", keepFinishedMs);
+  if (!Number.isInteger(outageTimeoutMs) || outageTimeoutMs < 1)
+    invalidOption(where, "outageTimeoutMs", "an integer number of ms from 1 up", outageTimeoutMs);
+  if (!Number.isInteger(keepFinishedMs) || keepFinishedMs < 1000)
+    invalidOption(where, "keepFinishedMs", "an integer number of ms from 1000 up", keepFinishedMs);
   const keptFor = { age: Math.ceil(keepFinishedMs / 1000) };
 
   const lanes = new Map<string, Promise<Lane>>();
@@ -117,7 +129,10 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
       fail(
         jobId,
         call.sent
-          ? new ToolError(`${redis.describe()} for ${seconds} s: the call was sent to the workers, but whether it ran is unknown`, { retryable: call.tool.idempotent })
+          ? new ToolError(
+              `${redis.describe()} for ${seconds} s: the call was sent to the workers, but whether it ran is unknown`,
+              { retryable: call.tool.idempotent },
+            )
           : new ToolError(`${redis.describe()} for ${seconds} s: the call was not sent`, { retryable: true }),
       );
     }
@@ -146,7 +161,11 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
   async function recover(lane: Lane): Promise<void> {
     await applyLimits(lane.tool, lane.queue).catch(() => undefined);
     const sent = [...pending].filter(([, call]) => call.sent && call.tool.name === lane.tool.name);
-    await reconcile(lane, sent, "Redis restarted and lost this call (it keeps no data across restarts unless persistence is on)").catch(() => undefined);
+    await reconcile(
+      lane,
+      sent,
+      "Redis restarted and lost this call (it keeps no data across restarts unless persistence is on)",
+    ).catch(() => undefined);
   }
 
   /**
@@ -155,19 +174,29 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
    * reads them. Each call is answered once, whichever of the two comes first.
    */
   async function reconcile(lane: Lane, calls: readonly [string, Pending][], whyGone: string): Promise<void> {
-    const outcomes = await readJobOutcomes(lane.queue, calls.map(([jobId]) => jobId));
+    const outcomes = await readJobOutcomes(
+      lane.queue,
+      calls.map(([jobId]) => jobId),
+    );
     calls.forEach(([jobId, call], index) => {
       if (pending.get(jobId) !== call) return;
       const outcome = outcomes[index] as JobOutcome;
       if (outcome.kind === "completed") settle(jobId, outcome.returnvalue);
       else if (outcome.kind === "failed") fail(jobId, workerFailed(outcome.reason));
-      else if (outcome.kind === "gone") fail(jobId, new ToolError(`${whyGone}: it may have run on a worker, in part or whole`, { retryable: call.tool.idempotent }));
+      else if (outcome.kind === "gone")
+        fail(
+          jobId,
+          new ToolError(`${whyGone}: it may have run on a worker, in part or whole`, {
+            retryable: call.tool.idempotent,
+          }),
+        );
     });
   }
 
   /** Looks up the calls nothing was heard of for a while, a turn at a time while any call is out. */
   function reconcileLater(): void {
-    if (reconcileTimer === undefined && !closed) reconcileTimer = setTimeout(() => void reconcileQuiet(), RECONCILE_EVERY_MS);
+    if (reconcileTimer === undefined && !closed)
+      reconcileTimer = setTimeout(() => void reconcileQuiet(), RECONCILE_EVERY_MS);
   }
 
   async function reconcileQuiet(): Promise<void> {
@@ -265,7 +294,8 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
       if (closed) return Promise.reject(new Error("the BullMQ backend is closed"));
       const { signal } = context;
       if (signal.aborted) return Promise.reject(signal.reason as Error);
-      if (!redis.reachable) return Promise.reject(new ToolError(`${redis.describe()}: the call was not sent`, { retryable: true }));
+      if (!redis.reachable)
+        return Promise.reject(new ToolError(`${redis.describe()}: the call was not sent`, { retryable: true }));
       const jobId = randomUUID();
       return new Promise((resolve, reject) => {
         const onAbort = (): void => {
@@ -295,16 +325,29 @@ export function bullmqBackend(options: BullmqBackendOptions): Backend {
           .then(async (lane) => {
             // Read here, where the caller's context (the call's span) is still the active one.
             const trace = injectTraceContext(await openTelemetry);
-            const job: CallJob = { args, callId: context.callId, runId: context.runId, attempt: context.attempt, ...(trace ? { trace } : {}) };
-            await lane.queue.add(tool.name, job, { jobId, attempts: 1, removeOnComplete: keptFor, removeOnFail: keptFor });
+            const job: CallJob = {
+              args,
+              callId: context.callId,
+              runId: context.runId,
+              attempt: context.attempt,
+              ...(trace ? { trace } : {}),
+            };
+            await lane.queue.add(tool.name, job, {
+              jobId,
+              attempts: 1,
+              removeOnComplete: keptFor,
+              removeOnFail: keptFor,
+            });
             call.sent = true;
             call.quietSince = Date.now();
             reconcileLater();
             // Answered while it was on its way (an outage, a cancel): take it back, or it would run for no one.
-            if (pending.get(jobId) !== call) sendCancel(tool, jobId, signal.aborted ? messageOf(signal.reason) : "the caller stopped waiting for it");
+            if (pending.get(jobId) !== call)
+              sendCancel(tool, jobId, signal.aborted ? messageOf(signal.reason) : "the caller stopped waiting for it");
           })
           .catch((error: unknown) => {
-            if (pending.get(jobId) === call) fail(jobId, new ToolError(`could not send the call to Redis: ${messageOf(error)}`, { retryable: true }));
+            if (pending.get(jobId) === call)
+              fail(jobId, new ToolError(`could not send the call to Redis: ${messageOf(error)}`, { retryable: true }));
           });
       });
     },

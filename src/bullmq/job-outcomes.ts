@@ -27,7 +27,8 @@ export async function readJobOutcomes(queue: Queue, jobIds: readonly string[]): 
     if (timestamp === null || timestamp === undefined) return { kind: "gone" };
     if (finishedOn === null || finishedOn === undefined) return { kind: "unfinished" };
     // Each job has one attempt: a job that finished with a reason failed for good.
-    if (returnvalue !== null && returnvalue !== undefined && (failedReason === null || failedReason === undefined)) return { kind: "completed", returnvalue };
+    if (returnvalue !== null && returnvalue !== undefined && (failedReason === null || failedReason === undefined))
+      return { kind: "completed", returnvalue };
     return { kind: "failed", reason: failedReason ?? undefined };
   });
 }

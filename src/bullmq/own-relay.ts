@@ -11,14 +11,22 @@ export interface OwnRelay {
 
 /** Resolves true if `promise` settles within `ms`. */
 export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([promise.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref())]);
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref()),
+  ]);
 }
 
 function clientFor(connection: ConnectionOptions): Redis {
   if (typeof (connection as Partial<Redis>).duplicate === "function") return (connection as Redis).duplicate();
   const { url, ...options } = connection as RedisOptions & { url?: string };
   // The Relay blocks on reads: commands must wait for a reconnection, not give up after 20 tries.
-  return url === undefined ? new Redis({ ...options, maxRetriesPerRequest: null }) : new Redis(url, { ...options, maxRetriesPerRequest: null });
+  return url === undefined
+    ? new Redis({ ...options, maxRetriesPerRequest: null })
+    : new Redis(url, { ...options, maxRetriesPerRequest: null });
 }
 
 /**

@@ -4,7 +4,14 @@ import { localBackend } from "../worker/local-backend.ts";
 import { invalidOption } from "../errors/volley-error.ts";
 import { isTool, type Tool, type ToolContext } from "../tool/define-tool.ts";
 import { serializeError } from "../worker/worker-messages.ts";
-import { CANCEL_TOPIC, DEFAULT_PREFIX, queueName, type CallJob, type CallOutcome, type CancelMessage } from "./job-envelope.ts";
+import {
+  CANCEL_TOPIC,
+  DEFAULT_PREFIX,
+  queueName,
+  type CallJob,
+  type CallOutcome,
+  type CancelMessage,
+} from "./job-envelope.ts";
 import { openRelay } from "./own-relay.ts";
 import { RedisReachability } from "./reachability.ts";
 import { loadOpenTelemetry } from "./trace-context.ts";
@@ -53,12 +60,24 @@ function logChanges(): (error: Error) => void {
  */
 export function startWorker(options: StartWorkerOptions): VolleyWorker {
   const where = "startWorker";
-  if (options === null || typeof options !== "object") invalidOption(where, "options", "{ tools, connection, concurrency? }", options);
-  const { tools, connection, concurrency = 8, prefix = DEFAULT_PREFIX, lockDurationMs = 5000, onError = logChanges() } = options;
-  if (!Array.isArray(tools) || tools.length === 0 || !tools.every(isTool)) invalidOption(where, "tools", "a non-empty array of tools made by defineTool()", tools);
-  if (connection === null || typeof connection !== "object") invalidOption(where, "connection", "Redis connection options, as BullMQ takes them", connection);
-  if (!Number.isInteger(concurrency) || concurrency < 1) invalidOption(where, "concurrency", "an integer from 1 and up", concurrency);
-  if (!Number.isInteger(lockDurationMs) || lockDurationMs < 100) invalidOption(where, "lockDurationMs", "an integer number of ms from 100 up", lockDurationMs);
+  if (options === null || typeof options !== "object")
+    invalidOption(where, "options", "{ tools, connection, concurrency? }", options);
+  const {
+    tools,
+    connection,
+    concurrency = 8,
+    prefix = DEFAULT_PREFIX,
+    lockDurationMs = 5000,
+    onError = logChanges(),
+  } = options;
+  if (!Array.isArray(tools) || tools.length === 0 || !tools.every(isTool))
+    invalidOption(where, "tools", "a non-empty array of tools made by defineTool()", tools);
+  if (connection === null || typeof connection !== "object")
+    invalidOption(where, "connection", "Redis connection options, as BullMQ takes them", connection);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    invalidOption(where, "concurrency", "an integer from 1 and up", concurrency);
+  if (!Number.isInteger(lockDurationMs) || lockDurationMs < 100)
+    invalidOption(where, "lockDurationMs", "an integer number of ms from 100 up", lockDurationMs);
   if (typeof onError !== "function") invalidOption(where, "onError", "a function of an Error", onError);
 
   const backend = localBackend();
@@ -67,13 +86,17 @@ export function startWorker(options: StartWorkerOptions): VolleyWorker {
   const workers = new Map<string, Worker<CallJob, CallOutcome>>();
   for (const tool of tools) {
     const name = queueName(tool.name);
-    const worker = new Worker<CallJob, CallOutcome>(name, (job, _token, signal) => runCall(backend, tool, job, signal), {
-      connection,
-      prefix,
-      concurrency,
-      lockDuration: lockDurationMs,
-      stalledInterval: lockDurationMs,
-    });
+    const worker = new Worker<CallJob, CallOutcome>(
+      name,
+      (job, _token, signal) => runCall(backend, tool, job, signal),
+      {
+        connection,
+        prefix,
+        concurrency,
+        lockDuration: lockDurationMs,
+        stalledInterval: lockDurationMs,
+      },
+    );
     worker.on("error", report);
     redis.watch(worker.getBackend());
     workers.set(name, worker);
@@ -100,7 +123,12 @@ export function startWorker(options: StartWorkerOptions): VolleyWorker {
   };
 }
 
-async function runCall(backend: Backend, tool: Tool, job: Job<CallJob, CallOutcome>, signal: AbortSignal | undefined): Promise<CallOutcome> {
+async function runCall(
+  backend: Backend,
+  tool: Tool,
+  job: Job<CallJob, CallOutcome>,
+  signal: AbortSignal | undefined,
+): Promise<CallOutcome> {
   const { args, callId, runId, attempt, trace } = job.data;
   const context: ToolContext = {
     signal: signal ?? new AbortController().signal,

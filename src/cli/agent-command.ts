@@ -31,13 +31,17 @@ export interface AgentCommandOptions {
  */
 export async function agentCommand(options: AgentCommandOptions): Promise<number> {
   const { stdout, stderr, env, question, conversationId } = options;
-  if (question === undefined && options.plan) throw new CliError("--plan needs a question: plan mode leaves no open step to resume");
+  if (question === undefined && options.plan)
+    throw new CliError("--plan needs a question: plan mode leaves no open step to resume");
   // Empty variables count as unset.
   const modelName = options.model || env.VOLLEY_MODEL || env.OPENAI_MODEL;
   if (!modelName) throw new CliError("Which model? Pass --model <name>, or set VOLLEY_MODEL");
   const baseURL = options.baseUrl || env.OPENAI_BASE_URL;
   const apiKey = env.OPENAI_API_KEY || (baseURL ? "not-needed" : undefined);
-  if (apiKey === undefined) throw new CliError("Set OPENAI_API_KEY, or pass --base-url for a server that needs no key (Ollama, vLLM, llama.cpp)");
+  if (apiKey === undefined)
+    throw new CliError(
+      "Set OPENAI_API_KEY, or pass --base-url for a server that needs no key (Ollama, vLLM, llama.cpp)",
+    );
 
   let OpenAI: new (options: { apiKey: string; baseURL?: string }) => OpenAIChatClient;
   try {
@@ -52,14 +56,19 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     throw new CliError(`Cannot make an OpenAI client: ${(error as Error).message.split("\n")[0] ?? ""}`);
   }
   const approvals: ApprovalMode = options.yes ? "approve-all" : options.stdin.isTTY && stderr.isTTY ? "ask" : "deny";
-  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, needsTools: false, approve: approvalPolicy(approvals) });
+  const workspace = await openWorkspace({
+    configPath: options.configPath,
+    cwd: options.cwd,
+    needsTools: false,
+    approve: approvalPolicy(approvals),
+  });
   const prompter = approvals === "ask" ? new ApprovalPrompter(options.stdin, stderr) : undefined;
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error("interrupted (Ctrl-C)"));
   process.once("SIGINT", interrupt);
   try {
     if (conversationId !== undefined && workspace.store === undefined) {
-      throw new CliError("--conversation needs a history to keep the conversation in: set \"history\" in the config");
+      throw new CliError('--conversation needs a history to keep the conversation in: set "history" in the config');
     }
     const agent = createAgent({
       model: openaiModel({ client, model: modelName }),
@@ -93,7 +102,13 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           wroteText = true;
           break;
         case "tool-call-start":
-          stderr.write(paint("cyan", `${wroteText ? "\n" : ""}▶ ${event.name} ${event.callId}${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}\n`, stderr));
+          stderr.write(
+            paint(
+              "cyan",
+              `${wroteText ? "\n" : ""}▶ ${event.name} ${event.callId}${event.attempt > 1 ? ` attempt ${event.attempt}` : ""}\n`,
+              stderr,
+            ),
+          );
           wroteText = false;
           break;
         case "tool-approval-start":
@@ -101,17 +116,36 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           break;
         case "tool-approval-end":
           prompter?.withdraw(event.callId);
-          stderr.write(paint(event.approved ? "green" : "red", `${event.approved ? "approved" : "denied"} ${event.name} ${event.callId}${event.reason ? ` (${event.reason})` : ""}\n`, stderr));
+          stderr.write(
+            paint(
+              event.approved ? "green" : "red",
+              `${event.approved ? "approved" : "denied"} ${event.name} ${event.callId}${event.reason ? ` (${event.reason})` : ""}\n`,
+              stderr,
+            ),
+          );
           break;
         case "tool-call-end": {
           const { result } = event;
           const status = result.ok ? "✓" : `✗ ${result.error?.type ?? "error"}`;
-          stderr.write(paint(result.ok ? "green" : "red", `${status} ${result.name} ${result.id} ${formatMs(result.durationMs)}\n`, stderr));
+          stderr.write(
+            paint(
+              result.ok ? "green" : "red",
+              `${status} ${result.name} ${result.id} ${formatMs(result.durationMs)}\n`,
+              stderr,
+            ),
+          );
           break;
         }
         case "step-end": {
           const run = event.step.run;
-          if (run) stderr.write(paint("gray", `  step: ${plural(run.stats.calls, "call")} in ${formatMs(run.stats.wallMs)}${run.stats.speedup === null ? "" : `, speedup ${run.stats.speedup.toFixed(2)}×`}\n`, stderr));
+          if (run)
+            stderr.write(
+              paint(
+                "gray",
+                `  step: ${plural(run.stats.calls, "call")} in ${formatMs(run.stats.wallMs)}${run.stats.speedup === null ? "" : `, speedup ${run.stats.speedup.toFixed(2)}×`}\n`,
+                stderr,
+              ),
+            );
           break;
         }
         case "answer": {
@@ -123,7 +157,13 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           } else if (wroteText) {
             stdout.write("\n");
           }
-          stderr.write(paint("gray", `${plural(result.steps.length, "step")}, ${plural(calls, "tool call")}, ${plural(result.usage.inputTokens, "token")} in, ${result.usage.outputTokens.toLocaleString("en-US")} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : result.finish === "timeout" ? " (stopped at --timeout: the calls still running were answered timeout)" : ""}\n`, stderr));
+          stderr.write(
+            paint(
+              "gray",
+              `${plural(result.steps.length, "step")}, ${plural(calls, "tool call")}, ${plural(result.usage.inputTokens, "token")} in, ${result.usage.outputTokens.toLocaleString("en-US")} out, ${formatMs(result.durationMs)}${result.finish === "max-steps" ? " (stopped at --max-steps)" : result.finish === "timeout" ? " (stopped at --timeout: the calls still running were answered timeout)" : ""}\n`,
+              stderr,
+            ),
+          );
           return result.finish === "answer" ? 0 : 1;
         }
       }

@@ -23,8 +23,12 @@ describe("the approval prompt", () => {
     const { input, output, shown } = terminal();
     const prompter = new ApprovalPrompter(input, output);
     const decisions: string[] = [];
-    prompter.ask({ callId: "c1", name: "send_email", args: { to: "a" } }, (approved, reason) => decisions.push(`c1 ${approved} ${reason}`));
-    prompter.ask({ callId: "c2", name: "send_email", args: { to: "b" } }, (approved, reason) => decisions.push(`c2 ${approved} ${reason}`));
+    prompter.ask({ callId: "c1", name: "send_email", args: { to: "a" } }, (approved, reason) =>
+      decisions.push(`c1 ${approved} ${reason}`),
+    );
+    prompter.ask({ callId: "c2", name: "send_email", args: { to: "b" } }, (approved, reason) =>
+      decisions.push(`c2 ${approved} ${reason}`),
+    );
     await shown("c1");
     input.write("y\n");
     await shown("c2");
@@ -37,7 +41,8 @@ describe("the approval prompt", () => {
     const { input, output, shown, written } = terminal();
     const prompter = new ApprovalPrompter(input, output);
     const decisions: string[] = [];
-    for (const callId of ["c1", "c2", "c3"]) prompter.ask({ callId, name: "send_email", args: {} }, (approved) => decisions.push(`${callId} ${approved}`));
+    for (const callId of ["c1", "c2", "c3"])
+      prompter.ask({ callId, name: "send_email", args: {} }, (approved) => decisions.push(`${callId} ${approved}`));
     await shown("c1");
     prompter.withdraw("c2");
     prompter.withdraw("c1");

@@ -20,7 +20,11 @@ export class ApprovalPrompter {
   /** Questions asked or still to ask, by call id: aborting one withdraws it. */
   readonly #open = new Map<string, AbortController>();
 
-  constructor(input: NodeJS.ReadableStream, output: NodeJS.WriteStream, around: { before(): void; after(): void } = { before() {}, after() {} }) {
+  constructor(
+    input: NodeJS.ReadableStream,
+    output: NodeJS.WriteStream,
+    around: { before(): void; after(): void } = { before() {}, after() {} },
+  ) {
     this.#input = input;
     this.#output = output;
     this.#around = around;
@@ -34,7 +38,10 @@ export class ApprovalPrompter {
       this.#around.before();
       const lines = createInterface({ input: this.#input, output: this.#output, terminal: false });
       try {
-        const shown = oneLine(question.args, Math.max((this.#output.columns || 100) - question.name.length - question.callId.length - 50, 20));
+        const shown = oneLine(
+          question.args,
+          Math.max((this.#output.columns || 100) - question.name.length - question.callId.length - 50, 20),
+        );
         const prompt = `${paint("magenta", "?", this.#output)} Approve ${paint("bold", question.name, this.#output)} ${question.callId} ${shown}  [y/N, or a reason to deny] `;
         const answer = (await lines.question(prompt, { signal: withdrawn.signal })).trim();
         if (/^y(es)?$/i.test(answer)) decide(true);

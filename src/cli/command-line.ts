@@ -119,15 +119,33 @@ export const COMMANDS: Record<string, Command> = {
 
 /** `volley --help`: every command, and where each one's options are. */
 export function overview(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((command) => command.usage.replace(" [options]", "").length - "volley ".length)) + 3;
-  const lines = Object.values(COMMANDS).map((command) => `  ${command.usage.replace(" [options]", "").slice("volley ".length).padEnd(width)}${command.summary}`);
-  return ["Usage: volley <command> [options]", "", "Commands", ...lines, "", "Options", ...COMMON_HELP, "", "volley <command> --help lists the options of that command.", ""].join("\n");
+  const width =
+    Math.max(
+      ...Object.values(COMMANDS).map((command) => command.usage.replace(" [options]", "").length - "volley ".length),
+    ) + 3;
+  const lines = Object.values(COMMANDS).map(
+    (command) => `  ${command.usage.replace(" [options]", "").slice("volley ".length).padEnd(width)}${command.summary}`,
+  );
+  return [
+    "Usage: volley <command> [options]",
+    "",
+    "Commands",
+    ...lines,
+    "",
+    "Options",
+    ...COMMON_HELP,
+    "",
+    "volley <command> --help lists the options of that command.",
+    "",
+  ].join("\n");
 }
 
 /** `volley <command> --help`: that command's usage and options. */
 export function commandHelp(name: string): string {
   const command = COMMANDS[name] as Command;
-  return [`Usage: ${command.usage}`, "", command.summary, "", "Options", ...command.help, ...COMMON_HELP, ""].join("\n");
+  return [`Usage: ${command.usage}`, "", command.summary, "", "Options", ...command.help, ...COMMON_HELP, ""].join(
+    "\n",
+  );
 }
 
 export interface CommandLine {
@@ -148,11 +166,18 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   const command = parseArgs({ args: [...argv], options: every, allowPositionals: true, strict: false }).positionals[0];
   if (command !== undefined && COMMANDS[command] === undefined && command !== "help") {
     const meant = closestName(command, Object.keys(COMMANDS));
-    throw new CliError(`Unknown command "${command}"${meant === undefined ? "" : `; did you mean "${meant}"?`} Commands: ${Object.keys(COMMANDS).join(", ")}. See volley --help`);
+    throw new CliError(
+      `Unknown command "${command}"${meant === undefined ? "" : `; did you mean "${meant}"?`} Commands: ${Object.keys(COMMANDS).join(", ")}. See volley --help`,
+    );
   }
   const own = command === undefined || command === "help" ? {} : (COMMANDS[command] as Command).options;
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: { ...COMMON, ...own }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { ...COMMON, ...own },
+      allowPositionals: true,
+      strict: true,
+    });
     return { command, positionals: positionals.slice(1), values };
   } catch (error) {
     throw new CliError(explainParseError(error, command, own));
@@ -165,7 +190,10 @@ function explainParseError(error: unknown, command: string | undefined, own: Opt
   const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(message);
   if (unknown === null) return `${message}. ${seeHelp}`;
   const [, dashes, name] = unknown as unknown as [string, string, string];
-  const owners = Object.entries(COMMANDS).filter(([, other]) => Object.keys(other.options).includes(name) || Object.values(other.options).some((option) => option.short === name));
+  const owners = Object.entries(COMMANDS).filter(
+    ([, other]) =>
+      Object.keys(other.options).includes(name) || Object.values(other.options).some((option) => option.short === name),
+  );
   if (owners.length > 0 && command !== undefined && command !== "help") {
     return `${dashes}${name} is an option of ${owners.map(([owner]) => `volley ${owner}`).join(" and ")}, not of volley ${command}. ${seeHelp}`;
   }

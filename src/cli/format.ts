@@ -15,7 +15,10 @@ export function fit(text: string, width: number): string {
 
 /** One line of a value (as JSON unless it is text), cut to `width` characters. */
 export function oneLine(value: unknown, width: number): string {
-  return fit((typeof value === "string" ? value : (JSON.stringify(value) ?? String(value))).replace(/\s+/g, " "), width);
+  return fit(
+    (typeof value === "string" ? value : (JSON.stringify(value) ?? String(value))).replace(/\s+/g, " "),
+    width,
+  );
 }
 
 type Style = Parameters<typeof styleText>[0];

@@ -15,14 +15,31 @@ function terminal(rows = 30) {
     { isTTY: true, columns: 100, rows, hasColors: () => false },
   ) as unknown as NodeJS.WriteStream;
   // What the screen shows after the last redraw: the rows of the last write, without the escapes.
-  const screen = () => (writes.at(-1) ?? "").split("\n").map((row) => row.replace(ESCAPE_SEQUENCE, "")).filter((row) => row !== "");
+  const screen = () =>
+    (writes.at(-1) ?? "")
+      .split("\n")
+      .map((row) => row.replace(ESCAPE_SEQUENCE, ""))
+      .filter((row) => row !== "");
   return { stream, writes, screen };
 }
 
 const ESC = "\u001b";
 const ESCAPE_SEQUENCE = new RegExp(`${ESC}\\[\\d*[A-Za-z]`, "g");
 const base = { runId: "r", at: 0 };
-const result = (id: string, ok: boolean, extra: Partial<ToolResult> = {}): ToolResult => ({ id, name: "fetch", ok, attempts: 1, startedAt: 0, endedAt: 250, durationMs: 250, queuedMs: 0, cached: false, ...(ok ? { output: 1 } : { error: { type: "timeout", message: "late", retryable: true } }), ...extra }) as ToolResult;
+const result = (id: string, ok: boolean, extra: Partial<ToolResult> = {}): ToolResult =>
+  ({
+    id,
+    name: "fetch",
+    ok,
+    attempts: 1,
+    startedAt: 0,
+    endedAt: 250,
+    durationMs: 250,
+    queuedMs: 0,
+    cached: false,
+    ...(ok ? { output: 1 } : { error: { type: "timeout", message: "late", retryable: true } }),
+    ...extra,
+  }) as ToolResult;
 
 describe("LiveProgress", () => {
   it("shows a line per call with its state, redrawn in place", () => {
@@ -35,7 +52,15 @@ describe("LiveProgress", () => {
       { ...base, type: "call-start", callId: "a", name: "fetch", attempt: 1 },
       { ...base, type: "call-start", callId: "b", name: "fetch", attempt: 1 },
       { ...base, type: "call-end", callId: "a", name: "fetch", result: result("a", true) },
-      { ...base, type: "call-retry", callId: "b", name: "fetch", attempt: 1, delayMs: 100, error: { type: "timeout", message: "late", retryable: true } },
+      {
+        ...base,
+        type: "call-retry",
+        callId: "b",
+        name: "fetch",
+        attempt: 1,
+        delayMs: 100,
+        error: { type: "timeout", message: "late", retryable: true },
+      },
     ];
     for (const event of events) progress.apply(event);
     progress.stop();
@@ -54,10 +79,16 @@ describe("LiveProgress", () => {
   it("shows the running calls and a count of the rest when the run is larger than the screen", () => {
     const { stream, screen } = terminal(8);
     const progress = new LiveProgress(stream);
-    for (let index = 0; index < 20; index++) progress.apply({ ...base, type: "call-add", callId: `c${index}`, name: "fetch", dependsOn: [] });
-    for (let index = 0; index < 2; index++) progress.apply({ ...base, type: "call-start", callId: `c${index}`, name: "fetch", attempt: 1 });
+    for (let index = 0; index < 20; index++)
+      progress.apply({ ...base, type: "call-add", callId: `c${index}`, name: "fetch", dependsOn: [] });
+    for (let index = 0; index < 2; index++)
+      progress.apply({ ...base, type: "call-start", callId: `c${index}`, name: "fetch", attempt: 1 });
     progress.stop();
-    expect(screen()).toEqual([expect.stringMatching(/running.* c0 /), expect.stringMatching(/running.* c1 /), "20 calls: 2 running, 18 queued"]);
+    expect(screen()).toEqual([
+      expect.stringMatching(/running.* c0 /),
+      expect.stringMatching(/running.* c1 /),
+      "20 calls: 2 running, 18 queued",
+    ]);
   });
 
   it("erases its lines while a question is asked, and draws them once more below the answer", () => {
@@ -74,6 +105,11 @@ describe("LiveProgress", () => {
     progress.stop();
     // Drawn afresh below the answer, not over it.
     expect(writes.at(-1)).not.toMatch(new RegExp(`^${ESC}\\[\\d+F`));
-    expect(writes.at(-1)?.split("\n").filter((row) => row !== "")).toHaveLength(2);
+    expect(
+      writes
+        .at(-1)
+        ?.split("\n")
+        .filter((row) => row !== ""),
+    ).toHaveLength(2);
   });
 });

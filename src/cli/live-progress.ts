@@ -12,8 +12,24 @@ interface CallLine {
   note: string;
 }
 
-const SYMBOL: Record<State, string> = { queued: "·", approval: "?", running: "▶", retrying: "↻", ok: "✓", failed: "✗", cached: "≡" };
-const COLOUR: Record<State, Parameters<typeof paint>[0]> = { queued: "gray", approval: "magenta", running: "cyan", retrying: "yellow", ok: "green", failed: "red", cached: "blue" };
+const SYMBOL: Record<State, string> = {
+  queued: "·",
+  approval: "?",
+  running: "▶",
+  retrying: "↻",
+  ok: "✓",
+  failed: "✗",
+  cached: "≡",
+};
+const COLOUR: Record<State, Parameters<typeof paint>[0]> = {
+  queued: "gray",
+  approval: "magenta",
+  running: "cyan",
+  retrying: "yellow",
+  ok: "green",
+  failed: "red",
+  cached: "blue",
+};
 const REDRAW_MS = 100;
 
 /**
@@ -38,7 +54,14 @@ export class LiveProgress {
     const now = Date.now();
     switch (event.type) {
       case "call-add":
-        this.#lines.set(event.callId, { id: event.callId, name: event.name, state: "queued", since: now, durationMs: undefined, note: "" });
+        this.#lines.set(event.callId, {
+          id: event.callId,
+          name: event.name,
+          state: "queued",
+          since: now,
+          durationMs: undefined,
+          note: "",
+        });
         break;
       case "call-start":
         this.#update(event.callId, (line) => {

@@ -5,13 +5,23 @@ import { describeValue, keysOf, unknownKeyMessage } from "../errors/volley-error
 import type { McpServerSource } from "../mcp/mcp-connection.ts";
 import type { mcpTools as McpTools, McpToolsOptions } from "../mcp/mcp-tools.ts";
 import { DEFAULT_DATABASE_PATH } from "../store/sqlite-run-store.ts";
-import { exportedTools, isTool, TOOL_OPTION_KEYS, withToolOptions, type Tool, type ToolOptions } from "../tool/define-tool.ts";
+import {
+  exportedTools,
+  isTool,
+  TOOL_OPTION_KEYS,
+  withToolOptions,
+  type Tool,
+  type ToolOptions,
+} from "../tool/define-tool.ts";
 import type { RetryPolicy } from "../tool/retry-policy.ts";
 import { closestName } from "../shared/closest-name.ts";
 import { CliError } from "./cli-error.ts";
 
 /** An MCP server whose tools Volley runs: a command it starts (stdio) or a URL (Streamable HTTP). */
-export type McpServerConfig = ({ command: string; args?: string[]; env?: Record<string, string>; cwd?: string } | { url: string; headers?: Record<string, string> }) &
+export type McpServerConfig = (
+  | { command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
+  | { url: string; headers?: Record<string, string> }
+) &
   Pick<McpToolsOptions, "prefix" | "hints" | "tools" | "connectTimeoutMs">;
 
 /** What `volley.config.json` (or the default export of `volley.config.ts` / `.js`) holds. */
@@ -69,8 +79,30 @@ export interface LoadedConfig {
 }
 
 const CONFIG_NAMES = ["volley.config.ts", "volley.config.mjs", "volley.config.js", "volley.config.json"];
-const CONFIG_KEYS = keysOf<VolleyConfig>({ tools: true, mcpServers: true, maxConcurrency: true, timeoutMs: true, parallel: true, retry: true, order: true, toolOptions: true, history: true, bullmq: true });
-const MCP_KEYS = keysOf<McpServerConfig>({ command: true, args: true, env: true, cwd: true, url: true, headers: true, prefix: true, hints: true, tools: true, connectTimeoutMs: true });
+const CONFIG_KEYS = keysOf<VolleyConfig>({
+  tools: true,
+  mcpServers: true,
+  maxConcurrency: true,
+  timeoutMs: true,
+  parallel: true,
+  retry: true,
+  order: true,
+  toolOptions: true,
+  history: true,
+  bullmq: true,
+});
+const MCP_KEYS = keysOf<McpServerConfig>({
+  command: true,
+  args: true,
+  env: true,
+  cwd: true,
+  url: true,
+  headers: true,
+  prefix: true,
+  hints: true,
+  tools: true,
+  connectTimeoutMs: true,
+});
 
 /** The config file given, or the first of `volley.config.{ts,mjs,js,json}` in `cwd`. */
 export function findConfig(given: string | undefined, cwd: string): string | undefined {
@@ -90,11 +122,26 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   for (const key of Object.keys(config)) {
     if (!CONFIG_KEYS.has(key)) throw new CliError(`${where}: ${unknownKeyMessage(key, CONFIG_KEYS, "key")}`);
   }
-  const { tools: entries = [], mcpServers = {}, maxConcurrency, timeoutMs, parallel, retry, order, toolOptions = {}, bullmq } = config;
-  if (toolOptions === null || typeof toolOptions !== "object" || Array.isArray(toolOptions)) throw new CliError(`${where}: "toolOptions" must be an object of tool options by tool name, got ${describeValue(toolOptions)}`);
-  if (!Array.isArray(entries)) throw new CliError(`${where}: "tools" must be a list of module paths, got ${describeValue(entries)}`);
+  const {
+    tools: entries = [],
+    mcpServers = {},
+    maxConcurrency,
+    timeoutMs,
+    parallel,
+    retry,
+    order,
+    toolOptions = {},
+    bullmq,
+  } = config;
+  if (toolOptions === null || typeof toolOptions !== "object" || Array.isArray(toolOptions))
+    throw new CliError(
+      `${where}: "toolOptions" must be an object of tool options by tool name, got ${describeValue(toolOptions)}`,
+    );
+  if (!Array.isArray(entries))
+    throw new CliError(`${where}: "tools" must be a list of module paths, got ${describeValue(entries)}`);
   checkBullmq(where, bullmq);
-  if (mcpServers === null || typeof mcpServers !== "object") throw new CliError(`${where}: "mcpServers" must be an object of servers by name`);
+  if (mcpServers === null || typeof mcpServers !== "object")
+    throw new CliError(`${where}: "mcpServers" must be an object of servers by name`);
 
   const tools: Tool[] = [];
   for (const entry of entries) {
@@ -151,18 +198,23 @@ function checkBullmq(where: string, bullmq: unknown): asserts bullmq is BullmqCo
   if (bullmq === undefined) return;
   const { redis, prefix } = (bullmq ?? {}) as Partial<Record<string, unknown>>;
   if (bullmq === null || typeof bullmq !== "object" || typeof redis !== "string") {
-    throw new CliError(`${where}: "bullmq" must be { "redis": "redis://host:port", "prefix"?: "..." }, got ${describeValue(bullmq)}`);
+    throw new CliError(
+      `${where}: "bullmq" must be { "redis": "redis://host:port", "prefix"?: "..." }, got ${describeValue(bullmq)}`,
+    );
   }
   const unknown = Object.keys(bullmq).find((key) => key !== "redis" && key !== "prefix");
-  if (unknown !== undefined) throw new CliError(`${where}: in "bullmq", ${unknownKeyMessage(unknown, ["redis", "prefix"], "key")}`);
-  if (prefix !== undefined && (typeof prefix !== "string" || prefix === "")) throw new CliError(`${where}: "bullmq.prefix" must be a non-empty string, got ${describeValue(prefix)}`);
+  if (unknown !== undefined)
+    throw new CliError(`${where}: in "bullmq", ${unknownKeyMessage(unknown, ["redis", "prefix"], "key")}`);
+  if (prefix !== undefined && (typeof prefix !== "string" || prefix === ""))
+    throw new CliError(`${where}: "bullmq.prefix" must be a non-empty string, got ${describeValue(prefix)}`);
 }
 
 /** The history file a config names, absolute; undefined when it keeps none. */
 export function historyPathOf(config: VolleyConfig, base: string): string | undefined {
   const { history } = config;
   if (history === false) return undefined;
-  if (history !== undefined && typeof history !== "string") throw new CliError(`"history" must be a file path or false, got ${describeValue(history)}`);
+  if (history !== undefined && typeof history !== "string")
+    throw new CliError(`"history" must be a file path or false, got ${describeValue(history)}`);
   return resolve(base, history ?? DEFAULT_DATABASE_PATH);
 }
 
@@ -177,7 +229,8 @@ export async function readConfig(path: string): Promise<VolleyConfig> {
     }
     try {
       const parsed = JSON.parse(text) as unknown;
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new CliError(`${path}: expected a JSON object, got ${describeValue(parsed)}`);
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new CliError(`${path}: expected a JSON object, got ${describeValue(parsed)}`);
       return parsed;
     } catch (error) {
       if (error instanceof CliError) throw error;
@@ -185,7 +238,7 @@ export async function readConfig(path: string): Promise<VolleyConfig> {
     }
   }
   const module = await importModule(path, path);
-  const config = (module.default ?? module.config);
+  const config = module.default ?? module.config;
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     throw new CliError(`${path}: expected a default export of a config object, got ${describeValue(config)}`);
   }
@@ -207,18 +260,24 @@ function applyToolOptions(where: string, tools: readonly Tool[], options: Record
   for (const name of Object.keys(options)) {
     if (names.includes(name)) continue;
     const meant = closestName(name, names);
-    throw new CliError(`${where}: "toolOptions" names "${name}", which is no tool here${meant === undefined ? `; the tools are ${names.join(", ")}` : `; did you mean "${meant}"?`}`);
+    throw new CliError(
+      `${where}: "toolOptions" names "${name}", which is no tool here${meant === undefined ? `; the tools are ${names.join(", ")}` : `; did you mean "${meant}"?`}`,
+    );
   }
   return tools.map((tool) => {
     const given = options[tool.name];
     if (given === undefined) return tool;
-    if (given === null || typeof given !== "object" || Array.isArray(given)) throw new CliError(`${where}: "toolOptions.${tool.name}" must be an object, got ${describeValue(given)}`);
+    if (given === null || typeof given !== "object" || Array.isArray(given))
+      throw new CliError(`${where}: "toolOptions.${tool.name}" must be an object, got ${describeValue(given)}`);
     const unknown = Object.keys(given).find((key) => !TOOL_OPTION_KEYS.has(key));
-    if (unknown !== undefined) throw new CliError(`${where}: in "toolOptions.${tool.name}", ${unknownKeyMessage(unknown, TOOL_OPTION_KEYS)}`);
+    if (unknown !== undefined)
+      throw new CliError(`${where}: in "toolOptions.${tool.name}", ${unknownKeyMessage(unknown, TOOL_OPTION_KEYS)}`);
     try {
       return withToolOptions(tool, given);
     } catch (error) {
-      throw new CliError(`${where}: "toolOptions.${tool.name}": ${(error as Error).message.replace(/^[^:]*: /, "")}`, { cause: error });
+      throw new CliError(`${where}: "toolOptions.${tool.name}": ${(error as Error).message.replace(/^[^:]*: /, "")}`, {
+        cause: error,
+      });
     }
   });
 }
@@ -226,19 +285,30 @@ function applyToolOptions(where: string, tools: readonly Tool[], options: Record
 /** Every tool a module exports, alone or in an array (the default export included). */
 async function toolsOfModule(path: string, shownAs: string): Promise<Tool[]> {
   const tools = exportedTools(await importModule(path, shownAs));
-  if (tools.length === 0) throw new CliError(`${shownAs} exports no tools; export tools made by defineTool(), alone or in an array`);
+  if (tools.length === 0)
+    throw new CliError(`${shownAs} exports no tools; export tools made by defineTool(), alone or in an array`);
   return tools;
 }
 
-async function connectMcpServer(name: string, server: McpServerConfig, base: string): Promise<{ tools: Tool[]; close(): Promise<void> }> {
-  if (server === null || typeof server !== "object") throw new CliError(`MCP server "${name}": expected { command, args? } or { url }, got ${describeValue(server)}`);
+async function connectMcpServer(
+  name: string,
+  server: McpServerConfig,
+  base: string,
+): Promise<{ tools: Tool[]; close(): Promise<void> }> {
+  if (server === null || typeof server !== "object")
+    throw new CliError(`MCP server "${name}": expected { command, args? } or { url }, got ${describeValue(server)}`);
   for (const key of Object.keys(server)) {
     if (!MCP_KEYS.has(key)) throw new CliError(`MCP server "${name}": ${unknownKeyMessage(key, MCP_KEYS, "key")}`);
   }
   let source: McpServerSource;
   if ("command" in server && typeof server.command === "string") {
     const cwd = server.cwd === undefined ? base : isAbsolute(server.cwd) ? server.cwd : resolve(base, server.cwd);
-    source = { command: server.command, ...(server.args ? { args: server.args } : {}), ...(server.env ? { env: server.env } : {}), cwd };
+    source = {
+      command: server.command,
+      ...(server.args ? { args: server.args } : {}),
+      ...(server.env ? { env: server.env } : {}),
+      cwd,
+    };
   } else if ("url" in server && typeof server.url === "string") {
     source = { url: server.url, ...(server.headers ? { headers: server.headers } : {}) };
   } else {
@@ -253,8 +323,15 @@ async function connectMcpServer(name: string, server: McpServerConfig, base: str
   }
   const { prefix, hints, tools, connectTimeoutMs } = server;
   try {
-    return await mcpTools(source, { ...(prefix !== undefined ? { prefix } : {}), ...(hints ? { hints } : {}), ...(tools ? { tools } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) });
+    return await mcpTools(source, {
+      ...(prefix !== undefined ? { prefix } : {}),
+      ...(hints ? { hints } : {}),
+      ...(tools ? { tools } : {}),
+      ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+    });
   } catch (error) {
-    throw new CliError(`MCP server "${name}" did not start: ${(error as Error).message.split("\n")[0] ?? ""}`, { cause: error });
+    throw new CliError(`MCP server "${name}" did not start: ${(error as Error).message.split("\n")[0] ?? ""}`, {
+      cause: error,
+    });
   }
 }

@@ -8,7 +8,8 @@ import { unsupportedNode } from "./node-version.ts";
 function integer(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new CliError(`--${name} takes a whole number from ${min} up, got "${text}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new CliError(`--${name} takes a whole number from ${min} up, got "${text}"`);
   return value;
 }
 
@@ -21,7 +22,9 @@ function duration(text: string | undefined): number | undefined {
 }
 
 function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -50,7 +53,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const common = { configPath: text("config"), cwd: process.cwd(), stdout: process.stdout };
   switch (command) {
     case "run": {
-      if (rest.length !== 1) throw new CliError("volley run takes one calls file (or - for standard input). See volley --help");
+      if (rest.length !== 1)
+        throw new CliError("volley run takes one calls file (or - for standard input). See volley --help");
       const { runCommand } = await import("./run-command.ts");
       return runCommand({
         ...common,
@@ -85,7 +89,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case "agent": {
       if (rest.length === 0 && text("conversation") === undefined) {
-        throw new CliError('volley agent takes a question (volley agent "What is…"), or --conversation <id> alone to finish that conversation\'s open step and go on');
+        throw new CliError(
+          'volley agent takes a question (volley agent "What is…"), or --conversation <id> alone to finish that conversation\'s open step and go on',
+        );
       }
       const { agentCommand } = await import("./agent-command.ts");
       return agentCommand({
@@ -136,10 +142,14 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
     } else if (isSqliteError(error)) {
       // The history file went bad after it was opened: a person's problem to fix, not Volley's bug.
-      process.stderr.write(`volley: the history could not be read or written (${error.message}). Move the file aside to start a new one.\n`);
+      process.stderr.write(
+        `volley: the history could not be read or written (${error.message}). Move the file aside to start a new one.\n`,
+      );
       process.exitCode = 2;
     } else {
-      process.stderr.write(`volley: unexpected failure, please report it:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `volley: unexpected failure, please report it:\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 70;
     }
   },

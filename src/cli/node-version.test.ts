@@ -7,7 +7,9 @@ describe("the Node.js version check", () => {
   it("accepts 22.13 and newer, and tells a person on an older Node what to do", () => {
     expect(unsupportedNode("22.13.0")).toBeUndefined();
     expect(unsupportedNode("24.11.1")).toBeUndefined();
-    expect(unsupportedNode("22.12.0")).toMatch(/^Volley needs Node\.js 22\.13 or newer, and this is 22\.12\.0\. Install Node\.js 24 LTS/);
+    expect(unsupportedNode("22.12.0")).toMatch(
+      /^Volley needs Node\.js 22\.13 or newer, and this is 22\.12\.0\. Install Node\.js 24 LTS/,
+    );
     expect(unsupportedNode("20.20.2")).toMatch(/this is 20\.20\.2/);
   });
 
@@ -15,9 +17,12 @@ describe("the Node.js version check", () => {
   const systemNode = "/usr/bin/node";
   const old = spawnSync(systemNode, ["-p", "process.versions.node"], { encoding: "utf8" });
   const oldVersion = old.status === 0 ? old.stdout.trim() : undefined;
-  it.runIf(oldVersion !== undefined && unsupportedNode(oldVersion) !== undefined)("the volley bin on an older Node prints one line and exits 2, never a stack trace", () => {
-    const outcome = spawnSync(systemNode, [resolve("dist/cli/main.js"), "stats"], { encoding: "utf8" });
-    expect(outcome.stderr.trim()).toBe(`volley: ${unsupportedNode(oldVersion as string) as string}`);
-    expect(outcome.status).toBe(2);
-  });
+  it.runIf(oldVersion !== undefined && unsupportedNode(oldVersion) !== undefined)(
+    "the volley bin on an older Node prints one line and exits 2, never a stack trace",
+    () => {
+      const outcome = spawnSync(systemNode, [resolve("dist/cli/main.js"), "stats"], { encoding: "utf8" });
+      expect(outcome.stderr.trim()).toBe(`volley: ${unsupportedNode(oldVersion as string) as string}`);
+      expect(outcome.status).toBe(2);
+    },
+  );
 });

@@ -50,13 +50,21 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   });
   const interactive = stdout.isTTY && !options.json;
   const progress = interactive ? new LiveProgress(stdout) : undefined;
-  const prompter = approvals === "ask" ? new ApprovalPrompter(stdin, stdout, { before: () => progress?.pause(), after: () => progress?.resume() }) : undefined;
+  const prompter =
+    approvals === "ask"
+      ? new ApprovalPrompter(stdin, stdout, { before: () => progress?.pause(), after: () => progress?.resume() })
+      : undefined;
   const startedAt = Date.now();
   // A line per event is readable for a few calls; a big batch prints its summary alone.
   const eventLines = !interactive && !options.json && calls.length <= PLAIN_EVENT_CALLS;
-  if (!interactive && !options.json && !eventLines) stdout.write(`Running ${calls.length.toLocaleString("en-US")} calls…\n`);
+  if (!interactive && !options.json && !eventLines)
+    stdout.write(`Running ${calls.length.toLocaleString("en-US")} calls…\n`);
   const onEvent = (event: RunEvent) => {
-    if (event.type === "approval-start" && prompter) prompter.ask(event, (approved, reason) => void (approved ? run.approve(event.callId, reason) : run.deny(event.callId, reason)));
+    if (event.type === "approval-start" && prompter)
+      prompter.ask(
+        event,
+        (approved, reason) => void (approved ? run.approve(event.callId, reason) : run.deny(event.callId, reason)),
+      );
     if (event.type === "approval-end") prompter?.withdraw(event.callId);
     if (progress) progress.apply(event);
     else if (eventLines) writePlainEvent(event, startedAt, stdout);
@@ -64,7 +72,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
 
   let result: RunResult;
   const interrupt = () => run.cancel("interrupted (Ctrl-C)");
-  const run = workspace.executor.start({ ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), onEvent });
+  const run = workspace.executor.start({
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    onEvent,
+  });
   process.once("SIGINT", interrupt);
   try {
     progress?.start();
@@ -78,7 +89,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   }
 
   if (options.json) stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else writeSummary(result, stdout, interactive ? (stdout.columns || 100) : 120);
+  else writeSummary(result, stdout, interactive ? stdout.columns || 100 : 120);
   return result.stats.failed > 0 || result.status !== "completed" ? 1 : 0;
 }
 
@@ -92,7 +103,11 @@ async function readCalls(path: string, cwd: string, stdin: NodeJS.ReadStream): P
     try {
       text = readFileSync(resolve(cwd, path), "utf8");
     } catch (error) {
-      throw new CliError((error as NodeJS.ErrnoException).code === "ENOENT" ? `Calls file not found: ${path}` : `Cannot read ${path}: ${(error as Error).message}`);
+      throw new CliError(
+        (error as NodeJS.ErrnoException).code === "ENOENT"
+          ? `Calls file not found: ${path}`
+          : `Cannot read ${path}: ${(error as Error).message}`,
+      );
     }
   }
   let parsed: unknown;
@@ -138,10 +153,15 @@ function writeSummary(result: RunResult, stdout: NodeJS.WriteStream, width: numb
   const { shown, note } = callsToShow(result.results);
   const lines: string[] = ["", paint("bold", "Results", stdout)];
   if (note !== undefined) lines.push(note);
-  const idWidth = Math.min(shown.reduce((longest, item) => Math.max(longest, item.id.length), 2), 24);
+  const idWidth = Math.min(
+    shown.reduce((longest, item) => Math.max(longest, item.id.length), 2),
+    24,
+  );
   for (const item of shown) {
     const head = `${item.ok ? "✓" : "✗"} ${item.id.padEnd(idWidth)} ${item.name}  ${formatMs(item.durationMs)}${item.cached ? " cached" : ""}${item.attempts > 1 ? ` ${item.attempts} attempts` : ""}  `;
-    const body = item.ok ? oneLine(item.output, Math.max(width - head.length - 1, 10)) : oneLine(`${item.error?.type ?? "error"}: ${item.error?.message ?? ""}`, Math.max(width - head.length - 1, 10));
+    const body = item.ok
+      ? oneLine(item.output, Math.max(width - head.length - 1, 10))
+      : oneLine(`${item.error?.type ?? "error"}: ${item.error?.message ?? ""}`, Math.max(width - head.length - 1, 10));
     lines.push(paint(item.ok ? "reset" : "red", head + body, stdout));
   }
   lines.push("", paint("bold", "Timeline", stdout), ...textTimeline(result.results, width, shown), "");

@@ -26,7 +26,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   } catch {
     throw new CliError("volley serve needs Hono: npm install hono @hono/node-server");
   }
-  const workspace = await openWorkspace({ configPath: options.configPath, cwd: options.cwd, maxConcurrency: options.maxConcurrency, redisUrl: options.redisUrl, prefix: options.prefix });
+  const workspace = await openWorkspace({
+    configPath: options.configPath,
+    cwd: options.cwd,
+    maxConcurrency: options.maxConcurrency,
+    redisUrl: options.redisUrl,
+    prefix: options.prefix,
+  });
   let running: RunningServer;
   try {
     running = await startServer({
@@ -40,12 +46,21 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   } catch (error) {
     await workspace.close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new CliError(`Port ${options.port} on ${options.host} is in use: pass --port <another>, or 0 for any free one`);
+    if (code === "EADDRINUSE")
+      throw new CliError(
+        `Port ${options.port} on ${options.host} is in use: pass --port <another>, or 0 for any free one`,
+      );
     throw new CliError((error as Error).message, { cause: error });
   }
-  const address = options.token === undefined ? running.url : `${running.url}#token=${encodeURIComponent(options.token)}`;
-  options.stdout.write(`Volley is serving ${workspace.config.tools.length} tools\n  dashboard  ${address}\n  API        ${running.url}api/\n`);
-  if (!workspace.store) options.stdout.write("  history    off (\"history\": false in the config): the dashboard shows this server's runs only\n");
+  const address =
+    options.token === undefined ? running.url : `${running.url}#token=${encodeURIComponent(options.token)}`;
+  options.stdout.write(
+    `Volley is serving ${workspace.config.tools.length} tools\n  dashboard  ${address}\n  API        ${running.url}api/\n`,
+  );
+  if (!workspace.store)
+    options.stdout.write(
+      '  history    off ("history": false in the config): the dashboard shows this server\'s runs only\n',
+    );
 
   await untilStopped();
   await running.close();

@@ -8,7 +8,11 @@ const BAR = { ok: "█", cached: "▒", failed: "▓" } as const;
  * the last end, so that what ran together lines up. `width` is the whole line's. `shown`, when
  * given, are the rows to draw (a big run's failed and slowest calls), still on the whole run's axis.
  */
-export function textTimeline(results: readonly ToolResult[], width: number, shown: readonly ToolResult[] = results): string[] {
+export function textTimeline(
+  results: readonly ToolResult[],
+  width: number,
+  shown: readonly ToolResult[] = results,
+): string[] {
   if (results.length === 0) return [];
   // Loops, not Math.min(...spread): a spread of 200,000 values overflows the stack.
   let start = Infinity;
@@ -19,7 +23,10 @@ export function textTimeline(results: readonly ToolResult[], width: number, show
   }
   const span = Math.max(end - start, 1);
   const labels = shown.map((result) => `${result.id} ${result.name}`);
-  const labelWidth = Math.min(labels.reduce((longest, label) => Math.max(longest, label.length), 0), 32);
+  const labelWidth = Math.min(
+    labels.reduce((longest, label) => Math.max(longest, label.length), 0),
+    32,
+  );
   const barWidth = Math.max(width - labelWidth - 12, 10);
   const column = (at: number) => Math.round(((at - start) / span) * barWidth);
   const rows = shown.map((result, index) => {
@@ -43,7 +50,10 @@ const SLOWEST_SHOWN = 10;
  * The calls worth a row in a big run's summary, in call order: the first failed ones and the
  * slowest, with words saying what was left out. A run of `LISTED_CALLS` or fewer is shown whole.
  */
-export function callsToShow(results: readonly ToolResult[]): { shown: readonly ToolResult[]; note: string | undefined } {
+export function callsToShow(results: readonly ToolResult[]): {
+  shown: readonly ToolResult[];
+  note: string | undefined;
+} {
   if (results.length <= LISTED_CALLS) return { shown: results, note: undefined };
   const failed = results.filter((result) => !result.ok);
   const slowest = results
@@ -52,6 +62,14 @@ export function callsToShow(results: readonly ToolResult[]): { shown: readonly T
     .slice(0, SLOWEST_SHOWN);
   const chosen = new Set([...failed.slice(0, FAILED_SHOWN), ...slowest]);
   const shown = results.filter((result) => chosen.has(result));
-  const failedWords = failed.length === 0 ? "none failed" : failed.length <= FAILED_SHOWN ? `the ${failed.length} failed` : `the first ${FAILED_SHOWN} of ${failed.length} failed`;
-  return { shown, note: `${results.length.toLocaleString("en-US")} calls: ${failedWords}, and the ${slowest.length} slowest (--json prints every result)` };
+  const failedWords =
+    failed.length === 0
+      ? "none failed"
+      : failed.length <= FAILED_SHOWN
+        ? `the ${failed.length} failed`
+        : `the first ${FAILED_SHOWN} of ${failed.length} failed`;
+  return {
+    shown,
+    note: `${results.length.toLocaleString("en-US")} calls: ${failedWords}, and the ${slowest.length} slowest (--json prints every result)`,
+  };
 }

@@ -23,13 +23,19 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     throw new CliError("volley worker needs BullMQ: npm install bullmq ioredis");
   }
   const path = findConfig(options.configPath, options.cwd);
-  if (path === undefined) throw new CliError("No volley.config.json (or .ts, .js) here: pass --config <file> naming the tools this worker runs");
+  if (path === undefined)
+    throw new CliError(
+      "No volley.config.json (or .ts, .js) here: pass --config <file> naming the tools this worker runs",
+    );
   const config = await loadConfig(path, options.cwd);
   if (config.tools.length === 0) {
     await config.close();
     throw new CliError(`${path} names no tools for this worker to run`);
   }
-  const connection = options.redisUrl !== undefined ? redisConnectionOf(options.redisUrl) : redisConnectionOf(config.bullmq?.redis ?? "redis://127.0.0.1:6379", `${path}: "bullmq.redis"`);
+  const connection =
+    options.redisUrl !== undefined
+      ? redisConnectionOf(options.redisUrl)
+      : redisConnectionOf(config.bullmq?.redis ?? "redis://127.0.0.1:6379", `${path}: "bullmq.redis"`);
   const prefix = options.prefix ?? config.bullmq?.prefix;
   const worker = startWorker({
     tools: config.tools,
@@ -44,13 +50,17 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     await config.close();
     throw new CliError(`Cannot reach Redis at ${describeRedis(connection)}: ${(error as Error).message}`);
   }
-  options.stdout.write(`Volley worker: ${config.tools.length} tools (${config.tools.map((tool) => tool.name).join(", ")}), Redis ${describeRedis(connection)}\n`);
+  options.stdout.write(
+    `Volley worker: ${config.tools.length} tools (${config.tools.map((tool) => tool.name).join(", ")}), Redis ${describeRedis(connection)}\n`,
+  );
   await untilStopped();
   // Running calls finish first, so that callers get their results; if Redis went away, BullMQ
   // waits for it to come back to deliver them. A second signal stops at once.
   options.stdout.write("Volley worker: stopping once running calls finish (stop again to quit now)\n");
   const quitNow = (): void => {
-    options.stdout.write("Volley worker: quitting without waiting; calls still running here run again on another worker once their lock runs out\n");
+    options.stdout.write(
+      "Volley worker: quitting without waiting; calls still running here run again on another worker once their lock runs out\n",
+    );
     process.exit(1);
   };
   process.once("SIGINT", quitNow);

@@ -35,7 +35,10 @@ export interface WorkspaceOptions {
 async function workersBackend(options: WorkspaceOptions, config: LoadedConfig): Promise<Backend | undefined> {
   const url = options.redisUrl ?? config.bullmq?.redis;
   if (url === undefined) return undefined;
-  const connection = redisConnectionOf(url, options.redisUrl !== undefined ? "--redis" : `${config.path ?? "the config"}: "bullmq.redis"`);
+  const connection = redisConnectionOf(
+    url,
+    options.redisUrl !== undefined ? "--redis" : `${config.path ?? "the config"}: "bullmq.redis"`,
+  );
   let bullmqBackend: typeof BullmqBackend;
   try {
     ({ bullmqBackend } = await import("../bullmq/bullmq-backend.ts"));
@@ -49,12 +52,16 @@ async function workersBackend(options: WorkspaceOptions, config: LoadedConfig): 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   const path = findConfig(options.configPath, options.cwd);
   if (path === undefined && options.needsTools !== false) {
-    throw new CliError("No volley.config.json (or .ts, .js) here: pass --config <file>, or write one that names your tool modules and MCP servers");
+    throw new CliError(
+      "No volley.config.json (or .ts, .js) here: pass --config <file>, or write one that names your tool modules and MCP servers",
+    );
   }
   const config = await loadConfig(path, options.cwd);
   if (config.tools.length === 0 && options.needsTools !== false) {
     await config.close();
-    throw new CliError(`${path ?? "The config"} names no tools: add tool modules to "tools" or servers to "mcpServers"`);
+    throw new CliError(
+      `${path ?? "The config"} names no tools: add tool modules to "tools" or servers to "mcpServers"`,
+    );
   }
   const store = config.historyPath === undefined ? undefined : new SqliteRunStore({ path: config.historyPath });
   const maxConcurrency = options.maxConcurrency ?? config.maxConcurrency;
@@ -66,7 +73,11 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
     executor = createExecutor({
       tools: config.tools,
       ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
-      ...(options.parallel === false ? { parallel: false } : config.parallel !== undefined ? { parallel: config.parallel } : {}),
+      ...(options.parallel === false
+        ? { parallel: false }
+        : config.parallel !== undefined
+          ? { parallel: config.parallel }
+          : {}),
       ...(config.retry !== undefined ? { retry: config.retry } : {}),
       ...(config.order !== undefined ? { order: config.order } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),

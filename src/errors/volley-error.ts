@@ -60,7 +60,9 @@ export function invalidOption(where: string, name: string, expected: string, got
 export function unknownKeyMessage(key: string, known: Iterable<string>, noun = "option"): string {
   const names = [...known];
   const meant = closestName(key, names);
-  return meant === undefined ? `unknown ${noun} \`${key}\`; the ${noun}s are ${names.join(", ")}` : `unknown ${noun} \`${key}\`; did you mean \`${meant}\`?`;
+  return meant === undefined
+    ? `unknown ${noun} \`${key}\`; the ${noun}s are ${names.join(", ")}`
+    : `unknown ${noun} \`${key}\`; did you mean \`${meant}\`?`;
 }
 
 /** The keys of every member of a union, not only those they share. */

@@ -83,9 +83,23 @@ export class ApprovalDesk {
 
   #await(call: CallState): void {
     call.phase = "approval";
-    const request: ApprovalRequest = { runId: this.#runId, callId: call.id, name: call.name, args: call.args, requestedAt: this.#core.clock.now() };
+    const request: ApprovalRequest = {
+      runId: this.#runId,
+      callId: call.id,
+      name: call.name,
+      args: call.args,
+      requestedAt: this.#core.clock.now(),
+    };
     this.#waiting.set(call.id, { call, request, deciding: false });
-    if (this.#events.observed) this.#events.emit({ type: "approval-start", runId: this.#runId, at: request.requestedAt, callId: call.id, name: call.name, args: call.args });
+    if (this.#events.observed)
+      this.#events.emit({
+        type: "approval-start",
+        runId: this.#runId,
+        at: request.requestedAt,
+        callId: call.id,
+        name: call.name,
+        args: call.args,
+      });
     // A listener may have decided at once (a decision recorded while no process was there): the policy is not asked.
     if (this.#waiting.get(call.id)?.deciding === false) this.#askPolicy(call.id, request);
     // Whatever else may decide, a decision recorded in the history from another process can come first.
@@ -96,7 +110,8 @@ export class ApprovalDesk {
     const policy = this.#core.approve;
     if (policy === undefined) return;
     // A policy that throws or rejects denies: the safe answer, and nothing waits forever on it.
-    const deny = (error: unknown) => void this.decide(callId, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
+    const deny = (error: unknown) =>
+      void this.decide(callId, false, `the approval policy failed: ${describeReason(error, "unknown error")}`);
     let decision: ApprovalDecision | Promise<ApprovalDecision>;
     try {
       decision = policy(request);
@@ -111,7 +126,12 @@ export class ApprovalDesk {
   #applyPolicyDecision(callId: string, decision: ApprovalDecision): void {
     if (decision === undefined) return;
     if (typeof decision === "boolean") void this.decide(callId, decision);
-    else void this.decide(callId, decision.approved === true, typeof decision.reason === "string" ? decision.reason : undefined);
+    else
+      void this.decide(
+        callId,
+        decision.approved === true,
+        typeof decision.reason === "string" ? decision.reason : undefined,
+      );
   }
 
   /**
@@ -129,7 +149,11 @@ export class ApprovalDesk {
       ({ stood, decision }) => this.applyDecision(callId, decision.approved, decision.reason) && stood,
       (error: unknown) => {
         // The history can't be reached: the decision is applied here, as it is without a history (and reported).
-        this.#core.warnings.report("history.decisions", "Volley could not read or record approval decisions in its history", error);
+        this.#core.warnings.report(
+          "history.decisions",
+          "Volley could not read or record approval decisions in its history",
+          error,
+        );
         return this.applyDecision(callId, approved, reason);
       },
     );
@@ -161,6 +185,15 @@ export class ApprovalDesk {
   #close(call: CallState, approved: boolean, reason: string | undefined): void {
     this.#waiting.delete(call.id);
     if (this.#waiting.size === 0) this.#core.storedDecisions?.unwatch(this);
-    if (this.#events.observed) this.#events.emit({ type: "approval-end", runId: this.#runId, at: this.#core.clock.now(), callId: call.id, name: call.name, approved, ...(reason === undefined ? {} : { reason }) });
+    if (this.#events.observed)
+      this.#events.emit({
+        type: "approval-end",
+        runId: this.#runId,
+        at: this.#core.clock.now(),
+        callId: call.id,
+        name: call.name,
+        approved,
+        ...(reason === undefined ? {} : { reason }),
+      });
   }
 }

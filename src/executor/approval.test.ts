@@ -7,10 +7,21 @@ import { createExecutor, defineTool, type ApprovalRequest, type JsonSchema, type
 import { MemoryRunStore, SqliteRunStore } from "../store/index.ts";
 
 const sendEmail = (input?: JsonSchema) =>
-  defineTool({ name: "send_email", needsApproval: true, ...(input ? { input } : {}), execute: (args: unknown) => `sent to ${String((args as { to?: unknown }).to)}` });
+  defineTool({
+    name: "send_email",
+    needsApproval: true,
+    ...(input ? { input } : {}),
+    execute: (args: unknown) => `sent to ${String((args as { to?: unknown }).to)}`,
+  });
 
 const approvalEvents = (events: readonly RunEvent[]) =>
-  events.filter((event) => event.type === "approval-start" || event.type === "approval-end").map((event) => (event.type === "approval-end" ? `${event.type} ${event.callId} ${event.approved}` : `${event.type} ${event.callId}`));
+  events
+    .filter((event) => event.type === "approval-start" || event.type === "approval-end")
+    .map((event) =>
+      event.type === "approval-end"
+        ? `${event.type} ${event.callId} ${event.approved}`
+        : `${event.type} ${event.callId}`,
+    );
 
 describe("calls that need approval", () => {
   it("wait holding no slot while the other calls run, then run once approved", async () => {
@@ -25,7 +36,15 @@ describe("calls that need approval", () => {
 
     // The only slot went to a search: the email waits without holding it.
     expect(search.running()).toEqual(["s1"]);
-    expect(run.pendingApprovals()).toEqual([{ runId: run.id, callId: "mail", name: "send_email", args: { to: "ana@example.org" }, requestedAt: expect.any(Number) as number }]);
+    expect(run.pendingApprovals()).toEqual([
+      {
+        runId: run.id,
+        callId: "mail",
+        name: "send_email",
+        args: { to: "ana@example.org" },
+        requestedAt: expect.any(Number) as number,
+      },
+    ]);
     search.finish("s1");
     await microtasks();
     expect(search.running()).toEqual(["s2"]);
@@ -41,7 +60,9 @@ describe("calls that need approval", () => {
   });
 
   it("answer a denial as a result the model reads, and its dependents are not run", async () => {
-    const { executor, events } = recordingExecutor({ tools: [sendEmail(), defineTool({ name: "log", execute: () => "logged" })] });
+    const { executor, events } = recordingExecutor({
+      tools: [sendEmail(), defineTool({ name: "log", execute: () => "logged" })],
+    });
     const run = executor.start();
     run.add({ id: "mail", name: "send_email", args: { to: "all@example.org" } });
     run.add({ id: "after", name: "log", dependsOn: ["mail"] });
@@ -50,16 +71,31 @@ describe("calls that need approval", () => {
     expect(await run.deny("mail", "not to everyone")).toBe(true);
     expect(await run.deny("mail")).toBe(false); // decided already
     const { results, stats } = await run.result;
-    expect(results[0]).toMatchObject({ ok: false, attempts: 0, error: { type: "denied", retryable: false, message: 'Not run: the user did not approve this call to "send_email" (not to everyone). Do not try it again unless the user asks.' } });
+    expect(results[0]).toMatchObject({
+      ok: false,
+      attempts: 0,
+      error: {
+        type: "denied",
+        retryable: false,
+        message:
+          'Not run: the user did not approve this call to "send_email" (not to everyone). Do not try it again unless the user asks.',
+      },
+    });
     expect(results[1]?.error?.type).toBe("dependency_failed");
     expect(stats.errors).toEqual({ denied: 1, dependency_failed: 1 });
-    expect(events.find((event) => event.type === "approval-end")).toMatchObject({ approved: false, reason: "not to everyone" });
+    expect(events.find((event) => event.type === "approval-end")).toMatchObject({
+      approved: false,
+      reason: "not to everyone",
+    });
   });
 
   it("are asked about with their final arguments: references resolved and validated", async () => {
     const requests: ApprovalRequest[] = [];
     const executor = createExecutor({
-      tools: [sendEmail({ type: "object", properties: { to: { type: "string" } }, required: ["to"] }), defineTool({ name: "lookup", execute: () => ({ email: "bo@example.org" }) })],
+      tools: [
+        sendEmail({ type: "object", properties: { to: { type: "string" } }, required: ["to"] }),
+        defineTool({ name: "lookup", execute: () => ({ email: "bo@example.org" }) }),
+      ],
       approve: (request) => {
         requests.push(request);
         return true;
@@ -77,7 +113,11 @@ describe("calls that need approval", () => {
   });
 
   it("can depend on the arguments, through a rule that may be async", async () => {
-    const transfer = defineTool({ name: "transfer", needsApproval: async (args: Record<string, unknown>) => Number(args.amount) > 100, execute: (args: Record<string, unknown>) => `moved ${String(args.amount)}` });
+    const transfer = defineTool({
+      name: "transfer",
+      needsApproval: async (args: Record<string, unknown>) => Number(args.amount) > 100,
+      execute: (args: Record<string, unknown>) => `moved ${String(args.amount)}`,
+    });
     const asked: string[] = [];
     const executor = createExecutor({
       tools: [transfer],
@@ -133,7 +173,10 @@ describe("calls that need approval", () => {
       },
     });
     const denied = await throwing.run([{ name: "risky" }]);
-    expect(denied.results[0]?.error).toMatchObject({ type: "denied", message: expect.stringMatching(/the approval policy failed: policy bug/) as string });
+    expect(denied.results[0]?.error).toMatchObject({
+      type: "denied",
+      message: expect.stringMatching(/the approval policy failed: policy bug/) as string,
+    });
 
     const undecided = createExecutor({ tools: [risky], approve: () => undefined });
     const run = undecided.start();
@@ -155,7 +198,10 @@ describe("calls that need approval", () => {
     const { results, status } = await run.result;
     expect(status).toBe("cancelled");
     expect(results[0]?.error).toMatchObject({ type: "cancelled", message: "Not started: the user left." });
-    expect(events.find((event) => event.type === "approval-end")).toMatchObject({ approved: false, reason: "no decision: Not started: the user left." });
+    expect(events.find((event) => event.type === "approval-end")).toMatchObject({
+      approved: false,
+      reason: "no decision: Not started: the user left.",
+    });
     expect(await run.approve("mail")).toBe(false);
   });
 
@@ -194,7 +240,11 @@ describe("calls that need approval", () => {
       run.end();
       await microtasks();
       await executor.flush();
-      expect((await elsewhere.approvals({ pending: true })).map((approval) => approval.callId)).toEqual(["a", "b", "c"]);
+      expect((await elsewhere.approvals({ pending: true })).map((approval) => approval.callId)).toEqual([
+        "a",
+        "b",
+        "c",
+      ]);
 
       expect(await elsewhere.decideApproval(run.id, "a", { approved: true })).toBe(true);
       expect(await elsewhere.decideApproval(run.id, "b", { approved: false, reason: "not to b" })).toBe(true);
@@ -208,7 +258,9 @@ describe("calls that need approval", () => {
       await executor.flush();
       // The run recorded what it did; a late decision for a call it already decided changes nothing.
       expect(await elsewhere.decideApproval(run.id, "c", { approved: false })).toBe(false);
-      const ended = (await elsewhere.events(run.id)).flatMap(({ event }) => (event.type === "approval-end" ? [`${event.callId} ${event.approved}`] : []));
+      const ended = (await elsewhere.events(run.id)).flatMap(({ event }) =>
+        event.type === "approval-end" ? [`${event.callId} ${event.approved}`] : [],
+      );
       expect(ended.sort()).toEqual(["a true", "b false", "c true"]);
     } finally {
       await here.close();
@@ -237,10 +289,17 @@ describe("calls that need approval", () => {
       expect(await run.approve("mail")).toBe(false);
       const { results } = await run.result;
       expect(sent).toBe(0);
-      expect(results[0]?.error).toMatchObject({ type: "denied", message: expect.stringContaining("(not to everyone)") as string });
+      expect(results[0]?.error).toMatchObject({
+        type: "denied",
+        message: expect.stringContaining("(not to everyone)") as string,
+      });
       await executor.flush();
-      expect(await elsewhere.approvals({ runId: run.id })).toMatchObject([{ callId: "mail", decision: { approved: false, reason: "not to everyone" } }]);
-      const ended = (await elsewhere.events(run.id)).flatMap(({ event }) => (event.type === "approval-end" ? [event.approved] : []));
+      expect(await elsewhere.approvals({ runId: run.id })).toMatchObject([
+        { callId: "mail", decision: { approved: false, reason: "not to everyone" } },
+      ]);
+      const ended = (await elsewhere.events(run.id)).flatMap(({ event }) =>
+        event.type === "approval-end" ? [event.approved] : [],
+      );
       expect(ended).toEqual([false]);
       // The local decision that stood is recorded too, so a process deciding later loses to it.
       const second = executor.start();
@@ -261,9 +320,13 @@ describe("calls that need approval", () => {
 
   it("reject bad input to approve and deny", () => {
     const run = createExecutor({ tools: [sendEmail()] }).start();
-    expect(() => run.approve(7 as never)).toThrow(/run\.approve: expected `callId` to be the id of a call waiting for approval/);
+    expect(() => run.approve(7 as never)).toThrow(
+      /run\.approve: expected `callId` to be the id of a call waiting for approval/,
+    );
     expect(() => run.deny("x", 3 as never)).toThrow(/run\.deny: expected `reason` to be a string/);
-    expect(() => defineTool({ name: "t", execute: () => 1, needsApproval: "yes" as never })).toThrow(/needsApproval.*a boolean, or a function/);
+    expect(() => defineTool({ name: "t", execute: () => 1, needsApproval: "yes" as never })).toThrow(
+      /needsApproval.*a boolean, or a function/,
+    );
     expect(() => createExecutor({ tools: [], approve: true as never })).toThrow(/approve.*a function/);
     expect(() => createExecutor({ tools: [], decisionPollMs: 0 })).toThrow(/decisionPollMs.*milliseconds above 0/);
   });

@@ -41,7 +41,11 @@ interface SettleReactions {
 const nativeThen = Promise.prototype.then;
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function"
+  );
 }
 
 /**
@@ -86,14 +90,23 @@ export class AttemptRunner {
     call.attempt = attempt;
     call.phase = "running";
     if (call.startedAt < 0) call.startedAt = now;
-    if (this.#events.observed) this.#events.emit({ type: "call-start", runId: this.#run.id, at: now, callId: call.id, name: call.name, attempt: attempt.number });
+    if (this.#events.observed)
+      this.#events.emit({
+        type: "call-start",
+        runId: this.#run.id,
+        at: now,
+        callId: call.id,
+        name: call.name,
+        attempt: attempt.number,
+      });
     this.run(attempt);
   }
 
   /** Launches the attempt in the run's async context (see `#callerContext`). */
   run(attempt: Attempt): void {
     const context = new CallContext(this, attempt);
-    if (this.#instrument?.attempt === undefined) this.#callerContext.runInAsyncScope(this.#launch, this, attempt, context);
+    if (this.#instrument?.attempt === undefined)
+      this.#callerContext.runInAsyncScope(this.#launch, this, attempt, context);
     else this.#callerContext.runInAsyncScope(this.#launchInstrumented, this, attempt, context);
   }
 
@@ -109,7 +122,14 @@ export class AttemptRunner {
   /** Progress from a running attempt, as an event. */
   progress(attempt: Attempt, update: ProgressUpdate): void {
     if (!this.#events.observed || attempt.settled || attempt.abortReason !== undefined) return;
-    this.#events.emit({ type: "call-progress", runId: this.#run.id, at: this.#core.clock.now(), callId: attempt.callId, name: attempt.gate.tool.name, ...update });
+    this.#events.emit({
+      type: "call-progress",
+      runId: this.#run.id,
+      at: this.#core.clock.now(),
+      callId: attempt.callId,
+      name: attempt.gate.tool.name,
+      ...update,
+    });
   }
 
   /**
@@ -120,9 +140,10 @@ export class AttemptRunner {
   interrupt(attempt: Attempt, interruption: Interruption): void {
     if (attempt.abortReason !== undefined) return;
     const call = stateOf(attempt, this.#graph);
-    const reason = interruption.kind === "timeout"
-      ? new DOMException(`Timed out after ${interruption.limitMs} ms`, "TimeoutError")
-      : new DOMException(`Cancelled: ${interruption.reason}`, "AbortError");
+    const reason =
+      interruption.kind === "timeout"
+        ? new DOMException(`Timed out after ${interruption.limitMs} ms`, "TimeoutError")
+        : new DOMException(`Cancelled: ${interruption.reason}`, "AbortError");
     attempt.abortReason = reason;
     attempt.controller?.abort(reason);
     const answer = (): void => {
@@ -131,9 +152,20 @@ export class AttemptRunner {
       if (interruption.kind === "cancelled") {
         this.#answers.fail(call, callErrors.cancelled(interruption.reason, true, stopped));
       } else if (interruption.scope === "run") {
-        this.#answers.fail(call, callErrors.timeout(call.name, `was still running when the run's time limit of ${interruption.limitMs} ms was reached`, stopped));
+        this.#answers.fail(
+          call,
+          callErrors.timeout(
+            call.name,
+            `was still running when the run's time limit of ${interruption.limitMs} ms was reached`,
+            stopped,
+          ),
+        );
       } else {
-        this.#failAttempt(call, callErrors.timeout(call.name, `timed out after ${interruption.limitMs} ms`, stopped), undefined);
+        this.#failAttempt(
+          call,
+          callErrors.timeout(call.name, `timed out after ${interruption.limitMs} ms`, stopped),
+          undefined,
+        );
       }
     };
     const dispatcher = this.#core.dispatcher;
@@ -150,7 +182,9 @@ export class AttemptRunner {
       this.#launch(attempt, context);
     };
     const instrument = this.#instrument as RunInstrumentation;
-    this.#core.guard("instrumentation.attempt", "Volley instrumentation threw in attempt", () => instrument.attempt?.(callInfo(this.#run.id, stateOf(attempt, this.#graph)), launch));
+    this.#core.guard("instrumentation.attempt", "Volley instrumentation threw in attempt", () =>
+      instrument.attempt?.(callInfo(this.#run.id, stateOf(attempt, this.#graph)), launch),
+    );
     if (!launched) launch();
   }
 
@@ -159,11 +193,15 @@ export class AttemptRunner {
     const gate = attempt.gate;
     const tool = gate.tool;
     const timeoutMs = attempt.call?.timeoutMs ?? tool.timeoutMs ?? this.#core.settings.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs !== Infinity) attempt.timer = setTimeout(this.#onTimeout, timeoutMs, attempt, timeoutMs);
+    if (timeoutMs !== undefined && timeoutMs !== Infinity)
+      attempt.timer = setTimeout(this.#onTimeout, timeoutMs, attempt, timeoutMs);
     let value: unknown;
     try {
       const backend = gate.backend;
-      value = backend === inProcessBackend ? (tool.execute as unknown as Execute)(attempt.args, context) : backend.execute(tool, attempt.args, context);
+      value =
+        backend === inProcessBackend
+          ? (tool.execute as unknown as Execute)(attempt.args, context)
+          : backend.execute(tool, attempt.args, context);
       // Inside the guard: a Proxy's traps, a `then` getter or a `then` that throws is the tool's failure.
       if (this.#awaitOutcome(attempt, value)) return;
     } catch (error) {
@@ -246,10 +284,15 @@ export class AttemptRunner {
       return undefined;
     }
     // Once the run takes no more calls, no call can come to refer to this one: it needs no state.
-    if (attempt.call === undefined && this.#run.ended) return answerStateless(attempt, value, this.#core.clock.now(), this.#answers);
+    if (attempt.call === undefined && this.#run.ended)
+      return answerStateless(attempt, value, this.#core.clock.now(), this.#answers);
     const call = stateOf(attempt, this.#graph);
     const now = this.#core.clock.now();
-    const quiet = !this.#events.listened && this.#instrument === undefined && call.dependents.length === 0 && call.followers === undefined;
+    const quiet =
+      !this.#events.listened &&
+      this.#instrument === undefined &&
+      call.dependents.length === 0 &&
+      call.followers === undefined;
     this.#answers.succeed(call, value, now);
     return quiet ? now : undefined;
   }
@@ -273,7 +316,16 @@ export class AttemptRunner {
     call.phase = "backoff";
     call.attempt = undefined;
     if (this.#events.observed) {
-      this.#events.emit({ type: "call-retry", runId: this.#run.id, at: this.#core.clock.now(), callId: call.id, name: call.name, attempt: call.attempts + 1, delayMs, error });
+      this.#events.emit({
+        type: "call-retry",
+        runId: this.#run.id,
+        at: this.#core.clock.now(),
+        callId: call.id,
+        name: call.name,
+        attempt: call.attempts + 1,
+        delayMs,
+        error,
+      });
     }
     call.backoffTimer = setTimeout(this.#retryNow, delayMs, call);
   }

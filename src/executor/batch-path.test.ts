@@ -32,7 +32,12 @@ describe("independent calls queued together", () => {
     for (const id of step.running()) step.finish(id);
     live.end();
     const { results } = await live.result;
-    expect(results.map((result) => [result.id, result.ok])).toEqual([["a", true], ["b", true], ["c", true], ["d", true]]);
+    expect(results.map((result) => [result.id, result.ok])).toEqual([
+      ["a", true],
+      ["b", true],
+      ["c", true],
+      ["d", true],
+    ]);
     expect(step.started.find((entry) => entry.context.callId === "d")?.args).toEqual({ from: 3 });
   });
 
@@ -53,7 +58,10 @@ describe("independent calls queued together", () => {
     const step = controlledTool("step");
     const executor = createExecutor({ tools: [step.tool], maxConcurrency: 2 });
     const controller = new AbortController();
-    const run = executor.run(Array.from({ length: 50 }, () => ({ name: "step" })), { signal: controller.signal });
+    const run = executor.run(
+      Array.from({ length: 50 }, () => ({ name: "step" })),
+      { signal: controller.signal },
+    );
     expect(step.running()).toEqual(["call_0", "call_1"]);
     controller.abort("stop");
     await vi.runAllTimersAsync();
@@ -83,7 +91,10 @@ describe("independent calls queued together", () => {
     const work = fakeTool({ name: "work", latencyMs: 10 });
     for (const options of [{ parallel: false }, { order: "fifo" as const, maxConcurrency: 1 }]) {
       const { executor, events } = recordingExecutor({ tools: [work], ...options });
-      const run = executor.run([...["a0", "a1", "a2", "a3", "a4"].map((id) => ({ id, name: "work" })), { id: "after", name: "work", dependsOn: ["a2"] }]);
+      const run = executor.run([
+        ...["a0", "a1", "a2", "a3", "a4"].map((id) => ({ id, name: "work" })),
+        { id: "after", name: "work", dependsOn: ["a2"] },
+      ]);
       await vi.runAllTimersAsync();
       await run;
       expect(startOrder(events)).toEqual(["a0", "a1", "a2", "a3", "a4", "after"]);
@@ -95,7 +106,10 @@ describe("independent calls queued together", () => {
     const step = controlledTool("step", { concurrency: 2 });
     const other = controlledTool("other");
     const executor = createExecutor({ tools: [step.tool, other.tool] });
-    const calls = [...Array.from({ length: 6 }, () => ({ name: "step" })), ...Array.from({ length: 6 }, () => ({ name: "other" }))];
+    const calls = [
+      ...Array.from({ length: 6 }, () => ({ name: "step" })),
+      ...Array.from({ length: 6 }, () => ({ name: "other" })),
+    ];
     const run = executor.run(calls, { maxConcurrency: 3 });
     let finished = 0;
     while (finished < calls.length) {
@@ -137,11 +151,21 @@ describe("runs that no listener watches", () => {
       });
       const events: RunEvent[] = [];
       const history = kept ? new MemoryRunStore() : undefined;
-      const executor = createExecutor({ tools: [tool], maxConcurrency: 3, clock, ...(history ? { history } : {}), ...(watched ? { onEvent: (event: RunEvent) => events.push(event) } : {}) });
+      const executor = createExecutor({
+        tools: [tool],
+        maxConcurrency: 3,
+        clock,
+        ...(history ? { history } : {}),
+        ...(watched ? { onEvent: (event: RunEvent) => events.push(event) } : {}),
+      });
       const kinds = ["ok", "sync", "flaky", "broken", "not-json", "hang", "ok", "ok"];
       const controller = new AbortController();
       const run = executor.run(
-        kinds.map((kind, index) => ({ ...(index % 3 === 0 ? { id: `given-${index}` } : {}), name: "mixed", args: { kind, ms: 10 + index } })),
+        kinds.map((kind, index) => ({
+          ...(index % 3 === 0 ? { id: `given-${index}` } : {}),
+          name: "mixed",
+          args: { kind, ms: 10 + index },
+        })),
         { runId: "r", signal: controller.signal, ...(cut === "timeout" ? { timeoutMs: 30 } : {}) },
       );
       if (cut === "cancel") setTimeout(() => controller.abort("stop"), 25);
@@ -161,7 +185,14 @@ describe("runs that no listener watches", () => {
       expect((await scenario(false, false, cut)).outcome).toEqual(watched.outcome);
       if (cut === "none") {
         expect(watched.outcome.result.results.map((result) => result.error?.type ?? result.output)).toEqual([
-          { from: "given-0" }, "at once", { from: "call_2" }, "tool_error", "tool_error", "timeout", { from: "given-6" }, { from: "call_7" },
+          { from: "given-0" },
+          "at once",
+          { from: "call_2" },
+          "tool_error",
+          "tool_error",
+          "timeout",
+          { from: "given-6" },
+          { from: "call_7" },
         ]);
         expect(watched.outcome.result.results[2]?.attempts).toBe(2);
       }
@@ -182,7 +213,9 @@ describe("the batch path switch", () => {
     const joined = vi.spyOn(QueuedRange.prototype, "append");
     const executor = createExecutor({ tools: [noop] });
     const result = await executor.run(Array.from({ length: 100 }, (_, index) => ({ name: "noop", id: `c${index}` })));
-    expect(result.results.map((each) => [each.id, each.ok && each.output])).toEqual(Array.from({ length: 100 }, (_, index) => [`c${index}`, "done"]));
+    expect(result.results.map((each) => [each.id, each.ok && each.output])).toEqual(
+      Array.from({ length: 100 }, (_, index) => [`c${index}`, "done"]),
+    );
     expect(joined).toHaveBeenCalledTimes(BATCH_PATH_ON ? 100 : 0);
   });
 });

@@ -100,12 +100,22 @@ export class BatchPath {
     const id = input.id;
     const open = this.#openRange;
     const opens = open === undefined || !open.continuesWith(gate, priority, rank, now, index, seq);
-    const range = opens ? (this.#openRange = new QueuedRange(this.#run, gate, gate.tool.name, priority, rank, now, index, seq)) : open;
+    const range = opens
+      ? (this.#openRange = new QueuedRange(this.#run, gate, gate.tool.name, priority, rank, now, index, seq))
+      : open;
     range.append(id, args);
     graph.appendToRange(range);
     this.#answers.expect(index);
     if (opens) dispatcher.lineUp(range);
-    if (this.#events.listened) this.#events.emit({ type: "call-add", runId: this.#run.id, at: now, callId: id ?? graph.idAt(index), name: gate.tool.name, dependsOn: [] });
+    if (this.#events.listened)
+      this.#events.emit({
+        type: "call-add",
+        runId: this.#run.id,
+        at: now,
+        callId: id ?? graph.idAt(index),
+        name: gate.tool.name,
+        dependsOn: [],
+      });
     return index;
   }
 
@@ -122,7 +132,15 @@ export class BatchPath {
     }
     const attempt = Attempt.standingIn(range, index, range.letGo(index), now);
     this.#graph.standIn(index, attempt);
-    if (this.#events.observed) this.#events.emit({ type: "call-start", runId: this.#run.id, at: now, callId: attempt.callId, name: range.name, attempt: 1 });
+    if (this.#events.observed)
+      this.#events.emit({
+        type: "call-start",
+        runId: this.#run.id,
+        at: now,
+        callId: attempt.callId,
+        name: range.name,
+        attempt: 1,
+      });
     this.#attempts.run(attempt);
   }
 }

@@ -11,12 +11,20 @@ afterEach(() => {
 const echo = defineTool({ name: "echo", execute: (args) => args });
 
 describe("bad input is answered per call", () => {
-  const search = defineTool({ name: "search", input: z.object({ query: z.string(), limit: z.number().int().default(5) }), execute: (args) => args });
+  const search = defineTool({
+    name: "search",
+    input: z.object({ query: z.string(), limit: z.number().int().default(5) }),
+    execute: (args) => args,
+  });
 
   it("names the unknown tool and lists the available ones", async () => {
     const executor = createExecutor({ tools: [search, echo] });
     const { results } = await executor.run([{ name: "serach" }, { name: 7 as unknown as string }]);
-    expect(results[0]?.error).toEqual({ type: "unknown_tool", message: 'Unknown tool "serach". Did you mean "search"? Available tools: search, echo.', retryable: false });
+    expect(results[0]?.error).toEqual({
+      type: "unknown_tool",
+      message: 'Unknown tool "serach". Did you mean "search"? Available tools: search, echo.',
+      retryable: false,
+    });
     expect(results[1]?.error?.message).toBe("The call names no tool. Available tools: search, echo.");
   });
 
@@ -30,16 +38,27 @@ describe("bad input is answered per call", () => {
     ]);
     expect(results[0]?.error?.message).toMatch(/^Invalid call to "search": Arguments are not valid JSON: /);
     expect(results[1]?.error?.message).toBe('Invalid call to "search": Arguments must be a JSON object, got an array');
-    expect(results[2]?.error?.message).toBe('Arguments for "search" do not match its input schema: /query: Invalid input: expected string, received number');
+    expect(results[2]?.error?.message).toBe(
+      'Arguments for "search" do not match its input schema: /query: Invalid input: expected string, received number',
+    );
     expect(results[3]?.output).toEqual({ query: "tides", limit: 5 });
   });
 
   it("validates with valibot, arktype and a plain JSON Schema too", async () => {
     const withValibot = defineTool({ name: "v", input: v.object({ n: v.number() }), execute: (args) => args.n * 2 });
-    const withArktype = defineTool({ name: "a", input: type({ city: "string", "days?": "1 <= number.integer <= 14" }), execute: (args) => args.city });
+    const withArktype = defineTool({
+      name: "a",
+      input: type({ city: "string", "days?": "1 <= number.integer <= 14" }),
+      execute: (args) => args.city,
+    });
     const withJsonSchema = defineTool({
       name: "j",
-      input: { type: "object", properties: { n: { type: "integer", minimum: 1 } }, required: ["n"], additionalProperties: false },
+      input: {
+        type: "object",
+        properties: { n: { type: "integer", minimum: 1 } },
+        required: ["n"],
+        additionalProperties: false,
+      },
       execute: (args) => args,
     });
     const executor = createExecutor({ tools: [withValibot, withArktype, withJsonSchema] });
@@ -64,7 +83,10 @@ describe("bad input is answered per call", () => {
     const asyncSchema = z.object({ user: z.string().refine(async (name) => name !== "mallory", "unknown user") });
     const tool = defineTool({ name: "lookup", input: asyncSchema, execute: (args) => args.user });
     const executor = createExecutor({ tools: [tool] });
-    const { results } = await executor.run([{ name: "lookup", args: { user: "alice" } }, { name: "lookup", args: { user: "mallory" } }]);
+    const { results } = await executor.run([
+      { name: "lookup", args: { user: "alice" } },
+      { name: "lookup", args: { user: "mallory" } },
+    ]);
     expect(results[0]?.output).toBe("alice");
     expect(results[1]?.error?.message).toContain("unknown user");
   });
@@ -76,7 +98,9 @@ describe("bad input is answered per call", () => {
       { name: "echo", args: '{"constructor": {"prototype": {"polluted": true}}}' },
       { name: "echo", args: { constructor: "a plain string is harmless" } },
     ]);
-    expect(results[0]?.error?.message).toBe('Invalid call to "echo": The key "__proto__" at /a is not allowed in arguments');
+    expect(results[0]?.error?.message).toBe(
+      'Invalid call to "echo": The key "__proto__" at /a is not allowed in arguments',
+    );
     expect(results[1]?.error?.type).toBe("invalid_arguments");
     expect(results[2]?.ok).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -111,10 +135,19 @@ describe("bad input is answered per call", () => {
   it("fails outputs that JSON can't carry instead of handing them on", async () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    const odd = defineTool({ name: "odd", execute: (args) => (args.kind === "bigint" ? 10n : args.kind === "circular" ? circular : { fine: true }) });
+    const odd = defineTool({
+      name: "odd",
+      execute: (args) => (args.kind === "bigint" ? 10n : args.kind === "circular" ? circular : { fine: true }),
+    });
     const executor = createExecutor({ tools: [odd] });
-    const { results } = await executor.run([{ name: "odd", args: { kind: "bigint" } }, { name: "odd", args: { kind: "circular" } }, { name: "odd" }]);
-    expect(results[0]?.error?.message).toBe('"odd" returned an output that is not JSON-serialisable: a BigInt is not a JSON value.');
+    const { results } = await executor.run([
+      { name: "odd", args: { kind: "bigint" } },
+      { name: "odd", args: { kind: "circular" } },
+      { name: "odd" },
+    ]);
+    expect(results[0]?.error?.message).toBe(
+      '"odd" returned an output that is not JSON-serialisable: a BigInt is not a JSON value.',
+    );
     expect(results[1]?.error?.message).toMatch(/^"odd" returned an output that is not JSON-serialisable: .*circular/i);
     expect(results[2]?.ok).toBe(true);
   });
@@ -122,32 +155,60 @@ describe("bad input is answered per call", () => {
 
 describe("API misuse throws, saying what was expected and what arrived", () => {
   it("checks executor options", () => {
-    expect(() => createExecutor({ tools: [echo], maxConcurrency: 0 })).toThrow("createExecutor: expected `maxConcurrency` to be an integer from 1 and up, or Infinity, got 0 (number)");
-    expect(() => createExecutor({ tools: "echo" as never })).toThrow("createExecutor: expected `tools` to be an array of tools made by defineTool(), got \"echo\" (string)");
+    expect(() => createExecutor({ tools: [echo], maxConcurrency: 0 })).toThrow(
+      "createExecutor: expected `maxConcurrency` to be an integer from 1 and up, or Infinity, got 0 (number)",
+    );
+    expect(() => createExecutor({ tools: "echo" as never })).toThrow(
+      'createExecutor: expected `tools` to be an array of tools made by defineTool(), got "echo" (string)',
+    );
     expect(() => createExecutor({ tools: [echo, echo] })).toThrow('two tools are named "echo"');
-    expect(() => createExecutor({ tools: [], maxConcurency: 2 } as never)).toThrow("createExecutor: unknown option `maxConcurency`; did you mean `maxConcurrency`?");
-    expect(() => createExecutor({ tools: [], speed: 2 } as never)).toThrow(/^createExecutor: unknown option `speed`; the options are tools, maxConcurrency, parallel/);
-    expect(() => createExecutor({ tools: [] }).start({ timeout: 5 } as never)).toThrow("executor.start: unknown option `timeout`; did you mean `timeoutMs`?");
-    expect(() => createExecutor({ tools: [{ name: "x" } as never] })).toThrow("expected `tools[0]` to be a tool made by defineTool(), got an object");
+    expect(() => createExecutor({ tools: [], maxConcurency: 2 } as never)).toThrow(
+      "createExecutor: unknown option `maxConcurency`; did you mean `maxConcurrency`?",
+    );
+    expect(() => createExecutor({ tools: [], speed: 2 } as never)).toThrow(
+      /^createExecutor: unknown option `speed`; the options are tools, maxConcurrency, parallel/,
+    );
+    expect(() => createExecutor({ tools: [] }).start({ timeout: 5 } as never)).toThrow(
+      "executor.start: unknown option `timeout`; did you mean `timeoutMs`?",
+    );
+    expect(() => createExecutor({ tools: [{ name: "x" } as never] })).toThrow(
+      "expected `tools[0]` to be a tool made by defineTool(), got an object",
+    );
   });
 
   it("checks tool definitions", () => {
     expect(() => defineTool({ name: "has space", execute: () => 1 })).toThrow(/expected `name` to be 1 to 128 letters/);
-    expect(() => defineTool({ name: "t", execute: () => 1, concurency: 2 } as never)).toThrow('defineTool("t"): unknown option `concurency`; did you mean `concurrency`?');
-    expect(() => defineTool({ name: "t", execute: () => 1, concurrency: 1.5 })).toThrow('defineTool("t"): expected `concurrency` to be an integer from 1 and up, or Infinity, got 1.5 (number)');
-    expect(() => defineTool({ name: "t", execute: () => 1, retry: { attempts: 0 } })).toThrow("expected `retry.attempts` to be an integer from 1 and up, got 0 (number)");
-    expect(() => defineTool({ name: "t", execute: () => 1, rateLimit: { limit: 5, intervalMs: 0 } })).toThrow("expected `rateLimit.intervalMs`");
+    expect(() => defineTool({ name: "t", execute: () => 1, concurency: 2 } as never)).toThrow(
+      'defineTool("t"): unknown option `concurency`; did you mean `concurrency`?',
+    );
+    expect(() => defineTool({ name: "t", execute: () => 1, concurrency: 1.5 })).toThrow(
+      'defineTool("t"): expected `concurrency` to be an integer from 1 and up, or Infinity, got 1.5 (number)',
+    );
+    expect(() => defineTool({ name: "t", execute: () => 1, retry: { attempts: 0 } })).toThrow(
+      "expected `retry.attempts` to be an integer from 1 and up, got 0 (number)",
+    );
+    expect(() => defineTool({ name: "t", execute: () => 1, rateLimit: { limit: 5, intervalMs: 0 } })).toThrow(
+      "expected `rateLimit.intervalMs`",
+    );
   });
 
   it("rejects a run that is not an array, and adding to an ended run", async () => {
     const executor = createExecutor({ tools: [echo] });
-    await expect(executor.run("echo" as never)).rejects.toThrow('executor.run: expected an array of tool calls, got "echo" (string)');
+    await expect(executor.run("echo" as never)).rejects.toThrow(
+      'executor.run: expected an array of tool calls, got "echo" (string)',
+    );
     await expect(executor.run([], { maxConcurrency: -1 })).rejects.toThrow("executor.run: expected `maxConcurrency`");
-    expect(() => executor.start({ resumes: 7 as never })).toThrow("executor.start: expected `resumes` to be the id of another run, got 7 (number)");
-    expect(() => executor.start({ runId: "same", resumes: "same" })).toThrow('executor.start: expected `resumes` to be the id of another run, got "same" (string)');
+    expect(() => executor.start({ resumes: 7 as never })).toThrow(
+      "executor.start: expected `resumes` to be the id of another run, got 7 (number)",
+    );
+    expect(() => executor.start({ runId: "same", resumes: "same" })).toThrow(
+      'executor.start: expected `resumes` to be the id of another run, got "same" (string)',
+    );
     const live = executor.start();
     live.end();
     expect(() => live.add({ name: "echo" })).toThrow(/is ended: no more calls can be added/);
-    expect(() => executor.start().add(null as never)).toThrow("Expected a tool call object ({ name, args?, id? }), got null");
+    expect(() => executor.start().add(null as never)).toThrow(
+      "Expected a tool call object ({ name, args?, id? }), got null",
+    );
   });
 });

@@ -48,10 +48,13 @@ export class CallContext implements ToolContext {
 
   progress(update: ProgressUpdate): void {
     const where = `progress() of "${this.name}"`;
-    if (update === null || typeof update !== "object") invalidOption(where, "update", "{ progress, total?, message? }", update);
+    if (update === null || typeof update !== "object")
+      invalidOption(where, "update", "{ progress, total?, message? }", update);
     const { progress, total, message } = update;
-    if (typeof progress !== "number" || !Number.isFinite(progress)) invalidOption(where, "progress", "a finite number", progress);
-    if (total !== undefined && (typeof total !== "number" || !Number.isFinite(total))) invalidOption(where, "total", "a finite number", total);
+    if (typeof progress !== "number" || !Number.isFinite(progress))
+      invalidOption(where, "progress", "a finite number", progress);
+    if (total !== undefined && (typeof total !== "number" || !Number.isFinite(total)))
+      invalidOption(where, "total", "a finite number", total);
     if (message !== undefined && typeof message !== "string") invalidOption(where, "message", "a string", message);
     const event: ProgressUpdate = { progress };
     if (total !== undefined) event.total = total;

@@ -12,7 +12,11 @@ export const callErrors = {
     const what = typeof name === "string" && name !== "" ? `Unknown tool "${name}".` : "The call names no tool.";
     const meant = typeof name === "string" && name !== "" ? closestName(name, available) : undefined;
     const suggestion = meant === undefined ? "" : ` Did you mean "${meant}"?`;
-    return { type: "unknown_tool", message: `${what}${suggestion} Available tools: ${shown || "none"}${more}.`, retryable: false };
+    return {
+      type: "unknown_tool",
+      message: `${what}${suggestion} Available tools: ${shown || "none"}${more}.`,
+      retryable: false,
+    };
   },
 
   invalidArguments(name: string, detail: string): CallError {
@@ -20,7 +24,11 @@ export const callErrors = {
   },
 
   schemaMismatch(name: string, detail: string): CallError {
-    return { type: "invalid_arguments", message: `Arguments for "${name}" do not match its input schema: ${detail}`, retryable: false };
+    return {
+      type: "invalid_arguments",
+      message: `Arguments for "${name}" do not match its input schema: ${detail}`,
+      retryable: false,
+    };
   },
 
   duplicateId(id: string): CallError {
@@ -55,12 +63,19 @@ export const callErrors = {
   },
 
   denied(name: string, reason: string | undefined): CallError {
-    return { type: "denied", message: `Not run: the user did not approve this call to "${name}"${reason ? ` (${reason})` : ""}. Do not try it again unless the user asks.`, retryable: false };
+    return {
+      type: "denied",
+      message: `Not run: the user did not approve this call to "${name}"${reason ? ` (${reason})` : ""}. Do not try it again unless the user asks.`,
+      retryable: false,
+    };
   },
 
   cycle(ids: readonly string[]): CallError {
     const quoted = ids.map((id) => `"${id}"`);
-    const list = quoted.length === 1 ? `${quoted[0]} depends on itself` : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} depend on each other in a cycle`;
+    const list =
+      quoted.length === 1
+        ? `${quoted[0]} depends on itself`
+        : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} depend on each other in a cycle`;
     return { type: "cycle", message: `Not run: calls ${list}.`, retryable: false, callIds: [...ids] };
   },
 
@@ -74,7 +89,11 @@ export const callErrors = {
   },
 
   notJson(name: string, why: string): CallError {
-    return { type: "tool_error", message: `"${name}" returned an output that is not JSON-serialisable: ${why}.`, retryable: false };
+    return {
+      type: "tool_error",
+      message: `"${name}" returned an output that is not JSON-serialisable: ${why}.`,
+      retryable: false,
+    };
   },
 
   /** `what` completes `"<tool>" …`: "timed out after 5000 ms". */
@@ -87,7 +106,9 @@ export const callErrors = {
 
   cancelled(reason: string, wasRunning: boolean, stopped: boolean): CallError {
     if (!wasRunning) return { type: "cancelled", message: `Not started: ${reason}.`, retryable: false };
-    const after = stopped ? "The tool stopped." : "The tool did not stop when asked, so it may still be running and its side effects may still happen.";
+    const after = stopped
+      ? "The tool stopped."
+      : "The tool did not stop when asked, so it may still be running and its side effects may still happen.";
     return { type: "cancelled", message: `Cancelled while running: ${reason}. ${after}`, retryable: false };
   },
 };
@@ -95,10 +116,15 @@ export const callErrors = {
 /** What a tool's thrown value says about itself; may throw if the value is hostile. */
 function readFailure(error: unknown): CallError & { retryAfterMs?: number } {
   const fields = (error ?? {}) as { retryable?: unknown; retryAfterMs?: unknown; code?: unknown };
-  const retryAfterMs = typeof fields.retryAfterMs === "number" && fields.retryAfterMs >= 0 ? fields.retryAfterMs : undefined;
+  const retryAfterMs =
+    typeof fields.retryAfterMs === "number" && fields.retryAfterMs >= 0 ? fields.retryAfterMs : undefined;
   // A worker thread stopped for going over its memory or CPU limit says so with its code.
   const type = fields.code === "resource_exhausted" ? "resource_exhausted" : "tool_error";
-  const failure: CallError & { retryAfterMs?: number } = { type, message: describeThrown(error), retryable: fields.retryable === true };
+  const failure: CallError & { retryAfterMs?: number } = {
+    type,
+    message: describeThrown(error),
+    retryable: fields.retryable === true,
+  };
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
   return failure;
 }

@@ -89,14 +89,23 @@ export class CallIntake {
   add(input: ToolCall, now: number): number {
     const run = this.#run;
     if (run.ended) {
-      throw new VolleyError("run_closed", `Run ${run.id} is ${run.interruption ? "cancelled" : "ended"}: no more calls can be added`);
+      throw new VolleyError(
+        "run_closed",
+        `Run ${run.id} is ${run.interruption ? "cancelled" : "ended"}: no more calls can be added`,
+      );
     }
     if (input === null || typeof input !== "object" || Array.isArray(input)) {
-      throw new VolleyError("invalid_call_list", `Expected a tool call object ({ name, args?, id? }), got ${describeValue(input)}`);
+      throw new VolleyError(
+        "invalid_call_list",
+        `Expected a tool call object ({ name, args?, id? }), got ${describeValue(input)}`,
+      );
     }
     const name = typeof input.name === "string" ? input.name : "";
     const gate = this.#gateNamed(name);
-    const scanned = input.args === undefined ? undefined : scanArguments(input.args, gate?.tool.references === false ? LITERAL_ARGUMENTS : undefined);
+    const scanned =
+      input.args === undefined
+        ? undefined
+        : scanArguments(input.args, gate?.tool.references === false ? LITERAL_ARGUMENTS : undefined);
     const problem = checkCallFields(input);
     // Validated here only for a call that can join a range; any other is validated once its inputs are ready.
     let validated: ValidationOutcome | Promise<ValidationOutcome> | undefined;
@@ -107,7 +116,8 @@ export class CallIntake {
         if (this.#batch.claimsId(input)) return this.#batch.add(input, gate, args, now);
       } else {
         validated = runValidator(validate, args ?? {});
-        if (!(validated instanceof Promise) && validated.ok && this.#batch.claimsId(input)) return this.#batch.add(input, gate, validated.value, now);
+        if (!(validated instanceof Promise) && validated.ok && this.#batch.claimsId(input))
+          return this.#batch.add(input, gate, validated.value, now);
       }
     }
 
@@ -125,9 +135,18 @@ export class CallIntake {
     // before a listener hears of it, so that a call it adds with the same id is the duplicate.
     const awaited = !taken && graph.register(call);
     if (this.#events.listened) {
-      const dependsOn = new Set(Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : []);
+      const dependsOn = new Set(
+        Array.isArray(input.dependsOn) ? input.dependsOn.filter((d): d is string => typeof d === "string") : [],
+      );
       if (scanned?.ok) for (const reference of scanned.references) dependsOn.add(reference.callId);
-      this.#events.emit({ type: "call-add", runId: run.id, at: call.addedAt, callId: id, name, dependsOn: [...dependsOn] });
+      this.#events.emit({
+        type: "call-add",
+        runId: run.id,
+        at: call.addedAt,
+        callId: id,
+        name,
+        dependsOn: [...dependsOn],
+      });
       // A listener cancelled the run as the call was added: it is answered, and must not start.
       if (call.result !== undefined) return call.index;
     }
@@ -147,7 +166,14 @@ export class CallIntake {
   }
 
   /** Gives the call its tool and fields; returns why it can't be taken instead, if it can't. */
-  #accept(call: CallState, input: ToolCall, gate: ToolGate | undefined, problem: string | undefined, taken: boolean, scanned: ReturnType<typeof scanArguments> | undefined): CallError | undefined {
+  #accept(
+    call: CallState,
+    input: ToolCall,
+    gate: ToolGate | undefined,
+    problem: string | undefined,
+    taken: boolean,
+    scanned: ReturnType<typeof scanArguments> | undefined,
+  ): CallError | undefined {
     if (taken) return callErrors.duplicateId(call.id);
     if (problem !== undefined) return callErrors.invalidArguments(call.name || "(no name)", problem);
     if (gate === undefined) return callErrors.unknownTool(input.name, this.#core.toolNames);
@@ -205,7 +231,10 @@ export function checkCallFields(input: ToolCall): string | undefined {
   if (requestedId !== undefined && (typeof requestedId !== "string" || requestedId === "")) {
     return `"id" must be a non-empty string, got ${describeValue(requestedId)}`;
   }
-  if (input.dependsOn !== undefined && (!Array.isArray(input.dependsOn) || !input.dependsOn.every((d) => typeof d === "string"))) {
+  if (
+    input.dependsOn !== undefined &&
+    (!Array.isArray(input.dependsOn) || !input.dependsOn.every((d) => typeof d === "string"))
+  ) {
     return `"dependsOn" must be an array of call ids, got ${describeValue(input.dependsOn)}`;
   }
   if (input.priority !== undefined && (typeof input.priority !== "number" || !Number.isFinite(input.priority))) {
@@ -219,5 +248,10 @@ export function checkCallFields(input: ToolCall): string | undefined {
 
 /** Arguments that could not be read, as the history keeps them: the text as it came, or a word on why not. */
 function argumentsAsSent(raw: unknown): Record<string, unknown> {
-  return { $unparsed: typeof raw === "string" ? raw.slice(0, 10_000) : "(arguments that could not be read: nested too deeply, self-containing, or throwing when read)" };
+  return {
+    $unparsed:
+      typeof raw === "string"
+        ? raw.slice(0, 10_000)
+        : "(arguments that could not be read: nested too deeply, self-containing, or throwing when read)",
+  };
 }

@@ -112,17 +112,27 @@ export class CallPreparation {
 /** The call's arguments with the outputs of its dependencies where its `$ref`s were. */
 export function resolvedArguments(call: CallState): Verdict<Record<string, unknown>> {
   const resolved = resolveReferences(call.args, call.references, outputsOf(call.dependencies));
-  if (!resolved.ok) return { ok: false, error: callErrors.missingPath(resolved.message, call.references[0]?.callId ?? "") };
+  if (!resolved.ok)
+    return { ok: false, error: callErrors.missingPath(resolved.message, call.references[0]?.callId ?? "") };
   const args = resolved.args as unknown;
   if (args === null || typeof args !== "object" || Array.isArray(args)) {
-    return { ok: false, error: callErrors.invalidArguments(call.name, `the referenced output that became the arguments is ${describeValue(args)}, not an object`) };
+    return {
+      ok: false,
+      error: callErrors.invalidArguments(
+        call.name,
+        `the referenced output that became the arguments is ${describeValue(args)}, not an object`,
+      ),
+    };
   }
   return { ok: true, value: args as Record<string, unknown> };
 }
 
 /** The resources the call's tool says it needs for these arguments. */
 export function claimsOf(call: CallState): Verdict<ResourceClaim[]> {
-  const fail = (detail: string): Verdict<ResourceClaim[]> => ({ ok: false, error: { type: "tool_error", message: `"${call.name}" ${detail}`, retryable: false } });
+  const fail = (detail: string): Verdict<ResourceClaim[]> => ({
+    ok: false,
+    error: { type: "tool_error", message: `"${call.name}" ${detail}`, retryable: false },
+  });
   let declared: unknown;
   try {
     declared = (call.tool.resources as (args: unknown) => unknown)(call.args);
@@ -134,7 +144,10 @@ export function claimsOf(call: CallState): Verdict<ResourceClaim[]> {
 }
 
 /** Validates arguments; a validator that throws gives a failed outcome saying so. */
-export function runValidator(validate: InputValidator, args: Record<string, unknown>): ValidationOutcome | Promise<ValidationOutcome> {
+export function runValidator(
+  validate: InputValidator,
+  args: Record<string, unknown>,
+): ValidationOutcome | Promise<ValidationOutcome> {
   try {
     return validate(args);
   } catch (error) {

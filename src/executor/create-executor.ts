@@ -8,7 +8,14 @@ import { WarnOnce } from "../shared/warn-once.ts";
 import { inProcessBackend, type Backend } from "../backend/backend.ts";
 import { localBackend } from "../worker/local-backend.ts";
 import type { WorkerPool } from "../worker/worker-pool.ts";
-import { isPositiveLimit, isTimeout, isTool, validateRateLimit, type RateLimit, type Tool } from "../tool/define-tool.ts";
+import {
+  isPositiveLimit,
+  isTimeout,
+  isTool,
+  validateRateLimit,
+  type RateLimit,
+  type Tool,
+} from "../tool/define-tool.ts";
 import { DEFAULT_RETRY, validateRetryPolicy, type RetryPolicy } from "../tool/retry-policy.ts";
 import { ExecutorCore } from "./executor-core.ts";
 import { ExecutorStatistics, type ExecutorStats } from "../run/executor-stats.ts";
@@ -146,15 +153,44 @@ export interface Executor {
 }
 
 const EXECUTOR_KEYS = keysOf<ExecutorOptions>({
-  tools: true, maxConcurrency: true, parallel: true, timeoutMs: true, retry: true, onEvent: true, estimates: true, clock: true,
-  random: true, instrumentation: true, history: true, decisionPollMs: true, order: true, approve: true, backend: true, workers: true,
+  tools: true,
+  maxConcurrency: true,
+  parallel: true,
+  timeoutMs: true,
+  retry: true,
+  onEvent: true,
+  estimates: true,
+  clock: true,
+  random: true,
+  instrumentation: true,
+  history: true,
+  decisionPollMs: true,
+  order: true,
+  approve: true,
+  backend: true,
+  workers: true,
 });
-const RUN_KEYS = keysOf<RunOptions>({ signal: true, maxConcurrency: true, parallel: true, timeoutMs: true, runId: true, onEvent: true, resumes: true });
-const CONFIGURATION_KEYS = keysOf<ExecutorConfiguration>({ maxConcurrency: true, parallel: true, timeoutMs: true, retry: true, tools: true });
+const RUN_KEYS = keysOf<RunOptions>({
+  signal: true,
+  maxConcurrency: true,
+  parallel: true,
+  timeoutMs: true,
+  runId: true,
+  onEvent: true,
+  resumes: true,
+});
+const CONFIGURATION_KEYS = keysOf<ExecutorConfiguration>({
+  maxConcurrency: true,
+  parallel: true,
+  timeoutMs: true,
+  retry: true,
+  tools: true,
+});
 const TOOL_SETTING_KEYS = keysOf<ToolSettings>({ concurrency: true, rateLimit: true });
 
 function checkCallId(where: string, callId: unknown): string {
-  if (typeof callId !== "string" || callId === "") invalidOption(`run.${where}`, "callId", "the id of a call waiting for approval", callId);
+  if (typeof callId !== "string" || callId === "")
+    invalidOption(`run.${where}`, "callId", "the id of a call waiting for approval", callId);
   return callId;
 }
 
@@ -172,15 +208,35 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
   checkObject(where, "options", options);
   rejectUnknownOptions(where, options, EXECUTOR_KEYS);
-  const { tools, maxConcurrency = DEFAULT_MAX_CONCURRENCY, parallel = true, timeoutMs, retry, onEvent, estimates = {}, clock = systemClock(), random = Math.random, instrumentation, history, decisionPollMs = DEFAULT_DECISION_POLL_MS, order = "critical-path", approve, backend, workers } = options;
+  const {
+    tools,
+    maxConcurrency = DEFAULT_MAX_CONCURRENCY,
+    parallel = true,
+    timeoutMs,
+    retry,
+    onEvent,
+    estimates = {},
+    clock = systemClock(),
+    random = Math.random,
+    instrumentation,
+    history,
+    decisionPollMs = DEFAULT_DECISION_POLL_MS,
+    order = "critical-path",
+    approve,
+    backend,
+    workers,
+  } = options;
 
   if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
   for (const [tool, ms] of Object.entries(estimates)) {
-    if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) invalidOption(where, `estimates.${tool}`, "a finite number of milliseconds from 0 and up", ms);
+    if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity)
+      invalidOption(where, `estimates.${tool}`, "a finite number of milliseconds from 0 and up", ms);
   }
-  if (backend !== undefined && typeof (backend as Partial<Backend> | null)?.execute !== "function") invalidOption(where, "backend", "a Backend, with execute() and close()", backend);
-  if (workers !== undefined && typeof (workers as Partial<WorkerPool> | null)?.execute !== "function") invalidOption(where, "workers", "a pool made by createWorkerPool()", workers);
+  if (backend !== undefined && typeof (backend as Partial<Backend> | null)?.execute !== "function")
+    invalidOption(where, "backend", "a Backend, with execute() and close()", backend);
+  if (workers !== undefined && typeof (workers as Partial<WorkerPool> | null)?.execute !== "function")
+    invalidOption(where, "workers", "a pool made by createWorkerPool()", workers);
   // Routed per tool here, once: in-process calls keep the dispatch loop's direct-call fast path.
   const local = localBackend(workers);
   const statistics = new ExecutorStatistics();
@@ -191,39 +247,79 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (gates.has(tool.name)) {
       throw new VolleyError("invalid_tool", `${where}: two tools are named "${tool.name}"; tool names must be unique`);
     }
-    gates.set(tool.name, new ToolGate(tool, estimates[tool.name], statistics.forTool(tool.name), backend ?? (tool.worker ? local : inProcessBackend)));
+    gates.set(
+      tool.name,
+      new ToolGate(
+        tool,
+        estimates[tool.name],
+        statistics.forTool(tool.name),
+        backend ?? (tool.worker ? local : inProcessBackend),
+      ),
+    );
     if (tool.cache) caches.set(tool.name, new ResultCache(tool.cache.ttlMs, tool.cache.maxEntries));
   }
-  if (!isPositiveLimit(maxConcurrency)) invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);
+  if (!isPositiveLimit(maxConcurrency))
+    invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);
   if (typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
   if (order !== "critical-path" && order !== "fifo") invalidOption(where, "order", '"critical-path" or "fifo"', order);
-  if (timeoutMs !== undefined && !isTimeout(timeoutMs)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
+  if (timeoutMs !== undefined && !isTimeout(timeoutMs))
+    invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (onEvent !== undefined && typeof onEvent !== "function") invalidOption(where, "onEvent", "a function", onEvent);
-  if (approve !== undefined && typeof approve !== "function") invalidOption(where, "approve", "a function of the approval request", approve);
+  if (approve !== undefined && typeof approve !== "function")
+    invalidOption(where, "approve", "a function of the approval request", approve);
   if (typeof clock?.now !== "function") invalidOption(where, "clock", "an object with a now() method", clock);
   if (typeof random !== "function") invalidOption(where, "random", "a function returning a number in [0, 1)", random);
-  if (instrumentation !== undefined && typeof (instrumentation as Partial<Instrumentation> | null)?.runStart !== "function") {
+  if (
+    instrumentation !== undefined &&
+    typeof (instrumentation as Partial<Instrumentation> | null)?.runStart !== "function"
+  ) {
     invalidOption(where, "instrumentation", "an object with a runStart() method", instrumentation);
   }
-  if (history !== undefined && (typeof (history as Partial<RunStore> | null)?.write !== "function" || typeof history.durationEstimates !== "function")) {
+  if (
+    history !== undefined &&
+    (typeof (history as Partial<RunStore> | null)?.write !== "function" ||
+      typeof history.durationEstimates !== "function")
+  ) {
     invalidOption(where, "history", "a RunStore (MemoryRunStore or SqliteRunStore from volley/store)", history);
   }
-  if (!isTimeout(decisionPollMs) || decisionPollMs === Infinity) invalidOption(where, "decisionPollMs", "a finite number of milliseconds above 0", decisionPollMs);
+  if (!isTimeout(decisionPollMs) || decisionPollMs === Infinity)
+    invalidOption(where, "decisionPollMs", "a finite number of milliseconds above 0", decisionPollMs);
 
   const warnings = new WarnOnce();
-  const recorder = history && new HistoryRecorder(history, (error) => warnings.report("history.write", "Volley could not write its history", error));
+  const recorder =
+    history &&
+    new HistoryRecorder(history, (error) =>
+      warnings.report("history.write", "Volley could not write its history", error),
+    );
   const core = new ExecutorCore({
     dispatcher: new Dispatcher(maxConcurrency, clock),
     gates,
     caches,
     statistics,
-    settings: { timeoutMs, retry: retry === undefined ? DEFAULT_RETRY : validateRetryPolicy(where, retry), parallel, order },
+    settings: {
+      timeoutMs,
+      retry: retry === undefined ? DEFAULT_RETRY : validateRetryPolicy(where, retry),
+      parallel,
+      order,
+    },
     clock,
     random,
     onEvent,
     instrumentation,
     history: recorder,
-    storedDecisions: recorder && new StoredDecisions(history, decisionPollMs, () => recorder.flush(), (error) => warnings.report("history.decisions", "Volley could not read or record approval decisions in its history", error)),
+    storedDecisions:
+      recorder &&
+      new StoredDecisions(
+        history,
+        decisionPollMs,
+        () => recorder.flush(),
+        (error) =>
+          warnings.report(
+            "history.decisions",
+            "Volley could not read or record approval decisions in its history",
+            error,
+          ),
+      ),
     approve,
     warnings,
   });
@@ -239,7 +335,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
               if (gate !== undefined && gate.estimateMs === undefined) gate.estimateMs = ms;
             }
           },
-          (error: unknown) => warnings.report("history.estimates", "Volley could not read duration estimates from its history", error),
+          (error: unknown) =>
+            warnings.report("history.estimates", "Volley could not read duration estimates from its history", error),
         );
 
   // Run ids are this executor's random prefix and a counter: unique, and cheaper than a UUID each.
@@ -249,21 +346,49 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const open = (runOptions: RunOptions | undefined, keepEvents: boolean, method: string): OpenRun => {
     if (runOptions === undefined) {
       const runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`;
-      return new OpenRun(core, { runId, maxConcurrency: Infinity, parallel: core.settings.parallel, timeoutMs: undefined, onEvent: undefined, keepEvents, resumes: undefined });
+      return new OpenRun(core, {
+        runId,
+        maxConcurrency: Infinity,
+        parallel: core.settings.parallel,
+        timeoutMs: undefined,
+        onEvent: undefined,
+        keepEvents,
+        resumes: undefined,
+      });
     }
     const at = `executor.${method}`;
     const given = runOptions ?? {};
     checkObject(at, "options", given);
     rejectUnknownOptions(at, given, RUN_KEYS);
-    const { signal, maxConcurrency: runLimit = Infinity, parallel: runParallel = core.settings.parallel, timeoutMs: runTimeout, runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`, onEvent: runOnEvent, resumes } = given;
+    const {
+      signal,
+      maxConcurrency: runLimit = Infinity,
+      parallel: runParallel = core.settings.parallel,
+      timeoutMs: runTimeout,
+      runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`,
+      onEvent: runOnEvent,
+      resumes,
+    } = given;
     if (signal !== undefined && !(signal instanceof AbortSignal)) invalidOption(at, "signal", "an AbortSignal", signal);
-    if (!isPositiveLimit(runLimit)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", runLimit);
+    if (!isPositiveLimit(runLimit))
+      invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", runLimit);
     if (typeof runParallel !== "boolean") invalidOption(at, "parallel", "a boolean", runParallel);
-    if (runTimeout !== undefined && !isTimeout(runTimeout)) invalidOption(at, "timeoutMs", "a number of milliseconds above 0", runTimeout);
+    if (runTimeout !== undefined && !isTimeout(runTimeout))
+      invalidOption(at, "timeoutMs", "a number of milliseconds above 0", runTimeout);
     if (typeof runId !== "string" || runId === "") invalidOption(at, "runId", "a non-empty string", runId);
-    if (runOnEvent !== undefined && typeof runOnEvent !== "function") invalidOption(at, "onEvent", "a function", runOnEvent);
-    if (resumes !== undefined && (typeof resumes !== "string" || resumes === "" || resumes === runId)) invalidOption(at, "resumes", "the id of another run", resumes);
-    return new OpenRun(core, { runId, maxConcurrency: runLimit, parallel: runParallel, timeoutMs: runTimeout, onEvent: runOnEvent, keepEvents, resumes });
+    if (runOnEvent !== undefined && typeof runOnEvent !== "function")
+      invalidOption(at, "onEvent", "a function", runOnEvent);
+    if (resumes !== undefined && (typeof resumes !== "string" || resumes === "" || resumes === runId))
+      invalidOption(at, "resumes", "the id of another run", resumes);
+    return new OpenRun(core, {
+      runId,
+      maxConcurrency: runLimit,
+      parallel: runParallel,
+      timeoutMs: runTimeout,
+      onEvent: runOnEvent,
+      keepEvents,
+      resumes,
+    });
   };
 
   return {
@@ -274,13 +399,19 @@ export function createExecutor(options: ExecutorOptions): Executor {
     run(calls, runOptions) {
       try {
         if (!Array.isArray(calls)) {
-          throw new VolleyError("invalid_call_list", `executor.run: expected an array of tool calls, got ${describeValue(calls)}`);
+          throw new VolleyError(
+            "invalid_call_list",
+            `executor.run: expected an array of tool calls, got ${describeValue(calls)}`,
+          );
         }
         // The whole list is checked before anything starts: a bad entry must not leave its neighbours half run.
         for (let index = 0; index < calls.length; index++) {
           const call: unknown = calls[index];
           if (call === null || typeof call !== "object" || Array.isArray(call)) {
-            throw new VolleyError("invalid_call_list", `executor.run: expected a tool call object ({ name, args?, id? }) at index ${index}, got ${describeValue(call)}; no call was run`);
+            throw new VolleyError(
+              "invalid_call_list",
+              `executor.run: expected a tool call object ({ name, args?, id? }) at index ${index}, got ${describeValue(call)}; no call was run`,
+            );
           }
         }
         const run = open(runOptions, false, "run");
@@ -320,19 +451,26 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const at = "executor.configure";
       checkObject(at, "changes", changes);
       rejectUnknownOptions(at, changes, CONFIGURATION_KEYS);
-      if (changes.maxConcurrency !== undefined && !isPositiveLimit(changes.maxConcurrency)) invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", changes.maxConcurrency);
-      if (changes.parallel !== undefined && typeof changes.parallel !== "boolean") invalidOption(at, "parallel", "a boolean", changes.parallel);
-      if (changes.timeoutMs != null && !isTimeout(changes.timeoutMs)) invalidOption(at, "timeoutMs", "a number of milliseconds above 0, or null for none", changes.timeoutMs);
+      if (changes.maxConcurrency !== undefined && !isPositiveLimit(changes.maxConcurrency))
+        invalidOption(at, "maxConcurrency", "an integer from 1 and up, or Infinity", changes.maxConcurrency);
+      if (changes.parallel !== undefined && typeof changes.parallel !== "boolean")
+        invalidOption(at, "parallel", "a boolean", changes.parallel);
+      if (changes.timeoutMs != null && !isTimeout(changes.timeoutMs))
+        invalidOption(at, "timeoutMs", "a number of milliseconds above 0, or null for none", changes.timeoutMs);
       const retryPolicy = changes.retry === undefined ? undefined : validateRetryPolicy(at, changes.retry);
       const toolChanges = Object.entries(changes.tools ?? {});
       for (const [name, settings] of toolChanges) {
         if (!gates.has(name)) {
           const meant = closestName(name, [...gates.keys()]);
-          throw new VolleyError("unknown_tool", `${at}: no tool is named "${name}"${meant === undefined ? "" : `; did you mean "${meant}"?`}`);
+          throw new VolleyError(
+            "unknown_tool",
+            `${at}: no tool is named "${name}"${meant === undefined ? "" : `; did you mean "${meant}"?`}`,
+          );
         }
         checkObject(at, `tools.${name}`, settings);
         rejectUnknownOptions(`${at}: tools.${name}`, settings, TOOL_SETTING_KEYS);
-        if (settings.concurrency !== undefined && !isPositiveLimit(settings.concurrency)) invalidOption(at, `tools.${name}.concurrency`, "an integer from 1 and up, or Infinity", settings.concurrency);
+        if (settings.concurrency !== undefined && !isPositiveLimit(settings.concurrency))
+          invalidOption(at, `tools.${name}.concurrency`, "an integer from 1 and up, or Infinity", settings.concurrency);
         if (settings.rateLimit != null) validateRateLimit(`${at}: tools.${name}`, settings.rateLimit);
       }
 

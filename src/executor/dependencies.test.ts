@@ -17,12 +17,24 @@ describe("dependencies", () => {
     const executor = createExecutor({ tools: [search, summarize] });
     const calls = [
       { id: "a", name: "search" },
-      { id: "b", name: "summarize", args: { text: { $ref: "a", path: "/0/snippet" }, all: { $ref: "a" }, nested: [{ score: { $ref: "a", path: "/0/score" } }] } },
+      {
+        id: "b",
+        name: "summarize",
+        args: {
+          text: { $ref: "a", path: "/0/snippet" },
+          all: { $ref: "a" },
+          nested: [{ score: { $ref: "a", path: "/0/score" } }],
+        },
+      },
     ];
     const original = structuredClone(calls);
     const { results } = await executor.run(calls);
     expect(results[1]?.ok).toBe(true);
-    expect(seen[0]).toEqual({ text: "hot rocks", all: [{ snippet: "hot rocks", score: 0.9 }], nested: [{ score: 0.9 }] });
+    expect(seen[0]).toEqual({
+      text: "hot rocks",
+      all: [{ snippet: "hot rocks", score: 0.9 }],
+      nested: [{ score: 0.9 }],
+    });
     expect(calls).toEqual(original);
   });
 
@@ -51,7 +63,9 @@ describe("dependencies", () => {
       { id: "late", name: "step", dependsOn: ["early"] },
       { id: "early", name: "step" },
     ]);
-    const order = events.filter((event) => event.type === "call-start" || event.type === "call-end").map((event) => `${event.type}:${(event as { callId: string }).callId}`);
+    const order = events
+      .filter((event) => event.type === "call-start" || event.type === "call-end")
+      .map((event) => `${event.type}:${(event as { callId: string }).callId}`);
     expect(order).toEqual(["call-start:early", "call-end:early", "call-start:late", "call-end:late"]);
   });
 
@@ -69,8 +83,16 @@ describe("dependencies", () => {
       { id: "c", name: "echo", dependsOn: ["b"] },
       { id: "d", name: "echo" },
     ]);
-    expect(results.map((result) => result.error?.type ?? "ok")).toEqual(["tool_error", "dependency_failed", "dependency_failed", "ok"]);
-    expect(results[1]?.error).toMatchObject({ callIds: ["a"], message: 'Not run: it depends on call "a" (broken), which failed (tool_error).' });
+    expect(results.map((result) => result.error?.type ?? "ok")).toEqual([
+      "tool_error",
+      "dependency_failed",
+      "dependency_failed",
+      "ok",
+    ]);
+    expect(results[1]?.error).toMatchObject({
+      callIds: ["a"],
+      message: 'Not run: it depends on call "a" (broken), which failed (tool_error).',
+    });
     expect(results[2]?.error?.callIds).toEqual(["b"]);
   });
 
@@ -84,7 +106,14 @@ describe("dependencies", () => {
       { id: "self", name: "echo", args: { v: { $ref: "self" } } },
       { id: "free", name: "echo" },
     ]);
-    expect(results.map((result) => result.error?.type ?? "ok")).toEqual(["cycle", "cycle", "cycle", "dependency_failed", "cycle", "ok"]);
+    expect(results.map((result) => result.error?.type ?? "ok")).toEqual([
+      "cycle",
+      "cycle",
+      "cycle",
+      "dependency_failed",
+      "cycle",
+      "ok",
+    ]);
     expect(results[0]?.error?.callIds).toEqual(["x", "y", "z"]);
     expect(results[0]?.error?.message).toBe('Not run: calls "x", "y" and "z" depend on each other in a cycle.');
     expect(results[4]?.error?.message).toBe('Not run: calls "self" depends on itself.');
@@ -98,8 +127,14 @@ describe("dependencies", () => {
       { id: "c", name: "echo", args: { v: { $ref: "a", path: "/list/5" } } },
       { id: "d", name: "echo", args: { v: { $ref: "a", path: "list" } } },
     ]);
-    expect(results[1]?.error).toMatchObject({ type: "invalid_reference", message: 'Not run: it refers to call "nowhere", which is not in this run.' });
-    expect(results[2]?.error).toMatchObject({ type: "invalid_reference", message: 'Not run: the output of call "a" has nothing at "/list/5".' });
+    expect(results[1]?.error).toMatchObject({
+      type: "invalid_reference",
+      message: 'Not run: it refers to call "nowhere", which is not in this run.',
+    });
+    expect(results[2]?.error).toMatchObject({
+      type: "invalid_reference",
+      message: 'Not run: the output of call "a" has nothing at "/list/5".',
+    });
     expect(results[3]?.error?.type).toBe("invalid_arguments");
   });
 
@@ -108,11 +143,19 @@ describe("dependencies", () => {
     const validate = defineTool({ name: "validate", execute: (args) => (seen.push(args), "valid") });
     const store = defineTool({ name: "store", references: false, execute: (args) => (seen.push(args), "stored") });
     const fetch = defineTool({ name: "fetch", execute: () => ({ id: 7 }) });
-    const schema = { type: "object", properties: { user: { $ref: "#/definitions/user" } }, definitions: { user: { type: "object" } } };
+    const schema = {
+      type: "object",
+      properties: { user: { $ref: "#/definitions/user" } },
+      definitions: { user: { type: "object" } },
+    };
     const { results } = await createExecutor({ tools: [validate, store, fetch] }).run([
       { id: "f", name: "fetch" },
       // A document reference is data; a call reference beside it still works; $literal escapes one that looks like a call's.
-      { id: "v", name: "validate", args: { schema, id: { $ref: "f", path: "/id" }, example: { $literal: { $ref: "f" } } } },
+      {
+        id: "v",
+        name: "validate",
+        args: { schema, id: { $ref: "f", path: "/id" }, example: { $literal: { $ref: "f" } } },
+      },
       // A tool that opts out reads no references at all.
       { id: "s", name: "store", args: { document: { $ref: "f" } } },
     ]);

@@ -34,7 +34,11 @@ describe("dispatch order", () => {
     await run;
     expect(executor.estimates()).toEqual({ slow: 500, quick: 5 });
     events.length = 0;
-    run = executor.run([{ id: "q1", name: "quick" }, { id: "q2", name: "quick" }, { id: "s", name: "slow" }]);
+    run = executor.run([
+      { id: "q1", name: "quick" },
+      { id: "q2", name: "quick" },
+      { id: "s", name: "slow" },
+    ]);
     await vi.runAllTimersAsync();
     await run;
     expect(startOrder(events)).toEqual(["s", "q1", "q2"]);
@@ -69,7 +73,9 @@ describe("dispatch order", () => {
     await vi.runAllTimersAsync();
     await run;
     expect(startOrder(events)).toEqual(["urgent", "lonely", "head", "tail"]);
-    expect(() => createExecutor({ tools: [work], order: "lifo" as never })).toThrow('expected `order` to be "critical-path" or "fifo", got "lifo" (string)');
+    expect(() => createExecutor({ tools: [work], order: "lifo" as never })).toThrow(
+      'expected `order` to be "critical-path" or "fifo", got "lifo" (string)',
+    );
   });
 
   it("runs one call at a time in input order when parallel is false", async () => {

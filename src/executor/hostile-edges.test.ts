@@ -53,8 +53,16 @@ describe("deeply nested arguments", () => {
       { id: "at-limit", name: "echo", args: nestedJson(MAX_ARGUMENT_DEPTH) },
     ]);
     expect(status).toBe("completed");
-    expect(results.map((result) => [result.id, result.ok])).toEqual([["sibling", true], ["deep", false], ["deep-object", false], ["at-limit", true]]);
-    expect(results[1]?.error).toMatchObject({ type: "invalid_arguments", message: `Invalid call to "echo": Arguments are nested more than ${MAX_ARGUMENT_DEPTH} levels deep (or contain themselves); flatten them` });
+    expect(results.map((result) => [result.id, result.ok])).toEqual([
+      ["sibling", true],
+      ["deep", false],
+      ["deep-object", false],
+      ["at-limit", true],
+    ]);
+    expect(results[1]?.error).toMatchObject({
+      type: "invalid_arguments",
+      message: `Invalid call to "echo": Arguments are nested more than ${MAX_ARGUMENT_DEPTH} levels deep (or contain themselves); flatten them`,
+    });
   });
 
   it("are answered the same way when added to a live run, and when they contain themselves", async () => {
@@ -125,9 +133,15 @@ describe("whatever a tool returns or throws becomes that call's result", () => {
       { id: "flaky", name: "flaky" },
       { id: "reads", name: "plain", args: { x: { $ref: "flaky", path: "/x" } } },
     ]);
-    expect(results[0]?.error).toMatchObject({ type: "tool_error", message: "The tool threw a value that could not be read." });
+    expect(results[0]?.error).toMatchObject({
+      type: "tool_error",
+      message: "The tool threw a value that could not be read.",
+    });
     expect(results[1]?.ok).toBe(true);
-    expect(results[2]?.error).toMatchObject({ type: "invalid_reference", message: 'Not run: the output of call "flaky" could not be read: read twice.' });
+    expect(results[2]?.error).toMatchObject({
+      type: "invalid_reference",
+      message: 'Not run: the output of call "flaky" could not be read: read twice.',
+    });
   });
 });
 
@@ -148,7 +162,11 @@ describe("a call list with a bad entry", () => {
 describe("a listener that adds a call with the same id as the call it hears of", () => {
   it("gets a duplicate: only the first call of that id runs, and an approval never hides", async () => {
     const ran: string[] = [];
-    const sendEmail = defineTool({ name: "send_email", needsApproval: true, execute: (args: { to?: string }) => ran.push(String(args.to)) });
+    const sendEmail = defineTool({
+      name: "send_email",
+      needsApproval: true,
+      execute: (args: { to?: string }) => ran.push(String(args.to)),
+    });
     const executor = createExecutor({ tools: [sendEmail], approve: () => true });
     let added = false;
     const run = executor.start({

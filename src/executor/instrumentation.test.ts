@@ -22,14 +22,32 @@ describe("instrumentation", () => {
               seen.push(`attempt ${call.callId} #${call.attempt}`);
               launch();
             },
-            callEnd: (call, result) => seen.push(`call-end ${call.callId} ${result.ok ? "ok" : result.error?.type} deps=${call.dependsOn.join(",")}`),
+            callEnd: (call, result) =>
+              seen.push(
+                `call-end ${call.callId} ${result.ok ? "ok" : result.error?.type} deps=${call.dependsOn.join(",")}`,
+              ),
             runEnd: (result) => seen.push(`run-end ${result.status}`),
           };
         },
       },
     });
-    await executor.run([{ id: "a", name: "echo" }, { id: "b", name: "echo", dependsOn: ["a"] }, { id: "c", name: "nope" }], { runId: "r" });
-    expect(seen).toEqual(["run-start r", "call-end c unknown_tool deps=", "attempt a #1", "call-end a ok deps=", "attempt b #1", "call-end b ok deps=a", "run-end completed"]);
+    await executor.run(
+      [
+        { id: "a", name: "echo" },
+        { id: "b", name: "echo", dependsOn: ["a"] },
+        { id: "c", name: "nope" },
+      ],
+      { runId: "r" },
+    );
+    expect(seen).toEqual([
+      "run-start r",
+      "call-end c unknown_tool deps=",
+      "attempt a #1",
+      "call-end a ok deps=",
+      "attempt b #1",
+      "call-end b ok deps=a",
+      "run-end completed",
+    ]);
   });
 
   it("still runs every call when an instrumentation throws or forgets to launch", async () => {
@@ -53,8 +71,16 @@ describe("instrumentation", () => {
           }),
         },
       });
-      const { results } = await executor.run([{ id: "forgotten", name: "echo" }, { id: "thrown", name: "echo" }, { id: "twice", name: "echo" }]);
-      expect(results.map((result) => [result.id, result.ok, result.attempts])).toEqual([["forgotten", true, 1], ["thrown", true, 1], ["twice", true, 1]]);
+      const { results } = await executor.run([
+        { id: "forgotten", name: "echo" },
+        { id: "thrown", name: "echo" },
+        { id: "twice", name: "echo" },
+      ]);
+      expect(results.map((result) => [result.id, result.ok, result.attempts])).toEqual([
+        ["forgotten", true, 1],
+        ["thrown", true, 1],
+        ["twice", true, 1],
+      ]);
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.filter((message) => message.includes("instrumentation bug"))).toHaveLength(1);
       expect(warnings.filter((message) => message.includes("callEnd bug"))).toHaveLength(1);
@@ -67,7 +93,11 @@ describe("instrumentation", () => {
 describe("observability", () => {
   it("keeps per-tool statistics and the average speedup", async () => {
     const clock = useFakeTime();
-    const tool = fakeTool({ name: "t", latencyMs: (args) => Number(args.ms), fail: (args) => (args.fail ? new Error("no") : undefined) });
+    const tool = fakeTool({
+      name: "t",
+      latencyMs: (args) => Number(args.ms),
+      fail: (args) => (args.fail ? new Error("no") : undefined),
+    });
     const executor = createExecutor({ tools: [tool], clock });
     const run = executor.run([10, 20, 30, 40].map((ms) => ({ name: "t", args: { ms, fail: ms === 40 } })));
     await vi.runAllTimersAsync();
@@ -75,7 +105,13 @@ describe("observability", () => {
     const stats = executor.stats();
     expect(stats.runs).toBe(1);
     expect(stats.averageSpeedup).toBeCloseTo(100 / 40);
-    expect(stats.tools.t).toMatchObject({ calls: 4, failures: 1, failuresByType: { tool_error: 1 }, p50Ms: 30, p95Ms: 40 });
+    expect(stats.tools.t).toMatchObject({
+      calls: 4,
+      failures: 1,
+      failuresByType: { tool_error: 1 },
+      p50Ms: 30,
+      p95Ms: 40,
+    });
   });
 
   it("survives an event listener that throws", async () => {
@@ -83,7 +119,12 @@ describe("observability", () => {
     const onWarning = (warning: Error) => warnings.push(warning.message);
     process.on("warning", onWarning);
     try {
-      const executor = createExecutor({ tools: [echo], onEvent: () => { throw new Error("listener bug"); } });
+      const executor = createExecutor({
+        tools: [echo],
+        onEvent: () => {
+          throw new Error("listener bug");
+        },
+      });
       const { results } = await executor.run([{ name: "echo" }]);
       expect(results[0]?.ok).toBe(true);
       await new Promise((resolve) => setImmediate(resolve));

@@ -67,7 +67,9 @@ describe("limits", () => {
   it("never overlaps a write with any other call on its key; reads share", async () => {
     useFakeTime();
     const files = controlledTool("files", {
-      resources: (args: Record<string, unknown>) => [{ key: `file:${String(args.path)}`, mode: args.write ? "write" : "read" }],
+      resources: (args: Record<string, unknown>) => [
+        { key: `file:${String(args.path)}`, mode: args.write ? "write" : "read" },
+      ],
     });
     const executor = createExecutor({ tools: [files.tool] });
     const run = executor.run([
@@ -99,12 +101,16 @@ describe("limits", () => {
       name: "files",
       resources: (args: Record<string, unknown>) => {
         if (args.broken) throw new Error("no path given");
-        return args.junk ? [{ key: "x", mode: "sideways" }] as never : ["x", { key: "x", mode: "read" }];
+        return args.junk ? ([{ key: "x", mode: "sideways" }] as never) : ["x", { key: "x", mode: "read" }];
       },
       execute: () => "written",
     });
     const executor = createExecutor({ tools: [tool] });
-    const { results } = await executor.run([{ name: "files", args: { broken: true } }, { name: "files", args: { junk: true } }, { name: "files" }]);
+    const { results } = await executor.run([
+      { name: "files", args: { broken: true } },
+      { name: "files", args: { junk: true } },
+      { name: "files" },
+    ]);
     expect(results[0]?.error?.message).toBe('"files" could not name its resources: no path given');
     expect(results[1]?.error?.message).toMatch(/^"files" named its resources wrongly: expected keys or/);
     expect(results[2]?.output).toBe("written");
@@ -115,7 +121,14 @@ describe("limits", () => {
     const limited = fakeTool({ name: "limited", latencyMs: 10, rateLimit: { limit: 1, intervalMs: 1000 } });
     const free = fakeTool({ name: "free", latencyMs: 10 });
     const { executor, events } = recordingExecutor({ tools: [limited, free], clock });
-    const run = executor.run([{ id: "l1", name: "limited" }, { id: "l2", name: "limited" }, { id: "f1", name: "free" }], { maxConcurrency: 1 });
+    const run = executor.run(
+      [
+        { id: "l1", name: "limited" },
+        { id: "l2", name: "limited" },
+        { id: "f1", name: "free" },
+      ],
+      { maxConcurrency: 1 },
+    );
     await vi.advanceTimersByTimeAsync(100);
     // l2 waits for the rate window; f1 need not wait with it.
     expect(startOrder(events)).toEqual(["l1", "f1"]);
@@ -136,7 +149,11 @@ describe("limits", () => {
     expect(api.running()).toEqual(["x", "y", "z"]);
     for (const id of ["x", "y", "z"]) api.finish(id);
     await run;
-    expect(() => executor.configure({ tools: { nope: { concurrency: 1 } } })).toThrow(/^executor\.configure: no tool is named "nope"$/);
-    expect(() => executor.configure({ tools: { apu: { concurrency: 1 } } })).toThrow('executor.configure: no tool is named "apu"; did you mean "api"?');
+    expect(() => executor.configure({ tools: { nope: { concurrency: 1 } } })).toThrow(
+      /^executor\.configure: no tool is named "nope"$/,
+    );
+    expect(() => executor.configure({ tools: { apu: { concurrency: 1 } } })).toThrow(
+      'executor.configure: no tool is named "apu"; did you mean "api"?',
+    );
   });
 });

@@ -77,13 +77,30 @@ export class OpenRun implements RunSlots, RunLifecycle {
     this.id = options.runId;
     this.maxConcurrency = options.parallel ? options.maxConcurrency : 1;
     const ranked = options.parallel && core.settings.order === "critical-path";
-    this.#graph = new CallGraph({ lineUp: (call) => core.dispatcher.enqueue(call), stateOf: (attempt) => stateOf(attempt, this.#graph) });
+    this.#graph = new CallGraph({
+      lineUp: (call) => core.dispatcher.enqueue(call),
+      stateOf: (attempt) => stateOf(attempt, this.#graph),
+    });
     this.#events = new RunEvents(this.id, core, options.onEvent, options.keepEvents);
     this.#startedAt = core.clock.now();
-    core.history?.push({ kind: "run-start", runId: this.id, startedAt: this.#startedAt, options: { maxConcurrency: options.maxConcurrency, parallel: options.parallel, timeoutMs: options.timeoutMs ?? null, ...(options.resumes === undefined ? {} : { resumes: options.resumes }) } });
+    core.history?.push({
+      kind: "run-start",
+      runId: this.id,
+      startedAt: this.#startedAt,
+      options: {
+        maxConcurrency: options.maxConcurrency,
+        parallel: options.parallel,
+        timeoutMs: options.timeoutMs ?? null,
+        ...(options.resumes === undefined ? {} : { resumes: options.resumes }),
+      },
+    });
     this.result = new Promise((resolve) => (this.#resolve = resolve));
     const instrumentation = core.instrumentation;
-    this.#instrument = instrumentation && core.guard("instrumentation.runStart", "Volley instrumentation threw in runStart", () => instrumentation.runStart({ runId: this.id }));
+    this.#instrument =
+      instrumentation &&
+      core.guard("instrumentation.runStart", "Volley instrumentation threw in runStart", () =>
+        instrumentation.runStart({ runId: this.id }),
+      );
 
     const { sharing } = core;
     const events = this.#events;
@@ -104,10 +121,41 @@ export class OpenRun implements RunSlots, RunLifecycle {
       approved: (call) => this.#preparation.queue(call),
       denied: (call, reason) => answers.fail(call, callErrors.denied(call.name, reason)),
     });
-    const preparation = (this.#preparation = new CallPreparation({ core, answers, approvals: this.#approvals, sharing }));
-    this.#attempts = new AttemptRunner({ run: this, core, graph: this.#graph, events, answers, instrument: this.#instrument });
-    this.#batch = new BatchPath({ run: this, core, graph: this.#graph, answers, events, attempts: this.#attempts, ranked, parallel: options.parallel });
-    this.#intake = new CallIntake({ run: this, core, graph: this.#graph, events, answers, batch: this.#batch, preparation, ranked, parallel: options.parallel });
+    const preparation = (this.#preparation = new CallPreparation({
+      core,
+      answers,
+      approvals: this.#approvals,
+      sharing,
+    }));
+    this.#attempts = new AttemptRunner({
+      run: this,
+      core,
+      graph: this.#graph,
+      events,
+      answers,
+      instrument: this.#instrument,
+    });
+    this.#batch = new BatchPath({
+      run: this,
+      core,
+      graph: this.#graph,
+      answers,
+      events,
+      attempts: this.#attempts,
+      ranked,
+      parallel: options.parallel,
+    });
+    this.#intake = new CallIntake({
+      run: this,
+      core,
+      graph: this.#graph,
+      events,
+      answers,
+      batch: this.#batch,
+      preparation,
+      ranked,
+      parallel: options.parallel,
+    });
 
     if (events.observed) events.emit({ type: "run-start", runId: this.id, at: this.#startedAt });
     if (options.timeoutMs !== undefined && options.timeoutMs !== Infinity) {
@@ -212,7 +260,8 @@ export class OpenRun implements RunSlots, RunLifecycle {
     this.#core.dispatcher.inTurn(() => {
       this.ended = true;
       for (const [missingId, waiters] of this.#graph.takeUnresolved()) {
-        for (const waiter of waiters) if (waiter.result === undefined) this.#answers.fail(waiter, callErrors.missingCall(missingId));
+        for (const waiter of waiters)
+          if (waiter.result === undefined) this.#answers.fail(waiter, callErrors.missingCall(missingId));
       }
       if (this.#answers.unanswered === 0) this.#finish();
     });
@@ -270,7 +319,10 @@ export class OpenRun implements RunSlots, RunLifecycle {
     this.#core.history?.push({ kind: "run-end", result, endedAt });
     this.#events.close();
     const instrument = this.#instrument;
-    if (instrument?.runEnd !== undefined) this.#core.guard("instrumentation.runEnd", "Volley instrumentation threw in runEnd", () => instrument.runEnd?.(result));
+    if (instrument?.runEnd !== undefined)
+      this.#core.guard("instrumentation.runEnd", "Volley instrumentation threw in runEnd", () =>
+        instrument.runEnd?.(result),
+      );
     this.#resolve(result);
   }
 }

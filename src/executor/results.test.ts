@@ -30,7 +30,15 @@ describe("results", () => {
     ]);
     expect(results.map((result) => result.durationMs)).toEqual([300, 100, 100]);
     expect(results.every((result) => result.attempts === 1 && result.queuedMs === 0 && !result.cached)).toBe(true);
-    expect(stats).toMatchObject({ calls: 3, succeeded: 3, failed: 0, wallMs: 300, sumMs: 500, criticalPathMs: 300, maxInFlight: 3 });
+    expect(stats).toMatchObject({
+      calls: 3,
+      succeeded: 3,
+      failed: 0,
+      wallMs: 300,
+      sumMs: 500,
+      criticalPathMs: 300,
+      maxInFlight: 3,
+    });
     expect(stats.speedup).toBeCloseTo(500 / 300);
   });
 
@@ -54,13 +62,19 @@ describe("results", () => {
       input: { "~standard": { version: 1, vendor: "test", validate: (value: unknown) => ((time += 7), { value }) } },
       execute: () => Promise.resolve("checked"),
     });
-    const quiet = await createExecutor({ tools: [instant], maxConcurrency: 1, clock }).run([{ name: "instant" }, { name: "instant" }]);
+    const quiet = await createExecutor({ tools: [instant], maxConcurrency: 1, clock }).run([
+      { name: "instant" },
+      { name: "instant" },
+    ]);
     expect(quiet.results[1]?.startedAt).toBe(quiet.results[0]?.endedAt);
 
     const onEvent = (event: RunEvent): void => {
       if (event.type === "call-end") time += 50;
     };
-    const listened = await createExecutor({ tools: [instant], maxConcurrency: 1, clock, onEvent }).run([{ name: "instant" }, { name: "instant" }]);
+    const listened = await createExecutor({ tools: [instant], maxConcurrency: 1, clock, onEvent }).run([
+      { name: "instant" },
+      { name: "instant" },
+    ]);
     expect((listened.results[1]?.startedAt ?? 0) - (listened.results[0]?.endedAt ?? 0)).toBe(50);
 
     const validated = await createExecutor({ tools: [instant, checked], clock }).run([
@@ -89,7 +103,10 @@ describe("results", () => {
 
   it("takes raw JSON text as a model emits it", async () => {
     const executor = createExecutor({ tools: [echo] });
-    const { results } = await executor.run([{ name: "echo", args: '{"city":"Oslo","days":[1,2]}' }, { name: "echo", args: "" }]);
+    const { results } = await executor.run([
+      { name: "echo", args: '{"city":"Oslo","days":[1,2]}' },
+      { name: "echo", args: "" },
+    ]);
     expect(results[0]?.output).toEqual({ city: "Oslo", days: [1, 2] });
     expect(results[1]?.output).toEqual({});
   });

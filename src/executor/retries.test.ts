@@ -26,18 +26,29 @@ describe("retries", () => {
     const { results, stats } = await run;
     expect(results[0]).toMatchObject({ ok: true, output: "finally", attempts: 4, durationMs: 700 });
     expect(stats.retries).toBe(3);
-    const retries = events.filter((event): event is Extract<RunEvent, { type: "call-retry" }> => event.type === "call-retry");
-    expect(retries.map((event) => [event.attempt, event.delayMs])).toEqual([[2, 100], [3, 200], [4, 400]]);
+    const retries = events.filter(
+      (event): event is Extract<RunEvent, { type: "call-retry" }> => event.type === "call-retry",
+    );
+    expect(retries.map((event) => [event.attempt, event.delayMs])).toEqual([
+      [2, 100],
+      [3, 200],
+      [4, 400],
+    ]);
   });
 
   it("does not retry errors that are not retryable, and honours retryAfterMs", async () => {
     const clock = useFakeTime();
     let calls = 0;
-    const strict = defineTool({ name: "strict", retry: { attempts: 3 }, execute: () => Promise.reject(new Error("bad request")) });
+    const strict = defineTool({
+      name: "strict",
+      retry: { attempts: 3 },
+      execute: () => Promise.reject(new Error("bad request")),
+    });
     const throttled = defineTool({
       name: "throttled",
       retry: { attempts: 2, initialDelayMs: 1, jitter: false },
-      execute: () => (++calls === 1 ? Promise.reject(new ToolError("429", { retryable: true, retryAfterMs: 5000 })) : "ok"),
+      execute: () =>
+        ++calls === 1 ? Promise.reject(new ToolError("429", { retryable: true, retryAfterMs: 5000 })) : "ok",
     });
     const executor = createExecutor({ tools: [strict, throttled], clock });
     const run = executor.run([{ name: "strict" }, { name: "throttled" }]);
@@ -50,7 +61,13 @@ describe("retries", () => {
   it("retries a timeout only when the tool is idempotent", async () => {
     const clock = useFakeTime();
     const slowOnce = (name: string, idempotent: boolean) =>
-      fakeTool({ name, idempotent, timeoutMs: 100, retry: { attempts: 2, initialDelayMs: 10, jitter: false }, latencyMs: (_args, context) => (context.attempt === 1 ? 1000 : 10) });
+      fakeTool({
+        name,
+        idempotent,
+        timeoutMs: 100,
+        retry: { attempts: 2, initialDelayMs: 10, jitter: false },
+        latencyMs: (_args, context) => (context.attempt === 1 ? 1000 : 10),
+      });
     const executor = createExecutor({ tools: [slowOnce("safe", true), slowOnce("unsafe", false)], clock });
     const run = executor.run([{ name: "safe" }, { name: "unsafe" }]);
     await vi.runAllTimersAsync();

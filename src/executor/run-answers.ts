@@ -99,7 +99,13 @@ export class RunAnswers {
    * Places the result of a call that never had state (see `BatchPath`): it had no dependencies,
    * no dependents, nothing shared it, and no listener or instrumentation watches its run.
    */
-  placeStateless(index: number, result: ToolResult, gate: ToolGate, args: Record<string, unknown>, addedAt: number): void {
+  placeStateless(
+    index: number,
+    result: ToolResult,
+    gate: ToolGate,
+    args: Record<string, unknown>,
+    addedAt: number,
+  ): void {
     this.results[index] = result;
     this.#graph.forget(index);
     this.unanswered--;
@@ -134,7 +140,9 @@ export class RunAnswers {
           continue;
         }
         const interruption = this.#run.interruption;
-        const because = interruption ? callErrors.cancelled(notStartedReason(interruption), false, true) : callErrors.dependencyFailed(call, result.error);
+        const because = interruption
+          ? callErrors.cancelled(notStartedReason(interruption), false, true)
+          : callErrors.dependencyFailed(call, result.error);
         if (this.#record(dependent, false, because, false)) stack.push(dependent);
       }
     }
@@ -143,7 +151,8 @@ export class RunAnswers {
   /** Stores the call's one result, ended at `now`; returns false (and changes nothing) if it already had one. */
   #record(call: CallState, ok: boolean, outcome: unknown, cached: boolean, now = this.#core.clock.now()): boolean {
     if (call.result !== undefined) return false;
-    if (call.phase === "approval") this.#approvalWithdrawn(call, `no decision: ${ok ? "the run ended" : (outcome as CallError).message}`);
+    if (call.phase === "approval")
+      this.#approvalWithdrawn(call, `no decision: ${ok ? "the run ended" : (outcome as CallError).message}`);
     const startedAt = call.startedAt >= 0 ? call.startedAt : now;
     const result = toolResult(call.id, call.name, call.attempts, call.addedAt, startedAt, now, cached, ok, outcome);
     if (call.backoffTimer !== undefined) clearTimeout(call.backoffTimer);
@@ -161,10 +170,22 @@ export class RunAnswers {
     call.pathMs = longestDependency + (call.attempts > 0 ? result.durationMs : 0);
     this.#tally(result, call.gate, call.pathMs);
     if (call.shareKey !== undefined) this.#sharing.answered(call, result, now);
-    this.#core.history?.push({ kind: "call", runId: this.#run.id, index: call.index, args: call.args, dependsOn: call.dependencies.map((dependency) => dependency.id), addedAt: call.addedAt, result });
-    if (this.#events.listened) this.#events.emit({ type: "call-end", runId: this.#run.id, at: now, callId: call.id, name: call.name, result });
+    this.#core.history?.push({
+      kind: "call",
+      runId: this.#run.id,
+      index: call.index,
+      args: call.args,
+      dependsOn: call.dependencies.map((dependency) => dependency.id),
+      addedAt: call.addedAt,
+      result,
+    });
+    if (this.#events.listened)
+      this.#events.emit({ type: "call-end", runId: this.#run.id, at: now, callId: call.id, name: call.name, result });
     const instrument = this.#instrument;
-    if (instrument?.callEnd !== undefined) this.#core.guard("instrumentation.callEnd", "Volley instrumentation threw in callEnd", () => instrument.callEnd?.(callInfo(this.#run.id, call), result));
+    if (instrument?.callEnd !== undefined)
+      this.#core.guard("instrumentation.callEnd", "Volley instrumentation threw in callEnd", () =>
+        instrument.callEnd?.(callInfo(this.#run.id, call), result),
+      );
     return true;
   }
 
@@ -194,7 +215,17 @@ export function callInfo(runId: string, call: CallState): CallInfo {
  * A call's one result: `outcome` is the output of a success, the error of a failure. Both kinds
  * have their fields in one order, wherever they are made.
  */
-export function toolResult(id: string, name: string, attempts: number, addedAt: number, startedAt: number, endedAt: number, cached: boolean, ok: boolean, outcome: unknown): ToolResult {
+export function toolResult(
+  id: string,
+  name: string,
+  attempts: number,
+  addedAt: number,
+  startedAt: number,
+  endedAt: number,
+  cached: boolean,
+  ok: boolean,
+  outcome: unknown,
+): ToolResult {
   const durationMs = endedAt - startedAt;
   const queuedMs = startedAt - addedAt;
   return ok

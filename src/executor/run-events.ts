@@ -21,7 +21,12 @@ export class RunEvents {
   readonly #history: HistoryRecorder | undefined;
   #storedSeq = 0;
 
-  constructor(runId: string, core: Pick<ExecutorCore, "onEvent" | "notify" | "history">, onEvent: ((event: RunEvent) => void) | undefined, keepEvents: boolean) {
+  constructor(
+    runId: string,
+    core: Pick<ExecutorCore, "onEvent" | "notify" | "history">,
+    onEvent: ((event: RunEvent) => void) | undefined,
+    keepEvents: boolean,
+  ) {
     this.#runId = runId;
     this.#core = core;
     this.#onEvent = onEvent;
@@ -33,7 +38,8 @@ export class RunEvents {
 
   emit(event: RunEvent): void {
     this.log?.push(event);
-    if (this.#history !== undefined && isStoredEvent(event)) this.#history.push({ kind: "event", runId: this.#runId, seq: this.#storedSeq++, event });
+    if (this.#history !== undefined && isStoredEvent(event))
+      this.#history.push({ kind: "event", runId: this.#runId, seq: this.#storedSeq++, event });
     if (this.#onEvent !== undefined) this.#core.notify(this.#onEvent, event);
     if (this.#core.onEvent !== undefined) this.#core.notify(this.#core.onEvent, event);
   }

@@ -30,11 +30,23 @@ describe("sharing and caching", () => {
     let executions = 0;
     const rates = defineTool({ name: "rates", cache: { ttlMs: 60_000 }, execute: () => ++executions });
     const executor = createExecutor({ tools: [rates], clock });
-    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({ output: 1, cached: false });
-    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({ output: 1, cached: true });
-    expect((await executor.run([{ name: "rates", args: { base: "USD" } }])).results[0]).toMatchObject({ output: 2, cached: false });
+    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({
+      output: 1,
+      cached: false,
+    });
+    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({
+      output: 1,
+      cached: true,
+    });
+    expect((await executor.run([{ name: "rates", args: { base: "USD" } }])).results[0]).toMatchObject({
+      output: 2,
+      cached: false,
+    });
     vi.advanceTimersByTime(60_000);
-    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({ output: 3, cached: false });
+    expect((await executor.run([{ name: "rates", args: { base: "EUR" } }])).results[0]).toMatchObject({
+      output: 3,
+      cached: false,
+    });
   });
 
   it("lets a follower run by itself when the call it shared was cancelled with its run", async () => {

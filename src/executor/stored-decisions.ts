@@ -47,7 +47,10 @@ export class StoredDecisions {
     const earlier = (await this.#store.approvals({ runId })).find((approval) => approval.callId === callId)?.decision;
     // Nothing recorded, and not pending either: the store never heard of the approval, so nobody else could decide it.
     if (earlier === undefined) return { stood: true, decision };
-    return { stood: false, decision: { approved: earlier.approved, ...(earlier.reason === undefined ? {} : { reason: earlier.reason }) } };
+    return {
+      stood: false,
+      decision: { approved: earlier.approved, ...(earlier.reason === undefined ? {} : { reason: earlier.reason }) },
+    };
   }
 
   /** The run has a call waiting for approval. */
@@ -77,7 +80,8 @@ export class StoredDecisions {
       for (const run of [...this.#waiting]) {
         const decided = await this.#store.approvals({ runId: run.id, pending: false });
         // Calls this process decided itself are no longer waiting: `applyDecision` passes them by.
-        for (const { callId, decision } of decided) if (decision !== undefined) run.applyDecision(callId, decision.approved, decision.reason);
+        for (const { callId, decision } of decided)
+          if (decision !== undefined) run.applyDecision(callId, decision.approved, decision.reason);
       }
     } catch (error) {
       this.#onError(error);

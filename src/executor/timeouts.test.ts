@@ -21,8 +21,14 @@ describe("timeouts and cancellation", () => {
     // "polite" read it, and gets one turn of the event loop to settle before it is answered.
     await vi.advanceTimersByTimeAsync(1);
     const { results } = await run;
-    expect(results[0]?.error).toEqual({ type: "timeout", message: '"polite" timed out after 100 ms and stopped.', retryable: true });
-    expect(results[1]?.error?.message).toBe('"stubborn" timed out after 100 ms. It did not stop when asked, so it may still be running and its side effects may still happen.');
+    expect(results[0]?.error).toEqual({
+      type: "timeout",
+      message: '"polite" timed out after 100 ms and stopped.',
+      retryable: true,
+    });
+    expect(results[1]?.error?.message).toBe(
+      '"stubborn" timed out after 100 ms. It did not stop when asked, so it may still be running and its side effects may still happen.',
+    );
     expect(results[1]?.durationMs).toBe(100);
   });
 
@@ -39,7 +45,10 @@ describe("timeouts and cancellation", () => {
       },
     });
     const executor = createExecutor({ tools: [db] });
-    const run = executor.run([{ id: "stuck", name: "db" }, { id: "next", name: "db" }]);
+    const run = executor.run([
+      { id: "stuck", name: "db" },
+      { id: "next", name: "db" },
+    ]);
     await vi.advanceTimersByTimeAsync(50);
     expect(started).toEqual(["stuck"]);
     await vi.advanceTimersByTimeAsync(449);
@@ -81,7 +90,9 @@ describe("timeouts and cancellation", () => {
 
   it("answers every call cancelled when the signal is already aborted", async () => {
     const executor = createExecutor({ tools: [echo] });
-    const { results, status } = await executor.run([{ name: "echo" }, { name: "nope" }], { signal: AbortSignal.abort("too late") });
+    const { results, status } = await executor.run([{ name: "echo" }, { name: "nope" }], {
+      signal: AbortSignal.abort("too late"),
+    });
     expect(status).toBe("cancelled");
     expect(results.map((result) => result.error?.type)).toEqual(["cancelled", "unknown_tool"]);
   });
@@ -94,7 +105,9 @@ describe("timeouts and cancellation", () => {
     await vi.advanceTimersByTimeAsync(301);
     const { results, status } = await run;
     expect(status).toBe("timed_out");
-    expect(results[0]?.error?.message).toBe('"slow" was still running when the run\'s time limit of 300 ms was reached and stopped.');
+    expect(results[0]?.error?.message).toBe(
+      '"slow" was still running when the run\'s time limit of 300 ms was reached and stopped.',
+    );
     expect(results[1]?.error?.message).toBe("Not started: the run's time limit of 300 ms was reached.");
   });
 });

@@ -25,7 +25,13 @@ describe("the tool's context", () => {
     });
     const { executor, events } = recordingExecutor({ tools: [tool] });
     const run = storage.run("request-42", () =>
-      executor.run([{ id: "a", name: "traced" }, { id: "b", name: "traced", dependsOn: ["a"] }], { runId: "r" }),
+      executor.run(
+        [
+          { id: "a", name: "traced" },
+          { id: "b", name: "traced", dependsOn: ["a"] },
+        ],
+        { runId: "r" },
+      ),
     );
     await vi.runAllTimersAsync();
     await run;
@@ -34,14 +40,24 @@ describe("the tool's context", () => {
       ["a", "r", 2, "request-42"],
       ["b", "r", 1, "request-42"],
     ]);
-    expect(events.find((event) => event.type === "call-progress")).toMatchObject({ callId: "a", progress: 1, total: 2, message: "half way" });
+    expect(events.find((event) => event.type === "call-progress")).toMatchObject({
+      callId: "a",
+      progress: 1,
+      total: 2,
+      message: "half way",
+    });
   });
 
   it("runs each call in its own run's async context, whichever run freed the slot", async () => {
     const storage = new AsyncLocalStorage<unknown>();
     const api = controlledTool("api", { concurrency: 1 }, storage);
     const executor = createExecutor({ tools: [api.tool] });
-    const first = storage.run("request-A", () => executor.run([{ id: "a1", name: "api" }, { id: "a2", name: "api" }]));
+    const first = storage.run("request-A", () =>
+      executor.run([
+        { id: "a1", name: "api" },
+        { id: "a2", name: "api" },
+      ]),
+    );
     const second = storage.run("request-B", () => executor.run([{ id: "b1", name: "api" }]));
     const live = storage.run("request-C", () => executor.start());
     storage.run("somewhere-else", () => live.add({ id: "c1", name: "api" }));
@@ -71,7 +87,8 @@ describe("the tool's context", () => {
     const reader = defineTool({
       name: "reader",
       timeoutMs: 10,
-      execute: (_args, context) => new Promise((resolve) => setTimeout(() => resolve((late = context.signal).aborted), 50)),
+      execute: (_args, context) =>
+        new Promise((resolve) => setTimeout(() => resolve((late = context.signal).aborted), 50)),
     });
     const executor = createExecutor({ tools: [tool, reader] });
     const run = executor.run([{ name: "late" }, { name: "reader" }]);

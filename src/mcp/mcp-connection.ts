@@ -23,11 +23,13 @@ const EXIT_CHECK_MS = 50;
  * or a private CA. The SDK passes a server only a few variables (HOME, PATH…), by design; these
  * are added to them.
  */
-const NETWORK_VARIABLES = /^(https?_proxy|no_proxy|all_proxy|node_extra_ca_certs|ssl_cert_file|ssl_cert_dir|npm_config_.+|uv_index_url|pip_index_url)$/i;
+const NETWORK_VARIABLES =
+  /^(https?_proxy|no_proxy|all_proxy|node_extra_ca_certs|ssl_cert_file|ssl_cert_dir|npm_config_.+|uv_index_url|pip_index_url)$/i;
 
 function networkEnvironment(): Record<string, string> {
   const inherited: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && NETWORK_VARIABLES.test(name)) inherited[name] = value;
+  for (const [name, value] of Object.entries(process.env))
+    if (value !== undefined && NETWORK_VARIABLES.test(name)) inherited[name] = value;
   return inherited;
 }
 
@@ -45,7 +47,12 @@ export class McpConnection {
   constructor(source: McpServerSource, connectTimeoutMs: number) {
     this.#source = source;
     this.#connectTimeoutMs = connectTimeoutMs;
-    this.label = "client" in source ? "the given MCP client" : "command" in source ? `MCP server \`${[source.command, ...(source.args ?? [])].join(" ")}\`` : `MCP server at ${String(source.url)}`;
+    this.label =
+      "client" in source
+        ? "the given MCP client"
+        : "command" in source
+          ? `MCP server \`${[source.command, ...(source.args ?? [])].join(" ")}\``
+          : `MCP server at ${String(source.url)}`;
   }
 
   /** The connected client, connecting (or reconnecting) first when needed. */
@@ -69,12 +76,22 @@ export class McpConnection {
     return tools;
   }
 
-  async callTool(name: string, args: Record<string, unknown>, signal: AbortSignal, onProgress: (update: { progress: number; total?: number; message?: string }) => void): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    onProgress: (update: { progress: number; total?: number; message?: string }) => void,
+  ): Promise<CallToolResult> {
     const client = await this.client();
     return (await client.callTool({ name, arguments: args }, undefined, {
       signal,
       timeout: NO_SDK_TIMEOUT_MS,
-      onprogress: (update) => onProgress({ progress: update.progress, ...(update.total === undefined ? {} : { total: update.total }), ...(update.message === undefined ? {} : { message: update.message }) }),
+      onprogress: (update) =>
+        onProgress({
+          progress: update.progress,
+          ...(update.total === undefined ? {} : { total: update.total }),
+          ...(update.message === undefined ? {} : { message: update.message }),
+        }),
     })) as CallToolResult;
   }
 
@@ -91,22 +108,41 @@ export class McpConnection {
     let transport: Transport;
     if ("command" in source) {
       const env = { ...networkEnvironment(), ...source.env };
-      const stdio = new StdioClientTransport({ command: source.command, args: [...(source.args ?? [])], env, ...(source.cwd ? { cwd: source.cwd } : {}), stderr: "pipe" });
+      const stdio = new StdioClientTransport({
+        command: source.command,
+        args: [...(source.args ?? [])],
+        env,
+        ...(source.cwd ? { cwd: source.cwd } : {}),
+        stderr: "pipe",
+      });
       // Always read, so that a chatty server never blocks on a full pipe; the tail says why a server stopped.
-      stdio.stderr?.on("data", (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_CHARS)));
+      stdio.stderr?.on(
+        "data",
+        (chunk: Buffer) => (stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_CHARS)),
+      );
       transport = stdio;
     } else {
-      transport = new StreamableHTTPClientTransport(new URL(source.url), source.headers ? { requestInit: { headers: source.headers } } : undefined);
+      transport = new StreamableHTTPClientTransport(
+        new URL(source.url),
+        source.headers ? { requestInit: { headers: source.headers } } : undefined,
+      );
     }
     const client = new Client({ name: "volley", version: "0.1.0" });
     client.onclose = () => {
       // Forget a closed connection, so that the next call connects again.
-      if (this.#client !== undefined) void this.#client.then((current) => current === client && (this.#client = undefined), () => undefined);
+      if (this.#client !== undefined)
+        void this.#client.then(
+          (current) => current === client && (this.#client = undefined),
+          () => undefined,
+        );
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
     let exitCheck: ReturnType<typeof setInterval> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.label} did not complete the MCP handshake within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${this.label} did not complete the MCP handshake within ${this.#connectTimeoutMs} ms`)),
+        this.#connectTimeoutMs,
+      );
     });
     // A server that exits at once (a package npm does not have, a crash on start) fails now, not at the time limit.
     const exited = new Promise<never>((_, reject) => {
@@ -124,7 +160,10 @@ export class McpConnection {
       // Not awaited: a server whose pipes outlive it takes seconds to close, and the reason is known now.
       void client.close().catch(() => undefined);
       const said = stderrTail.trim();
-      throw new Error(`Could not connect to ${this.label}: ${error instanceof Error ? error.message : String(error)}${said === "" ? "" : `. It printed:\n${said}`}`, { cause: error });
+      throw new Error(
+        `Could not connect to ${this.label}: ${error instanceof Error ? error.message : String(error)}${said === "" ? "" : `. It printed:\n${said}`}`,
+        { cause: error },
+      );
     } finally {
       clearTimeout(timer);
       clearInterval(exitCheck);

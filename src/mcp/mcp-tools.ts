@@ -1,7 +1,13 @@
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import { ToolError } from "../errors/tool-error.ts";
 import { invalidOption } from "../errors/volley-error.ts";
-import { defineTool, type RateLimit, type ResourceClaim, type Tool, type ToolCacheOptions } from "../tool/define-tool.ts";
+import {
+  defineTool,
+  type RateLimit,
+  type ResourceClaim,
+  type Tool,
+  type ToolCacheOptions,
+} from "../tool/define-tool.ts";
 import type { RetryPolicy } from "../tool/retry-policy.ts";
 import { McpConnection, type McpServerSource } from "./mcp-connection.ts";
 
@@ -62,7 +68,8 @@ function describesRefs(schema: unknown, depth = 0): boolean {
 
 function effectiveHints(tool: McpTool, serverHints: McpHints, overrides: McpToolOverrides): Required<McpHints> {
   const annotations = tool.annotations ?? {};
-  const pick = <K extends keyof McpHints>(key: K, annotation: boolean | undefined, fallback: boolean): boolean => overrides[key] ?? serverHints[key] ?? annotation ?? fallback;
+  const pick = <K extends keyof McpHints>(key: K, annotation: boolean | undefined, fallback: boolean): boolean =>
+    overrides[key] ?? serverHints[key] ?? annotation ?? fallback;
   return {
     readOnly: pick("readOnly", annotations.readOnlyHint, false),
     destructive: pick("destructive", annotations.destructiveHint, true),
@@ -73,7 +80,10 @@ function effectiveHints(tool: McpTool, serverHints: McpHints, overrides: McpTool
 
 /** Text of a result's content blocks, for errors and for text-only results. */
 function contentText(content: CallToolResult["content"]): string {
-  return content.filter((block) => block.type === "text").map((block) => block.text).join("\n");
+  return content
+    .filter((block) => block.type === "text")
+    .map((block) => block.text)
+    .join("\n");
 }
 
 /** A call's output: its structured content when the server gave some, its text when all is text, else its blocks. */
@@ -91,18 +101,35 @@ function outputOf(result: CallToolResult): unknown {
  */
 export async function mcpTools(source: McpServerSource, options: McpToolsOptions = {}): Promise<McpToolSet> {
   const where = "mcpTools";
-  if (source === null || typeof source !== "object" || !("command" in source || "url" in source || "client" in source)) {
+  if (
+    source === null ||
+    typeof source !== "object" ||
+    !("command" in source || "url" in source || "client" in source)
+  ) {
     invalidOption(where, "source", "{ command, args? } for stdio, { url } for Streamable HTTP, or { client }", source);
   }
   if (options === null || typeof options !== "object") invalidOption(where, "options", "an options object", options);
-  const { prefix = "", hints = {}, tools: overrides = {}, connectTimeoutMs = 10_000, warnWhenSerialising = true } = options;
+  const {
+    prefix = "",
+    hints = {},
+    tools: overrides = {},
+    connectTimeoutMs = 10_000,
+    warnWhenSerialising = true,
+  } = options;
   if (typeof prefix !== "string") invalidOption(where, "prefix", "a string", prefix);
-  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1) invalidOption(where, "connectTimeoutMs", "an integer number of milliseconds from 1 and up", connectTimeoutMs);
+  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1)
+    invalidOption(where, "connectTimeoutMs", "an integer number of milliseconds from 1 and up", connectTimeoutMs);
 
   const connection = new McpConnection(source, connectTimeoutMs);
   const listed = await connection.listTools();
   for (const name of Object.keys(overrides)) {
-    if (!listed.some((tool) => tool.name === name)) invalidOption(where, `tools.${name}`, `a tool of the server (${listed.map((tool) => tool.name).join(", ")})`, name);
+    if (!listed.some((tool) => tool.name === name))
+      invalidOption(
+        where,
+        `tools.${name}`,
+        `a tool of the server (${listed.map((tool) => tool.name).join(", ")})`,
+        name,
+      );
   }
   // One lock key per server: destructive calls never overlap on it, read-only ones share it.
   const serverKey = `mcp:${connection.label}`;
@@ -111,9 +138,21 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
   const tools = listed.map((mcpTool) => {
     const override = overrides[mcpTool.name] ?? {};
     const effective = effectiveHints(mcpTool, hints, override);
-    const unannotated = mcpTool.annotations?.readOnlyHint === undefined && mcpTool.annotations?.destructiveHint === undefined;
-    const claims: ResourceClaim[] = effective.readOnly ? [{ key: serverKey, mode: "read" }] : effective.destructive ? [{ key: serverKey, mode: "write" }] : [];
-    if (unannotated && !effective.readOnly && effective.destructive && override.destructive === undefined && hints.destructive === undefined) serialised.push(mcpTool.name);
+    const unannotated =
+      mcpTool.annotations?.readOnlyHint === undefined && mcpTool.annotations?.destructiveHint === undefined;
+    const claims: ResourceClaim[] = effective.readOnly
+      ? [{ key: serverKey, mode: "read" }]
+      : effective.destructive
+        ? [{ key: serverKey, mode: "write" }]
+        : [];
+    if (
+      unannotated &&
+      !effective.readOnly &&
+      effective.destructive &&
+      override.destructive === undefined &&
+      hints.destructive === undefined
+    )
+      serialised.push(mcpTool.name);
     const { concurrency, rateLimit, timeoutMs, retry, cache, priority } = override;
     return defineTool({
       name: `${prefix}${mcpTool.name}`,
@@ -135,9 +174,13 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
           result = await connection.callTool(mcpTool.name, args, context.signal, (update) => context.progress(update));
         } catch (error) {
           // The server went away mid-call: an idempotent call may safely be tried again.
-          throw new ToolError(`${connection.label} failed during "${mcpTool.name}": ${error instanceof Error ? error.message : String(error)}`, { retryable: effective.idempotent, cause: error });
+          throw new ToolError(
+            `${connection.label} failed during "${mcpTool.name}": ${error instanceof Error ? error.message : String(error)}`,
+            { retryable: effective.idempotent, cause: error },
+          );
         }
-        if (result.isError === true) throw new ToolError(contentText(result.content ?? []) || `"${mcpTool.name}" reported an error`);
+        if (result.isError === true)
+          throw new ToolError(contentText(result.content ?? []) || `"${mcpTool.name}" reported an error`);
         return outputOf(result);
       },
     });

@@ -1,7 +1,12 @@
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { MeterProvider, MetricReader, type HistogramMetricData } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createExecutor, defineTool } from "../index.ts";
 import { fakeTool } from "../testing/index.ts";
@@ -31,7 +36,12 @@ beforeEach(() => {
   exporter.reset();
 });
 
-const search = fakeTool({ name: "search", description: "Search the web", latencyMs: 30, output: (args) => [`result for ${String(args.query)}`] });
+const search = fakeTool({
+  name: "search",
+  description: "Search the web",
+  latencyMs: 30,
+  output: (args) => [`result for ${String(args.query)}`],
+});
 const broken = defineTool({
   name: "broken",
   execute: () => {
@@ -40,8 +50,12 @@ const broken = defineTool({
 });
 
 function spanNamed(spans: readonly ReadableSpan[], name: string, callId?: string): ReadableSpan {
-  const span = spans.find((candidate) => candidate.name === name && (callId === undefined || candidate.attributes["gen_ai.tool.call.id"] === callId));
-  if (!span) throw new Error(`no span "${name}" ${callId ?? ""} among ${spans.map((candidate) => candidate.name).join(", ")}`);
+  const span = spans.find(
+    (candidate) =>
+      candidate.name === name && (callId === undefined || candidate.attributes["gen_ai.tool.call.id"] === callId),
+  );
+  if (!span)
+    throw new Error(`no span "${name}" ${callId ?? ""} among ${spans.map((candidate) => candidate.name).join(", ")}`);
   return span;
 }
 
@@ -69,7 +83,12 @@ describe("createTracing", () => {
     const run = spanNamed(spans, "volley.run");
     expect(run.parentSpanContext?.spanId).toBe(turn.spanContext().spanId);
     expect(run.spanContext().traceId).toBe(turn.spanContext().traceId);
-    expect(run.attributes).toMatchObject({ "volley.run.id": "run-1", "volley.run.calls": 4, "volley.run.failed": 2, "volley.run.status": "completed" });
+    expect(run.attributes).toMatchObject({
+      "volley.run.id": "run-1",
+      "volley.run.calls": 4,
+      "volley.run.failed": 2,
+      "volley.run.status": "completed",
+    });
 
     const a = spanNamed(spans, "execute_tool search", "a");
     expect(a.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
@@ -96,33 +115,45 @@ describe("createTracing", () => {
   it("runs each tool with its call's span active, so the tool's own spans nest beneath", async () => {
     const fetcher = defineTool({
       name: "fetch_page",
-      execute: () => tracerProvider.getTracer("http").startActiveSpan("GET /page", async (span) => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        span.end();
-        return "ok";
-      }),
+      execute: () =>
+        tracerProvider.getTracer("http").startActiveSpan("GET /page", async (span) => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          span.end();
+          return "ok";
+        }),
     });
     const executor = createExecutor({ tools: [fetcher], instrumentation: createTracing({ tracerProvider }) });
     await executor.run([{ id: "p", name: "fetch_page" }]);
     const spans = exporter.getFinishedSpans();
-    expect(spanNamed(spans, "GET /page").parentSpanContext?.spanId).toBe(spanNamed(spans, "execute_tool fetch_page").spanContext().spanId);
+    expect(spanNamed(spans, "GET /page").parentSpanContext?.spanId).toBe(
+      spanNamed(spans, "execute_tool fetch_page").spanContext().spanId,
+    );
   });
 
   it("traces calls that run in worker threads like any other", async () => {
     const { createWorkerPool } = await import("../worker/worker-pool.ts");
     const { describeCall } = await import("../../test/fixtures/worker-tools.ts");
     const workers = createWorkerPool({ maxThreads: 1 });
-    const executor = createExecutor({ tools: [describeCall], workers, instrumentation: createTracing({ tracerProvider }) });
+    const executor = createExecutor({
+      tools: [describeCall],
+      workers,
+      instrumentation: createTracing({ tracerProvider }),
+    });
     const { results } = await executor.run([{ id: "w", name: "describe_call" }]);
     await workers.close();
     expect(results[0]?.output).toMatchObject({ mainThread: false });
     const span = spanNamed(exporter.getFinishedSpans(), "execute_tool describe_call", "w");
-    expect(span.parentSpanContext?.spanId).toBe(spanNamed(exporter.getFinishedSpans(), "volley.run").spanContext().spanId);
+    expect(span.parentSpanContext?.spanId).toBe(
+      spanNamed(exporter.getFinishedSpans(), "volley.run").spanContext().spanId,
+    );
   });
 
   it("shows calls that ran in parallel as overlapping siblings", async () => {
     const executor = createExecutor({ tools: [search], instrumentation: createTracing({ tracerProvider }) });
-    await executor.run([{ id: "x", name: "search", args: { query: "x" } }, { id: "y", name: "search", args: { query: "y" } }]);
+    await executor.run([
+      { id: "x", name: "search", args: { query: "x" } },
+      { id: "y", name: "search", args: { query: "y" } },
+    ]);
     const spans = exporter.getFinishedSpans();
     const [x, y] = [spanNamed(spans, "execute_tool search", "x"), spanNamed(spans, "execute_tool search", "y")];
     expect(x.parentSpanContext?.spanId).toBe(y.parentSpanContext?.spanId);
@@ -131,7 +162,15 @@ describe("createTracing", () => {
   });
 
   it("records arguments and results, and OpenInference attributes, only when asked", async () => {
-    const executor = createExecutor({ tools: [search], instrumentation: createTracing({ tracerProvider, recordArguments: true, recordResults: true, openInference: true }) });
+    const executor = createExecutor({
+      tools: [search],
+      instrumentation: createTracing({
+        tracerProvider,
+        recordArguments: true,
+        recordResults: true,
+        openInference: true,
+      }),
+    });
     await executor.run([{ id: "q", name: "search", args: { query: "tides" } }]);
     expect(spanNamed(exporter.getFinishedSpans(), "execute_tool search").attributes).toMatchObject({
       "gen_ai.tool.call.arguments": '{"query":"tides"}',
@@ -146,12 +185,26 @@ describe("createTracing", () => {
   it("records the gen_ai.execute_tool.duration histogram when a meter is registered", async () => {
     const reader = new CollectingReader();
     const meterProvider = new MeterProvider({ readers: [reader] });
-    const executor = createExecutor({ tools: [search, broken], instrumentation: createTracing({ tracerProvider, meterProvider }) });
-    await executor.run([{ name: "search", args: { query: "a" } }, { name: "search", args: { query: "b" } }, { name: "broken" }]);
+    const executor = createExecutor({
+      tools: [search, broken],
+      instrumentation: createTracing({ tracerProvider, meterProvider }),
+    });
+    await executor.run([
+      { name: "search", args: { query: "a" } },
+      { name: "search", args: { query: "b" } },
+      { name: "broken" },
+    ]);
     const { resourceMetrics } = await reader.collect();
-    const histogram = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === "gen_ai.execute_tool.duration") as HistogramMetricData;
+    const histogram = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((metric) => metric.descriptor.name === "gen_ai.execute_tool.duration") as HistogramMetricData;
     expect(histogram.descriptor.unit).toBe("s");
-    const byTool = Object.fromEntries(histogram.dataPoints.map((point) => [`${String(point.attributes["gen_ai.tool.name"])}/${String(point.attributes["error.type"] ?? "ok")}`, point.value.count]));
+    const byTool = Object.fromEntries(
+      histogram.dataPoints.map((point) => [
+        `${String(point.attributes["gen_ai.tool.name"])}/${String(point.attributes["error.type"] ?? "ok")}`,
+        point.value.count,
+      ]),
+    );
     expect(byTool).toEqual({ "search/ok": 2, "broken/tool_error": 1 });
   });
 
@@ -162,6 +215,8 @@ describe("createTracing", () => {
   });
 
   it("checks its options", () => {
-    expect(() => createTracing({ recordArguments: "yes" as never })).toThrow("createTracing: expected `recordArguments` to be a boolean, got \"yes\" (string)");
+    expect(() => createTracing({ recordArguments: "yes" as never })).toThrow(
+      'createTracing: expected `recordArguments` to be a boolean, got "yes" (string)',
+    );
   });
 });

@@ -1,4 +1,15 @@
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Histogram, type MeterProvider, type Span, type TracerProvider } from "@opentelemetry/api";
+import {
+  context,
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Histogram,
+  type MeterProvider,
+  type Span,
+  type TracerProvider,
+} from "@opentelemetry/api";
 import { invalidOption } from "../errors/volley-error.ts";
 import type { CallInfo, Instrumentation, RunInstrumentation } from "../run/instrumentation.ts";
 import type { RunResult, ToolResult } from "../run/types.ts";
@@ -35,12 +46,16 @@ function toJson(value: unknown): string {
  * nest beneath. Pass the result to `createExecutor({ instrumentation })`.
  */
 export function createTracing(options: TracingOptions = {}): Instrumentation {
-  if (options === null || typeof options !== "object") invalidOption("createTracing", "options", "an options object", options);
+  if (options === null || typeof options !== "object")
+    invalidOption("createTracing", "options", "an options object", options);
   const { recordArguments = false, recordResults = false, openInference = false } = options;
   for (const [name, value] of Object.entries({ recordArguments, recordResults, openInference })) {
     if (typeof value !== "boolean") invalidOption("createTracing", name, "a boolean", value);
   }
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
+    INSTRUMENTATION_NAME,
+    INSTRUMENTATION_VERSION,
+  );
   const durations: Histogram = meter.createHistogram("gen_ai.execute_tool.duration", {
     unit: "s",
     description: "Duration of tool executions, retries included",
@@ -78,16 +93,27 @@ export function createTracing(options: TracingOptions = {}): Instrumentation {
 
   return {
     runStart({ runId }): RunInstrumentation {
-      const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+      const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+        INSTRUMENTATION_NAME,
+        INSTRUMENTATION_VERSION,
+      );
       const parent = context.active();
-      const runSpan = tracer.startSpan("volley.run", { kind: SpanKind.INTERNAL, attributes: { "volley.run.id": runId } }, parent);
+      const runSpan = tracer.startSpan(
+        "volley.run",
+        { kind: SpanKind.INTERNAL, attributes: { "volley.run.id": runId } },
+        parent,
+      );
       // With no SDK recording spans, do no per-call span work at all: only the histogram.
       if (!runSpan.isRecording()) return { callEnd: recordDuration };
 
       const runContext = trace.setSpan(parent, runSpan);
       const callSpans = new Map<string, Span>();
       const startCallSpan = (call: CallInfo): Span =>
-        tracer.startSpan(`execute_tool ${call.name}`, { kind: SpanKind.INTERNAL, attributes: toolAttributes(call) }, runContext);
+        tracer.startSpan(
+          `execute_tool ${call.name}`,
+          { kind: SpanKind.INTERNAL, attributes: toolAttributes(call) },
+          runContext,
+        );
 
       return {
         attempt(call, launch) {
@@ -105,7 +131,11 @@ export function createTracing(options: TracingOptions = {}): Instrumentation {
           // Calls answered without running (bad arguments, a failed dependency) get a span too.
           const span = callSpans.get(call.callId) ?? startCallSpan(call);
           callSpans.delete(call.callId);
-          span.setAttributes({ "volley.attempts": result.attempts, "volley.queued_ms": result.queuedMs, "volley.cached": result.cached });
+          span.setAttributes({
+            "volley.attempts": result.attempts,
+            "volley.queued_ms": result.queuedMs,
+            "volley.cached": result.cached,
+          });
           if (result.error) {
             span.setAttribute("error.type", result.error.type);
             span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });

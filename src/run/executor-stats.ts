@@ -51,7 +51,8 @@ export class ToolStatistics {
 
   snapshot(): ToolStats {
     const sorted = [...this.durations].sort((a, b) => a - b);
-    const at = (q: number): number => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number));
+    const at = (q: number): number =>
+      sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
     const meanMs = sorted.length === 0 ? 0 : sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length;
     return {
       calls: this.calls,
@@ -96,6 +97,11 @@ export class ExecutorStatistics {
   snapshot(): ExecutorStats {
     const tools: Record<string, ToolStats> = {};
     for (const [name, record] of this.#tools) if (record.calls > 0) tools[name] = record.snapshot();
-    return { runs: this.#runs, averageSpeedup: this.#speedupRuns === 0 ? 0 : this.#speedupSum / this.#speedupRuns, calls: this.#calls, tools };
+    return {
+      runs: this.#runs,
+      averageSpeedup: this.#speedupRuns === 0 ? 0 : this.#speedupSum / this.#speedupRuns,
+      calls: this.#calls,
+      tools,
+    };
   }
 }

@@ -18,7 +18,7 @@ export class RunFigures {
     if (pathMs > this.#criticalPathMs) this.#criticalPathMs = pathMs;
     if (result.ok) this.#succeeded++;
     else {
-      const type = (result.error).type;
+      const type = result.error.type;
       this.#errors[type] = (this.#errors[type] ?? 0) + 1;
     }
     if (result.cached) this.#cached++;

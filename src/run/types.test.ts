@@ -4,7 +4,10 @@ import { createExecutor, defineTool, type CallError, type ToolResult } from "../
 // Type-checked by `npm run typecheck`: a result narrows on `ok`, with no `?.` and no cast.
 describe("ToolResult", () => {
   it("narrows on ok: a success has its output, a failure its error", async () => {
-    const { results } = await createExecutor({ tools: [defineTool({ name: "echo", execute: () => "hi" })] }).run([{ name: "echo" }, { name: "missing" }]);
+    const { results } = await createExecutor({ tools: [defineTool({ name: "echo", execute: () => "hi" })] }).run([
+      { name: "echo" },
+      { name: "missing" },
+    ]);
     const [success, failure] = results as [ToolResult, ToolResult];
     if (success.ok) expectTypeOf(success.output).toEqualTypeOf<unknown>();
     if (!failure.ok) {

@@ -140,8 +140,22 @@ export type RunEvent =
   | (EventBase & { type: "approval-start"; callId: string; name: string; args: Readonly<Record<string, unknown>> })
   /** The approval was decided (or the run ended first: not approved, with the reason). */
   | (EventBase & { type: "approval-end"; callId: string; name: string; approved: boolean; reason?: string })
-  | (EventBase & { type: "call-progress"; callId: string; name: string; progress: number; total?: number; message?: string })
-  | (EventBase & { type: "call-retry"; callId: string; name: string; attempt: number; delayMs: number; error: CallError })
+  | (EventBase & {
+      type: "call-progress";
+      callId: string;
+      name: string;
+      progress: number;
+      total?: number;
+      message?: string;
+    })
+  | (EventBase & {
+      type: "call-retry";
+      callId: string;
+      name: string;
+      attempt: number;
+      delayMs: number;
+      error: CallError;
+    })
   | (EventBase & { type: "call-end"; callId: string; name: string; result: ToolResult })
   | (EventBase & { type: "run-end"; result: RunResult });
 

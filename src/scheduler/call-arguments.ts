@@ -102,7 +102,8 @@ function visit(value: unknown, walk: Walk): string | undefined {
   if (walk.readsReferences && isReference(record)) {
     const pointer = (record.path as string | undefined) ?? "";
     const tokens = parseJsonPointer(pointer);
-    if (!tokens) return `"path" ${JSON.stringify(pointer)} at ${where(walk.location)} is not a JSON Pointer (it must start with "/")`;
+    if (!tokens)
+      return `"path" ${JSON.stringify(pointer)} at ${where(walk.location)} is not a JSON Pointer (it must start with "/")`;
     (walk.references ??= []).push({ location: [...walk.location], callId: record.$ref as string, pointer, tokens });
     return undefined;
   }
@@ -141,8 +142,14 @@ export function scanArguments(raw: unknown, options?: ScanOptions): ScannedArgum
       return { ok: false, message: `Arguments are not valid JSON: ${reason}` };
     }
   }
-  if (args === null || typeof args !== "object" || Array.isArray(args)) return { ok: false, message: `Arguments must be a JSON object, got ${describeKind(args)}` };
-  const walk: Walk = { location: [], references: undefined, literals: undefined, readsReferences: options?.references !== false };
+  if (args === null || typeof args !== "object" || Array.isArray(args))
+    return { ok: false, message: `Arguments must be a JSON object, got ${describeKind(args)}` };
+  const walk: Walk = {
+    location: [],
+    references: undefined,
+    literals: undefined,
+    readsReferences: options?.references !== false,
+  };
   let problem: string | undefined;
   try {
     problem = visit(args, walk);
@@ -151,14 +158,22 @@ export function scanArguments(raw: unknown, options?: ScanOptions): ScannedArgum
     problem = `Arguments could not be read: ${messageOf(error)}`;
   }
   if (problem !== undefined) return { ok: false, message: problem };
-  const scanned = walk.literals === undefined ? (args as Record<string, unknown>) : unwrapLiterals(args as Record<string, unknown>, walk.literals);
-  if (scanned === null || typeof scanned !== "object" || Array.isArray(scanned)) return { ok: false, message: `Arguments must be a JSON object, got ${describeKind(scanned)} in "$literal"` };
+  const scanned =
+    walk.literals === undefined
+      ? (args as Record<string, unknown>)
+      : unwrapLiterals(args as Record<string, unknown>, walk.literals);
+  if (scanned === null || typeof scanned !== "object" || Array.isArray(scanned))
+    return { ok: false, message: `Arguments must be a JSON object, got ${describeKind(scanned)} in "$literal"` };
   return { ok: true, args: scanned, references: walk.references ?? NO_REFERENCES };
 }
 
 /** Puts each literal's value where its wrapper was, copying the containers on the way, never changing the caller's. */
-function unwrapLiterals(args: Record<string, unknown>, literals: readonly (readonly (string | number)[])[]): Record<string, unknown> {
-  if (literals.some((location) => location.length === 0)) return (args as { $literal: Record<string, unknown> }).$literal;
+function unwrapLiterals(
+  args: Record<string, unknown>,
+  literals: readonly (readonly (string | number)[])[],
+): Record<string, unknown> {
+  if (literals.some((location) => location.length === 0))
+    return (args as { $literal: Record<string, unknown> }).$literal;
   const copy = new CopyOnWrite(args);
   for (const location of literals) {
     const container = copy.containerOf(location);
@@ -218,7 +233,8 @@ export function resolveReferences(
     if (!lookup.found) {
       return {
         ok: false,
-        message: `the output of call "${reference.callId}" has nothing at ${JSON.stringify(lookup.at)}` +
+        message:
+          `the output of call "${reference.callId}" has nothing at ${JSON.stringify(lookup.at)}` +
           (reference.pointer === lookup.at ? "" : ` (on the way to ${JSON.stringify(reference.pointer)})`),
       };
     }

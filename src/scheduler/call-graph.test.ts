@@ -27,7 +27,12 @@ const run: RunSlots = {
  * graph must still find such a call, by either kind of id, and ask its run for the state.
  */
 describe("CallGraph with a call whose attempt stands in for it", () => {
-  const gate = new ToolGate(defineTool({ name: "step", execute: () => "done" }), undefined, new ToolStatistics(), inProcessBackend);
+  const gate = new ToolGate(
+    defineTool({ name: "step", execute: () => "done" }),
+    undefined,
+    new ToolStatistics(),
+    inProcessBackend,
+  );
 
   function graphWithRunningCalls(): { graph: CallGraph; attempts: Attempt[]; made: CallState[] } {
     const made: CallState[] = [];
@@ -77,16 +82,22 @@ describe("CallGraph with a call whose attempt stands in for it", () => {
  * the unit of a rank's work, not in time. Ranks come out as ranking each call as it came gives.
  */
 describe("CallGraph ranks a batch in linear work", () => {
-
   /** Calls 0…n-1, each depending on the calls `edgesOf(index)` names (earlier or later ones); `added` hears of each as it is added. */
-  function build(n: number, edgesOf: (index: number) => number[], added: (graph: CallGraph, call: CallState) => void = () => undefined): { graph: CallGraph; calls: CallState[] } {
+  function build(
+    n: number,
+    edgesOf: (index: number) => number[],
+    added: (graph: CallGraph, call: CallState) => void = () => undefined,
+  ): { graph: CallGraph; calls: CallState[] } {
     const graph = new CallGraph({ lineUp: () => undefined, stateOf: () => undefined as never });
     const calls: CallState[] = [];
     for (let index = 0; index < n; index++) {
       const call = new CallState(run, index, index, `c${index}`, "step", 0);
       graph.append(call);
       graph.register(call);
-      graph.link(call, edgesOf(index).map((dependency) => `c${dependency}`));
+      graph.link(
+        call,
+        edgesOf(index).map((dependency) => `c${dependency}`),
+      );
       added(graph, call);
       calls.push(call);
     }
@@ -95,7 +106,9 @@ describe("CallGraph ranks a batch in linear work", () => {
 
   function rankedOneByOne(n: number, edgesOf: (index: number) => number[]): { ranks: number[]; reads: number } {
     let reads = 0;
-    const { calls } = build(n, edgesOf, (graph, call) => graph.rank(call, (estimated) => (reads++, 1 + (estimated.index % 3))));
+    const { calls } = build(n, edgesOf, (graph, call) =>
+      graph.rank(call, (estimated) => (reads++, 1 + (estimated.index % 3))),
+    );
     return { ranks: calls.map((call) => call.rank), reads };
   }
 
@@ -107,12 +120,23 @@ describe("CallGraph ranks a batch in linear work", () => {
   }
 
   const chain = (index: number): number[] => (index === 0 ? [] : [index - 1]);
-  const fanIn = (n: number) => (index: number): number[] => (index === n - 1 ? Array.from({ length: n - 1 }, (_, dependency) => dependency) : []);
+  const fanIn =
+    (n: number) =>
+    (index: number): number[] =>
+      index === n - 1 ? Array.from({ length: n - 1 }, (_, dependency) => dependency) : [];
   // Each call depends on up to three others, earlier or later in the batch, never on a cycle: a
   // call depends only on calls before it in a shuffled order (the position `order` gives).
   const order = (n: number, index: number): number => (index * 7919) % n;
-  const dag = (n: number) => (index: number): number[] =>
-    [index - 1, index + 1, (index * 13 + 5) % n].filter((dependency, position, all) => dependency >= 0 && dependency < n && all.indexOf(dependency) === position && order(n, dependency) < order(n, index));
+  const dag =
+    (n: number) =>
+    (index: number): number[] =>
+      [index - 1, index + 1, (index * 13 + 5) % n].filter(
+        (dependency, position, all) =>
+          dependency >= 0 &&
+          dependency < n &&
+          all.indexOf(dependency) === position &&
+          order(n, dependency) < order(n, index),
+      );
 
   it("a chain: linear in its length, where one by one is quadratic", () => {
     for (const n of [1000, 4000]) expect(rankedAsABatch(n, chain).reads).toBeLessThanOrEqual(2 * n);

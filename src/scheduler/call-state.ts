@@ -87,7 +87,17 @@ export class Attempt {
   abortReason: DOMException | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(call: CallState | undefined, range: QueuedRange | undefined, run: RunSlots, gate: ToolGate, callId: string, index: number, args: Record<string, unknown>, number: number, startedAt: number) {
+  private constructor(
+    call: CallState | undefined,
+    range: QueuedRange | undefined,
+    run: RunSlots,
+    gate: ToolGate,
+    callId: string,
+    index: number,
+    args: Record<string, unknown>,
+    number: number,
+    startedAt: number,
+  ) {
     this.call = call;
     this.range = range;
     this.run = run;
@@ -101,7 +111,17 @@ export class Attempt {
 
   /** The call's next attempt, starting at `startedAt`. */
   static of(call: CallState, startedAt: number): Attempt {
-    return new Attempt(call, undefined, call.run, call.gate as ToolGate, call.id, call.index, call.args, call.attempts + 1, startedAt);
+    return new Attempt(
+      call,
+      undefined,
+      call.run,
+      call.gate as ToolGate,
+      call.id,
+      call.index,
+      call.args,
+      call.attempts + 1,
+      startedAt,
+    );
   }
 
   /** The first attempt of the call at `index`, which `range` has let go of, standing in for its state. */

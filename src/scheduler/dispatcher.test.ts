@@ -36,10 +36,20 @@ function recordingRun(id: string, maxConcurrency = Infinity): RunSlots & { start
 
 const clock = { now: () => 0 };
 const gateOf = (name: string, concurrency = Infinity): ToolGate =>
-  new ToolGate(defineTool({ name, concurrency, execute: () => null }), undefined, new ToolStatistics(), inProcessBackend);
+  new ToolGate(
+    defineTool({ name, concurrency, execute: () => null }),
+    undefined,
+    new ToolStatistics(),
+    inProcessBackend,
+  );
 
 let seq = 0;
-function callOf(run: RunSlots, gate: ToolGate, id: string, options: { rank?: number; claims?: ResourceClaim[] } = {}): CallState {
+function callOf(
+  run: RunSlots,
+  gate: ToolGate,
+  id: string,
+  options: { rank?: number; claims?: ResourceClaim[] } = {},
+): CallState {
   const call = new CallState(run, 0, seq++, id, gate.tool.name, 0);
   call.gate = gate;
   call.rank = options.rank ?? 0;

@@ -188,7 +188,8 @@ export class Dispatcher {
     if (room === run.waiting) return;
     const gate = item.gate as ToolGate;
     // Held back by a rate limit: make sure a timer will wake the gate when it lifts.
-    if (room === gate.waiting && gate.rate !== undefined) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
+    if (room === gate.waiting && gate.rate !== undefined)
+      gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
     this.#offerRunSlot(run);
   }
 

@@ -18,12 +18,14 @@ const run: RunSlots = {
   answerShared: () => undefined,
   rejoin: () => undefined,
 };
-const gateOf = (name: string): ToolGate => new ToolGate(defineTool({ name, execute: () => null }), undefined, new ToolStatistics(), inProcessBackend);
+const gateOf = (name: string): ToolGate =>
+  new ToolGate(defineTool({ name, execute: () => null }), undefined, new ToolStatistics(), inProcessBackend);
 
 /** A range of `count` calls from position 10 (arrival numbers from 100): the even ones with given ids and arguments. */
 function rangeOf(count: number, gate = gateOf("t")): QueuedRange {
   const range = new QueuedRange(run, gate, gate.tool.name, 0, 0, 5, 10, 100);
-  for (let offset = 0; offset < count; offset++) range.append(offset % 2 === 0 ? `given${offset}` : undefined, offset % 2 === 0 ? { offset } : undefined);
+  for (let offset = 0; offset < count; offset++)
+    range.append(offset % 2 === 0 ? `given${offset}` : undefined, offset % 2 === 0 ? { offset } : undefined);
   return range;
 }
 

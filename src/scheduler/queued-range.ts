@@ -39,7 +39,16 @@ export class QueuedRange {
   /** Positions of calls taken out ahead of their turn, because a later call came to depend on them. */
   #takenEarly: Set<number> | undefined;
 
-  constructor(run: RunSlots, gate: ToolGate, name: string, priority: number, rank: number, addedAt: number, first: number, firstSeq: number) {
+  constructor(
+    run: RunSlots,
+    gate: ToolGate,
+    name: string,
+    priority: number,
+    rank: number,
+    addedAt: number,
+    first: number,
+    firstSeq: number,
+  ) {
     this.run = run;
     this.gate = gate;
     this.name = name;
@@ -117,7 +126,14 @@ export class QueuedRange {
 
   /** The state of the call at `index`, which the range held, with the arguments it let go of. */
   stateOf(index: number, args: Record<string, unknown>): CallState {
-    const call = new CallState(this.run, index, this.#firstSeq + (index - this.#first), this.idAt(index), this.name, this.addedAt);
+    const call = new CallState(
+      this.run,
+      index,
+      this.#firstSeq + (index - this.#first),
+      this.idAt(index),
+      this.name,
+      this.addedAt,
+    );
     call.gate = this.gate;
     call.priority = this.priority;
     call.rank = this.rank;

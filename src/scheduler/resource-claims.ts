@@ -5,7 +5,12 @@ export type ClaimsOutcome = { ok: true; claims: ResourceClaim[] } | { ok: false;
 
 function isClaim(item: unknown): item is ResourceClaim {
   const claim = item as Partial<ResourceClaim> | null;
-  return claim !== null && typeof claim === "object" && typeof claim.key === "string" && (claim.mode === "read" || claim.mode === "write");
+  return (
+    claim !== null &&
+    typeof claim === "object" &&
+    typeof claim.key === "string" &&
+    (claim.mode === "read" || claim.mode === "write")
+  );
 }
 
 /**

@@ -42,7 +42,8 @@ export class ToolGate {
     this.statistics = statistics;
     this.concurrency = tool.concurrency;
     this.rate = tool.rateLimit && new RateWindow(tool.rateLimit.limit, tool.rateLimit.intervalMs);
-    this.queuesInRanges = tool.needsApproval === false && tool.cache === undefined && !tool.idempotent && tool.resources === undefined;
+    this.queuesInRanges =
+      tool.needsApproval === false && tool.cache === undefined && !tool.idempotent && tool.resources === undefined;
   }
 
   get expectedDurationMs(): number {

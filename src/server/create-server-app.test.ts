@@ -8,7 +8,11 @@ import { startServer, type RunningServer } from "./start-server.ts";
 
 const TOKEN = "a-token-of-sixteen-or-more";
 const guarded = defineTool({ name: "guarded", needsApproval: true, execute: () => "done" });
-const echo = defineTool({ name: "echo", input: { type: "object", properties: { text: { type: "string" } } }, execute: ({ text }: { text?: string }) => text ?? "" });
+const echo = defineTool({
+  name: "echo",
+  input: { type: "object", properties: { text: { type: "string" } } },
+  execute: ({ text }: { text?: string }) => text ?? "",
+});
 
 function setUp(options: Partial<ServerAppOptions> = {}) {
   const slow = controlledTool("slow");
@@ -17,20 +21,30 @@ function setUp(options: Partial<ServerAppOptions> = {}) {
   const { app, runs } = createServerApp({ executor, store, ...options });
   const request = (path: string, init: RequestInit = {}) => app.request(`http://127.0.0.1${path}`, init);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    request(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    request(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
   return { app, runs, slow, store, executor, request, post };
 }
 
 async function collect(response: Response) {
   const events: { event: string; id: string | undefined; data: Record<string, unknown> }[] = [];
-  for await (const event of readEventStream(response)) events.push({ event: event.event, id: event.id, data: JSON.parse(event.data) as Record<string, unknown> });
+  for await (const event of readEventStream(response))
+    events.push({ event: event.event, id: event.id, data: JSON.parse(event.data) as Record<string, unknown> });
   return events;
 }
 
 describe("the runs API", () => {
   it("runs calls in any format and answers one result per call, in order", async () => {
     const { post } = setUp();
-    const volley = await post("/api/runs?wait", { calls: [{ id: "a", name: "echo", args: { text: "hi" } }, { id: "b", name: "echo", args: { text: { $ref: "a" } } }] });
+    const volley = await post("/api/runs?wait", {
+      calls: [
+        { id: "a", name: "echo", args: { text: "hi" } },
+        { id: "b", name: "echo", args: { text: { $ref: "a" } } },
+      ],
+    });
     expect(volley.status).toBe(200);
     const result = (await volley.json()) as { status: string; results: { id: string; ok: boolean; output: unknown }[] };
     expect(result.status).toBe("completed");
@@ -39,8 +53,15 @@ describe("the runs API", () => {
       { id: "b", ok: true, output: "hi" },
     ]);
 
-    const openai = await post("/api/runs?wait", { calls: { role: "assistant", tool_calls: [{ id: "call_1", type: "function", function: { name: "echo", arguments: '{"text":"x"}' } }] } });
-    expect(((await openai.json()) as { results: { id: string; output: unknown }[] }).results).toMatchObject([{ id: "call_1", output: "x" }]);
+    const openai = await post("/api/runs?wait", {
+      calls: {
+        role: "assistant",
+        tool_calls: [{ id: "call_1", type: "function", function: { name: "echo", arguments: '{"text":"x"}' } }],
+      },
+    });
+    expect(((await openai.json()) as { results: { id: string; output: unknown }[] }).results).toMatchObject([
+      { id: "call_1", output: "x" },
+    ]);
   });
 
   it("never runs a tool the server does not have: the call is answered unknown_tool", async () => {
@@ -57,12 +78,28 @@ describe("the runs API", () => {
       expect(answer.status).toBe(status);
       expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(message);
     };
-    await expectError(request("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }), 400, /not valid JSON/);
-    await expectError(request("/api/runs", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }), 415, /Content-Type: application\/json/);
+    await expectError(
+      request("/api/runs", { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }),
+      400,
+      /not valid JSON/,
+    );
+    await expectError(
+      request("/api/runs", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }),
+      415,
+      /Content-Type: application\/json/,
+    );
     await expectError(post("/api/runs", { calls: [{ name: "echo" }], tools: [] }), 400, /Unknown field tools/);
     await expectError(post("/api/runs", { calls: "echo" }), 400, /Expected tool calls/);
-    await expectError(post("/api/runs", { calls: [{ name: "echo" }], maxConcurrency: 0 }), 400, /maxConcurrency.*from 1 and up/);
-    await expectError(post("/api/runs", { calls: [{ name: "echo", args: { text: "x".repeat(300) } }] }), 413, /over this server's limit of 200 bytes/);
+    await expectError(
+      post("/api/runs", { calls: [{ name: "echo" }], maxConcurrency: 0 }),
+      400,
+      /maxConcurrency.*from 1 and up/,
+    );
+    await expectError(
+      post("/api/runs", { calls: [{ name: "echo", args: { text: "x".repeat(300) } }] }),
+      413,
+      /over this server's limit of 200 bytes/,
+    );
     await expectError(request("/api/runs?limit=0"), 400, /"limit" must be an integer from 1/);
     await expectError(request("/api/runs/nope"), 404, /No run "nope"/);
     await expectError(request("/api/runs/nope/events"), 404, /not live in this server/);
@@ -71,7 +108,13 @@ describe("the runs API", () => {
 
   it("streams a run's events live; a client that connects late gets the events so far, then the rest", async () => {
     const { post, request, slow } = setUp();
-    const started = await post("/api/runs", { calls: [{ id: "one", name: "slow", args: { n: 1 } }, { id: "two", name: "slow", args: { n: 2 } }, { id: "after", name: "echo", args: { text: { $ref: "one" } } }] });
+    const started = await post("/api/runs", {
+      calls: [
+        { id: "one", name: "slow", args: { n: 1 } },
+        { id: "two", name: "slow", args: { n: 2 } },
+        { id: "after", name: "echo", args: { text: { $ref: "one" } } },
+      ],
+    });
     expect(started.status).toBe(202);
     const { runId, events: eventsPath } = (await started.json()) as { runId: string; events: string };
     await microtasks();
@@ -83,7 +126,9 @@ describe("the runs API", () => {
     slow.finish("two", "second");
     const events = await late;
 
-    expect(events.map((event) => `${event.event} ${typeof event.data.callId === "string" ? event.data.callId : ""}`.trim())).toEqual([
+    expect(
+      events.map((event) => `${event.event} ${typeof event.data.callId === "string" ? event.data.callId : ""}`.trim()),
+    ).toEqual([
       "run-start",
       "call-add one",
       "call-start one",
@@ -113,7 +158,9 @@ describe("the runs API", () => {
     const live = (await (await post("/api/runs", { calls: [{ id: "s", name: "slow" }] })).json()) as { runId: string };
     await microtasks();
 
-    const listed = (await (await request("/api/runs")).json()) as { runs: { runId: string; status: string; calls: number }[] };
+    const listed = (await (await request("/api/runs")).json()) as {
+      runs: { runId: string; status: string; calls: number }[];
+    };
     expect(listed.runs[0]).toMatchObject({ runId: live.runId, status: "running", calls: 1 });
     expect(listed.runs[1]).toMatchObject({ status: "completed", calls: 1 });
     const running = (await (await request(`/api/runs/${live.runId}`)).json()) as { live: boolean; calls: unknown[] };
@@ -123,10 +170,15 @@ describe("the runs API", () => {
     await runs.get(live.runId)?.run.result;
     await executor.flush();
     await microtasks();
-    const ended = (await (await request(`/api/runs/${live.runId}`)).json()) as { run: { status: string }; calls: { output: unknown }[] };
+    const ended = (await (await request(`/api/runs/${live.runId}`)).json()) as {
+      run: { status: string };
+      calls: { output: unknown }[];
+    };
     expect(ended.run.status).toBe("completed");
     expect(ended.calls[0]?.output).toEqual({ when: "1970-01-01T00:00:00.000Z" });
-    const first = (await (await request(`/api/runs/${listed.runs[1]?.runId ?? ""}`)).json()) as { calls: { args: unknown; output: unknown }[] };
+    const first = (await (await request(`/api/runs/${listed.runs[1]?.runId ?? ""}`)).json()) as {
+      calls: { args: unknown; output: unknown }[];
+    };
     expect(first.calls[0]).toMatchObject({ args: { text: "<b>bold</b>" }, output: "<b>bold</b>" });
 
     expect(((await (await request("/api/runs?status=running")).json()) as { runs: unknown[] }).runs).toEqual([]);
@@ -134,13 +186,26 @@ describe("the runs API", () => {
 
   it("gives per-tool figures and the speedup history", async () => {
     const { post, request, executor } = setUp();
-    await post("/api/runs?wait", { calls: [{ name: "echo", args: { text: "a" } }, { name: "echo", args: { text: "b" } }, { name: "echo", args: { text: 1 } }] });
+    await post("/api/runs?wait", {
+      calls: [
+        { name: "echo", args: { text: "a" } },
+        { name: "echo", args: { text: "b" } },
+        { name: "echo", args: { text: 1 } },
+      ],
+    });
     // A run in which one call ran has no speedup: it is not in the history of speedups.
-    const single = (await (await post("/api/runs?wait", { calls: [{ name: "echo", args: { text: "c" } }] })).json()) as { stats: { speedup: number | null } };
+    const single = (await (
+      await post("/api/runs?wait", { calls: [{ name: "echo", args: { text: "c" } }] })
+    ).json()) as { stats: { speedup: number | null } };
     expect(single.stats.speedup).toBeNull();
     await executor.flush();
-    const { tools } = (await (await request("/api/tools")).json()) as { tools: { name: string; concurrency: number | null; stats: { calls: number; failures: number } | null }[] };
-    expect(tools.find((tool) => tool.name === "echo")).toMatchObject({ concurrency: null, stats: { calls: 4, failures: 1 } });
+    const { tools } = (await (await request("/api/tools")).json()) as {
+      tools: { name: string; concurrency: number | null; stats: { calls: number; failures: number } | null }[];
+    };
+    expect(tools.find((tool) => tool.name === "echo")).toMatchObject({
+      concurrency: null,
+      stats: { calls: 4, failures: 1 },
+    });
     expect(tools.find((tool) => tool.name === "slow")?.stats).toBeNull();
     const { runs } = (await (await request("/api/speedup")).json()) as { runs: { speedup: number }[] };
     expect(runs).toHaveLength(1);
@@ -148,12 +213,21 @@ describe("the runs API", () => {
 
   it("cancels a live run: running calls are aborted, queued ones answered cancelled", async () => {
     const { post, request, slow } = setUp();
-    const { runId } = (await (await post("/api/runs", { calls: [{ id: "s", name: "slow" }, { id: "after", name: "echo", dependsOn: ["s"] }] })).json()) as { runId: string };
+    const { runId } = (await (
+      await post("/api/runs", {
+        calls: [
+          { id: "s", name: "slow" },
+          { id: "after", name: "echo", dependsOn: ["s"] },
+        ],
+      })
+    ).json()) as { runId: string };
     await microtasks();
     expect((await request(`/api/runs/${runId}/cancel`, { method: "POST" })).status).toBe(202);
     expect(slow.started[0]?.context.signal.aborted).toBe(true);
     const events = await collect(await request(`/api/runs/${runId}/events`));
-    expect(events.at(-1)?.data).toMatchObject({ result: { status: "cancelled", results: [{ error: { type: "cancelled" } }, { error: { type: "cancelled" } }] } });
+    expect(events.at(-1)?.data).toMatchObject({
+      result: { status: "cancelled", results: [{ error: { type: "cancelled" } }, { error: { type: "cancelled" } }] },
+    });
     expect((await request(`/api/runs/${runId}/cancel`, { method: "POST" })).status).toBe(409);
   });
 });
@@ -161,10 +235,20 @@ describe("the runs API", () => {
 describe("approvals through the API", () => {
   it("lists calls waiting for approval and decides them; a decision reaches the run", async () => {
     const { post, request, executor, runs } = setUp();
-    const { runId } = (await (await post("/api/runs", { calls: [{ id: "g1", name: "guarded" }, { id: "g2", name: "guarded" }, { id: "e", name: "echo", args: { text: "x" } }] })).json()) as { runId: string };
+    const { runId } = (await (
+      await post("/api/runs", {
+        calls: [
+          { id: "g1", name: "guarded" },
+          { id: "g2", name: "guarded" },
+          { id: "e", name: "echo", args: { text: "x" } },
+        ],
+      })
+    ).json()) as { runId: string };
     await microtasks();
     await executor.flush();
-    const { approvals } = (await (await request("/api/approvals?pending=true")).json()) as { approvals: { runId: string; callId: string; live: boolean }[] };
+    const { approvals } = (await (await request("/api/approvals?pending=true")).json()) as {
+      approvals: { runId: string; callId: string; live: boolean }[];
+    };
     expect(approvals.map(({ runId: run, callId, live }) => ({ run, callId, live }))).toEqual([
       { run: runId, callId: "g1", live: true },
       { run: runId, callId: "g2", live: true },
@@ -181,10 +265,19 @@ describe("approvals through the API", () => {
     expect(result?.results.map((item) => item.ok)).toEqual([true, false, true]);
     expect(result?.results[1]?.error?.message).toMatch(/not today/);
     await executor.flush();
-    const decided = (await (await request("/api/approvals?pending=false")).json()) as { approvals: { callId: string; decision: { approved: boolean } }[] };
-    expect(decided.approvals.map((approval) => [approval.callId, approval.decision.approved])).toEqual([["g1", true], ["g2", false]]);
+    const decided = (await (await request("/api/approvals?pending=false")).json()) as {
+      approvals: { callId: string; decision: { approved: boolean } }[];
+    };
+    expect(decided.approvals.map((approval) => [approval.callId, approval.decision.approved])).toEqual([
+      ["g1", true],
+      ["g2", false],
+    ]);
     const events = await collect(await request(`/api/runs/${runId}/events`));
-    expect(events.filter((event) => event.event.startsWith("approval")).map((event) => `${event.event} ${String(event.data.callId)}`)).toEqual(["approval-start g1", "approval-start g2", "approval-end g1", "approval-end g2"]);
+    expect(
+      events
+        .filter((event) => event.event.startsWith("approval"))
+        .map((event) => `${event.event} ${String(event.data.callId)}`),
+    ).toEqual(["approval-start g1", "approval-start g2", "approval-end g1", "approval-end g2"]);
   });
 });
 
@@ -194,14 +287,30 @@ describe("approvals of runs whose process stopped", () => {
     // A run of another process, which died while a call waited.
     await store.write([
       { kind: "run-start", runId: "gone", startedAt: 100, options: {} },
-      { kind: "event", runId: "gone", seq: 0, event: { type: "approval-start", runId: "gone", at: 110, callId: "mail", name: "send_email", args: { to: "ada@example.com" } } },
+      {
+        kind: "event",
+        runId: "gone",
+        seq: 0,
+        event: {
+          type: "approval-start",
+          runId: "gone",
+          at: 110,
+          callId: "mail",
+          name: "send_email",
+          args: { to: "ada@example.com" },
+        },
+      },
     ]);
-    const { approvals } = (await (await request("/api/approvals?pending=true")).json()) as { approvals: { runId: string; callId: string; live: boolean }[] };
+    const { approvals } = (await (await request("/api/approvals?pending=true")).json()) as {
+      approvals: { runId: string; callId: string; live: boolean }[];
+    };
     expect(approvals).toMatchObject([{ runId: "gone", callId: "mail", live: false }]);
     const response = await post("/api/runs/gone/calls/mail/approval", { approved: false, reason: "wrong person" });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ runId: "gone", callId: "mail", approved: false, recorded: true });
-    expect(await store.approvals({ runId: "gone" })).toMatchObject([{ callId: "mail", decision: { approved: false, reason: "wrong person" } }]);
+    expect(await store.approvals({ runId: "gone" })).toMatchObject([
+      { callId: "mail", decision: { approved: false, reason: "wrong person" } },
+    ]);
     // Decided once: a second decision has nothing to decide.
     expect((await post("/api/runs/gone/calls/mail/approval", { approved: true })).status).toBe(404);
   });
@@ -211,7 +320,12 @@ describe("hostile calls through the API", () => {
   it("answers arguments nested thousands of levels deep invalid_arguments, and the run ends", async () => {
     const { post } = setUp();
     const deep = `${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`;
-    const response = await post("/api/runs?wait", { calls: [{ id: "ok", name: "echo", args: { text: "hi" } }, { id: "deep", name: "echo", args: deep }] });
+    const response = await post("/api/runs?wait", {
+      calls: [
+        { id: "ok", name: "echo", args: { text: "hi" } },
+        { id: "deep", name: "echo", args: deep },
+      ],
+    });
     expect(response.status).toBe(200);
     const result = (await response.json()) as { status: string; results: { ok: boolean; error?: { type: string } }[] };
     expect(result.status).toBe("completed");
@@ -223,7 +337,9 @@ describe("who may call the API", () => {
   it("with a token, every API request needs it; the dashboard's files do not", async () => {
     const { request } = setUp({ token: TOKEN });
     expect((await request("/api/health")).status).toBe(401);
-    expect((await request("/api/health", { headers: { authorization: "Bearer wrong-token-of-some-length" } })).status).toBe(401);
+    expect(
+      (await request("/api/health", { headers: { authorization: "Bearer wrong-token-of-some-length" } })).status,
+    ).toBe(401);
     expect((await request("/api/health", { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await request("/")).status).toBe(200);
   });
@@ -240,24 +356,60 @@ describe("who may call the API", () => {
   it("sends no CORS headers unless origins are given", async () => {
     const origin = { headers: { origin: "https://app.example" } };
     expect((await setUp().request("/api/health", origin)).headers.get("access-control-allow-origin")).toBeNull();
-    expect((await setUp({ corsOrigins: ["https://app.example"] }).request("/api/health", origin)).headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(
+      (await setUp({ corsOrigins: ["https://app.example"] }).request("/api/health", origin)).headers.get(
+        "access-control-allow-origin",
+      ),
+    ).toBe("https://app.example");
   });
 
   it("refuses state-changing requests a browser sends from another site, on every route", async () => {
     const { post, request, slow, runs } = setUp({ corsOrigins: ["https://app.example"] });
-    const started = (await (await post("/api/runs", { calls: [{ id: "s", name: "slow" }] })).json()) as { runId: string };
+    const started = (await (await post("/api/runs", { calls: [{ id: "s", name: "slow" }] })).json()) as {
+      runId: string;
+    };
     // A cross-site HTML form: no JSON, and the browser names the page's origin.
-    const form = { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example", "sec-fetch-site": "cross-site" }, body: "x=1" };
+    const form = {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "https://evil.example",
+        "sec-fetch-site": "cross-site",
+      },
+      body: "x=1",
+    };
     const refused = await request(`/api/runs/${started.runId}/cancel`, form);
     expect(refused.status).toBe(403);
-    expect(await refused.json()).toEqual({ error: { code: "cross_site", message: "Refused a POST from another site (https://evil.example); list its origin in corsOrigins to allow it" } });
+    expect(await refused.json()).toEqual({
+      error: {
+        code: "cross_site",
+        message: "Refused a POST from another site (https://evil.example); list its origin in corsOrigins to allow it",
+      },
+    });
     // A no-cors fetch with no body at all says only where it comes from.
-    expect((await request(`/api/runs/${started.runId}/cancel`, { method: "POST", headers: { "sec-fetch-site": "cross-site" } })).status).toBe(403);
+    expect(
+      (
+        await request(`/api/runs/${started.runId}/cancel`, {
+          method: "POST",
+          headers: { "sec-fetch-site": "cross-site" },
+        })
+      ).status,
+    ).toBe(403);
     expect((await post("/api/runs", { calls: [] }, { origin: "https://evil.example" })).status).toBe(403);
     expect(runs.get(started.runId)?.result).toBeUndefined();
     // The dashboard's own page, a listed origin, and clients that are not browsers are let through.
-    expect((await post("/api/runs", { calls: [{ name: "echo" }] }, { origin: "http://127.0.0.1", "sec-fetch-site": "same-origin" })).status).toBe(202);
-    expect((await post("/api/runs", { calls: [{ name: "echo" }] }, { origin: "https://app.example" })).status).toBe(202);
+    expect(
+      (
+        await post(
+          "/api/runs",
+          { calls: [{ name: "echo" }] },
+          { origin: "http://127.0.0.1", "sec-fetch-site": "same-origin" },
+        )
+      ).status,
+    ).toBe(202);
+    expect((await post("/api/runs", { calls: [{ name: "echo" }] }, { origin: "https://app.example" })).status).toBe(
+      202,
+    );
     expect((await request(`/api/runs/${started.runId}/cancel`, { method: "POST" })).status).toBe(202);
     slow.finish("s");
   });
@@ -272,7 +424,9 @@ describe("who may call the API", () => {
     const executor = createExecutor({ tools: [echo] });
     expect(() => createServerApp({ executor, token: "short" })).toThrow(/token.*16 characters or more/);
     // Bearer tokens can't carry spaces: such a token would pass here and fail every request.
-    expect(() => createServerApp({ executor, token: "a token with spaces in it" })).toThrow(/token.*as a Bearer token allows, got "a token with spaces in it"/);
+    expect(() => createServerApp({ executor, token: "a token with spaces in it" })).toThrow(
+      /token.*as a Bearer token allows, got "a token with spaces in it"/,
+    );
     expect(() => createServerApp({ executor: {} as never })).toThrow(/executor.*createExecutor/);
     expect(() => createServerApp({ executor, corsOrigins: "*" as never })).toThrow(/corsOrigins.*array of origins/);
   });
@@ -293,7 +447,9 @@ describe("startServer", () => {
   });
 
   it("refuses any other address without a token", async () => {
-    await expect(startServer({ executor: createExecutor({ tools: [echo] }), host: "0.0.0.0", port: 0 })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without a token/);
+    await expect(
+      startServer({ executor: createExecutor({ tools: [echo] }), host: "0.0.0.0", port: 0 }),
+    ).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without a token/);
     server = await startServer({ executor: createExecutor({ tools: [echo] }), host: "0.0.0.0", port: 0, token: TOKEN });
     const port = new URL(server.url).port;
     expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(401);
@@ -302,7 +458,11 @@ describe("startServer", () => {
   it("ends open event streams and cancels live runs when closed", async () => {
     const slow = controlledTool("slow");
     server = await startServer({ executor: createExecutor({ tools: [slow.tool] }), port: 0 });
-    const started = await fetch(new URL("/api/runs", server.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ calls: [{ name: "slow" }] }) });
+    const started = await fetch(new URL("/api/runs", server.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ calls: [{ name: "slow" }] }),
+    });
     const { events } = (await started.json()) as { events: string };
     const stream = collect(await fetch(new URL(events, server.url)));
     await server.close();

@@ -59,18 +59,39 @@ class ApiError extends Error {
 export function createServerApp(options: ServerAppOptions): { app: Hono; runs: LiveRuns } {
   const where = "createServerApp";
   if (options === null || typeof options !== "object") invalidOption(where, "options", "an options object", options);
-  const { executor, store, token, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, corsOrigins, keepEndedRuns = 100, maxCallsPerRun = 10_000 } = options;
-  if (typeof executor?.start !== "function") invalidOption(where, "executor", "an executor made by createExecutor()", executor);
-  if (store !== undefined && typeof store?.listRuns !== "function") invalidOption(where, "store", "a RunStore such as SqliteRunStore", store);
+  const {
+    executor,
+    store,
+    token,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+    corsOrigins,
+    keepEndedRuns = 100,
+    maxCallsPerRun = 10_000,
+  } = options;
+  if (typeof executor?.start !== "function")
+    invalidOption(where, "executor", "an executor made by createExecutor()", executor);
+  if (store !== undefined && typeof store?.listRuns !== "function")
+    invalidOption(where, "store", "a RunStore such as SqliteRunStore", store);
   if (token !== undefined && (typeof token !== "string" || token.length < 16 || !BEARER_TOKEN.test(token))) {
-    invalidOption(where, "token", "a string of 16 characters or more, each a letter, digit or one of - . _ ~ + / (with = only at the end), as a Bearer token allows", token);
+    invalidOption(
+      where,
+      "token",
+      "a string of 16 characters or more, each a letter, digit or one of - . _ ~ + / (with = only at the end), as a Bearer token allows",
+      token,
+    );
   }
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) invalidOption(where, "maxBodyBytes", "an integer from 1 and up", maxBodyBytes);
-  if (corsOrigins !== undefined && (!Array.isArray(corsOrigins) || !corsOrigins.every((origin) => typeof origin === "string"))) {
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1)
+    invalidOption(where, "maxBodyBytes", "an integer from 1 and up", maxBodyBytes);
+  if (
+    corsOrigins !== undefined &&
+    (!Array.isArray(corsOrigins) || !corsOrigins.every((origin) => typeof origin === "string"))
+  ) {
     invalidOption(where, "corsOrigins", "an array of origins", corsOrigins);
   }
-  if (!Number.isInteger(keepEndedRuns) || keepEndedRuns < 0) invalidOption(where, "keepEndedRuns", "an integer from 0 and up", keepEndedRuns);
-  if (!Number.isInteger(maxCallsPerRun) || maxCallsPerRun < 1) invalidOption(where, "maxCallsPerRun", "an integer from 1 and up", maxCallsPerRun);
+  if (!Number.isInteger(keepEndedRuns) || keepEndedRuns < 0)
+    invalidOption(where, "keepEndedRuns", "an integer from 0 and up", keepEndedRuns);
+  if (!Number.isInteger(maxCallsPerRun) || maxCallsPerRun < 1)
+    invalidOption(where, "maxCallsPerRun", "an integer from 1 and up", maxCallsPerRun);
 
   const runs = new LiveRuns(executor, keepEndedRuns);
   const app = new Hono();
@@ -81,7 +102,12 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     if (error instanceof HTTPException) return error.getResponse();
     return c.json({ error: { code: "internal", message: "The server failed to answer; see its log." } }, 500);
   });
-  app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+  app.notFound((c) =>
+    c.json(
+      { error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } },
+      404,
+    ),
+  );
 
   // Without a token only loopback names are answered: a web page can't reach the API by
   // pointing a domain of its own at 127.0.0.1 (DNS rebinding).
@@ -89,7 +115,15 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     app.use("*", async (c, next) => {
       const { hostname } = new URL(c.req.url);
       if (!LOOPBACK_HOSTNAMES.has(hostname)) {
-        return c.json({ error: { code: "forbidden_host", message: `Host "${hostname}" is not a loopback name; set a token to serve other names` } }, 403);
+        return c.json(
+          {
+            error: {
+              code: "forbidden_host",
+              message: `Host "${hostname}" is not a loopback name; set a token to serve other names`,
+            },
+          },
+          403,
+        );
       }
       await next();
     });
@@ -110,10 +144,22 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     }),
   );
   app.use("/api/*", refuseCrossSite(corsOrigins ?? []));
-  if (corsOrigins !== undefined) app.use("/api/*", cors({ origin: [...corsOrigins], allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"] }));
+  if (corsOrigins !== undefined)
+    app.use(
+      "/api/*",
+      cors({ origin: [...corsOrigins], allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID"] }),
+    );
   if (token !== undefined) app.use("/api/*", bearerAuth({ token }));
 
-  app.get("/api/health", (c) => c.json({ ok: true, version: SERVER_VERSION, tools: executor.tools.length, runningRuns: runs.running, history: store !== undefined }));
+  app.get("/api/health", (c) =>
+    c.json({
+      ok: true,
+      version: SERVER_VERSION,
+      tools: executor.tools.length,
+      runningRuns: runs.running,
+      history: store !== undefined,
+    }),
+  );
 
   app.get("/api/tools", async (c) => {
     const stats = store === undefined ? {} : await store.toolStats(timeWindow(c));
@@ -131,17 +177,31 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     return c.json({ tools, otherTools: Object.fromEntries(gone.map((name) => [name, stats[name]])) });
   });
 
-  app.get("/api/speedup", async (c) => c.json({ runs: store === undefined ? [] : await store.speedupHistory(timeWindow(c)) }));
+  app.get("/api/speedup", async (c) =>
+    c.json({ runs: store === undefined ? [] : await store.speedupHistory(timeWindow(c)) }),
+  );
 
   app.get("/api/runs", async (c) => {
     const limit = integerParam(c, "limit", 50, 1, 1000);
     const offset = integerParam(c, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
     const status = c.req.query("status");
     if (status !== undefined && !RUN_STATUSES.includes(status as StoredRunStatus)) {
-      throw new ApiError(400, "invalid_query", `"status" must be one of ${RUN_STATUSES.join(", ")}, got ${describeValue(status)}`);
+      throw new ApiError(
+        400,
+        "invalid_query",
+        `"status" must be one of ${RUN_STATUSES.join(", ")}, got ${describeValue(status)}`,
+      );
     }
     const tool = c.req.query("tool");
-    const stored = store === undefined ? [] : await store.listRuns({ limit, offset, ...(status ? { status: status as StoredRunStatus } : {}), ...(tool ? { tool } : {}) });
+    const stored =
+      store === undefined
+        ? []
+        : await store.listRuns({
+            limit,
+            offset,
+            ...(status ? { status: status as StoredRunStatus } : {}),
+            ...(tool ? { tool } : {}),
+          });
     // Runs of this server that the history has not caught up with yet come first, as they are newest.
     const known = new Set(stored.map((run) => run.runId));
     const live: StoredRun[] =
@@ -152,25 +212,46 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
             .filter((entry) => !known.has(entry.runId))
             .map(summarizeLiveRun)
             .filter((run) => status === undefined || run.status === status);
-    const merged = [...live, ...stored.map((run) => withLiveStatus(run, runs.get(run.runId)))].sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
+    const merged = [...live, ...stored.map((run) => withLiveStatus(run, runs.get(run.runId)))]
+      .sort((a, b) => b.startedAt - a.startedAt)
+      .slice(0, limit);
     return c.json({ runs: merged });
   });
 
   const limitBody = bodyLimit({
     maxSize: maxBodyBytes,
-    onError: (c) => c.json({ error: { code: "body_too_large", message: `The request body is over this server's limit of ${maxBodyBytes} bytes` } }, 413),
+    onError: (c) =>
+      c.json(
+        {
+          error: {
+            code: "body_too_large",
+            message: `The request body is over this server's limit of ${maxBodyBytes} bytes`,
+          },
+        },
+        413,
+      ),
   });
 
   app.post("/api/runs", limitBody, async (c) => {
     const body = await readJson(c);
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      throw new ApiError(400, "invalid_body", `Expected { calls, maxConcurrency?, parallel?, timeoutMs? }, got ${describeValue(body)}`);
+      throw new ApiError(
+        400,
+        "invalid_body",
+        `Expected { calls, maxConcurrency?, parallel?, timeoutMs? }, got ${describeValue(body)}`,
+      );
     }
     const { calls: rawCalls, maxConcurrency, parallel, timeoutMs, ...unknown } = body as Record<string, unknown>;
     const extra = Object.keys(unknown);
-    if (extra.length > 0) throw new ApiError(400, "invalid_body", `Unknown field ${extra[0]}; a run takes calls, maxConcurrency, parallel and timeoutMs`);
+    if (extra.length > 0)
+      throw new ApiError(
+        400,
+        "invalid_body",
+        `Unknown field ${extra[0]}; a run takes calls, maxConcurrency, parallel and timeoutMs`,
+      );
     const { calls } = detectCalls(rawCalls);
-    if (calls.length > maxCallsPerRun) throw new ApiError(400, "too_many_calls", `A run takes at most ${maxCallsPerRun} calls, got ${calls.length}`);
+    if (calls.length > maxCallsPerRun)
+      throw new ApiError(400, "too_many_calls", `A run takes at most ${maxCallsPerRun} calls, got ${calls.length}`);
     const entry = runs.start(calls, {
       ...(maxConcurrency !== undefined ? { maxConcurrency: maxConcurrency as number } : {}),
       ...(parallel !== undefined ? { parallel: parallel as boolean } : {}),
@@ -189,11 +270,19 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     if (stored !== undefined && (entry === undefined || entry.result !== undefined)) {
       return c.json({ run: withLiveStatus(stored.run, entry), calls: stored.calls, live: entry !== undefined });
     }
-    if (entry === undefined) throw new ApiError(404, "unknown_run", `No run ${JSON.stringify(runId)} in this server or its history`);
+    if (entry === undefined)
+      throw new ApiError(404, "unknown_run", `No run ${JSON.stringify(runId)} in this server or its history`);
     // Still going (or no history): the calls so far, as this server saw them.
     const calls = [...entry.calls].map(([callId, call], index) => {
       const result = entry.results.get(callId);
-      return { callId, index, name: call.name, args: call.args ?? {}, dependsOn: call.dependsOn ?? [], ...(result ? { result: wireResult(result) } : {}) };
+      return {
+        callId,
+        index,
+        name: call.name,
+        args: call.args ?? {},
+        dependsOn: call.dependsOn ?? [],
+        ...(result ? { result: wireResult(result) } : {}),
+      };
     });
     return c.json({ run: summarizeLiveRun(entry), calls, live: true });
   });
@@ -201,7 +290,11 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   app.get("/api/runs/:runId/events", (c) => {
     const entry = runs.get(c.req.param("runId"));
     if (entry === undefined) {
-      throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server; GET /api/runs/:runId has its record`);
+      throw new ApiError(
+        404,
+        "not_live",
+        `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server; GET /api/runs/:runId has its record`,
+      );
     }
     // A reconnecting EventSource says where it stopped; it gets the rest, not the start again.
     const resumeAfter = Number.parseInt(c.req.header("last-event-id") ?? "-1", 10);
@@ -219,8 +312,10 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
 
   app.post("/api/runs/:runId/cancel", (c) => {
     const entry = runs.get(c.req.param("runId"));
-    if (entry === undefined) throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server`);
-    if (entry.result !== undefined) throw new ApiError(409, "run_ended", `Run ${entry.runId} has already ended (${entry.result.status})`);
+    if (entry === undefined)
+      throw new ApiError(404, "not_live", `Run ${JSON.stringify(c.req.param("runId"))} is not live in this server`);
+    if (entry.result !== undefined)
+      throw new ApiError(409, "run_ended", `Run ${entry.runId} has already ended (${entry.result.status})`);
     entry.run.cancel("cancelled through the API");
     return c.json({ runId: entry.runId, cancelled: true }, 202);
   });
@@ -232,10 +327,21 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     }
     const pending = pendingParam === undefined ? undefined : pendingParam === "true";
     // Waiting calls of this server's runs can be decided here; the history adds the rest.
-    const live = pending === false ? [] : runs.list().flatMap((entry) => entry.run.pendingApprovals().map((request) => ({ ...request, runStatus: "running", decision: null, live: true })));
+    const live =
+      pending === false
+        ? []
+        : runs
+            .list()
+            .flatMap((entry) =>
+              entry.run
+                .pendingApprovals()
+                .map((request) => ({ ...request, runStatus: "running", decision: null, live: true })),
+            );
     const liveKeys = new Set(live.map((approval) => `${approval.runId}/${approval.callId}`));
     const stored = store === undefined ? [] : await store.approvals(pending === undefined ? {} : { pending });
-    const others = stored.filter((approval) => !liveKeys.has(`${approval.runId}/${approval.callId}`)).map((approval) => ({ ...approval, decision: approval.decision ?? null, live: false }));
+    const others = stored
+      .filter((approval) => !liveKeys.has(`${approval.runId}/${approval.callId}`))
+      .map((approval) => ({ ...approval, decision: approval.decision ?? null, live: false }));
     return c.json({ approvals: [...live, ...others].sort((a, b) => a.requestedAt - b.requestedAt) });
   });
 
@@ -245,27 +351,49 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     const body = await readJson(c);
     const { approved, reason } = (body ?? {}) as { approved?: unknown; reason?: unknown };
     if (typeof approved !== "boolean" || (reason !== undefined && typeof reason !== "string")) {
-      throw new ApiError(400, "invalid_body", `Expected { approved: boolean, reason?: string }, got ${describeValue(body)}`);
+      throw new ApiError(
+        400,
+        "invalid_body",
+        `Expected { approved: boolean, reason?: string }, got ${describeValue(body)}`,
+      );
     }
     const entry = runs.get(runId);
     if (entry === undefined) {
       // A run of another process: the decision goes into the history, where that process, or the agent that resumes its conversation, finds it.
-      const recorded = store !== undefined && (await store.decideApproval(runId, callId, { approved, ...(reason === undefined ? {} : { reason }) }));
-      if (!recorded) throw new ApiError(404, "not_waiting", `Call ${JSON.stringify(callId)} of run ${JSON.stringify(runId)} is not waiting for approval, here or in the history`);
+      const recorded =
+        store !== undefined &&
+        (await store.decideApproval(runId, callId, { approved, ...(reason === undefined ? {} : { reason }) }));
+      if (!recorded)
+        throw new ApiError(
+          404,
+          "not_waiting",
+          `Call ${JSON.stringify(callId)} of run ${JSON.stringify(runId)} is not waiting for approval, here or in the history`,
+        );
       return c.json({ runId, callId, approved, recorded: true });
     }
     const decided = await (approved ? entry.run.approve(callId, reason) : entry.run.deny(callId, reason));
-    if (!decided) throw new ApiError(409, "not_waiting", `Call ${JSON.stringify(callId)} of run ${entry.runId} is not waiting for approval, or another decision was recorded first`);
+    if (!decided)
+      throw new ApiError(
+        409,
+        "not_waiting",
+        `Call ${JSON.stringify(callId)} of run ${entry.runId} is not waiting for approval, or another decision was recorded first`,
+      );
     return c.json({ runId: entry.runId, callId, approved, recorded: false });
   });
 
-  app.all("/api/*", (c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+  app.all("/api/*", (c) =>
+    c.json(
+      { error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } },
+      404,
+    ),
+  );
 
   const assets = dashboardAssets();
   app.get("*", (c) => {
     const path = new URL(c.req.url).pathname;
     const asset = assets.get(path);
-    if (asset === undefined) return c.text(assets.size === 0 ? "The dashboard is not part of this build." : "Not found.", 404);
+    if (asset === undefined)
+      return c.text(assets.size === 0 ? "The dashboard is not part of this build." : "Not found.", 404);
     return c.body(asset.body, 200, { "content-type": asset.contentType, "cache-control": "no-cache" });
   });
 
@@ -282,9 +410,16 @@ function refuseCrossSite(allowed: readonly string[]): MiddlewareHandler {
     if (!SAFE_METHODS.has(c.req.method)) {
       const origin = c.req.header("origin");
       const site = c.req.header("sec-fetch-site");
-      const sameOrigin = origin === undefined ? site === undefined || site === "same-origin" || site === "none" : origin === new URL(c.req.url).origin;
+      const sameOrigin =
+        origin === undefined
+          ? site === undefined || site === "same-origin" || site === "none"
+          : origin === new URL(c.req.url).origin;
       if (!sameOrigin && (origin === undefined || !allowed.includes(origin))) {
-        throw new ApiError(403, "cross_site", `Refused a ${c.req.method} from another site (${origin ?? site ?? "unknown origin"}); list its origin in corsOrigins to allow it`);
+        throw new ApiError(
+          403,
+          "cross_site",
+          `Refused a ${c.req.method} from another site (${origin ?? site ?? "unknown origin"}); list its origin in corsOrigins to allow it`,
+        );
       }
     }
     await next();
@@ -294,12 +429,20 @@ function refuseCrossSite(allowed: readonly string[]): MiddlewareHandler {
 /** The body, as JSON. Asking for its content type keeps cross-site forms, which can't send it, out. */
 async function readJson(c: Context): Promise<unknown> {
   if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
-    throw new ApiError(415, "unsupported_media_type", "Send the request body as JSON, with Content-Type: application/json");
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "Send the request body as JSON, with Content-Type: application/json",
+    );
   }
   try {
     return await c.req.json();
   } catch (error) {
-    throw new ApiError(400, "invalid_json", `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ApiError(
+      400,
+      "invalid_json",
+      `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -312,7 +455,12 @@ function integerParam(c: Context, name: string, fallback: number, min: number, m
   const text = c.req.query(name);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ApiError(400, "invalid_query", `"${name}" must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ApiError(
+      400,
+      "invalid_query",
+      `"${name}" must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
   return value;
 }
 

@@ -33,7 +33,10 @@ export class LiveRuns {
   }
 
   /** Starts a run of `calls`; throws what `executor.start` throws for bad options. */
-  start(calls: readonly ToolCall[], options: Pick<RunOptions, "maxConcurrency" | "parallel" | "timeoutMs">): LiveRunEntry {
+  start(
+    calls: readonly ToolCall[],
+    options: Pick<RunOptions, "maxConcurrency" | "parallel" | "timeoutMs">,
+  ): LiveRunEntry {
     const run = this.#executor.start(options);
     const byId = new Map<string, ToolCall>();
     const entry: LiveRunEntry = {

@@ -31,7 +31,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (options === null || typeof options !== "object") invalidOption(where, "options", "an options object", options);
   const { host = "127.0.0.1", port = DEFAULT_PORT, ...appOptions } = options;
   if (typeof host !== "string" || host === "") invalidOption(where, "host", "an address such as 127.0.0.1", host);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) invalidOption(where, "port", "an integer from 0 to 65535", port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    invalidOption(where, "port", "an integer from 0 to 65535", port);
   if (!LOOPBACK_ADDRESSES.has(host) && appOptions.token === undefined) {
     throw new VolleyError(
       "invalid_option",

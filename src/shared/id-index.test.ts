@@ -6,7 +6,10 @@ describe("IdIndex", () => {
     const index = new IdIndex();
     const reference = new Map<string, number>();
     // Ids of many shapes: provider ids, short ones, long ones, ones differing only at the start or end.
-    const ids = Array.from({ length: 5000 }, (_, n) => [`toolu_${n.toString(36)}`, `${n}`, `call_${n}_x`, `${"a".repeat(n % 50)}${n}`][n % 4] as string);
+    const ids = Array.from(
+      { length: 5000 },
+      (_, n) => [`toolu_${n.toString(36)}`, `${n}`, `call_${n}_x`, `${"a".repeat(n % 50)}${n}`][n % 4] as string,
+    );
     ids.forEach((id, position) => {
       index.set(id, position);
       reference.set(id, position);

@@ -10,13 +10,20 @@ interface Item {
 
 const before = (a: Item, b: Item): boolean => (a.key !== b.key ? a.key < b.key : a.seq < b.seq);
 
-type Operation = { op: "push"; key: number } | { op: "pop" } | { op: "remove"; pick: number } | { op: "rekey"; pick: number; key: number };
+type Operation =
+  | { op: "push"; key: number }
+  | { op: "pop" }
+  | { op: "remove"; pick: number }
+  | { op: "rekey"; pick: number; key: number };
 
 const operation: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant("push" as const), key: fc.integer({ min: 0, max: 4 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant("pop" as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("remove" as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant("rekey" as const), pick: fc.nat(), key: fc.integer({ min: -2, max: 6 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant("rekey" as const), pick: fc.nat(), key: fc.integer({ min: -2, max: 6 }) }),
+  },
 );
 
 describe("PriorityHeap", () => {

@@ -1,7 +1,29 @@
 import { invalidOption } from "../errors/volley-error.ts";
-import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredEvent, StoredApproval, StoredRun, StoredToolStats, TimeWindow } from "./run-store.ts";
+import type {
+  ApprovalQuery,
+  ConversationMessage,
+  HistoryWrite,
+  RunQuery,
+  RunStore,
+  StoredEvent,
+  StoredApproval,
+  StoredRun,
+  StoredToolStats,
+  TimeWindow,
+} from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, resumedRunOf, summarizeCalls, toCallRow, type CallRow, type RecordedDecision } from "./stored-records.ts";
+import {
+  approvalsFromEvents,
+  checkDecision,
+  DEFAULT_MAX_OUTPUT_CHARS,
+  estimatesFrom,
+  fromCallRow,
+  resumedRunOf,
+  summarizeCalls,
+  toCallRow,
+  type CallRow,
+  type RecordedDecision,
+} from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 
 export interface MemoryRunStoreOptions {
@@ -21,7 +43,8 @@ export class MemoryRunStore implements RunStore {
 
   constructor(options: MemoryRunStoreOptions = {}) {
     const { maxOutputChars = DEFAULT_MAX_OUTPUT_CHARS } = options;
-    if (!Number.isInteger(maxOutputChars) || maxOutputChars < 16) invalidOption("MemoryRunStore", "maxOutputChars", "an integer from 16 and up", maxOutputChars);
+    if (!Number.isInteger(maxOutputChars) || maxOutputChars < 16)
+      invalidOption("MemoryRunStore", "maxOutputChars", "an integer from 16 and up", maxOutputChars);
     this.#maxOutputChars = maxOutputChars;
   }
 
@@ -30,7 +53,17 @@ export class MemoryRunStore implements RunStore {
       switch (write.kind) {
         case "run-start": {
           const options = JSON.parse(toStoredJson(write.options)) as Record<string, unknown>;
-          this.#runs.set(write.runId, { runId: write.runId, status: "running", startedAt: write.startedAt, endedAt: undefined, options, stats: undefined, calls: 0, resumes: resumedRunOf(options), resumedBy: [] });
+          this.#runs.set(write.runId, {
+            runId: write.runId,
+            status: "running",
+            startedAt: write.startedAt,
+            endedAt: undefined,
+            options,
+            stats: undefined,
+            calls: 0,
+            resumes: resumedRunOf(options),
+            resumedBy: [],
+          });
           break;
         }
         case "call": {
@@ -43,13 +76,22 @@ export class MemoryRunStore implements RunStore {
         }
         case "event": {
           const events = this.#events.get(write.runId) ?? [];
-          events.push({ runId: write.runId, seq: write.seq, event: JSON.parse(JSON.stringify(write.event)) as StoredEvent["event"] });
+          events.push({
+            runId: write.runId,
+            seq: write.seq,
+            event: JSON.parse(JSON.stringify(write.event)) as StoredEvent["event"],
+          });
           this.#events.set(write.runId, events);
           break;
         }
         case "run-end": {
           const run = this.#runs.get(write.result.runId);
-          if (run) Object.assign(run, { status: write.result.status, endedAt: write.endedAt, stats: { ...write.result.stats } });
+          if (run)
+            Object.assign(run, {
+              status: write.result.status,
+              endedAt: write.endedAt,
+              stats: { ...write.result.stats },
+            });
           break;
         }
       }
@@ -59,14 +101,21 @@ export class MemoryRunStore implements RunStore {
   async listRuns(query: RunQuery = {}): Promise<StoredRun[]> {
     const { limit, offset, status, tool } = checkRunQuery("listRuns", query);
     const matching = [...this.#runs.values()]
-      .filter((run) => (status === undefined || run.status === status) && (tool === undefined || (this.#calls.get(run.runId) ?? []).some((call) => call.name === tool)))
+      .filter(
+        (run) =>
+          (status === undefined || run.status === status) &&
+          (tool === undefined || (this.#calls.get(run.runId) ?? []).some((call) => call.name === tool)),
+      )
       .sort((a, b) => b.startedAt - a.startedAt);
     return matching.slice(offset, offset + limit).map((run) => this.#withLinks(run));
   }
 
   /** A copy of the run, with the runs that resumed it, oldest first (a scan: this store is for tests and small histories). */
   #withLinks(run: StoredRun): StoredRun {
-    const resumedBy = [...this.#runs.values()].filter((later) => later.resumes === run.runId).sort((a, b) => a.startedAt - b.startedAt).map((later) => later.runId);
+    const resumedBy = [...this.#runs.values()]
+      .filter((later) => later.resumes === run.runId)
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map((later) => later.runId);
     return { ...run, resumedBy };
   }
 
@@ -92,7 +141,12 @@ export class MemoryRunStore implements RunStore {
     );
   }
 
-  async decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
+  async decideApproval(
+    runId: string,
+    callId: string,
+    decision: { approved: boolean; reason?: string },
+    at = Date.now(),
+  ): Promise<boolean> {
     checkDecision(runId, callId, decision, at);
     if (!this.#approvals({ runId, pending: true }).some((approval) => approval.callId === callId)) return false;
     const decisions = this.#decisions.get(runId) ?? new Map<string, RecordedDecision>();
@@ -113,21 +167,30 @@ export class MemoryRunStore implements RunStore {
   async speedupHistory(window: TimeWindow = {}): Promise<{ runId: string; endedAt: number; speedup: number }[]> {
     const { since, until } = checkWindow("speedupHistory", window);
     const ended = [...this.#runs.values()].flatMap((run) =>
-      run.stats?.speedup == null || run.endedAt === undefined || run.endedAt < since || run.endedAt >= until ? [] : [{ runId: run.runId, endedAt: run.endedAt, speedup: run.stats.speedup }],
+      run.stats?.speedup == null || run.endedAt === undefined || run.endedAt < since || run.endedAt >= until
+        ? []
+        : [{ runId: run.runId, endedAt: run.endedAt, speedup: run.stats.speedup }],
     );
     return ended.sort((a, b) => a.endedAt - b.endedAt);
   }
 
   async durationEstimates(recentCalls = 50): Promise<Record<string, number>> {
-    if (!Number.isInteger(recentCalls) || recentCalls < 1) invalidOption("durationEstimates", "recentCalls", "an integer from 1 and up", recentCalls);
-    const executed = this.#allCalls().filter((call) => call.ok && call.attempts > 0 && !call.cached).sort((a, b) => b.endedAt - a.endedAt);
+    if (!Number.isInteger(recentCalls) || recentCalls < 1)
+      invalidOption("durationEstimates", "recentCalls", "an integer from 1 and up", recentCalls);
+    const executed = this.#allCalls()
+      .filter((call) => call.ok && call.attempts > 0 && !call.cached)
+      .sort((a, b) => b.endedAt - a.endedAt);
     return estimatesFrom(executed, recentCalls);
   }
 
   async prune(rule: { olderThan?: number; keepRuns?: number }): Promise<number> {
     checkPruneRule("prune", rule);
     const newestFirst = [...this.#runs.values()].sort((a, b) => b.startedAt - a.startedAt);
-    const doomed = newestFirst.filter((run, position) => (rule.olderThan !== undefined && run.startedAt < rule.olderThan) || (rule.keepRuns !== undefined && position >= rule.keepRuns));
+    const doomed = newestFirst.filter(
+      (run, position) =>
+        (rule.olderThan !== undefined && run.startedAt < rule.olderThan) ||
+        (rule.keepRuns !== undefined && position >= rule.keepRuns),
+    );
     for (const run of doomed) {
       this.#runs.delete(run.runId);
       this.#calls.delete(run.runId);
@@ -141,19 +204,20 @@ export class MemoryRunStore implements RunStore {
     checkConversationId("appendMessages", conversationId);
     if (!Array.isArray(messages)) invalidOption("appendMessages", "messages", "an array", messages);
     const list = this.#messages.get(conversationId) ?? [];
-    for (const message of messages) list.push({ conversationId, seq: list.length, at, message: JSON.parse(toStoredJson(message)) as unknown });
+    for (const message of messages)
+      list.push({ conversationId, seq: list.length, at, message: JSON.parse(toStoredJson(message)) as unknown });
     this.#messages.set(conversationId, list);
   }
 
   async messages(conversationId: string, limit?: number): Promise<ConversationMessage[]> {
     checkConversationId("messages", conversationId);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) invalidOption("messages", "limit", "an integer from 1 and up", limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      invalidOption("messages", "limit", "an integer from 1 and up", limit);
     const list = this.#messages.get(conversationId) ?? [];
     return limit === undefined ? [...list] : list.slice(-limit);
   }
 
-  async close(): Promise<void> {
-  }
+  async close(): Promise<void> {}
 
   #allCalls(): CallRow[] {
     return [...this.#calls.values()].flat();

@@ -5,7 +5,8 @@ const STATUSES = new Set(["running", "completed", "cancelled", "timed_out", "int
 
 /** Checks a run query as every store takes it, filling in the defaults. */
 export function checkRunQuery(where: string, query: RunQuery): Required<Pick<RunQuery, "limit" | "offset">> & RunQuery {
-  if (query === null || typeof query !== "object") invalidOption(where, "query", "{ limit?, offset?, status?, tool? }", query);
+  if (query === null || typeof query !== "object")
+    invalidOption(where, "query", "{ limit?, offset?, status?, tool? }", query);
   const { limit = 50, offset = 0, status, tool } = query;
   if (!Number.isInteger(limit) || limit < 1) invalidOption(where, "limit", "an integer from 1 and up", limit);
   if (!Number.isInteger(offset) || offset < 0) invalidOption(where, "offset", "an integer from 0 and up", offset);
@@ -26,16 +27,21 @@ export function checkPruneRule(where: string, rule: { olderThan?: number; keepRu
   if (rule === null || typeof rule !== "object" || (rule.olderThan === undefined && rule.keepRuns === undefined)) {
     invalidOption(where, "rule", "{ olderThan } or { keepRuns }", rule);
   }
-  if (rule.olderThan !== undefined && (typeof rule.olderThan !== "number" || Number.isNaN(rule.olderThan))) invalidOption(where, "olderThan", "epoch milliseconds", rule.olderThan);
-  if (rule.keepRuns !== undefined && (!Number.isInteger(rule.keepRuns) || rule.keepRuns < 0)) invalidOption(where, "keepRuns", "an integer from 0 and up", rule.keepRuns);
+  if (rule.olderThan !== undefined && (typeof rule.olderThan !== "number" || Number.isNaN(rule.olderThan)))
+    invalidOption(where, "olderThan", "epoch milliseconds", rule.olderThan);
+  if (rule.keepRuns !== undefined && (!Number.isInteger(rule.keepRuns) || rule.keepRuns < 0))
+    invalidOption(where, "keepRuns", "an integer from 0 and up", rule.keepRuns);
 }
 
 export function checkConversationId(where: string, conversationId: unknown): asserts conversationId is string {
-  if (typeof conversationId !== "string" || conversationId === "") invalidOption(where, "conversationId", "a non-empty string", conversationId);
+  if (typeof conversationId !== "string" || conversationId === "")
+    invalidOption(where, "conversationId", "a non-empty string", conversationId);
 }
 
 export function checkApprovalQuery(query: ApprovalQuery): void {
   if (query === null || typeof query !== "object") invalidOption("approvals", "query", "{ pending?, runId? }", query);
-  if (query.pending !== undefined && typeof query.pending !== "boolean") invalidOption("approvals", "pending", "a boolean", query.pending);
-  if (query.runId !== undefined && typeof query.runId !== "string") invalidOption("approvals", "runId", "a run id", query.runId);
+  if (query.pending !== undefined && typeof query.pending !== "boolean")
+    invalidOption("approvals", "pending", "a boolean", query.pending);
+  if (query.runId !== undefined && typeof query.runId !== "string")
+    invalidOption("approvals", "runId", "a run id", query.runId);
 }

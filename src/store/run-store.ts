@@ -64,7 +64,15 @@ export interface StoredEvent {
 /** What the recorder hands a store, in order, one batch per transaction. */
 export type HistoryWrite =
   | { kind: "run-start"; runId: string; startedAt: number; options: Record<string, unknown> }
-  | { kind: "call"; runId: string; index: number; args: Readonly<Record<string, unknown>>; dependsOn: readonly string[]; addedAt: number; result: ToolResult }
+  | {
+      kind: "call";
+      runId: string;
+      index: number;
+      args: Readonly<Record<string, unknown>>;
+      dependsOn: readonly string[];
+      addedAt: number;
+      result: ToolResult;
+    }
   | { kind: "event"; runId: string; seq: number; event: StoredRunEvent }
   | { kind: "run-end"; result: RunResult; endedAt: number };
 
@@ -145,7 +153,12 @@ export interface RunStore {
    * recorded for a call stands: false when the call is not waiting (decided already, or never
    * asked). A run live in this process is decided through its `approve` / `deny` instead.
    */
-  decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at?: number): Promise<boolean>;
+  decideApproval(
+    runId: string,
+    callId: string,
+    decision: { approved: boolean; reason?: string },
+    at?: number,
+  ): Promise<boolean>;
   /** Per tool, over the calls that ended in the window. */
   toolStats(window?: TimeWindow): Promise<Record<string, StoredToolStats>>;
   /** The speedup of ended runs that have one (two calls or more ran), oldest first. */

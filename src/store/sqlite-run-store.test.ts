@@ -30,14 +30,21 @@ describe("SqliteRunStore on disk", () => {
     check.exec("PRAGMA user_version = 99");
     check.close();
     expect(() => new SqliteRunStore({ path })).toThrow(
-      expect.objectContaining({ code: "store_version", message: expect.stringContaining("schema version 99, newer than this Volley understands") as unknown }) as Error,
+      expect.objectContaining({
+        code: "store_version",
+        message: expect.stringContaining("schema version 99, newer than this Volley understands") as unknown,
+      }) as Error,
     );
   });
 
   it("takes writes from two processes at once without losing or corrupting any", async () => {
     const path = join(folder, "shared.db");
-    const children = ["left", "right"].map((prefix) => spawn(process.execPath, [writer, path, prefix, "150"], { stdio: "pipe" }));
-    const codes = await Promise.all(children.map((child) => new Promise<number | null>((resolve) => child.on("exit", resolve))));
+    const children = ["left", "right"].map((prefix) =>
+      spawn(process.execPath, [writer, path, prefix, "150"], { stdio: "pipe" }),
+    );
+    const codes = await Promise.all(
+      children.map((child) => new Promise<number | null>((resolve) => child.on("exit", resolve))),
+    );
     expect(codes).toEqual([0, 0]);
     const store = new SqliteRunStore({ path });
     const runs = await store.listRuns({ limit: 1000 });
@@ -51,7 +58,9 @@ describe("SqliteRunStore on disk", () => {
 
   it("shows a run whose process was killed mid-run as interrupted when reopened", async () => {
     const path = join(folder, "killed.db");
-    const child = spawn(process.execPath, [writer, path, "doomed", "1", "hang"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [writer, path, "doomed", "1", "hang"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     const exited = new Promise((resolve) => child.on("exit", resolve));
     child.kill("SIGKILL");
@@ -64,7 +73,9 @@ describe("SqliteRunStore on disk", () => {
   it("shows a run whose process was killed as interrupted to a reader that was open all along", async () => {
     const path = join(folder, "killed-while-open.db");
     const reader = new SqliteRunStore({ path });
-    const child = spawn(process.execPath, [writer, path, "doomed", "1", "hang"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [writer, path, "doomed", "1", "hang"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     expect((await reader.listRuns()).map((run) => run.status)).toEqual(["running"]);
     const exited = new Promise((resolve) => child.on("exit", resolve));

@@ -4,9 +4,32 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { CallErrorType } from "../run/types.ts";
-import type { ApprovalQuery, ConversationMessage, HistoryWrite, RunQuery, RunStore, StoredCall, StoredEvent, StoredApproval, StoredRun, StoredRunStatus, StoredToolStats, TimeWindow } from "./run-store.ts";
+import type {
+  ApprovalQuery,
+  ConversationMessage,
+  HistoryWrite,
+  RunQuery,
+  RunStore,
+  StoredCall,
+  StoredEvent,
+  StoredApproval,
+  StoredRun,
+  StoredRunStatus,
+  StoredToolStats,
+  TimeWindow,
+} from "./run-store.ts";
 import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
-import { approvalsFromEvents, checkDecision, DEFAULT_MAX_OUTPUT_CHARS, estimatesFrom, fromCallRow, resumedRunOf, summarizeCalls, toCallRow, type CallRow } from "./stored-records.ts";
+import {
+  approvalsFromEvents,
+  checkDecision,
+  DEFAULT_MAX_OUTPUT_CHARS,
+  estimatesFrom,
+  fromCallRow,
+  resumedRunOf,
+  summarizeCalls,
+  toCallRow,
+  type CallRow,
+} from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 import { isProcessAlive } from "../shared/process-alive.ts";
 
@@ -100,13 +123,16 @@ const LIVENESS_CHECK_MS = 1000;
 /** SQLite has no infinities to bind; these stand in for open ends of a time window. */
 const finite = (value: number): number => Math.max(-1e300, Math.min(1e300, value));
 
-
 type Row = Record<string, unknown>;
 
 /** A history file that can't be opened (not a database, no permission, a full disk): what to do about it. */
 function unreadable(path: string, error: unknown): VolleyError {
   const reason = error instanceof Error ? error.message : String(error);
-  return new VolleyError("store_unreadable", `The history at ${path} can't be opened (${reason}). Move it aside to start a new one, or point the history at another file.`, { cause: error });
+  return new VolleyError(
+    "store_unreadable",
+    `The history at ${path} can't be opened (${reason}). Move it aside to start a new one, or point the history at another file.`,
+    { cause: error },
+  );
 }
 
 function toCallRowFromSql(row: Row): CallRow {
@@ -163,9 +189,12 @@ export class SqliteRunStore implements RunStore {
 
   constructor(options: SqliteRunStoreOptions = {}) {
     const { path = DEFAULT_DATABASE_PATH, maxOutputChars = DEFAULT_MAX_OUTPUT_CHARS, busyTimeoutMs = 5000 } = options;
-    if (typeof path !== "string" || path === "") invalidOption("SqliteRunStore", "path", "a file path or :memory:", path);
-    if (!Number.isInteger(maxOutputChars) || maxOutputChars < 16) invalidOption("SqliteRunStore", "maxOutputChars", "an integer from 16 and up", maxOutputChars);
-    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) invalidOption("SqliteRunStore", "busyTimeoutMs", "an integer from 0 and up", busyTimeoutMs);
+    if (typeof path !== "string" || path === "")
+      invalidOption("SqliteRunStore", "path", "a file path or :memory:", path);
+    if (!Number.isInteger(maxOutputChars) || maxOutputChars < 16)
+      invalidOption("SqliteRunStore", "maxOutputChars", "an integer from 16 and up", maxOutputChars);
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)
+      invalidOption("SqliteRunStore", "busyTimeoutMs", "an integer from 0 and up", busyTimeoutMs);
     this.path = path;
     this.#maxOutputChars = maxOutputChars;
     try {
@@ -175,7 +204,9 @@ export class SqliteRunStore implements RunStore {
       throw unreadable(path, error);
     }
     try {
-      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;`);
+      this.#db.exec(
+        `PRAGMA busy_timeout = ${busyTimeoutMs}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;`,
+      );
       this.#migrate();
       this.#noticeDeadRuns();
     } catch (error) {
@@ -211,11 +242,15 @@ export class SqliteRunStore implements RunStore {
 
   /** Runs this host's dead processes left `running` can never end: say so. */
   #markInterrupted(): void {
-    const stale = this.#db.prepare("SELECT DISTINCT pid FROM runs WHERE status = 'running' AND host = ?").all(this.#host) as { pid: number }[];
+    const stale = this.#db
+      .prepare("SELECT DISTINCT pid FROM runs WHERE status = 'running' AND host = ?")
+      .all(this.#host) as { pid: number }[];
     const dead = stale.map((row) => row.pid).filter((pid) => pid !== process.pid && !isProcessAlive(pid));
     if (dead.length === 0) return;
     this.#transaction(() => {
-      const mark = this.#db.prepare("UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND host = ? AND pid = ?");
+      const mark = this.#db.prepare(
+        "UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND host = ? AND pid = ?",
+      );
       for (const pid of dead) mark.run(this.#host, pid);
     });
   }
@@ -247,9 +282,9 @@ export class SqliteRunStore implements RunStore {
       for (const write of batch) {
         switch (write.kind) {
           case "run-start":
-            this.#statement("INSERT OR REPLACE INTO runs (run_id, status, started_at, options, pid, host) VALUES (?, 'running', ?, ?, ?, ?)").run(
-              write.runId, write.startedAt, toStoredJson(write.options), process.pid, this.#host,
-            );
+            this.#statement(
+              "INSERT OR REPLACE INTO runs (run_id, status, started_at, options, pid, host) VALUES (?, 'running', ?, ?, ?, ?)",
+            ).run(write.runId, write.startedAt, toStoredJson(write.options), process.pid, this.#host);
             break;
           case "call": {
             const row = toCallRow(write, this.#maxOutputChars);
@@ -257,18 +292,40 @@ export class SqliteRunStore implements RunStore {
               `INSERT OR REPLACE INTO calls (run_id, call_id, position, tool, args, ok, output, output_truncated, error, error_type, attempts, queued_at, started_at, ended_at, duration_ms, cached, depends_on)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
             ).run(
-              row.runId, row.callId, row.index, row.name, row.argsJson, row.ok ? 1 : 0, row.outputJson ?? null, row.outputTruncated ? 1 : 0,
-              row.errorJson ?? null, row.errorType ?? null, row.attempts, row.queuedAt, row.startedAt, row.endedAt, row.durationMs, row.cached ? 1 : 0, row.dependsOnJson,
+              row.runId,
+              row.callId,
+              row.index,
+              row.name,
+              row.argsJson,
+              row.ok ? 1 : 0,
+              row.outputJson ?? null,
+              row.outputTruncated ? 1 : 0,
+              row.errorJson ?? null,
+              row.errorType ?? null,
+              row.attempts,
+              row.queuedAt,
+              row.startedAt,
+              row.endedAt,
+              row.durationMs,
+              row.cached ? 1 : 0,
+              row.dependsOnJson,
             );
             this.#statement("UPDATE runs SET calls = calls + 1 WHERE run_id = ?").run(row.runId);
             break;
           }
           case "event":
-            this.#statement("INSERT OR REPLACE INTO events (run_id, seq, event) VALUES (?, ?, ?)").run(write.runId, write.seq, JSON.stringify(write.event));
+            this.#statement("INSERT OR REPLACE INTO events (run_id, seq, event) VALUES (?, ?, ?)").run(
+              write.runId,
+              write.seq,
+              JSON.stringify(write.event),
+            );
             break;
           case "run-end":
             this.#statement("UPDATE runs SET status = ?, ended_at = ?, stats = ? WHERE run_id = ?").run(
-              write.result.status, write.endedAt, JSON.stringify(write.result.stats), write.result.runId,
+              write.result.status,
+              write.endedAt,
+              JSON.stringify(write.result.stats),
+              write.result.runId,
             );
             break;
         }
@@ -290,7 +347,9 @@ export class SqliteRunStore implements RunStore {
       parameters.push(tool);
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
-    const rows = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(...parameters, limit, offset) as Row[];
+    const rows = this.#statement(
+      `SELECT ${RUN_COLUMNS} FROM runs ${where} ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+    ).all(...parameters, limit, offset) as Row[];
     return rows.map(toStoredRun);
   }
 
@@ -298,7 +357,9 @@ export class SqliteRunStore implements RunStore {
     this.#noticeDeadRuns();
     const row = this.#statement(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as Row | undefined;
     if (row === undefined) return undefined;
-    const calls = (this.#statement("SELECT * FROM calls WHERE run_id = ? ORDER BY position").all(runId) as Row[]).map((call) => fromCallRow(toCallRowFromSql(call)));
+    const calls = (this.#statement("SELECT * FROM calls WHERE run_id = ? ORDER BY position").all(runId) as Row[]).map(
+      (call) => fromCallRow(toCallRowFromSql(call)),
+    );
     return { run: toStoredRun(row), calls };
   }
 
@@ -314,63 +375,105 @@ export class SqliteRunStore implements RunStore {
        WHERE json_extract(events.event, '$.type') IN ('approval-start', 'approval-end') AND (?1 IS NULL OR events.run_id = ?1)
        ORDER BY events.run_id, events.seq`,
     ).all(query.runId ?? null) as { run_id: string; event: string; status: StoredRunStatus }[];
-    const decided = this.#statement("SELECT run_id, call_id, approved, reason, at FROM approval_decisions WHERE ?1 IS NULL OR run_id = ?1").all(query.runId ?? null) as Row[];
+    const decided = this.#statement(
+      "SELECT run_id, call_id, approved, reason, at FROM approval_decisions WHERE ?1 IS NULL OR run_id = ?1",
+    ).all(query.runId ?? null) as Row[];
     const statuses = new Map(rows.map((row) => [row.run_id, row.status]));
     return approvalsFromEvents(
       rows.map((row, seq) => ({ runId: row.run_id, seq, event: JSON.parse(row.event) as StoredEvent["event"] })),
-      decided.map((row) => ({ runId: row.run_id as string, callId: row.call_id as string, approved: row.approved === 1, reason: (row.reason as string | null) ?? undefined, at: row.at as number })),
+      decided.map((row) => ({
+        runId: row.run_id as string,
+        callId: row.call_id as string,
+        approved: row.approved === 1,
+        reason: (row.reason as string | null) ?? undefined,
+        at: row.at as number,
+      })),
       (runId) => statuses.get(runId) ?? "interrupted",
       query,
     );
   }
 
-  async decideApproval(runId: string, callId: string, decision: { approved: boolean; reason?: string }, at = Date.now()): Promise<boolean> {
+  async decideApproval(
+    runId: string,
+    callId: string,
+    decision: { approved: boolean; reason?: string },
+    at = Date.now(),
+  ): Promise<boolean> {
     checkDecision(runId, callId, decision, at);
     // One transaction, so that of two processes deciding the same call, exactly one is told it did.
     return this.#transaction(() => {
       if (!this.#approvals({ runId, pending: true }).some((approval) => approval.callId === callId)) return false;
-      this.#statement("INSERT INTO approval_decisions (run_id, call_id, approved, reason, at) VALUES (?, ?, ?, ?, ?)").run(runId, callId, decision.approved ? 1 : 0, decision.reason ?? null, at);
+      this.#statement(
+        "INSERT INTO approval_decisions (run_id, call_id, approved, reason, at) VALUES (?, ?, ?, ?, ?)",
+      ).run(runId, callId, decision.approved ? 1 : 0, decision.reason ?? null, at);
       return true;
     });
   }
 
   async events(runId: string): Promise<StoredEvent[]> {
-    const rows = this.#statement("SELECT seq, event FROM events WHERE run_id = ? ORDER BY seq").all(runId) as { seq: number; event: string }[];
+    const rows = this.#statement("SELECT seq, event FROM events WHERE run_id = ? ORDER BY seq").all(runId) as {
+      seq: number;
+      event: string;
+    }[];
     return rows.map((row) => ({ runId, seq: row.seq, event: JSON.parse(row.event) as StoredEvent["event"] }));
   }
 
   async toolStats(window: TimeWindow = {}): Promise<Record<string, StoredToolStats>> {
     const { since, until } = checkWindow("toolStats", window);
-    const rows = this.#statement("SELECT tool, ok, error_type, attempts, cached, duration_ms FROM calls WHERE ended_at >= ? AND ended_at < ?").all(finite(since), finite(until)) as Row[];
+    const rows = this.#statement(
+      "SELECT tool, ok, error_type, attempts, cached, duration_ms FROM calls WHERE ended_at >= ? AND ended_at < ?",
+    ).all(finite(since), finite(until)) as Row[];
     return summarizeCalls(
-      rows.map((row) => ({ name: row.tool as string, ok: row.ok === 1, errorType: ((row.error_type as string | null) ?? undefined) as CallErrorType | undefined, attempts: row.attempts as number, cached: row.cached === 1, durationMs: row.duration_ms as number })),
+      rows.map((row) => ({
+        name: row.tool as string,
+        ok: row.ok === 1,
+        errorType: ((row.error_type as string | null) ?? undefined) as CallErrorType | undefined,
+        attempts: row.attempts as number,
+        cached: row.cached === 1,
+        durationMs: row.duration_ms as number,
+      })),
     );
   }
 
   async speedupHistory(window: TimeWindow = {}): Promise<{ runId: string; endedAt: number; speedup: number }[]> {
     const { since, until } = checkWindow("speedupHistory", window);
-    const rows = this.#statement("SELECT run_id, ended_at, stats FROM runs WHERE json_extract(stats, '$.speedup') IS NOT NULL AND ended_at >= ? AND ended_at < ? ORDER BY ended_at").all(finite(since), finite(until)) as Row[];
-    return rows.map((row) => ({ runId: row.run_id as string, endedAt: row.ended_at as number, speedup: (JSON.parse(row.stats as string) as { speedup: number }).speedup }));
+    const rows = this.#statement(
+      "SELECT run_id, ended_at, stats FROM runs WHERE json_extract(stats, '$.speedup') IS NOT NULL AND ended_at >= ? AND ended_at < ? ORDER BY ended_at",
+    ).all(finite(since), finite(until)) as Row[];
+    return rows.map((row) => ({
+      runId: row.run_id as string,
+      endedAt: row.ended_at as number,
+      speedup: (JSON.parse(row.stats as string) as { speedup: number }).speedup,
+    }));
   }
 
   async durationEstimates(recentCalls = 50): Promise<Record<string, number>> {
-    if (!Number.isInteger(recentCalls) || recentCalls < 1) invalidOption("durationEstimates", "recentCalls", "an integer from 1 and up", recentCalls);
+    if (!Number.isInteger(recentCalls) || recentCalls < 1)
+      invalidOption("durationEstimates", "recentCalls", "an integer from 1 and up", recentCalls);
     const rows = this.#statement(
       `SELECT tool, duration_ms FROM (
          SELECT tool, duration_ms, ROW_NUMBER() OVER (PARTITION BY tool ORDER BY ended_at DESC) AS recency
          FROM calls WHERE ok = 1 AND attempts > 0 AND cached = 0
        ) WHERE recency <= ?`,
     ).all(recentCalls) as { tool: string; duration_ms: number }[];
-    return estimatesFrom(rows.map((row) => ({ name: row.tool, durationMs: row.duration_ms })), recentCalls);
+    return estimatesFrom(
+      rows.map((row) => ({ name: row.tool, durationMs: row.duration_ms })),
+      recentCalls,
+    );
   }
 
   async prune(rule: { olderThan?: number; keepRuns?: number }): Promise<number> {
     checkPruneRule("prune", rule);
     const removed = this.#transaction(() => {
       let count = 0;
-      if (rule.olderThan !== undefined) count += Number(this.#statement("DELETE FROM runs WHERE started_at < ?").run(rule.olderThan).changes);
+      if (rule.olderThan !== undefined)
+        count += Number(this.#statement("DELETE FROM runs WHERE started_at < ?").run(rule.olderThan).changes);
       if (rule.keepRuns !== undefined) {
-        count += Number(this.#statement("DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?)").run(rule.keepRuns).changes);
+        count += Number(
+          this.#statement(
+            "DELETE FROM runs WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?)",
+          ).run(rule.keepRuns).changes,
+        );
       }
       return count;
     });
@@ -381,7 +484,11 @@ export class SqliteRunStore implements RunStore {
     checkConversationId("appendMessages", conversationId);
     if (!Array.isArray(messages)) invalidOption("appendMessages", "messages", "an array", messages);
     this.#transaction(() => {
-      const next = (this.#statement("SELECT COALESCE(MAX(seq) + 1, 0) AS next FROM messages WHERE conversation_id = ?").get(conversationId) as { next: number }).next;
+      const next = (
+        this.#statement("SELECT COALESCE(MAX(seq) + 1, 0) AS next FROM messages WHERE conversation_id = ?").get(
+          conversationId,
+        ) as { next: number }
+      ).next;
       const insert = this.#statement("INSERT INTO messages (conversation_id, seq, at, message) VALUES (?, ?, ?, ?)");
       messages.forEach((message, offset) => insert.run(conversationId, next + offset, at, toStoredJson(message)));
     });
@@ -389,11 +496,21 @@ export class SqliteRunStore implements RunStore {
 
   async messages(conversationId: string, limit?: number): Promise<ConversationMessage[]> {
     checkConversationId("messages", conversationId);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) invalidOption("messages", "limit", "an integer from 1 and up", limit);
-    const rows = (limit === undefined
-      ? this.#statement("SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq").all(conversationId)
-      : this.#statement("SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq").all(conversationId, limit)) as Row[];
-    return rows.map((row) => ({ conversationId, seq: row.seq as number, at: row.at as number, message: JSON.parse(row.message as string) as unknown }));
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      invalidOption("messages", "limit", "an integer from 1 and up", limit);
+    const rows = (
+      limit === undefined
+        ? this.#statement("SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq").all(conversationId)
+        : this.#statement(
+            "SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+          ).all(conversationId, limit)
+    ) as Row[];
+    return rows.map((row) => ({
+      conversationId,
+      seq: row.seq as number,
+      at: row.at as number,
+      message: JSON.parse(row.message as string) as unknown,
+    }));
   }
 
   async close(): Promise<void> {

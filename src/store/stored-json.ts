@@ -28,16 +28,28 @@ export function toStoredJson(value: unknown): string {
     if (earlier !== undefined) return { $circular: earlier || "/" };
     seen.set(object, path);
     try {
-      if (object instanceof Error) return { $error: { name: object.name, message: object.message, stack: object.stack } };
-      if (ArrayBuffer.isView(object)) return { $bytes: Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString("base64") };
+      if (object instanceof Error)
+        return { $error: { name: object.name, message: object.message, stack: object.stack } };
+      if (ArrayBuffer.isView(object))
+        return { $bytes: Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString("base64") };
       if (object instanceof Date) return Number.isNaN(object.getTime()) ? { $date: "invalid" } : object.toISOString();
-      if (object instanceof Map) return { $map: [...object].map(([key, item], index) => [convert(key, `${path}/${index}/0`), convert(item, `${path}/${index}/1`)]) };
+      if (object instanceof Map)
+        return {
+          $map: [...object].map(([key, item], index) => [
+            convert(key, `${path}/${index}/0`),
+            convert(item, `${path}/${index}/1`),
+          ]),
+        };
       if (object instanceof Set) return { $set: [...object].map((item, index) => convert(item, `${path}/${index}`)) };
       if (Array.isArray(object)) return object.map((item, index) => convert(item, `${path}/${index}`));
-      if (typeof (object as { toJSON?: unknown }).toJSON === "function") return convert((object as { toJSON(): unknown }).toJSON(), path);
+      if (typeof (object as { toJSON?: unknown }).toJSON === "function")
+        return convert((object as { toJSON(): unknown }).toJSON(), path);
       const plain: Record<string, unknown> = {};
       for (const key of Object.keys(object)) {
-        Object.defineProperty(plain, key, { value: convert((object as Record<string, unknown>)[key], `${path}/${key}`), enumerable: true });
+        Object.defineProperty(plain, key, {
+          value: convert((object as Record<string, unknown>)[key], `${path}/${key}`),
+          enumerable: true,
+        });
       }
       return plain;
     } finally {

@@ -1,6 +1,14 @@
 import type { CallErrorType } from "../run/types.ts";
 import { invalidOption } from "../errors/volley-error.ts";
-import type { ApprovalQuery, HistoryWrite, StoredApproval, StoredCall, StoredEvent, StoredRunStatus, StoredToolStats } from "./run-store.ts";
+import type {
+  ApprovalQuery,
+  HistoryWrite,
+  StoredApproval,
+  StoredCall,
+  StoredEvent,
+  StoredRunStatus,
+  StoredToolStats,
+} from "./run-store.ts";
 import { toStoredJson, truncateStoredJson } from "./stored-json.ts";
 
 /** Outputs longer than this (as stored JSON) are cut and marked truncated, unless a store says otherwise. */
@@ -73,7 +81,10 @@ export function summarizeCalls(calls: Iterable<StatsInput>): Record<string, Stor
   for (const call of calls) {
     let entry = byTool.get(call.name);
     if (entry === undefined) {
-      entry = { stats: { calls: 0, failures: 0, failuresByType: {}, retries: 0, cacheHits: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 }, durations: [] };
+      entry = {
+        stats: { calls: 0, failures: 0, failuresByType: {}, retries: 0, cacheHits: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+        durations: [],
+      };
       byTool.set(call.name, entry);
     }
     const { stats } = entry;
@@ -89,14 +100,20 @@ export function summarizeCalls(calls: Iterable<StatsInput>): Record<string, Stor
   const summary: Record<string, StoredToolStats> = {};
   for (const [name, { stats, durations }] of byTool) {
     durations.sort((a, b) => a - b);
-    const at = (q: number): number => (durations.length === 0 ? 0 : (durations[Math.min(durations.length - 1, Math.ceil(q * durations.length) - 1)] as number));
+    const at = (q: number): number =>
+      durations.length === 0
+        ? 0
+        : (durations[Math.min(durations.length - 1, Math.ceil(q * durations.length) - 1)] as number);
     summary[name] = { ...stats, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99) };
   }
   return summary;
 }
 
 /** Mean duration per tool over its most recent successful executed calls (newest first in `calls`). */
-export function estimatesFrom(calls: Iterable<Pick<CallRow, "name" | "durationMs">>, recentCalls: number): Record<string, number> {
+export function estimatesFrom(
+  calls: Iterable<Pick<CallRow, "name" | "durationMs">>,
+  recentCalls: number,
+): Record<string, number> {
   const sums = new Map<string, { total: number; count: number }>();
   for (const call of calls) {
     const entry = sums.get(call.name) ?? { total: 0, count: 0 };
@@ -122,14 +139,28 @@ export interface RecordedDecision {
  * by `query`. A call's first `approval-end` is what happened to it; until there is one, a decision
  * recorded for it (`decideApproval`, from another process) is its decision.
  */
-export function approvalsFromEvents(events: Iterable<StoredEvent>, recorded: Iterable<RecordedDecision>, runStatus: (runId: string) => StoredRunStatus, query: ApprovalQuery = {}): StoredApproval[] {
+export function approvalsFromEvents(
+  events: Iterable<StoredEvent>,
+  recorded: Iterable<RecordedDecision>,
+  runStatus: (runId: string) => StoredRunStatus,
+  query: ApprovalQuery = {},
+): StoredApproval[] {
   const byCall = new Map<string, StoredApproval>();
   for (const { runId, event } of events) {
     if (event.type === "approval-start") {
-      byCall.set(`${runId}\u0000${event.callId}`, { runId, callId: event.callId, name: event.name, args: event.args, requestedAt: event.at, runStatus: runStatus(runId), decision: undefined });
+      byCall.set(`${runId}\u0000${event.callId}`, {
+        runId,
+        callId: event.callId,
+        name: event.name,
+        args: event.args,
+        requestedAt: event.at,
+        runStatus: runStatus(runId),
+        decision: undefined,
+      });
     } else if (event.type === "approval-end") {
       const approval = byCall.get(`${runId}\u0000${event.callId}`);
-      if (approval !== undefined && approval.decision === undefined) approval.decision = { approved: event.approved, reason: event.reason, at: event.at };
+      if (approval !== undefined && approval.decision === undefined)
+        approval.decision = { approved: event.approved, reason: event.reason, at: event.at };
     }
   }
   for (const { runId, callId, approved, reason, at } of recorded) {
@@ -143,9 +174,15 @@ export function approvalsFromEvents(events: Iterable<StoredEvent>, recorded: Ite
 
 /** Checks `decideApproval`'s arguments, naming what was expected. */
 export function checkDecision(runId: unknown, callId: unknown, decision: unknown, at: unknown): void {
-  if (typeof runId !== "string" || typeof callId !== "string") invalidOption("decideApproval", "runId and callId", "strings", { runId, callId });
+  if (typeof runId !== "string" || typeof callId !== "string")
+    invalidOption("decideApproval", "runId and callId", "strings", { runId, callId });
   const given = decision as { approved?: unknown; reason?: unknown } | null;
-  if (given === null || typeof given !== "object" || typeof given.approved !== "boolean" || (given.reason !== undefined && typeof given.reason !== "string")) {
+  if (
+    given === null ||
+    typeof given !== "object" ||
+    typeof given.approved !== "boolean" ||
+    (given.reason !== undefined && typeof given.reason !== "string")
+  ) {
     invalidOption("decideApproval", "decision", "{ approved: boolean, reason?: string }", decision);
   }
   if (typeof at !== "number" || !Number.isFinite(at)) invalidOption("decideApproval", "at", "epoch milliseconds", at);

@@ -13,7 +13,10 @@ describe("fakeTool", () => {
       output: ({ query, limit }) => Array.from({ length: limit }, (_, index) => `${query.toUpperCase()} ${index}`),
       fail: ({ query }) => (query.startsWith("!") ? "no results" : undefined),
     });
-    const { results } = await createExecutor({ tools: [search] }).run([{ name: "search", args: { query: "tides" } }, { name: "search", args: { query: "!x" } }]);
+    const { results } = await createExecutor({ tools: [search] }).run([
+      { name: "search", args: { query: "tides" } },
+      { name: "search", args: { query: "!x" } },
+    ]);
     expect(results[0]?.output).toEqual(["TIDES 0", "TIDES 1"]);
     expect(results[1]?.error).toMatchObject({ type: "tool_error", message: "no results" });
   });

@@ -43,7 +43,9 @@ export interface ResourceClaim {
 }
 
 /** The arguments `execute` receives for an `input` schema: a Standard Schema's output type, or a plain record. */
-export type ToolArguments<Input> = Input extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<Input> : Record<string, unknown>;
+export type ToolArguments<Input> = Input extends StandardSchemaV1
+  ? StandardSchemaV1.InferOutput<Input>
+  : Record<string, unknown>;
 type InferInput<Input> = ToolArguments<Input>;
 
 export interface ToolDefinition<Input extends StandardSchemaV1 | JsonSchema | undefined = undefined, Output = unknown> {
@@ -116,8 +118,21 @@ export interface Tool<Output = unknown> {
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const KNOWN_KEYS = keysOf<ToolDefinition>({
-  name: true, description: true, input: true, execute: true, concurrency: true, rateLimit: true, timeoutMs: true,
-  retry: true, cache: true, idempotent: true, resources: true, priority: true, needsApproval: true, references: true, worker: true,
+  name: true,
+  description: true,
+  input: true,
+  execute: true,
+  concurrency: true,
+  rateLimit: true,
+  timeoutMs: true,
+  retry: true,
+  cache: true,
+  idempotent: true,
+  resources: true,
+  priority: true,
+  needsApproval: true,
+  references: true,
+  worker: true,
 });
 
 export function isPositiveLimit(value: unknown): value is number {
@@ -132,8 +147,10 @@ export function validateRateLimit(where: string, value: unknown): RateLimit | un
   if (value === undefined) return undefined;
   if (value === null || typeof value !== "object") invalidOption(where, "rateLimit", "{ limit, intervalMs }", value);
   const { limit, intervalMs } = value as Partial<Record<keyof RateLimit, unknown>>;
-  if (!Number.isInteger(limit) || (limit as number) < 1) invalidOption(where, "rateLimit.limit", "an integer from 1 and up", limit);
-  if (!isTimeout(intervalMs) || intervalMs === Infinity) invalidOption(where, "rateLimit.intervalMs", "a finite number of milliseconds above 0", intervalMs);
+  if (!Number.isInteger(limit) || (limit as number) < 1)
+    invalidOption(where, "rateLimit.limit", "an integer from 1 and up", limit);
+  if (!isTimeout(intervalMs) || intervalMs === Infinity)
+    invalidOption(where, "rateLimit.intervalMs", "a finite number of milliseconds above 0", intervalMs);
   return { limit: limit as number, intervalMs };
 }
 
@@ -152,7 +169,13 @@ export interface WorkerOptions {
 /** Whether a value is a tool made by `defineTool`, from this copy of Volley or another. */
 export function isTool(value: unknown): value is Tool {
   const tool = value as Partial<Tool> | null;
-  return tool !== null && typeof tool === "object" && typeof tool.name === "string" && typeof tool.execute === "function" && "validateInput" in tool;
+  return (
+    tool !== null &&
+    typeof tool === "object" &&
+    typeof tool.name === "string" &&
+    typeof tool.execute === "function" &&
+    "validateInput" in tool
+  );
 }
 
 /** The tools a module exports, alone or in arrays (the default export included). */
@@ -170,41 +193,86 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   definition: ToolDefinition<Input, Output>,
 ): Tool<Output> {
   if (definition === null || typeof definition !== "object") {
-    throw new VolleyError("invalid_tool", `defineTool: expected a tool definition object, got ${describeValue(definition)}`);
+    throw new VolleyError(
+      "invalid_tool",
+      `defineTool: expected a tool definition object, got ${describeValue(definition)}`,
+    );
   }
   const where = typeof definition.name === "string" ? `defineTool("${definition.name}")` : "defineTool";
   rejectUnknownOptions(where, definition, KNOWN_KEYS);
-  const { name, description, input, execute, concurrency = Infinity, rateLimit, timeoutMs, retry, cache, idempotent = false, resources, priority = 0, needsApproval = false, references = true, worker } = definition;
+  const {
+    name,
+    description,
+    input,
+    execute,
+    concurrency = Infinity,
+    rateLimit,
+    timeoutMs,
+    retry,
+    cache,
+    idempotent = false,
+    resources,
+    priority = 0,
+    needsApproval = false,
+    references = true,
+    worker,
+  } = definition;
 
-  if (typeof name !== "string" || !TOOL_NAME.test(name)) invalidOption(where, "name", "1 to 128 letters, digits, _, - or .", name);
-  if (description !== undefined && typeof description !== "string") invalidOption(where, "description", "a string", description);
+  if (typeof name !== "string" || !TOOL_NAME.test(name))
+    invalidOption(where, "name", "1 to 128 letters, digits, _, - or .", name);
+  if (description !== undefined && typeof description !== "string")
+    invalidOption(where, "description", "a string", description);
   if (typeof execute !== "function") invalidOption(where, "execute", "a function", execute);
-  if (input !== undefined && !isStandardSchema(input) && (input === null || typeof input !== "object" || Array.isArray(input))) {
+  if (
+    input !== undefined &&
+    !isStandardSchema(input) &&
+    (input === null || typeof input !== "object" || Array.isArray(input))
+  ) {
     invalidOption(where, "input", "a Standard Schema (zod, valibot, arktype) or a JSON Schema object", input);
   }
-  if (!isPositiveLimit(concurrency)) invalidOption(where, "concurrency", "an integer from 1 and up, or Infinity", concurrency);
-  if (timeoutMs !== undefined && !isTimeout(timeoutMs)) invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
+  if (!isPositiveLimit(concurrency))
+    invalidOption(where, "concurrency", "an integer from 1 and up, or Infinity", concurrency);
+  if (timeoutMs !== undefined && !isTimeout(timeoutMs))
+    invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (typeof idempotent !== "boolean") invalidOption(where, "idempotent", "a boolean", idempotent);
-  if (resources !== undefined && typeof resources !== "function") invalidOption(where, "resources", "a function of the arguments", resources);
-  if (typeof priority !== "number" || !Number.isFinite(priority)) invalidOption(where, "priority", "a finite number", priority);
-  if (typeof needsApproval !== "boolean" && typeof needsApproval !== "function") invalidOption(where, "needsApproval", "a boolean, or a function of the arguments", needsApproval);
+  if (resources !== undefined && typeof resources !== "function")
+    invalidOption(where, "resources", "a function of the arguments", resources);
+  if (typeof priority !== "number" || !Number.isFinite(priority))
+    invalidOption(where, "priority", "a finite number", priority);
+  if (typeof needsApproval !== "boolean" && typeof needsApproval !== "function")
+    invalidOption(where, "needsApproval", "a boolean, or a function of the arguments", needsApproval);
   if (typeof references !== "boolean") invalidOption(where, "references", "a boolean", references);
   let workerOptions: Tool["worker"];
   if (worker !== undefined) {
-    if (worker === null || typeof worker !== "object") invalidOption(where, "worker", "{ module: import.meta.url, memoryMb?, cpuTimeMs?, transfer? }", worker);
+    if (worker === null || typeof worker !== "object")
+      invalidOption(where, "worker", "{ module: import.meta.url, memoryMb?, cpuTimeMs?, transfer? }", worker);
     const { module, memoryMb, cpuTimeMs, transfer = false } = worker;
-    if (!(module instanceof URL) && (typeof module !== "string" || module === "")) invalidOption(where, "worker.module", "the URL or path of the module that defines the tool (import.meta.url)", module);
-    if (memoryMb !== undefined && !(Number.isInteger(memoryMb) && memoryMb >= 8)) invalidOption(where, "worker.memoryMb", "an integer number of MB from 8 up", memoryMb);
-    if (cpuTimeMs !== undefined && !isTimeout(cpuTimeMs)) invalidOption(where, "worker.cpuTimeMs", "a number of milliseconds above 0", cpuTimeMs);
+    if (!(module instanceof URL) && (typeof module !== "string" || module === ""))
+      invalidOption(
+        where,
+        "worker.module",
+        "the URL or path of the module that defines the tool (import.meta.url)",
+        module,
+      );
+    if (memoryMb !== undefined && !(Number.isInteger(memoryMb) && memoryMb >= 8))
+      invalidOption(where, "worker.memoryMb", "an integer number of MB from 8 up", memoryMb);
+    if (cpuTimeMs !== undefined && !isTimeout(cpuTimeMs))
+      invalidOption(where, "worker.cpuTimeMs", "a number of milliseconds above 0", cpuTimeMs);
     if (typeof transfer !== "boolean") invalidOption(where, "worker.transfer", "a boolean", transfer);
-    workerOptions = { module: module instanceof URL ? module.href : module, transfer, ...(memoryMb !== undefined ? { memoryMb } : {}), ...(cpuTimeMs !== undefined ? { cpuTimeMs } : {}) };
+    workerOptions = {
+      module: module instanceof URL ? module.href : module,
+      transfer,
+      ...(memoryMb !== undefined ? { memoryMb } : {}),
+      ...(cpuTimeMs !== undefined ? { cpuTimeMs } : {}),
+    };
   }
   let cacheOptions: Required<ToolCacheOptions> | undefined;
   if (cache !== undefined) {
     if (cache === null || typeof cache !== "object") invalidOption(where, "cache", "{ ttlMs, maxEntries? }", cache);
     if (!isTimeout(cache.ttlMs)) invalidOption(where, "cache.ttlMs", "a number of milliseconds above 0", cache.ttlMs);
     const maxEntries = cache.maxEntries ?? 1000;
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) invalidOption(where, "cache.maxEntries", "an integer from 1 and up", maxEntries);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      invalidOption(where, "cache.maxEntries", "an integer from 1 and up", maxEntries);
     cacheOptions = { ttlMs: cache.ttlMs, maxEntries };
   }
 
@@ -229,12 +297,25 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
 }
 
 /** The options of a tool that can be set from outside its definition: limits, retries, caching, approval. */
-export type ToolOptions = Pick<ToolDefinition, "concurrency" | "rateLimit" | "timeoutMs" | "retry" | "cache" | "idempotent" | "priority" | "references"> & {
+export type ToolOptions = Pick<
+  ToolDefinition,
+  "concurrency" | "rateLimit" | "timeoutMs" | "retry" | "cache" | "idempotent" | "priority" | "references"
+> & {
   /** A person approves each call first. A rule over the arguments can only be given in code. */
   needsApproval?: boolean;
 };
 
-export const TOOL_OPTION_KEYS = keysOf<ToolOptions>({ concurrency: true, rateLimit: true, timeoutMs: true, retry: true, cache: true, idempotent: true, priority: true, needsApproval: true, references: true });
+export const TOOL_OPTION_KEYS = keysOf<ToolOptions>({
+  concurrency: true,
+  rateLimit: true,
+  timeoutMs: true,
+  retry: true,
+  cache: true,
+  idempotent: true,
+  priority: true,
+  needsApproval: true,
+  references: true,
+});
 
 /**
  * The tool with some of its options set anew (a config tuning limits without editing the tool's
@@ -242,7 +323,8 @@ export const TOOL_OPTION_KEYS = keysOf<ToolOptions>({ concurrency: true, rateLim
  */
 export function withToolOptions(tool: Tool, options: ToolOptions): Tool {
   const where = `withToolOptions("${tool.name}")`;
-  if (options === null || typeof options !== "object") invalidOption(where, "options", "an object of tool options", options);
+  if (options === null || typeof options !== "object")
+    invalidOption(where, "options", "an object of tool options", options);
   rejectUnknownOptions(where, options, TOOL_OPTION_KEYS);
   // A Tool keeps its callbacks typed `(args: never)`: the definition they came from checked them against its input.
   const definition = {

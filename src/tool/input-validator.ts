@@ -54,11 +54,16 @@ export function createInputValidator(input: StandardSchemaV1 | JsonSchema | unde
     // Each failure is reported at every level of the schema it bubbles through; the deepest
     // (most specific) ones are what a model can act on.
     const leaves = result.errors.filter(
-      (error) => !result.errors.some((other) => other !== error && other.keywordLocation.startsWith(`${error.keywordLocation}/`)),
+      (error) =>
+        !result.errors.some(
+          (other) => other !== error && other.keywordLocation.startsWith(`${error.keywordLocation}/`),
+        ),
     );
     return {
       ok: false,
-      message: describeIssues(leaves.map((error) => `${error.instanceLocation.replace(/^#/, "") || "/"}: ${error.error}`)),
+      message: describeIssues(
+        leaves.map((error) => `${error.instanceLocation.replace(/^#/, "") || "/"}: ${error.error}`),
+      ),
     };
   };
 }

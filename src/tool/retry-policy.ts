@@ -24,11 +24,15 @@ export const DEFAULT_RETRY: Required<RetryPolicy> = Object.freeze({
 
 export function validateRetryPolicy(where: string, value: unknown): Required<RetryPolicy> {
   const retry = value as Partial<RetryPolicy> | null;
-  if (retry === null || typeof retry !== "object") invalidOption(where, "retry", "{ attempts, initialDelayMs?, maxDelayMs?, factor?, jitter? }", value);
+  if (retry === null || typeof retry !== "object")
+    invalidOption(where, "retry", "{ attempts, initialDelayMs?, maxDelayMs?, factor?, jitter? }", value);
   const policy = { ...DEFAULT_RETRY, ...retry };
-  if (!Number.isInteger(policy.attempts) || policy.attempts < 1) invalidOption(where, "retry.attempts", "an integer from 1 and up", policy.attempts);
-  if (!(policy.initialDelayMs >= 0)) invalidOption(where, "retry.initialDelayMs", "a number from 0 and up", policy.initialDelayMs);
-  if (!(policy.maxDelayMs >= policy.initialDelayMs)) invalidOption(where, "retry.maxDelayMs", "a number no smaller than initialDelayMs", policy.maxDelayMs);
+  if (!Number.isInteger(policy.attempts) || policy.attempts < 1)
+    invalidOption(where, "retry.attempts", "an integer from 1 and up", policy.attempts);
+  if (!(policy.initialDelayMs >= 0))
+    invalidOption(where, "retry.initialDelayMs", "a number from 0 and up", policy.initialDelayMs);
+  if (!(policy.maxDelayMs >= policy.initialDelayMs))
+    invalidOption(where, "retry.maxDelayMs", "a number no smaller than initialDelayMs", policy.maxDelayMs);
   if (!(policy.factor >= 1)) invalidOption(where, "retry.factor", "a number from 1 and up", policy.factor);
   if (typeof policy.jitter !== "boolean") invalidOption(where, "retry.jitter", "a boolean", policy.jitter);
   return policy;

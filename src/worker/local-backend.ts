@@ -8,7 +8,8 @@ import { createWorkerPool, type WorkerPool } from "./worker-pool.ts";
 export function localBackend(workers?: WorkerPool): Backend {
   let pool = workers;
   return {
-    execute: (tool, args, context) => (tool.worker ? (pool ??= createWorkerPool()) : inProcessBackend).execute(tool, args, context),
+    execute: (tool, args, context) =>
+      (tool.worker ? (pool ??= createWorkerPool()) : inProcessBackend).execute(tool, args, context),
     close: () => pool?.close() ?? Promise.resolve(),
   };
 }

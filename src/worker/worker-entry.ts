@@ -12,7 +12,9 @@ const modules = new Map<string, Promise<Map<string, Tool>>>();
 function toolsOf(module: string): Promise<Map<string, Tool>> {
   let loaded = modules.get(module);
   if (loaded === undefined) {
-    loaded = import(module).then((exports: Record<string, unknown>) => new Map(exportedTools(exports).map((tool) => [tool.name, tool])));
+    loaded = import(module).then(
+      (exports: Record<string, unknown>) => new Map(exportedTools(exports).map((tool) => [tool.name, tool])),
+    );
     modules.set(module, loaded);
   }
   return loaded;
@@ -25,7 +27,12 @@ function send(message: ThreadMessage): void {
     // The output could not be cloned: say so, rather than leave the caller waiting.
     if (message.type !== "result") return;
     const why = error instanceof Error ? error.message : String(error);
-    port?.postMessage({ type: "result", taskId: message.taskId, ok: false, error: { name: "DataCloneError", message: `its output cannot cross from the worker thread: ${why}` } } satisfies ThreadMessage);
+    port?.postMessage({
+      type: "result",
+      taskId: message.taskId,
+      ok: false,
+      error: { name: "DataCloneError", message: `its output cannot cross from the worker thread: ${why}` },
+    } satisfies ThreadMessage);
   }
 }
 

@@ -77,9 +77,11 @@ function buffersIn(value: unknown, found = new Set<ArrayBuffer>(), seen = new Se
  * keep the process alive.
  */
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
-  if (options === null || typeof options !== "object") invalidOption("createWorkerPool", "options", "{ maxThreads? }", options);
+  if (options === null || typeof options !== "object")
+    invalidOption("createWorkerPool", "options", "{ maxThreads? }", options);
   const { maxThreads = availableParallelism() } = options;
-  if (!Number.isInteger(maxThreads) || maxThreads < 1) invalidOption("createWorkerPool", "maxThreads", "an integer from 1 and up", maxThreads);
+  if (!Number.isInteger(maxThreads) || maxThreads < 1)
+    invalidOption("createWorkerPool", "maxThreads", "an integer from 1 and up", maxThreads);
 
   const threads = new Set<Thread>();
   const queue: Task[] = [];
@@ -91,7 +93,14 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   function spawn(profile: string, tool: Tool): Thread {
     const memoryMb = tool.worker?.memoryMb;
     const worker = new Worker(ENTRY, {
-      ...(memoryMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(16, Math.max(2, Math.floor(memoryMb / 4))) } } : {}),
+      ...(memoryMb !== undefined
+        ? {
+            resourceLimits: {
+              maxOldGenerationSizeMb: memoryMb,
+              maxYoungGenerationSizeMb: Math.min(16, Math.max(2, Math.floor(memoryMb / 4))),
+            },
+          }
+        : {}),
     });
     const thread: Thread = { worker, profile, task: undefined, cpuTimer: undefined, gone: false };
     worker.unref();
@@ -109,7 +118,12 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     });
     worker.on("error", (error: Error & { code?: string }) => {
       const limit = memoryMb === undefined ? "" : ` of ${memoryMb} MB`;
-      const failure = error.code === "ERR_WORKER_OUT_OF_MEMORY" ? resourceExhausted(`"${thread.task?.tool.name ?? "tool"}" ran out of memory: it went over its heap limit${limit}, so its worker thread was stopped`) : error;
+      const failure =
+        error.code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? resourceExhausted(
+              `"${thread.task?.tool.name ?? "tool"}" ran out of memory: it went over its heap limit${limit}, so its worker thread was stopped`,
+            )
+          : error;
       stop(thread, failure);
     });
     worker.on("exit", (code) => stop(thread, new Error(`the worker thread running it exited (code ${code})`)));
@@ -152,7 +166,12 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     const message: RunMessage = {
       type: "run",
       taskId: task.id,
-      module: worker === undefined ? "" : /^[a-z][a-z0-9+.-]*:/i.test(worker.module) ? worker.module : pathToFileURL(worker.module).href,
+      module:
+        worker === undefined
+          ? ""
+          : /^[a-z][a-z0-9+.-]*:/i.test(worker.module)
+            ? worker.module
+            : pathToFileURL(worker.module).href,
       toolName: task.tool.name,
       args: task.args,
       callId: task.context.callId,
@@ -163,7 +182,11 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       thread.worker.postMessage(message, worker?.transfer ? buffersIn(task.args) : []);
     } catch (error) {
       task.detach();
-      task.reject(new Error(`its arguments cannot cross to a worker thread: ${error instanceof Error ? error.message : String(error)}`));
+      task.reject(
+        new Error(
+          `its arguments cannot cross to a worker thread: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
       return;
     }
     thread.task = task;
@@ -182,7 +205,13 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     const check = (): void => {
       if (thread.task !== task || thread.gone) return;
       const used = thread.worker.performance.eventLoopUtilization(baseline).active;
-      if (used >= budgetMs) stop(thread, resourceExhausted(`"${task.tool.name}" used ${Math.round(used)} ms of CPU, over its budget of ${budgetMs} ms, so its worker thread was stopped`));
+      if (used >= budgetMs)
+        stop(
+          thread,
+          resourceExhausted(
+            `"${task.tool.name}" used ${Math.round(used)} ms of CPU, over its budget of ${budgetMs} ms, so its worker thread was stopped`,
+          ),
+        );
       else thread.cpuTimer = setTimeout(check, Math.max(budgetMs - used, 5));
     };
     thread.cpuTimer = setTimeout(check, budgetMs);
@@ -221,7 +250,11 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     execute(tool, args, context) {
       if (closed) return Promise.reject(new Error("the worker pool is closed"));
       if (tool.worker === undefined) {
-        return Promise.reject(new Error(`"${tool.name}" cannot run in a worker thread: its definition has no worker.module to load it from`));
+        return Promise.reject(
+          new Error(
+            `"${tool.name}" cannot run in a worker thread: its definition has no worker.module to load it from`,
+          ),
+        );
       }
       const { signal } = context;
       if (signal.aborted) return Promise.reject(signal.reason as Error);

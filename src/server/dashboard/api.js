@@ -66,7 +66,11 @@ export async function getJson(path) {
  * @returns {Promise<any>}
  */
 export async function postJson(path, body) {
-  const response = await fetch(path, { method: "POST", headers: { ...authHeaders(), "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { ...authHeaders(), "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   if (!response.ok) return fail(response);
   return response.json();
 }
@@ -78,7 +82,10 @@ export async function postJson(path, body) {
  * @param {AbortSignal} signal
  */
 export async function followRun(runId, onEvent, signal) {
-  const response = await fetch(`/api/runs/${encodeURIComponent(runId)}/events`, { headers: { ...authHeaders(), accept: "text/event-stream" }, signal });
+  const response = await fetch(`/api/runs/${encodeURIComponent(runId)}/events`, {
+    headers: { ...authHeaders(), accept: "text/event-stream" },
+    signal,
+  });
   if (!response.ok) return fail(response);
   for await (const message of readEventStream(response)) onEvent(JSON.parse(message.data));
 }

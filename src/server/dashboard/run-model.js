@@ -46,9 +46,23 @@ export class RunModel {
         break;
       case "call-add":
         this.calls.set(event.callId, {
-          id: event.callId, index: this.calls.size, name: event.name, args: event.args ?? {}, dependsOn: event.dependsOn ?? [],
-          state: "queued", addedAt: event.at, startedAt: undefined, endedAt: undefined, attempts: 0, retries: [],
-          progress: undefined, output: undefined, outputTruncated: false, error: undefined, approval: undefined, approvalWait: undefined,
+          id: event.callId,
+          index: this.calls.size,
+          name: event.name,
+          args: event.args ?? {},
+          dependsOn: event.dependsOn ?? [],
+          state: "queued",
+          addedAt: event.at,
+          startedAt: undefined,
+          endedAt: undefined,
+          attempts: 0,
+          retries: [],
+          progress: undefined,
+          output: undefined,
+          outputTruncated: false,
+          error: undefined,
+          approval: undefined,
+          approvalWait: undefined,
         });
         break;
       case "call-start":
@@ -109,9 +123,23 @@ export class RunModel {
     for (const stored of record.calls) {
       /** @type {CallView} */
       const call = {
-        id: stored.callId, index: stored.index, name: stored.name, args: stored.args, dependsOn: stored.dependsOn ?? [],
-        state: "queued", addedAt: stored.queuedAt ?? record.run.startedAt, startedAt: undefined, endedAt: undefined,
-        attempts: 0, retries: [], progress: undefined, output: undefined, outputTruncated: false, error: undefined, approval: undefined, approvalWait: undefined,
+        id: stored.callId,
+        index: stored.index,
+        name: stored.name,
+        args: stored.args,
+        dependsOn: stored.dependsOn ?? [],
+        state: "queued",
+        addedAt: stored.queuedAt ?? record.run.startedAt,
+        startedAt: undefined,
+        endedAt: undefined,
+        attempts: 0,
+        retries: [],
+        progress: undefined,
+        output: undefined,
+        outputTruncated: false,
+        error: undefined,
+        approval: undefined,
+        approvalWait: undefined,
       };
       // A stored call has ended; a call of a live run may carry its result so far.
       const result = stored.result ?? (stored.endedAt === undefined ? undefined : stored);

@@ -18,8 +18,19 @@ export function mountRunPage(view, runId) {
   const controller = new AbortController();
   const summary = h("div", { class: "summary" });
   const timeline = h("div", { class: "timeline-box" });
-  const details = h("aside", { class: "details" }, h("p", { class: "muted" }, "Select a call to see its arguments, output and error."));
-  show(view, h("h1", {}, "Run ", h("code", {}, runId)), summary, h("div", { class: "legend" }, legend()), timeline, details);
+  const details = h(
+    "aside",
+    { class: "details" },
+    h("p", { class: "muted" }, "Select a call to see its arguments, output and error."),
+  );
+  show(
+    view,
+    h("h1", {}, "Run ", h("code", {}, runId)),
+    summary,
+    h("div", { class: "legend" }, legend()),
+    timeline,
+    details,
+  );
 
   /** @type {RunModel | undefined} */
   let model;
@@ -30,9 +41,16 @@ export function mountRunPage(view, runId) {
   let live = false;
   /** @type {string | undefined} */
   let shownVersion;
-  const decide = async (/** @type {string} */ callId, /** @type {boolean} */ approved, /** @type {string} */ reason) => {
+  const decide = async (
+    /** @type {string} */ callId,
+    /** @type {boolean} */ approved,
+    /** @type {string} */ reason,
+  ) => {
     try {
-      await postJson(`/api/runs/${encodeURIComponent(runId)}/calls/${encodeURIComponent(callId)}/approval`, { approved, ...(reason ? { reason } : {}) });
+      await postJson(`/api/runs/${encodeURIComponent(runId)}/calls/${encodeURIComponent(callId)}/approval`, {
+        approved,
+        ...(reason ? { reason } : {}),
+      });
     } catch (error) {
       show(details, h("p", { class: "error" }, error instanceof Error ? error.message : String(error)));
     }
@@ -42,11 +60,23 @@ export function mountRunPage(view, runId) {
     frame = 0;
     if (model === undefined) return;
     show(summary, summaryOf(model));
-    show(timeline, drawTimeline(model, { now: Date.now(), width: Math.max(timeline.clientWidth, 640), selectedId, onSelect: select }));
+    show(
+      timeline,
+      drawTimeline(model, {
+        now: Date.now(),
+        width: Math.max(timeline.clientWidth, 640),
+        selectedId,
+        onSelect: select,
+      }),
+    );
     if (selectedId !== undefined) {
       const call = model.calls.get(selectedId);
       // Redrawn only when the call changed, so that text being selected or typed there survives.
-      const version = call && [call.id, call.state, call.attempts, call.endedAt, call.retries.length, call.progress?.progress, live].join("|");
+      const version =
+        call &&
+        [call.id, call.state, call.attempts, call.endedAt, call.retries.length, call.progress?.progress, live].join(
+          "|",
+        );
       if (call !== undefined && version !== shownVersion) {
         shownVersion = version;
         show(details, detailsOf(call, live ? decide : undefined));
@@ -71,10 +101,14 @@ export function mountRunPage(view, runId) {
       if (record.live && record.run.status === "running") {
         live = true;
         model = new RunModel(runId);
-        await followRun(runId, (event) => {
-          model?.apply(event);
-          scheduleRender();
-        }, controller.signal);
+        await followRun(
+          runId,
+          (event) => {
+            model?.apply(event);
+            scheduleRender();
+          },
+          controller.signal,
+        );
         live = false;
         scheduleRender();
         return;
@@ -111,9 +145,23 @@ function summaryOf(model) {
     { class: "figures" },
     figure("Status", model.status.replace("_", " "), "run-status"),
     model.resumes === undefined ? null : figure("Resumes", runLink(model.resumes), "resumes"),
-    model.resumedBy.length === 0 ? null : figure("Finished in", model.resumedBy.flatMap((id, index) => (index === 0 ? [runLink(id)] : [", ", runLink(id)])), "resumed-by"),
-    figure("Calls", stats ? `${stats.succeeded} ok, ${stats.failed} failed` : `${counts.done} done, ${counts.running} running, ${counts.queued} queued`),
-    figure("Wall time", formatMs(stats?.wallMs ?? (model.startedAt === undefined ? undefined : Date.now() - model.startedAt))),
+    model.resumedBy.length === 0
+      ? null
+      : figure(
+          "Finished in",
+          model.resumedBy.flatMap((id, index) => (index === 0 ? [runLink(id)] : [", ", runLink(id)])),
+          "resumed-by",
+        ),
+    figure(
+      "Calls",
+      stats
+        ? `${stats.succeeded} ok, ${stats.failed} failed`
+        : `${counts.done} done, ${counts.running} running, ${counts.queued} queued`,
+    ),
+    figure(
+      "Wall time",
+      formatMs(stats?.wallMs ?? (model.startedAt === undefined ? undefined : Date.now() - model.startedAt)),
+    ),
     figure("Sum of durations", formatMs(stats?.sumMs)),
     figure("Speedup", formatSpeedup(stats?.speedup), "speedup"),
     figure("Critical path", formatMs(stats?.criticalPathMs)),
@@ -136,7 +184,9 @@ function runLink(runId) {
 }
 
 function legend() {
-  return ["queued", "approval", "running", "retrying", "ok", "cached", "failed"].map((state) => h("span", { class: `key state-${state}` }, state));
+  return ["queued", "approval", "running", "retrying", "ok", "cached", "failed"].map((state) =>
+    h("span", { class: `key state-${state}` }, state),
+  );
 }
 
 /**
@@ -147,22 +197,66 @@ function detailsOf(call, decide) {
   return [
     h("h2", {}, call.name, " ", h("code", {}, call.id)),
     call.state === "approval" && decide ? approvalForm(call.id, decide) : null,
-    call.approval ? h("p", { "data-detail": "approval" }, call.approval.approved ? "Approved" : `Denied${call.approval.reason ? `: ${call.approval.reason}` : ""}`) : null,
+    call.approval
+      ? h(
+          "p",
+          { "data-detail": "approval" },
+          call.approval.approved ? "Approved" : `Denied${call.approval.reason ? `: ${call.approval.reason}` : ""}`,
+        )
+      : null,
     h(
       "dl",
       { class: "facts" },
-      h("dt", {}, "State"), h("dd", { "data-detail": "state" }, call.state),
-      h("dt", {}, "Attempts"), h("dd", {}, String(call.attempts)),
-      h("dt", {}, "Waited"), h("dd", {}, formatMs(call.startedAt === undefined ? undefined : call.startedAt - call.addedAt)),
-      h("dt", {}, "Took"), h("dd", {}, formatMs(call.endedAt === undefined || call.startedAt === undefined ? undefined : call.endedAt - call.startedAt)),
-      h("dt", {}, "Depends on"), h("dd", {}, call.dependsOn.length === 0 ? "nothing" : call.dependsOn.join(", ")),
+      h("dt", {}, "State"),
+      h("dd", { "data-detail": "state" }, call.state),
+      h("dt", {}, "Attempts"),
+      h("dd", {}, String(call.attempts)),
+      h("dt", {}, "Waited"),
+      h("dd", {}, formatMs(call.startedAt === undefined ? undefined : call.startedAt - call.addedAt)),
+      h("dt", {}, "Took"),
+      h(
+        "dd",
+        {},
+        formatMs(
+          call.endedAt === undefined || call.startedAt === undefined ? undefined : call.endedAt - call.startedAt,
+        ),
+      ),
+      h("dt", {}, "Depends on"),
+      h("dd", {}, call.dependsOn.length === 0 ? "nothing" : call.dependsOn.join(", ")),
     ),
-    call.progress ? h("p", {}, `Progress: ${call.progress.progress}${call.progress.total ? ` of ${call.progress.total}` : ""} ${call.progress.message ?? ""}`) : null,
+    call.progress
+      ? h(
+          "p",
+          {},
+          `Progress: ${call.progress.progress}${call.progress.total ? ` of ${call.progress.total}` : ""} ${call.progress.message ?? ""}`,
+        )
+      : null,
     h("h3", {}, "Arguments"),
     h("pre", { "data-detail": "args" }, formatJson(call.args)),
-    call.error ? [h("h3", {}, "Error"), h("pre", { class: "error", "data-detail": "error" }, `${call.error.type}: ${call.error.message}`)] : null,
-    call.state === "ok" || call.state === "cached" ? [h("h3", {}, call.outputTruncated ? "Output (cut)" : "Output"), h("pre", { "data-detail": "output" }, formatJson(call.output))] : null,
-    call.retries.length > 0 ? [h("h3", {}, "Retries"), h("ul", {}, call.retries.map((retry) => h("li", {}, `after ${retry.error.type}: ${retry.error.message} (waited ${formatMs(retry.delayMs)})`)))] : null,
+    call.error
+      ? [
+          h("h3", {}, "Error"),
+          h("pre", { class: "error", "data-detail": "error" }, `${call.error.type}: ${call.error.message}`),
+        ]
+      : null,
+    call.state === "ok" || call.state === "cached"
+      ? [
+          h("h3", {}, call.outputTruncated ? "Output (cut)" : "Output"),
+          h("pre", { "data-detail": "output" }, formatJson(call.output)),
+        ]
+      : null,
+    call.retries.length > 0
+      ? [
+          h("h3", {}, "Retries"),
+          h(
+            "ul",
+            {},
+            call.retries.map((retry) =>
+              h("li", {}, `after ${retry.error.type}: ${retry.error.message} (waited ${formatMs(retry.delayMs)})`),
+            ),
+          ),
+        ]
+      : null,
   ];
 }
 
@@ -172,10 +266,33 @@ function detailsOf(call, decide) {
  * @param {(callId: string, approved: boolean, reason: string) => Promise<void>} decide
  */
 function approvalForm(callId, decide) {
-  const reason = h("input", { type: "text", name: "reason", placeholder: "reason (optional, the model reads it)", autocomplete: "off" });
+  const reason = h("input", {
+    type: "text",
+    name: "reason",
+    placeholder: "reason (optional, the model reads it)",
+    autocomplete: "off",
+  });
   const buttons = [
-    h("button", { type: "button", "data-action": "approve", onClick: () => void decide(callId, true, reason.value.trim()) }, "Approve"),
-    h("button", { type: "button", class: "deny", "data-action": "deny", onClick: () => void decide(callId, false, reason.value.trim()) }, "Deny"),
+    h(
+      "button",
+      { type: "button", "data-action": "approve", onClick: () => void decide(callId, true, reason.value.trim()) },
+      "Approve",
+    ),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "deny",
+        "data-action": "deny",
+        onClick: () => void decide(callId, false, reason.value.trim()),
+      },
+      "Deny",
+    ),
   ];
-  return h("div", { class: "approval" }, h("p", {}, "This call waits for your approval. It holds no slot; the other calls go on."), h("div", { class: "actions" }, reason, buttons));
+  return h(
+    "div",
+    { class: "approval" },
+    h("p", {}, "This call waits for your approval. It holds no slot; the other calls go on."),
+    h("div", { class: "actions" }, reason, buttons),
+  );
 }

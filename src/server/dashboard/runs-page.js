@@ -16,19 +16,46 @@ export function mountRunsPage(view) {
     view,
     approvals,
     h("h1", {}, "Runs"),
-    h("table", { class: "runs" }, h("thead", {}, h("tr", {}, ["Run", "Status", "Calls", "Failed", "Wall time", "Sum of durations", "Speedup", "Started"].map((title) => h("th", {}, title)))), table),
+    h(
+      "table",
+      { class: "runs" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["Run", "Status", "Calls", "Failed", "Wall time", "Sum of durations", "Speedup", "Started"].map((title) =>
+            h("th", {}, title),
+          ),
+        ),
+      ),
+      table,
+    ),
   );
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   const refresh = async () => {
     try {
-      const [{ runs }, waiting] = await Promise.all([getJson("/api/runs?limit=100"), getJson("/api/approvals?pending=true")]);
+      const [{ runs }, waiting] = await Promise.all([
+        getJson("/api/runs?limit=100"),
+        getJson("/api/approvals?pending=true"),
+      ]);
       if (stopped) return;
-      show(approvals, waitingList(waiting.approvals, () => void refreshNow()));
+      show(
+        approvals,
+        waitingList(waiting.approvals, () => void refreshNow()),
+      );
       show(
         table,
-        runs.length === 0 ? h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`.")) : null,
+        runs.length === 0
+          ? h(
+              "tr",
+              {},
+              h("td", { colspan: 8, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`."),
+            )
+          : null,
         runs.map((/** @type {any} */ run) =>
           h(
             "tr",
@@ -92,7 +119,10 @@ function statusText(run) {
 function waitingList(waiting, decided) {
   /** @param {any} approval @param {boolean} approved */
   const decide = async (approval, approved) => {
-    await postJson(`/api/runs/${encodeURIComponent(approval.runId)}/calls/${encodeURIComponent(approval.callId)}/approval`, { approved });
+    await postJson(
+      `/api/runs/${encodeURIComponent(approval.runId)}/calls/${encodeURIComponent(approval.callId)}/approval`,
+      { approved },
+    );
     decided();
   };
   if (waiting.length === 0) return null;
@@ -111,9 +141,23 @@ function waitingList(waiting, decided) {
           approval.live
             ? null
             : [
-                h("span", { class: "muted" }, approval.runStatus === "running" ? " (waiting in another process: the decision reaches it there) " : ` (run ${approval.runStatus.replace("_", " ")}: the decision is kept for when its conversation resumes) `),
-                h("button", { type: "button", "data-action": "approve", onClick: () => void decide(approval, true) }, "Approve"),
-                h("button", { type: "button", class: "deny", "data-action": "deny", onClick: () => void decide(approval, false) }, "Deny"),
+                h(
+                  "span",
+                  { class: "muted" },
+                  approval.runStatus === "running"
+                    ? " (waiting in another process: the decision reaches it there) "
+                    : ` (run ${approval.runStatus.replace("_", " ")}: the decision is kept for when its conversation resumes) `,
+                ),
+                h(
+                  "button",
+                  { type: "button", "data-action": "approve", onClick: () => void decide(approval, true) },
+                  "Approve",
+                ),
+                h(
+                  "button",
+                  { type: "button", class: "deny", "data-action": "deny", onClick: () => void decide(approval, false) },
+                  "Deny",
+                ),
               ],
         ),
       ),

@@ -22,7 +22,10 @@ export function drawTimeline(model, { now, width, selectedId, onSelect }) {
   const calls = model.ordered();
   // Folds, not Math.min(...spread): a spread of a 200,000-call run overflows the stack.
   const start = model.startedAt ?? calls.reduce((earliest, call) => Math.min(earliest, call.addedAt), now);
-  const end = calls.reduce((latest, call) => Math.max(latest, call.endedAt ?? now), Math.max(model.endedAt ?? now, start + 1));
+  const end = calls.reduce(
+    (latest, call) => Math.max(latest, call.endedAt ?? now),
+    Math.max(model.endedAt ?? now, start + 1),
+  );
   const chartWidth = Math.max(width - LABEL_WIDTH - 16, 100);
   const x = (/** @type {number} */ at) => LABEL_WIDTH + ((at - start) / (end - start)) * chartWidth;
   const height = AXIS_HEIGHT + calls.length * ROW_HEIGHT + 8;
@@ -30,28 +33,65 @@ export function drawTimeline(model, { now, width, selectedId, onSelect }) {
   const barY = (/** @type {number} */ row) => AXIS_HEIGHT + row * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2;
 
   const selected = selectedId === undefined ? undefined : model.calls.get(selectedId);
-  const related = new Set(selected === undefined ? [] : [...selected.dependsOn, ...model.dependentsOf(selected.id).map((call) => call.id)]);
+  const related = new Set(
+    selected === undefined ? [] : [...selected.dependsOn, ...model.dependentsOf(selected.id).map((call) => call.id)],
+  );
 
   const rows = calls.map((call, row) => {
     const y = barY(row);
     const queuedEnd = call.startedAt ?? call.endedAt ?? now;
     const barStart = call.startedAt ?? queuedEnd;
     const barEnd = call.endedAt ?? now;
-    const classes = ["row", call.id === selectedId ? "selected" : "", related.has(call.id) ? "related" : ""].join(" ").trim();
+    const classes = ["row", call.id === selectedId ? "selected" : "", related.has(call.id) ? "related" : ""]
+      .join(" ")
+      .trim();
     return s(
       "g",
       { class: classes, "data-call-id": call.id, "data-state": call.state, onClick: () => onSelect(call.id) },
-      s("rect", { class: "row-hit", x: 0, y: AXIS_HEIGHT + row * ROW_HEIGHT, width: LABEL_WIDTH + chartWidth, height: ROW_HEIGHT }),
+      s("rect", {
+        class: "row-hit",
+        x: 0,
+        y: AXIS_HEIGHT + row * ROW_HEIGHT,
+        width: LABEL_WIDTH + chartWidth,
+        height: ROW_HEIGHT,
+      }),
       s("text", { class: "label", x: 8, y: y + BAR_HEIGHT - 3 }, truncate(`${call.name} · ${call.id}`, 30)),
-      queuedEnd > call.addedAt ? s("rect", { class: "queued", x: x(call.addedAt), y: y + 4, width: Math.max(x(queuedEnd) - x(call.addedAt), 0), height: BAR_HEIGHT - 8 }) : null,
+      queuedEnd > call.addedAt
+        ? s("rect", {
+            class: "queued",
+            x: x(call.addedAt),
+            y: y + 4,
+            width: Math.max(x(queuedEnd) - x(call.addedAt), 0),
+            height: BAR_HEIGHT - 8,
+          })
+        : null,
       call.approvalWait
-        ? s("rect", { class: "awaiting-approval", x: x(call.approvalWait.from), y: y + 2, width: Math.max(x(call.approvalWait.to ?? call.endedAt ?? now) - x(call.approvalWait.from), 2), height: BAR_HEIGHT - 4 })
+        ? s("rect", {
+            class: "awaiting-approval",
+            x: x(call.approvalWait.from),
+            y: y + 2,
+            width: Math.max(x(call.approvalWait.to ?? call.endedAt ?? now) - x(call.approvalWait.from), 2),
+            height: BAR_HEIGHT - 4,
+          })
         : null,
       call.state === "queued" || call.state === "approval"
         ? null
-        : s("rect", { class: `bar state-${call.state}`, x: x(barStart), y, width: Math.max(x(barEnd) - x(barStart), 2), height: BAR_HEIGHT, rx: 2 }),
-      call.retries.map((retry) => s("line", { class: "retry-mark", x1: x(retry.at), x2: x(retry.at), y1: y - 2, y2: y + BAR_HEIGHT + 2 })),
-      s("title", {}, `${call.name} (${call.id}): ${call.state}${call.endedAt !== undefined && call.startedAt !== undefined ? `, ${formatMs(call.endedAt - call.startedAt)}` : ""}`),
+        : s("rect", {
+            class: `bar state-${call.state}`,
+            x: x(barStart),
+            y,
+            width: Math.max(x(barEnd) - x(barStart), 2),
+            height: BAR_HEIGHT,
+            rx: 2,
+          }),
+      call.retries.map((retry) =>
+        s("line", { class: "retry-mark", x1: x(retry.at), x2: x(retry.at), y1: y - 2, y2: y + BAR_HEIGHT + 2 }),
+      ),
+      s(
+        "title",
+        {},
+        `${call.name} (${call.id}): ${call.state}${call.endedAt !== undefined && call.startedAt !== undefined ? `, ${formatMs(call.endedAt - call.startedAt)}` : ""}`,
+      ),
     );
   });
 
@@ -68,13 +108,25 @@ export function drawTimeline(model, { now, width, selectedId, onSelect }) {
       const toRow = rowOf.get(to.id) ?? 0;
       const x1 = x(from.endedAt ?? now);
       const x2 = x(to.startedAt ?? to.endedAt ?? now);
-      links.push(s("path", { class: "dependency", d: `M ${x1} ${barY(fromRow) + BAR_HEIGHT / 2} C ${x1 + 12} ${barY(fromRow) + BAR_HEIGHT / 2}, ${x2 - 12} ${barY(toRow) + BAR_HEIGHT / 2}, ${x2} ${barY(toRow) + BAR_HEIGHT / 2}` }));
+      links.push(
+        s("path", {
+          class: "dependency",
+          d: `M ${x1} ${barY(fromRow) + BAR_HEIGHT / 2} C ${x1 + 12} ${barY(fromRow) + BAR_HEIGHT / 2}, ${x2 - 12} ${barY(toRow) + BAR_HEIGHT / 2}, ${x2} ${barY(toRow) + BAR_HEIGHT / 2}`,
+        }),
+      );
     }
   }
 
   return s(
     "svg",
-    { class: "timeline", width: LABEL_WIDTH + chartWidth + 16, height, viewBox: `0 0 ${LABEL_WIDTH + chartWidth + 16} ${height}`, role: "img", "aria-label": `Timeline of ${calls.length} calls` },
+    {
+      class: "timeline",
+      width: LABEL_WIDTH + chartWidth + 16,
+      height,
+      viewBox: `0 0 ${LABEL_WIDTH + chartWidth + 16} ${height}`,
+      role: "img",
+      "aria-label": `Timeline of ${calls.length} calls`,
+    },
     axis(start, end, x, height),
     rows,
     links,
