@@ -1,12 +1,7 @@
 import { openaiChat } from "../adapters/openai-chat.ts";
 import { invalidOption, keysOf, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
-import {
-  createExecutor,
-  type Executor,
-  type ExecutorOptions,
-  type LiveRun,
-  type RunOptions,
-} from "../executor/create-executor.ts";
+import { createExecutor } from "../executor/create-executor.ts";
+import type { Executor, ExecutorOptions, LiveRun, RunOptions } from "../executor/executor-types.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";

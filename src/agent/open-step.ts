@@ -1,7 +1,7 @@
 // A step whose tool calls wait for a person is kept in the conversation before it ends, so that a
 // conversation outlives the process: the next run of it finishes the step from the history.
 import { openaiChat } from "../adapters/openai-chat.ts";
-import type { Executor, LiveRun } from "../executor/create-executor.ts";
+import type { Executor, LiveRun } from "../executor/executor-types.ts";
 import type { RunEvent, RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore, StoredApproval, StoredCall } from "../store/run-store.ts";
 import type { ChatMessage } from "./chat-model.ts";

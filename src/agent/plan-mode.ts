@@ -1,5 +1,5 @@
 import { resultText, toolJsonSchema } from "../adapters/tool-json-schema.ts";
-import type { Executor, LiveRun } from "../executor/create-executor.ts";
+import type { Executor, LiveRun } from "../executor/executor-types.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
 import type { AgentStep } from "./create-agent.ts";

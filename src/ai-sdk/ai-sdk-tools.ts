@@ -1,7 +1,7 @@
 import { jsonSchema, tool, type ToolSet } from "ai";
 import { toolJsonSchema } from "../adapters/tool-json-schema.ts";
 import { invalidOption } from "../errors/volley-error.ts";
-import type { Executor, LiveRun } from "../executor/create-executor.ts";
+import type { Executor, LiveRun } from "../executor/executor-types.ts";
 import type { RunEvent, ToolCall } from "../run/types.ts";
 
 export interface AiSdkToolsOptions {

@@ -1,4 +1,5 @@
-import { createExecutor, type Executor, type ExecutorOptions } from "../executor/create-executor.ts";
+import { createExecutor } from "../executor/create-executor.ts";
+import type { Executor, ExecutorOptions } from "../executor/executor-types.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { bullmqBackend as BullmqBackend } from "../bullmq/bullmq-backend.ts";
 import { SqliteRunStore } from "../store/sqlite-run-store.ts";

@@ -7,4 +7,4 @@ export type {
   LiveRun,
   RunOptions,
   ToolSettings,
-} from "./create-executor.ts";
+} from "./executor-types.ts";

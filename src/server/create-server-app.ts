@@ -7,7 +7,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
 import { detectCalls } from "../adapters/detect-calls.ts";
 import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
-import type { Executor } from "../executor/create-executor.ts";
+import type { Executor } from "../executor/executor-types.ts";
 import type { RunStore, StoredRun, StoredRunStatus } from "../store/run-store.ts";
 import { dashboardAssets } from "./dashboard-assets.ts";
 import { LiveRuns, summarizeLiveRun, type LiveRunEntry } from "./live-runs.ts";

@@ -1,4 +1,4 @@
-import type { Executor, LiveRun, RunOptions } from "../executor/create-executor.ts";
+import type { Executor, LiveRun, RunOptions } from "../executor/executor-types.ts";
 import type { RunEvent, RunResult, ToolCall, ToolResult } from "../run/types.ts";
 import type { StoredRun } from "../store/run-store.ts";
 
