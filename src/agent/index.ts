@@ -1,11 +1,4 @@
-export {
-  createAgent,
-  type Agent,
-  type AgentEvent,
-  type AgentOptions,
-  type AgentResult,
-  type AgentRunOptions,
-  type AgentStep,
-} from "./create-agent.ts";
+export { createAgent } from "./create-agent.ts";
+export type { Agent, AgentEvent, AgentOptions, AgentResult, AgentRunOptions, AgentStep } from "./agent-types.ts";
 export type { ChatMessage, ChatModel, ChatModelEvent, ChatModelRequest, TokenUsage } from "./chat-model.ts";
 export { openaiModel, type OpenAIChatClient, type OpenAIModelOptions } from "./openai-model.ts";

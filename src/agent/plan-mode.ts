@@ -2,7 +2,7 @@ import { resultText, toolJsonSchema } from "../adapters/tool-json-schema.ts";
 import type { Executor, LiveRun } from "../executor/executor-types.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
-import type { AgentStep } from "./create-agent.ts";
+import type { AgentStep } from "./agent-types.ts";
 import { LineSplitter, parsePlanLine } from "./plan-parser.ts";
 
 /** What plan mode needs from the agent around it. */

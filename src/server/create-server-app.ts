@@ -1,4 +1,4 @@
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -12,6 +12,7 @@ import type { RunStore, StoredRun, StoredRunStatus } from "../store/run-store.ts
 import { dashboardAssets } from "./dashboard-assets.ts";
 import { LiveRuns, summarizeLiveRun, type LiveRunEntry } from "./live-runs.ts";
 import { wireEvent, wireResult } from "./wire-format.ts";
+import { ApiError, integerParam, onlyLoopbackHosts, readJson, refuseCrossSite, timeWindow } from "./api-requests.ts";
 
 export interface ServerAppOptions {
   /** Runs the API's runs. Its tools are the only tools the API can run: it can never define one. */
@@ -34,22 +35,9 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /** What `Authorization: Bearer` can carry (RFC 6750 b64token); a token outside it could never be sent. */
 const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
-const LOOPBACK_HOSTNAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
 const RUN_STATUSES: readonly StoredRunStatus[] = ["running", "completed", "cancelled", "timed_out", "interrupted"];
 const SERVER_VERSION = "1";
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-
-/** Thrown by the API's handlers: answered as `{ error: { code, message } }` with `status`. */
-class ApiError extends Error {
-  readonly status: 400 | 403 | 404 | 409 | 415;
-  readonly code: string;
-
-  constructor(status: 400 | 403 | 404 | 409 | 415, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
 
 /**
  * Volley's HTTP API and dashboard as a Hono app: start runs, follow their events over SSE,
@@ -111,23 +99,7 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
 
   // Without a token only loopback names are answered: a web page can't reach the API by
   // pointing a domain of its own at 127.0.0.1 (DNS rebinding).
-  if (token === undefined) {
-    app.use("*", async (c, next) => {
-      const { hostname } = new URL(c.req.url);
-      if (!LOOPBACK_HOSTNAMES.has(hostname)) {
-        return c.json(
-          {
-            error: {
-              code: "forbidden_host",
-              message: `Host "${hostname}" is not a loopback name; set a token to serve other names`,
-            },
-          },
-          403,
-        );
-      }
-      await next();
-    });
-  }
+  if (token === undefined) app.use("*", onlyLoopbackHosts());
   app.use(
     "*",
     secureHeaders({
@@ -400,75 +372,7 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
   return { app, runs };
 }
 
-/**
- * Refuses a state-changing request that a browser sends from another site (a form post, a
- * no-cors fetch), unless its origin is one of `allowed`. Browsers mark such requests with
- * `Origin` and `Sec-Fetch-Site`; clients that are not browsers (curl, SDKs) send neither.
- */
-function refuseCrossSite(allowed: readonly string[]): MiddlewareHandler {
-  return async (c, next) => {
-    if (!SAFE_METHODS.has(c.req.method)) {
-      const origin = c.req.header("origin");
-      const site = c.req.header("sec-fetch-site");
-      const sameOrigin =
-        origin === undefined
-          ? site === undefined || site === "same-origin" || site === "none"
-          : origin === new URL(c.req.url).origin;
-      if (!sameOrigin && (origin === undefined || !allowed.includes(origin))) {
-        throw new ApiError(
-          403,
-          "cross_site",
-          `Refused a ${c.req.method} from another site (${origin ?? site ?? "unknown origin"}); list its origin in corsOrigins to allow it`,
-        );
-      }
-    }
-    await next();
-  };
-}
-
-/** The body, as JSON. Asking for its content type keeps cross-site forms, which can't send it, out. */
-async function readJson(c: Context): Promise<unknown> {
-  if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
-    throw new ApiError(
-      415,
-      "unsupported_media_type",
-      "Send the request body as JSON, with Content-Type: application/json",
-    );
-  }
-  try {
-    return await c.req.json();
-  } catch (error) {
-    throw new ApiError(
-      400,
-      "invalid_json",
-      `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-}
-
 /** A stored run that this server is still running shows as running, whatever the store has caught up with. */
 function withLiveStatus(run: StoredRun, entry: LiveRunEntry | undefined): StoredRun {
   return entry !== undefined && entry.result === undefined ? { ...run, status: "running" } : run;
-}
-
-function integerParam(c: Context, name: string, fallback: number, min: number, max: number): number {
-  const text = c.req.query(name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new ApiError(
-      400,
-      "invalid_query",
-      `"${name}" must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
-    );
-  return value;
-}
-
-function timeWindow(c: Context): { since?: number; until?: number } {
-  const since = c.req.query("since");
-  const until = c.req.query("until");
-  return {
-    ...(since !== undefined ? { since: integerParam(c, "since", 0, 0, Number.MAX_SAFE_INTEGER) } : {}),
-    ...(until !== undefined ? { until: integerParam(c, "until", 0, 0, Number.MAX_SAFE_INTEGER) } : {}),
-  };
 }
