@@ -41,7 +41,7 @@ export async function statsCommand(options: StatsCommandOptions): Promise<number
         String(figures.calls),
         `${((figures.failures / figures.calls) * 100).toFixed(1)}%`,
         String(figures.retries),
-        String(figures.cacheHits),
+        String(figures.cached),
         formatMs(figures.p50Ms),
         formatMs(figures.p95Ms),
         formatMs(figures.p99Ms),

@@ -109,8 +109,11 @@ describe("observability", () => {
       calls: 4,
       failures: 1,
       failuresByType: { tool_error: 1 },
-      p50Ms: 30,
+      // Nearest-rank percentiles, as the history's figures are: the 2nd of 4 durations is the median.
+      p50Ms: 20,
       p95Ms: 40,
+      p99Ms: 40,
+      meanMs: 25,
     });
   });
 

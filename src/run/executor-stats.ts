@@ -9,11 +9,22 @@ export interface ToolStats {
   failures: number;
   failuresByType: Partial<Record<CallErrorType, number>>;
   retries: number;
+  /** Calls answered from the cache or by an identical call in flight. */
   cached: number;
-  /** Over the most recent executed calls. */
+  /** Durations of executed calls (nearest-rank percentiles); the executor keeps its most recent 1,024. */
   p50Ms: number;
   p95Ms: number;
+  p99Ms: number;
   meanMs: number;
+}
+
+/** The percentiles (nearest rank) and mean of some durations; zeros for none. */
+export function durationFigures(durations: readonly number[]): Pick<ToolStats, "p50Ms" | "p95Ms" | "p99Ms" | "meanMs"> {
+  const sorted = [...durations].sort((a, b) => a - b);
+  const at = (q: number): number =>
+    sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number);
+  const meanMs = sorted.length === 0 ? 0 : sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length;
+  return { p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99), meanMs };
 }
 
 export interface ExecutorStats {
@@ -50,19 +61,13 @@ export class ToolStatistics {
   }
 
   snapshot(): ToolStats {
-    const sorted = [...this.durations].sort((a, b) => a - b);
-    const at = (q: number): number =>
-      sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
-    const meanMs = sorted.length === 0 ? 0 : sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length;
     return {
       calls: this.calls,
       failures: this.failures,
       failuresByType: { ...this.failuresByType },
       retries: this.retries,
       cached: this.cached,
-      p50Ms: at(0.5),
-      p95Ms: at(0.95),
-      meanMs,
+      ...durationFigures(this.durations),
     };
   }
 }

@@ -292,16 +292,17 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
         failures: 0,
         failuresByType: {},
         retries: 2,
-        cacheHits: 0,
+        cached: 0,
         p50Ms: 50,
         p95Ms: 100,
         p99Ms: 100,
+        meanMs: 55,
       });
       expect(all.fetch).toMatchObject({
         calls: 4,
         failures: 2,
         failuresByType: { timeout: 1, tool_error: 1 },
-        cacheHits: 1,
+        cached: 1,
       });
       const early = await store.toolStats({ since: 0, until: 2_000 });
       expect(early.fetch?.calls).toBe(3);

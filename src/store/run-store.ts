@@ -1,4 +1,5 @@
-import type { CallError, CallErrorType, RunEvent, RunResult, RunStats, ToolResult } from "../run/types.ts";
+import type { CallError, RunEvent, RunResult, RunStats, ToolResult } from "../run/types.ts";
+import type { ToolStats } from "../run/executor-stats.ts";
 
 /** A run as the history keeps it. `interrupted`: its process died before the run ended. */
 export type StoredRunStatus = "running" | "completed" | "cancelled" | "timed_out" | "interrupted";
@@ -86,16 +87,8 @@ export interface RunQuery {
   tool?: string;
 }
 
-export interface StoredToolStats {
-  calls: number;
-  failures: number;
-  failuresByType: Partial<Record<CallErrorType, number>>;
-  retries: number;
-  cacheHits: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-}
+/** A tool's figures over the calls in the history: the same figures as `executor.stats()` gives. */
+export type StoredToolStats = ToolStats;
 
 export interface TimeWindow {
   /** Epoch ms, inclusive. @default the beginning */

@@ -1,4 +1,5 @@
 import type { CallErrorType } from "../run/types.ts";
+import { durationFigures } from "../run/executor-stats.ts";
 import { invalidOption } from "../errors/volley-error.ts";
 import type {
   ApprovalQuery,
@@ -82,7 +83,17 @@ export function summarizeCalls(calls: Iterable<StatsInput>): Record<string, Stor
     let entry = byTool.get(call.name);
     if (entry === undefined) {
       entry = {
-        stats: { calls: 0, failures: 0, failuresByType: {}, retries: 0, cacheHits: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+        stats: {
+          calls: 0,
+          failures: 0,
+          failuresByType: {},
+          retries: 0,
+          cached: 0,
+          p50Ms: 0,
+          p95Ms: 0,
+          p99Ms: 0,
+          meanMs: 0,
+        },
         durations: [],
       };
       byTool.set(call.name, entry);
@@ -94,18 +105,11 @@ export function summarizeCalls(calls: Iterable<StatsInput>): Record<string, Stor
       stats.failuresByType[call.errorType] = (stats.failuresByType[call.errorType] ?? 0) + 1;
     }
     if (call.attempts > 1) stats.retries += call.attempts - 1;
-    if (call.cached) stats.cacheHits++;
+    if (call.cached) stats.cached++;
     if (call.attempts > 0) entry.durations.push(call.durationMs);
   }
   const summary: Record<string, StoredToolStats> = {};
-  for (const [name, { stats, durations }] of byTool) {
-    durations.sort((a, b) => a - b);
-    const at = (q: number): number =>
-      durations.length === 0
-        ? 0
-        : (durations[Math.min(durations.length - 1, Math.ceil(q * durations.length) - 1)] as number);
-    summary[name] = { ...stats, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99) };
-  }
+  for (const [name, { stats, durations }] of byTool) summary[name] = { ...stats, ...durationFigures(durations) };
   return summary;
 }
 

@@ -49,7 +49,7 @@ export function mountToolsPage(view) {
                   tool.stats ? `${((tool.stats.failures / tool.stats.calls) * 100).toFixed(1)}%` : "–",
                 ),
                 h("td", { class: "number" }, tool.stats?.retries ?? 0),
-                h("td", { class: "number" }, tool.stats?.cacheHits ?? 0),
+                h("td", { class: "number" }, tool.stats?.cached ?? 0),
                 h("td", { class: "number" }, formatMs(tool.stats?.p50Ms)),
                 h("td", { class: "number" }, formatMs(tool.stats?.p95Ms)),
                 h("td", { class: "number" }, formatMs(tool.stats?.p99Ms)),
