@@ -311,7 +311,7 @@ export class OpenRun implements RunSlots, RunLifecycle {
     const results = this.#answers.results as ToolResult[];
     // Room was reserved for a batch that a misused call cut short.
     if (results.length > this.#graph.size) results.length = this.#graph.size;
-    const stats = this.#answers.figures.stats(results.length, this.#startedAt, this.maxInFlight);
+    const stats = this.#answers.statistics.stats(results.length, this.#startedAt, this.maxInFlight);
     const result: RunResult = { runId: this.id, status: this.#status, results, stats };
     this.#core.statistics.observeRun(stats);
     const endedAt = this.#core.clock.now();

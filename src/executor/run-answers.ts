@@ -1,5 +1,5 @@
 import type { CallInfo, RunInstrumentation } from "../run/instrumentation.ts";
-import { RunFigures } from "../run/run-figures.ts";
+import { RunStatistics } from "../run/run-statistics.ts";
 import type { CallError, ToolResult } from "../run/types.ts";
 import type { CallGraph } from "../scheduler/call-graph.ts";
 import type { CallState } from "../scheduler/call-state.ts";
@@ -27,14 +27,14 @@ export interface RunAnswersParts {
 /**
  * The one result of each call of a run, and what follows from it: dependents of a success may
  * become ready, dependents of a failure fail too, calls that shared its execution get its
- * result, the history, listeners and figures hear of it, and the run learns when the last one is in.
+ * result, the history, listeners and statistics hear of it, and the run learns when the last one is in.
  */
 export class RunAnswers {
   /** Each call's result at its index, filled in as they arrive: the run's answer, ready when the last one is. */
   results: (ToolResult | undefined)[] = [];
   /** Calls added and not answered yet. */
   unanswered = 0;
-  readonly figures = new RunFigures();
+  readonly statistics = new RunStatistics();
   readonly #run: RunLifecycle;
   readonly #graph: CallGraph;
   readonly #events: RunEvents;
@@ -189,9 +189,9 @@ export class RunAnswers {
     return true;
   }
 
-  /** Counts a result in the run's figures, and in its tool's statistics and duration estimate. */
+  /** Counts a result in the run's statistics, and in its tool's statistics and duration estimate. */
   #tally(result: ToolResult, gate: ToolGate | undefined, pathMs: number): void {
-    this.figures.observe(result, pathMs);
+    this.statistics.observe(result, pathMs);
     if (gate === undefined) return;
     if (result.ok && result.attempts > 0) gate.observeDuration(result.durationMs);
     gate.statistics.observe(result);

@@ -1,7 +1,7 @@
 import type { CallError, RunStats, ToolResult } from "./types.ts";
 
-/** A run's figures, kept as results arrive so that finishing the run costs nothing per call. */
-export class RunFigures {
+/** A run's statistics (its `RunStats`), kept as results arrive so that finishing the run costs nothing per call. */
+export class RunStatistics {
   #succeeded = 0;
   #cached = 0;
   #retries = 0;
