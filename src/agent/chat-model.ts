@@ -14,6 +14,7 @@ export type ChatMessage =
 export type ChatModelEvent =
   | { type: "text-delta"; text: string }
   | { type: "tool-call"; id: string; name: string; arguments: string }
+  /** `reason` in Chat Completions words: `stop`, `tool_calls`, `length`, `content_filter`, or the provider's own. */
   | { type: "finish"; reason: string; usage: TokenUsage | undefined };
 
 export interface TokenUsage {
@@ -27,7 +28,11 @@ export interface ChatModelRequest {
   signal?: AbortSignal | undefined;
 }
 
-/** The seam between the agent and a model: anything that can stream a turn. */
+/**
+ * The seam between the agent and a model: anything that can stream a turn. An aborted
+ * `signal` ends the stream with an error, never with a finish. `chat-model.contract.ts` is the
+ * suite every implementation passes.
+ */
 export interface ChatModel {
   stream(request: ChatModelRequest): AsyncIterable<ChatModelEvent>;
 }

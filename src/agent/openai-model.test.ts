@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ToolCallPart } from "./tool-call-assembler.ts";
+import { startMockOpenAI } from "../testing/index.ts";
+import { chatModelContract, type SeenRequest } from "./chat-model.contract.ts";
 import { openaiModel, type ChatModelEvent } from "./index.ts";
 
 /**
@@ -92,4 +94,30 @@ describe("openaiModel reads tool calls however a server streams them", () => {
       else expect(ids).toEqual(["a", "b", "c"]);
     });
   }
+});
+
+chatModelContract("openaiModel on the official client", {
+  async start(script) {
+    const mock = await startMockOpenAI({
+      script: script.map((turn) => ({
+        ...(turn.text === undefined ? {} : { content: turn.text }),
+        ...(turn.toolCalls === undefined
+          ? {}
+          : { toolCalls: turn.toolCalls.map(({ id, name, args }) => ({ id, name, arguments: args })) }),
+      })),
+    });
+    const client = new OpenAI({ baseURL: mock.baseURL, apiKey: "test", maxRetries: 0 });
+    const seen = (): SeenRequest[] =>
+      mock.requests.map((request) => {
+        const messages = (request.messages ?? []) as { role: string; tool_call_id?: string; content?: string }[];
+        return {
+          roles: messages.map((message) => message.role),
+          toolResults: messages.flatMap((message) =>
+            message.role === "tool" ? [[message.tool_call_id ?? "", message.content ?? ""] as [string, string]] : [],
+          ),
+          toolNames: ((request.tools ?? []) as { function: { name: string } }[]).map((tool) => tool.function.name),
+        };
+      });
+    return { model: openaiModel({ client, model: "mock" }), seen, close: () => mock.close() };
+  },
 });

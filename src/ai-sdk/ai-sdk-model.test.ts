@@ -2,6 +2,7 @@ import { convertArrayToReadableStream, MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { createAgent } from "../agent/index.ts";
 import { defineTool } from "../index.ts";
+import { chatModelContract, type ScriptedTurn, type SeenRequest } from "../agent/chat-model.contract.ts";
 import { aiSdkModel } from "./index.ts";
 
 const usage = {
@@ -59,4 +60,57 @@ describe("aiSdkModel", () => {
       ["tool-result", "t2", "weather", { type: "text", value: "Rome: ok" }],
     ]);
   });
+});
+
+/** The stream an AI SDK provider sends for a scripted turn. */
+function streamOf(turn: ScriptedTurn) {
+  const text = turn.text ?? "";
+  const words = text.split(/(?<= )/).filter((word) => word !== "");
+  return {
+    stream: convertArrayToReadableStream([
+      { type: "stream-start" as const, warnings: [] },
+      ...(words.length === 0
+        ? []
+        : [
+            { type: "text-start" as const, id: "t" },
+            ...words.map((delta) => ({ type: "text-delta" as const, id: "t", delta })),
+            { type: "text-end" as const, id: "t" },
+          ]),
+      ...(turn.toolCalls ?? []).map((call) => ({
+        type: "tool-call" as const,
+        toolCallId: call.id,
+        toolName: call.name,
+        input: JSON.stringify(call.args),
+      })),
+      {
+        type: "finish" as const,
+        finishReason:
+          turn.toolCalls === undefined
+            ? { unified: "stop" as const, raw: "stop" }
+            : { unified: "tool-calls" as const, raw: "tool_calls" },
+        usage,
+      },
+    ]),
+  };
+}
+
+chatModelContract("aiSdkModel on an AI SDK provider", {
+  start(script) {
+    const model = new MockLanguageModelV4({ doStream: script.map(streamOf) });
+    const seen = (): SeenRequest[] =>
+      model.doStreamCalls.map((call) => ({
+        roles: call.prompt.map((message) => message.role),
+        toolResults: call.prompt.flatMap((message) =>
+          message.role === "tool"
+            ? message.content.flatMap((part) =>
+                part.type === "tool-result" && part.output.type === "text"
+                  ? [[part.toolCallId, part.output.value] as [string, string]]
+                  : [],
+              )
+            : [],
+        ),
+        toolNames: (call.tools ?? []).map((tool) => tool.name),
+      }));
+    return Promise.resolve({ model: aiSdkModel(model), seen, close: () => Promise.resolve() });
+  },
 });

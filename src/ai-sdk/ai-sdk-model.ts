@@ -49,6 +49,16 @@ function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[] {
   });
 }
 
+/** The AI SDK's finish reasons in the Chat Completions words that `ChatModel` speaks. */
+const FINISH_REASONS: Partial<Record<string, string>> = {
+  "tool-calls": "tool_calls",
+  "content-filter": "content_filter",
+};
+
+function abortReason(signal: AbortSignal | undefined): unknown {
+  return signal?.reason ?? new DOMException("The model's stream was aborted", "AbortError");
+}
+
 /** Tools the model may call, without `execute`: Volley runs them, not the AI SDK. */
 function toToolSet(tools: readonly OpenAIChatToolDefinition[]): ToolSet {
   return Object.fromEntries(
@@ -73,6 +83,8 @@ export function aiSdkModel(model: LanguageModel): ChatModel {
     async *stream({ messages, tools, signal }: ChatModelRequest): AsyncGenerator<ChatModelEvent> {
       const result = streamText({
         model,
+        // The transcript keeps system messages where they are, as Chat Completions does.
+        allowSystemInMessages: true,
         messages: toModelMessages(messages),
         tools: toToolSet(tools),
         ...(signal ? { abortSignal: signal } : {}),
@@ -91,13 +103,17 @@ export function aiSdkModel(model: LanguageModel): ChatModel {
         } else if (part.type === "finish") {
           yield {
             type: "finish",
-            reason: part.finishReason,
+            reason: FINISH_REASONS[part.finishReason] ?? part.finishReason,
             usage: { inputTokens: part.totalUsage.inputTokens ?? 0, outputTokens: part.totalUsage.outputTokens ?? 0 },
           };
         } else if (part.type === "error") {
           throw part.error instanceof Error ? part.error : new Error(String(part.error));
+        } else if (part.type === "abort") {
+          throw abortReason(signal);
         }
       }
+      // An aborted stream may simply end: it must not pass for a finished turn.
+      if (signal?.aborted) throw abortReason(signal);
     },
   };
 }
