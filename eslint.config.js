@@ -41,7 +41,7 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
-    files: ["**/*.test.ts", "**/*.contract.ts", "test/**/*.ts"],
+    files: ["**/*.test.ts", "**/*.contract.ts", "**/*.fixture.ts", "test/**/*.ts"],
     rules: {
       "@typescript-eslint/require-await": "off",
       "@typescript-eslint/no-unsafe-assignment": "off",

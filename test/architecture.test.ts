@@ -26,7 +26,8 @@ function sourceFiles(folder: string): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
-    return /\.tsx?$/.test(entry.name) && !/\.test(-d)?\.ts$/.test(entry.name) ? [path] : [];
+    // Shipped code only: tests, contract suites and fixtures may reach across.
+    return /\.tsx?$/.test(entry.name) && !/\.(test|test-d|contract|fixture)\.ts$/.test(entry.name) ? [path] : [];
   });
 }
 

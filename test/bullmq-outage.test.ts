@@ -8,7 +8,7 @@ import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullmqBackend } from "../src/bullmq/index.ts";
 import { createExecutor, type Backend, type RunEvent } from "../src/index.ts";
-import { timedVisit, wait } from "./fixtures/worker-tools.ts";
+import { timedVisit, wait } from "../src/worker/worker-tools.fixture.ts";
 import { startPrivateRedis, type PrivateRedis } from "./redis.ts";
 import { VOLLEY_BIN } from "./volley-cli.ts";
 import { WorkerProcesses } from "./worker-processes.ts";
@@ -118,7 +118,7 @@ describe("bullmqBackend when Redis goes away", () => {
     writeFileSync(
       join(folder, "volley.config.json"),
       JSON.stringify({
-        tools: [resolve("test/fixtures/worker-tools.ts")],
+        tools: [resolve("src/worker/worker-tools.fixture.ts")],
         history: false,
         bullmq: { redis: `redis://${redis.host}:${redis.port}`, prefix },
       }),

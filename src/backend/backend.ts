@@ -3,7 +3,7 @@ import type { Tool, ToolContext } from "../tool/define-tool.ts";
 /**
  * Where a ready call's attempt actually executes. The scheduler stays with the caller and
  * decides when; a backend decides where: in this thread, in a worker thread, on another machine.
- * Every backend passes the same contract suite (`test/backend-contract.ts`).
+ * Every backend passes the same contract suite (`backend.contract.ts`).
  */
 export interface Backend {
   /**

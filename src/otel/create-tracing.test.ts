@@ -132,7 +132,7 @@ describe("createTracing", () => {
 
   it("traces calls that run in worker threads like any other", async () => {
     const { createWorkerPool } = await import("../worker/worker-pool.ts");
-    const { describeCall } = await import("../../test/fixtures/worker-tools.ts");
+    const { describeCall } = await import("../worker/worker-tools.fixture.ts");
     const workers = createWorkerPool({ maxThreads: 1 });
     const executor = createExecutor({
       tools: [describeCall],

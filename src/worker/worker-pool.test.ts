@@ -1,12 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  countBytes,
-  describeCall,
-  hogMemory,
-  spin,
-  spinForever,
-  unclonable,
-} from "../../test/fixtures/worker-tools.ts";
+import { countBytes, describeCall, hogMemory, spin, spinForever, unclonable } from "./worker-tools.fixture.ts";
 import { createExecutor, defineTool, type RunEvent } from "../index.ts";
 import { createWorkerPool, type WorkerPool } from "./worker-pool.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createExecutor, type Backend, type RunEvent, type ToolContext } from "../src/index.ts";
-import { MemoryRunStore } from "../src/store/index.ts";
-import { describeCall, flaky, refuse, wait } from "./fixtures/worker-tools.ts";
+import { createExecutor, type Backend, type RunEvent, type ToolContext } from "../index.ts";
+import { MemoryRunStore } from "../store/index.ts";
+import { describeCall, flaky, refuse, wait } from "../worker/worker-tools.fixture.ts";
 
 function context(signal = new AbortController().signal, progress: ToolContext["progress"] = () => {}): ToolContext {
   return { signal, callId: "c1", runId: "r1", name: "describe_call", attempt: 1, progress };
