@@ -3,7 +3,17 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", ".volley/", "eslint.config.js"] },
+  {
+    ignores: [
+      "dist/",
+      "coverage/",
+      ".volley/",
+      "eslint.config.js",
+      "docs/api/",
+      "test-artifacts/",
+      "test/fixtures/doc-snippets.d.ts",
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
