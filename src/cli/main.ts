@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { VolleyError } from "../errors/volley-error.ts";
 import { CliError } from "./cli-error.ts";
 import { commandHelp, overview, readCommandLine } from "./command-line.ts";
-import { unsupportedNode } from "./node-version.ts";
+import { unsupportedNode } from "../shared/node-version.ts";
 
 function integer(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;

@@ -12,7 +12,8 @@ export type VolleyErrorCode =
   | "run_closed"
   | "unknown_tool"
   | "store_version"
-  | "store_unreadable";
+  | "store_unreadable"
+  | "unsupported_node";
 
 export class VolleyError extends Error {
   override readonly name = "VolleyError";

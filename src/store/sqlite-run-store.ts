@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { createRequire } from "node:module";
+import type * as NodeSqlite from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { CallErrorType } from "../run/types.ts";
 import type {
@@ -30,6 +32,7 @@ import {
 } from "./stored-records.ts";
 import { toStoredJson } from "./stored-json.ts";
 import { isProcessAlive } from "../shared/process-alive.ts";
+import { unsupportedNode } from "../shared/node-version.ts";
 import { MIGRATIONS, RUN_COLUMNS, toCallRowFromSql, toStoredRun, type Row } from "./sqlite-schema.ts";
 
 /** Where the embedded history lives unless told otherwise. */
@@ -61,6 +64,16 @@ function unreadable(path: string, error: unknown): VolleyError {
 }
 
 /**
+ * `node:sqlite`, loaded when the first store opens: on a Node.js without it, `volley/store` still
+ * loads (its `MemoryRunStore` works), and opening a SQLite store says plainly why it can't.
+ */
+function sqlite(): typeof NodeSqlite {
+  const problem = unsupportedNode(process.versions.node, "SqliteRunStore", "open the history again");
+  if (problem !== undefined) throw new VolleyError("unsupported_node", problem);
+  return createRequire(import.meta.url)("node:sqlite") as typeof NodeSqlite;
+}
+
+/**
  * The embedded history, on `node:sqlite`: one file, WAL, safe for several processes at once
  * (each write is one `BEGIN IMMEDIATE` transaction, and writers wait up to `busyTimeoutMs`).
  * Opening an older database upgrades it; opening a newer one is refused.
@@ -85,6 +98,7 @@ export class SqliteRunStore implements RunStore {
       invalidOption("SqliteRunStore", "busyTimeoutMs", "an integer from 0 and up", busyTimeoutMs);
     this.path = path;
     this.#maxOutputChars = maxOutputChars;
+    const { DatabaseSync } = sqlite();
     try {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
       this.#db = new DatabaseSync(path);

@@ -25,4 +25,19 @@ describe("the Node.js version check", () => {
       expect(outcome.status).toBe(2);
     },
   );
+
+  it.runIf(oldVersion !== undefined && unsupportedNode(oldVersion) !== undefined)(
+    "volley/store loads on an older Node, and opening a SQLite history says why it can't",
+    () => {
+      const script = `
+        const { MemoryRunStore, SqliteRunStore } = await import(${JSON.stringify(resolve("dist/store/index.js"))});
+        new MemoryRunStore();
+        try { new SqliteRunStore({ path: ":memory:" }); } catch (error) { console.log(error.code + ": " + error.message); }`;
+      const outcome = spawnSync(systemNode, ["--input-type=module", "-e", script], { encoding: "utf8" });
+      expect(outcome.stderr).toBe("");
+      expect(outcome.stdout.trim()).toBe(
+        `unsupported_node: ${unsupportedNode(oldVersion as string, "SqliteRunStore", "open the history again") as string}`,
+      );
+    },
+  );
 });
