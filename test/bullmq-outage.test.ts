@@ -152,6 +152,46 @@ describe("bullmqBackend when Redis goes away", () => {
     }
   }, 30_000);
 
+  it("has `volley worker` say plainly that Redis is unreachable and that it keeps trying, then start once Redis answers", async () => {
+    redis = await startPrivateRedis({ persistence: false });
+    await redis.kill();
+    const folder = mkdtempSync(join(tmpdir(), "volley-worker-wait-"));
+    writeFileSync(
+      join(folder, "volley.config.json"),
+      JSON.stringify({
+        tools: [resolve("src/worker/worker-tools.fixture.ts")],
+        history: false,
+        bullmq: { redis: `redis://${redis.host}:${redis.port}`, prefix },
+      }),
+    );
+    const child = spawn(process.execPath, [VOLLEY_BIN, "worker"], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let errors = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
+    const until = async (done: () => boolean) => {
+      while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const exited = new Promise<number | null>((done) => child.once("exit", done));
+    try {
+      await until(() => errors.includes("retrying"));
+      expect(errors.trim()).toBe(
+        `volley worker: Redis at ${redis.host}:${redis.port} is unreachable (connect ECONNREFUSED ${redis.host}:${redis.port}); retrying until it answers. Ctrl-C stops.`,
+      );
+      expect(output).toBe("");
+      await redis.restart();
+      await until(() => output.includes("Volley worker: "));
+      expect(errors).toContain(`volley worker: Redis at ${redis.host}:${redis.port} answers now`);
+      expect(errors).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(folder, { recursive: true, force: true });
+    }
+    // Stopped by a signal once it had started, the worker exits cleanly.
+    expect(await exited).toBe(0);
+  }, 30_000);
+
   it("rejects an outage timeout it can't use", () => {
     expect(() => bullmqBackend({ connection: {}, outageTimeoutMs: 0 })).toThrow(/outageTimeoutMs.*from 1 up/);
   });

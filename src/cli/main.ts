@@ -116,6 +116,7 @@ async function main(argv: readonly string[]): Promise<number> {
         redisUrl: text("redis") ?? process.env.VOLLEY_REDIS,
         concurrency: integer("concurrency", text("concurrency"), 1),
         prefix: text("prefix"),
+        stderr: process.stderr,
       });
     }
     default:

@@ -12,6 +12,49 @@ export interface WorkerCommandOptions {
   concurrency: number | undefined;
   prefix: string | undefined;
   stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** Errors a connection gives while Redis can't be reached; ioredis keeps trying after each. */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * Tells a person, once per new message, what is wrong with Redis: an unreachable Redis plainly,
+ * with the promise that the worker keeps trying; anything else as it came.
+ */
+function redisProblemReporter(
+  address: string,
+  stderr: NodeJS.WritableStream,
+): { report: (error: Error) => void; sayAnswering: () => void } {
+  let last: string | undefined;
+  let unreachableSaid = false;
+  return {
+    report(error: Error): void {
+      const code = (error as NodeJS.ErrnoException).code;
+      const unreachable = code !== undefined && UNREACHABLE.has(code);
+      const line = unreachable
+        ? `Redis at ${address} is unreachable (${error.message}); retrying until it answers. Ctrl-C stops.`
+        : error.message;
+      if (line === last) return;
+      last = line;
+      unreachableSaid ||= unreachable;
+      stderr.write(`volley worker: ${line}\n`);
+    },
+    /** Redis answers: say so if its absence was reported. */
+    sayAnswering(): void {
+      if (unreachableSaid) stderr.write(`volley worker: Redis at ${address} answers now\n`);
+      unreachableSaid = false;
+      last = undefined;
+    },
+  };
 }
 
 /** `volley worker`: runs the config's tools for callers that send calls through Redis with `bullmqBackend`, until SIGINT or SIGTERM. */
@@ -37,9 +80,11 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
       ? redisConnectionOf(options.redisUrl)
       : redisConnectionOf(config.bullmq?.redis ?? "redis://127.0.0.1:6379", `${path}: "bullmq.redis"`);
   const prefix = options.prefix ?? config.bullmq?.prefix;
+  const redisProblems = redisProblemReporter(describeRedis(connection), options.stderr);
   const worker = startWorker({
     tools: config.tools,
     connection: { ...connection, maxRetriesPerRequest: null },
+    onError: redisProblems.report,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(prefix !== undefined ? { prefix } : {}),
   });
@@ -50,6 +95,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     await config.close();
     throw new CliError(`Cannot reach Redis at ${describeRedis(connection)}: ${(error as Error).message}`);
   }
+  redisProblems.sayAnswering();
   options.stdout.write(
     `Volley worker: ${config.tools.length} tools (${config.tools.map((tool) => tool.name).join(", ")}), Redis ${describeRedis(connection)}\n`,
   );
