@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createExecutor, defineTool } from "../src/index.ts";
+import { createExecutor, defineTool, ToolError } from "../src/index.ts";
 import { SqliteRunStore } from "../src/store/index.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -176,8 +176,8 @@ describe("the dashboard", () => {
     await page.locator('nav a[data-nav="tools"]').click();
     const flaky = page.locator('tr[data-tool="flaky"]');
     await flaky.waitFor();
-    expect(await flaky.locator("td").nth(3).textContent()).toBe("100.0%");
-    expect(await page.locator('tr[data-tool="slow_fetch"] td').nth(1).textContent()).toBe("3");
+    expect(await flaky.locator("td").nth(2).textContent()).toBe("100.0%");
+    expect(await page.locator('tr[data-tool-settings="slow_fetch"] td').nth(1).textContent()).toBe("3");
     expect(await page.locator('[data-chart="speedup"] circle.point').count()).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-tools.png"), fullPage: true });
     await done();
@@ -274,6 +274,107 @@ describe("the dashboard", () => {
     await page.locator('[data-figure="resumes"] a[data-run-link="first-try"]').waitFor();
     expect(page.url()).toMatch(/#\/runs\/take-over$/);
     await done();
+  });
+
+  it("filters runs by status, tool and text, shows each run's name, and keeps the filters in its link", async () => {
+    const store = new SqliteRunStore({ path: join(work, "history.db") });
+    const note = defineTool({ name: "note", execute: () => "noted" });
+    const executor = createExecutor({ tools: [note], history: store });
+    await executor.run([{ name: "note" }], { runId: "report-step", name: "weekly-report · step 1: <b>Sales?</b>" });
+    await executor.run([{ name: "note" }], { runId: "other-step", name: "chat-9 · step 1: Weather?" });
+    await executor.flush();
+    await store.close();
+    const failedRun = await startRun([{ id: "boom", name: "flaky" }]);
+    const { page, done } = await newPage();
+    await page.goto(`${origin}#/?q=weekly`);
+    const row = page.locator('tr[data-run-id="report-step"]');
+    await row.waitFor();
+    // The name is text: a run's name can't make markup.
+    expect(await row.locator(".run-name").textContent()).toBe("weekly-report · step 1: <b>Sales?</b>");
+    expect(await row.locator(".run-name b").count()).toBe(0);
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    // A tool the run called, and text: the address keeps both, so the view can be shared.
+    await page.locator('input[name="q"]').fill("");
+    await page.locator('select[name="tool"]').selectOption("flaky");
+    await page.locator(`tr[data-run-id="${failedRun}"]`).waitFor();
+    await expect.poll(() => page.locator('tr[data-run-id="report-step"]').count()).toBe(0);
+    expect(page.url()).toMatch(/#\/\?tool=flaky$/);
+    await page.locator('select[name="status"]').selectOption("cancelled");
+    await page.getByText("No runs match.").waitFor();
+    await page.goto(`${origin}#/runs/report-step`);
+    await expect
+      .poll(() => page.locator('[data-figure="name"]').textContent())
+      .toBe("weekly-report · step 1: <b>Sales?</b>");
+    await done();
+  });
+
+  it("shows a call's retries when its run is reopened from the history", async () => {
+    const store = new SqliteRunStore({ path: join(work, "history.db") });
+    let attempts = 0;
+    const shaky = defineTool({
+      name: "shaky",
+      retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
+      execute: () => {
+        if (++attempts === 1) throw new ToolError("busy, try again", { retryable: true });
+        return "fine";
+      },
+    });
+    const executor = createExecutor({ tools: [shaky], history: store });
+    await executor.run([{ id: "s", name: "shaky" }], { runId: "retried" });
+    await executor.flush();
+    await store.close();
+    const { page, done } = await newPage();
+    await page.goto(`${origin}#/runs/retried`);
+    await page.locator('[data-call-id="s"][data-state="ok"]').click();
+    await page.getByText("after tool_error: busy, try again").waitFor();
+    expect(await page.locator(".timeline .retry-mark").count()).toBe(1);
+    await done();
+  });
+
+  it("shows each tool's whole configuration, and charts with labelled axes", async () => {
+    const { page, done } = await newPage();
+    await page.goto(`${origin}#/tools`);
+    const settings = page.locator('tr[data-tool-settings="wire_money"] td');
+    await settings.first().waitFor();
+    expect(await settings.allTextContents()).toEqual([
+      "wire_money",
+      "∞",
+      "–",
+      "executor's",
+      "executor's",
+      "–",
+      "–",
+      "always",
+      "no",
+      "process",
+    ]);
+    expect(await page.locator('tr[data-tool-settings="slow_fetch"] td').nth(1).textContent()).toBe("3");
+    expect(await page.locator(".chart .axis-label").allTextContents()).toEqual(
+      expect.arrayContaining(["duration of a call", "calls that failed", "runs, oldest to newest", "speedup"]),
+    );
+    await done();
+  });
+
+  it("stays usable on a phone: the page keeps its width and the timeline fits it", async () => {
+    const runId = await startRun([
+      { id: "a", name: "slow_fetch", args: { url: "a", ms: 50 } },
+      { id: "b", name: "combine", args: { counts: [{ $ref: "a", path: "/words" }] } },
+    ]);
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await page.goto(`${origin}#/runs/${runId}`);
+      await page.locator('[data-call-id="b"][data-state="ok"]').waitFor({ timeout: 10_000 });
+      const widths = {
+        page: Number(await page.evaluate("document.documentElement.scrollWidth")),
+        timeline: (await page.locator(".timeline").boundingBox())?.width ?? 0,
+      };
+      expect(widths.page).toBeLessThanOrEqual(390);
+      expect(widths.timeline).toBeGreaterThan(0);
+      expect(widths.timeline).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
+    } finally {
+      await page.close();
+    }
   });
 
   it("with a token, asks for it, and works once it is given in the address", async () => {

@@ -142,6 +142,25 @@ describe("createAgent", () => {
     expect(toolSignal?.aborted).toBe(true);
   });
 
+  it("names each step's run by its conversation and question, in the history", async () => {
+    mock = await startMockOpenAI({
+      script: [
+        { toolCalls: [{ id: "w", name: "weather", arguments: { city: "Oslo" } }] },
+        { toolCalls: [{ id: "w2", name: "weather", arguments: { city: "Rome" } }] },
+        { content: "Cold, then warm." },
+      ],
+    });
+    const store = new MemoryRunStore();
+    const agent = createAgent({ model: modelOn(mock), tools: [weather], store });
+    await agent.run("Oslo, then Rome?", { conversationId: "trip-7" });
+    const runs = await store.listRuns();
+    expect(runs.map((run) => run.options.name).sort()).toEqual([
+      "trip-7 · step 1: Oslo, then Rome?",
+      "trip-7 · step 2: Oslo, then Rome?",
+      "trip-7 · step 3: Oslo, then Rome?",
+    ]);
+  });
+
   it("continues a conversation from the store", async () => {
     mock = await startMockOpenAI({ script: [{ content: "Hello Ada." }, { content: "You are Ada." }] });
     const store = new MemoryRunStore();

@@ -146,6 +146,11 @@ export function createAgent(options: AgentOptions): Agent {
       conversationId === undefined
         ? []
         : ((await store?.messages(conversationId)) ?? []).map((item) => item.message as ChatMessage);
+    /** The question this turn answers: the new message, or on a resume the last one asked. */
+    const question = input ?? earlier.findLast((message) => message.role === "user")?.content ?? "(no question)";
+    /** What each step's run is called in the history and on the dashboard. */
+    const stepRunName = (step: number): string =>
+      `${conversationId === undefined ? "" : `${conversationId} · `}step ${step}: ${question}`;
     if (input === undefined) {
       // A resume: there must be something to resume, and a turn that ended has nothing left to do.
       if (earlier.length === 0)
@@ -232,6 +237,7 @@ export function createAgent(options: AgentOptions): Agent {
           input,
           maxReplans,
           signal,
+          runName: stepRunName,
           onText: (step, text) => emit({ type: "text-delta", step, text }),
           onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf),
           onStep: (step) => {
@@ -276,7 +282,7 @@ export function createAgent(options: AgentOptions): Agent {
         emitToolEvent(emit, stepNumber, event, () => run);
         if (event.type === "approval-start" && streamEnded) keepOpen();
       };
-      const run: LiveRun = executor.start({ onEvent, ...runLimits() });
+      const run: LiveRun = executor.start({ onEvent, ...runLimits(), name: stepRunName(stepNumber) });
       let text = "";
       let stepUsage: TokenUsage | undefined;
       const calls: { id: string; name: string; arguments: string }[] = [];

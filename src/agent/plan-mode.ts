@@ -15,6 +15,8 @@ export interface PlanContext {
   input: string;
   maxReplans: number;
   signal: AbortSignal | undefined;
+  /** What a step's run is called, for people. */
+  runName(step: number): string;
   onText(step: number, text: string): void;
   /** `runOf` gives the step's Volley run, for deciding approvals. */
   onRunEvent(step: number, event: RunEvent, runOf: () => LiveRun): void;
@@ -95,6 +97,7 @@ export async function runPlanMode(
     const planStarted = performance.now();
     const planStep = step;
     const run: LiveRun = context.executor.start({
+      name: context.runName(planStep),
       onEvent: (event) => context.onRunEvent(planStep, event, () => run),
       ...(context.signal ? { signal: context.signal } : {}),
     });

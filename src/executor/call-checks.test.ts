@@ -204,6 +204,9 @@ describe("API misuse throws, saying what was expected and what arrived", () => {
     expect(() => executor.start({ runId: "same", resumes: "same" })).toThrow(
       'executor.start: expected `resumes` to be the id of another run, got "same" (string)',
     );
+    expect(() => executor.start({ name: 7 as never })).toThrow(
+      "executor.start: expected `name` to be a string, got 7 (number)",
+    );
     const live = executor.start();
     live.end();
     expect(() => live.add({ name: "echo" })).toThrow(/is ended: no more calls can be added/);

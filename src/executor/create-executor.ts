@@ -198,6 +198,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         onEvent: undefined,
         keepEvents,
         resumes: undefined,
+        name: undefined,
       });
     }
     const at = `executor.${method}`;
@@ -212,6 +213,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       runId = `${runIdPrefix}-${(runsStarted++).toString(36)}`,
       onEvent: runOnEvent,
       resumes,
+      name,
     } = given;
     if (signal !== undefined && !(signal instanceof AbortSignal)) invalidOption(at, "signal", "an AbortSignal", signal);
     if (!isPositiveLimit(runLimit))
@@ -224,6 +226,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       invalidOption(at, "onEvent", "a function", runOnEvent);
     if (resumes !== undefined && (typeof resumes !== "string" || resumes === "" || resumes === runId))
       invalidOption(at, "resumes", "the id of another run", resumes);
+    if (name !== undefined && typeof name !== "string") invalidOption(at, "name", "a string", name);
     return new OpenRun(core, {
       runId,
       maxConcurrency: runLimit,
@@ -232,6 +235,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       onEvent: runOnEvent,
       keepEvents,
       resumes,
+      name: name === undefined || name === "" ? undefined : name.slice(0, 200),
     });
   };
 

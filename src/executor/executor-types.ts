@@ -66,6 +66,12 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Id of the run, for logs and events. @default the executor's random prefix and a counter */
   runId?: string;
+  /**
+   * What the run is, for people: kept in the history, shown in the dashboard's runs list and on
+   * the run's page, and found by its search. The agent names each step by its conversation and
+   * question. Cut to 200 characters. @default none
+   */
+  name?: string;
   /** Called synchronously with each event of this run. */
   onEvent?: (event: RunEvent) => void;
   /**
@@ -157,6 +163,7 @@ export const RUN_KEYS = keysOf<RunOptions>({
   runId: true,
   onEvent: true,
   resumes: true,
+  name: true,
 });
 export const CONFIGURATION_KEYS = keysOf<ExecutorConfiguration>({
   maxConcurrency: true,

@@ -28,6 +28,8 @@ export interface OpenRunOptions {
   keepEvents: boolean;
   /** The earlier run whose unfinished work this one takes over, recorded with the run's options. */
   resumes: string | undefined;
+  /** What the run is, for people; recorded with the run's options. */
+  name: string | undefined;
 }
 
 /**
@@ -92,6 +94,7 @@ export class OpenRun implements RunSlots, RunLifecycle {
         parallel: options.parallel,
         timeoutMs: options.timeoutMs ?? null,
         ...(options.resumes === undefined ? {} : { resumes: options.resumes }),
+        ...(options.name === undefined ? {} : { name: options.name }),
       },
     });
     this.result = new Promise((resolve) => (this.#resolve = resolve));

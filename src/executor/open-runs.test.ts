@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExecutor, defineTool } from "../index.ts";
+import { MemoryRunStore } from "../store/index.ts";
 import { controlledTool, microtasks, useFakeTime } from "../../test/support.ts";
 
 afterEach(() => {
@@ -42,5 +43,15 @@ describe("open runs", () => {
     live.end();
     const { results } = await live.result;
     expect(results[0]?.error?.type).toBe("invalid_reference");
+  });
+
+  it("keeps a run's name with its options in the history, cut to 200 characters", async () => {
+    const history = new MemoryRunStore();
+    const executor = createExecutor({ tools: [echo], history });
+    await executor.run([{ name: "echo" }], { runId: "named", name: "weekly report · step 1" });
+    await executor.run([{ name: "echo" }], { runId: "long", name: "x".repeat(300) });
+    await executor.flush();
+    expect((await history.getRun("named"))?.run.options.name).toBe("weekly report · step 1");
+    expect((await history.getRun("long"))?.run.options.name).toBe("x".repeat(200));
   });
 });

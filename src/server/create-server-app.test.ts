@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { controlledTool, microtasks } from "../../test/support.ts";
-import { createExecutor, defineTool } from "../index.ts";
+import { createExecutor, defineTool, ToolError } from "../index.ts";
 import { MemoryRunStore } from "../store/index.ts";
 import { createServerApp, type ServerAppOptions } from "./create-server-app.ts";
 import { readEventStream } from "./dashboard/event-stream.js";
@@ -209,6 +209,43 @@ describe("the runs API", () => {
     expect(tools.find((tool) => tool.name === "slow")?.stats).toBeNull();
     const { runs } = (await (await request("/api/speedup")).json()) as { runs: { speedup: number }[] };
     expect(runs).toHaveLength(1);
+  });
+
+  it("gives each tool's whole configuration, and a stored run's calls with their retries and its name", async () => {
+    const store = new MemoryRunStore();
+    let tries = 0;
+    const shaky = defineTool({
+      name: "shaky",
+      retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
+      cache: { ttlMs: 60_000 },
+      resources: () => ["db"],
+      needsApproval: () => false,
+      execute: () => {
+        if (++tries === 1) throw new ToolError("busy", { retryable: true });
+        return "ok";
+      },
+    });
+    const executor = createExecutor({ tools: [shaky, guarded], history: store });
+    const { app } = createServerApp({ executor, store });
+    const request = (path: string) => app.request(`http://127.0.0.1${path}`);
+    await executor.run([{ id: "s", name: "shaky" }], { runId: "r", name: "nightly · step 1" });
+    await executor.flush();
+    const { tools } = (await (await request("/api/tools")).json()) as { tools: Record<string, unknown>[] };
+    expect(tools[0]).toMatchObject({
+      name: "shaky",
+      retry: { attempts: 2 },
+      cache: { ttlMs: 60_000 },
+      resources: true,
+      approval: "by rule",
+      runsIn: "process",
+    });
+    expect(tools[1]).toMatchObject({ name: "guarded", retry: null, cache: null, resources: false, approval: "always" });
+    const record = (await (await request("/api/runs/r")).json()) as {
+      run: { options: { name?: string } };
+      calls: { callId: string; retries: { delayMs: number; error: { type: string; message: string } }[] }[];
+    };
+    expect(record.run.options.name).toBe("nightly · step 1");
+    expect(record.calls[0]?.retries).toMatchObject([{ error: { type: "tool_error", message: "busy" } }]);
   });
 
   it("cancels a live run: running calls are aborted, queued ones answered cancelled", async () => {

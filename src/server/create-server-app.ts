@@ -142,6 +142,13 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
       rateLimit: tool.rateLimit ?? null,
       timeoutMs: tool.timeoutMs ?? null,
       idempotent: tool.idempotent,
+      // The executor's policy applies where the tool sets none.
+      retry: tool.retry ?? null,
+      cache: tool.cache ?? null,
+      resources: tool.resources !== undefined,
+      approval: tool.needsApproval === true ? "always" : tool.needsApproval === false ? "never" : "by rule",
+      priority: tool.priority,
+      runsIn: tool.worker === undefined ? "process" : "worker thread",
       stats: stats[tool.name] ?? null,
     }));
     // Tools the history knows that this server no longer has still have figures worth seeing.
@@ -210,16 +217,16 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
       throw new ApiError(
         400,
         "invalid_body",
-        `Expected { calls, maxConcurrency?, parallel?, timeoutMs? }, got ${describeValue(body)}`,
+        `Expected { calls, maxConcurrency?, parallel?, timeoutMs?, name? }, got ${describeValue(body)}`,
       );
     }
-    const { calls: rawCalls, maxConcurrency, parallel, timeoutMs, ...unknown } = body as Record<string, unknown>;
+    const { calls: rawCalls, maxConcurrency, parallel, timeoutMs, name, ...unknown } = body as Record<string, unknown>;
     const extra = Object.keys(unknown);
     if (extra.length > 0)
       throw new ApiError(
         400,
         "invalid_body",
-        `Unknown field ${extra[0]}; a run takes calls, maxConcurrency, parallel and timeoutMs`,
+        `Unknown field ${extra[0]}; a run takes calls, maxConcurrency, parallel, timeoutMs and name`,
       );
     const { calls } = detectCalls(rawCalls);
     if (calls.length > maxCallsPerRun)
@@ -228,6 +235,7 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
       ...(maxConcurrency !== undefined ? { maxConcurrency: maxConcurrency as number } : {}),
       ...(parallel !== undefined ? { parallel: parallel as boolean } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}),
+      ...(name !== undefined ? { name: name as string } : {}),
     });
     const links = { runId: entry.runId, run: `/api/runs/${entry.runId}`, events: `/api/runs/${entry.runId}/events` };
     if (c.req.query("wait") === undefined) return c.json(links, 202);
@@ -240,7 +248,16 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     const entry = runs.get(runId);
     const stored = await store?.getRun(runId);
     if (stored !== undefined && (entry === undefined || entry.result !== undefined)) {
-      return c.json({ run: withLiveStatus(stored.run, entry), calls: stored.calls, live: entry !== undefined });
+      // Each call's retries, from the events the history kept, as the live view showed them.
+      const retries = new Map<string, { at: number; delayMs: number; error: unknown }[]>();
+      for (const { event } of await (store as RunStore).events(runId)) {
+        if (event.type !== "call-retry") continue;
+        const list = retries.get(event.callId) ?? [];
+        list.push({ at: event.at, delayMs: event.delayMs, error: event.error });
+        retries.set(event.callId, list);
+      }
+      const calls = stored.calls.map((call) => ({ ...call, retries: retries.get(call.callId) ?? [] }));
+      return c.json({ run: withLiveStatus(stored.run, entry), calls, live: entry !== undefined });
     }
     if (entry === undefined)
       throw new ApiError(404, "unknown_run", `No run ${JSON.stringify(runId)} in this server or its history`);

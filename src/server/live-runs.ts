@@ -35,14 +35,14 @@ export class LiveRuns {
   /** Starts a run of `calls`; throws what `executor.start` throws for bad options. */
   start(
     calls: readonly ToolCall[],
-    options: Pick<RunOptions, "maxConcurrency" | "parallel" | "timeoutMs">,
+    options: Pick<RunOptions, "maxConcurrency" | "parallel" | "timeoutMs" | "name">,
   ): LiveRunEntry {
     const run = this.#executor.start(options);
     const byId = new Map<string, ToolCall>();
     const entry: LiveRunEntry = {
       runId: run.id,
       startedAt: Date.now(),
-      options: { ...options },
+      options: { ...options, ...(typeof options.name === "string" ? { name: options.name.slice(0, 200) } : {}) },
       calls: byId,
       callCount: calls.length,
       run,

@@ -133,7 +133,8 @@ export class RunModel {
         startedAt: undefined,
         endedAt: undefined,
         attempts: 0,
-        retries: [],
+        // The history keeps each retry; a live run's calls so far have none to give.
+        retries: stored.retries ?? [],
         progress: undefined,
         output: undefined,
         outputTruncated: false,

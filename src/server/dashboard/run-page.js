@@ -18,6 +18,7 @@ export function mountRunPage(view, runId) {
   const controller = new AbortController();
   const summary = h("div", { class: "summary" });
   const timeline = h("div", { class: "timeline-box" });
+  const name = h("p", { class: "run-name", "data-figure": "name" });
   const details = h(
     "aside",
     { class: "details" },
@@ -26,6 +27,7 @@ export function mountRunPage(view, runId) {
   show(
     view,
     h("h1", {}, "Run ", h("code", {}, runId)),
+    name,
     summary,
     h("div", { class: "legend" }, legend()),
     timeline,
@@ -64,7 +66,7 @@ export function mountRunPage(view, runId) {
       timeline,
       drawTimeline(model, {
         now: Date.now(),
-        width: Math.max(timeline.clientWidth, 640),
+        width: Math.max(timeline.clientWidth, 320),
         selectedId,
         onSelect: select,
       }),
@@ -98,6 +100,7 @@ export function mountRunPage(view, runId) {
   const load = async () => {
     try {
       const record = await getJson(`/api/runs/${encodeURIComponent(runId)}`);
+      show(name, typeof record.run.options?.name === "string" ? record.run.options.name : null);
       if (record.live && record.run.status === "running") {
         live = true;
         model = new RunModel(runId);

@@ -4,18 +4,65 @@ import { formatMs, formatSpeedup, formatTime, h, show } from "./dom.js";
 
 const REFRESH_MS = 1500;
 
+/** Statuses a run can have, as the filter offers them. */
+const STATUSES = ["running", "completed", "cancelled", "timed_out", "interrupted"];
+
 /**
- * Every run, newest first, refreshed while open (runs of other processes appear as the history gets them).
+ * What the runs list shows, read from the address (`#/?status=completed&tool=search&q=report`),
+ * so that a filtered list can be shared by its link.
+ * @returns {{ status: string, tool: string, q: string }}
+ */
+function filtersInAddress() {
+  const query = new URLSearchParams(location.hash.replace(/^#\/?\??/, ""));
+  return { status: query.get("status") ?? "", tool: query.get("tool") ?? "", q: query.get("q") ?? "" };
+}
+
+/** @param {{ status: string, tool: string, q: string }} filters */
+function addressOf(filters) {
+  const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== ""));
+  const text = query.toString();
+  return text === "" ? "#/" : `#/?${text}`;
+}
+
+/**
+ * Every run, newest first, refreshed while open (runs of other processes appear as the history
+ * gets them), filtered by status, by a tool they called, and by text in their id or name.
  * @param {HTMLElement} view
  * @returns {() => void} stops refreshing
  */
 export function mountRunsPage(view) {
+  const filters = filtersInAddress();
   const table = h("tbody");
   const approvals = h("section", { class: "approvals" });
+  const status = h(
+    "select",
+    { name: "status", "aria-label": "Status" },
+    h("option", { value: "" }, "Any status"),
+    STATUSES.map((value) => h("option", { value, selected: value === filters.status }, value.replace("_", " "))),
+  );
+  const tool = h("select", { name: "tool", "aria-label": "Tool" }, h("option", { value: "" }, "Any tool"));
+  const text = h("input", {
+    type: "search",
+    name: "q",
+    placeholder: "Run id or name",
+    "aria-label": "Search runs",
+    value: filters.q,
+  });
+  const applyFilters = () => {
+    const next = { status: status.value, tool: tool.value, q: text.value.trim() };
+    // The address keeps the filters (for a link to this view) without reloading the page.
+    history.replaceState(null, "", addressOf(next));
+    Object.assign(filters, next);
+    void refreshNow();
+  };
+  status.addEventListener("change", applyFilters);
+  tool.addEventListener("change", applyFilters);
+  text.addEventListener("input", applyFilters);
   show(
     view,
     approvals,
     h("h1", {}, "Runs"),
+    h("form", { class: "filters", role: "search", onSubmit: (event) => event.preventDefault() }, status, tool, text),
     h(
       "table",
       { class: "runs" },
@@ -33,34 +80,57 @@ export function mountRunsPage(view) {
       table,
     ),
   );
+  // The tool filter offers the tools this server has and the ones its history knows.
+  void getJson("/api/tools").then(({ tools, otherTools }) => {
+    const names = [...tools.map((/** @type {any} */ each) => each.name), ...Object.keys(otherTools)].sort();
+    tool.append(...names.map((name) => h("option", { value: name, selected: name === filters.tool }, name)));
+  });
   let stopped = false;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   const refresh = async () => {
     try {
+      const query = new URLSearchParams({ limit: "100" });
+      if (filters.status !== "") query.set("status", filters.status);
+      if (filters.tool !== "") query.set("tool", filters.tool);
       const [{ runs }, waiting] = await Promise.all([
-        getJson("/api/runs?limit=100"),
+        getJson(`/api/runs?${query.toString()}`),
         getJson("/api/approvals?pending=true"),
       ]);
       if (stopped) return;
+      const needle = filters.q.toLowerCase();
+      const shown = runs.filter(
+        (/** @type {any} */ run) =>
+          needle === "" || `${run.runId} ${run.options?.name ?? ""}`.toLowerCase().includes(needle),
+      );
+      const filtered = filters.status !== "" || filters.tool !== "" || needle !== "";
       show(
         approvals,
         waitingList(waiting.approvals, () => void refreshNow()),
       );
       show(
         table,
-        runs.length === 0
+        shown.length === 0
           ? h(
               "tr",
               {},
-              h("td", { colspan: 8, class: "muted" }, "No runs yet. Start one with POST /api/runs or `volley run`."),
+              h(
+                "td",
+                { colspan: 8, class: "muted" },
+                filtered ? "No runs match." : "No runs yet. Start one with POST /api/runs or `volley run`.",
+              ),
             )
           : null,
-        runs.map((/** @type {any} */ run) =>
+        shown.map((/** @type {any} */ run) =>
           h(
             "tr",
             { "data-run-id": run.runId, "data-status": run.status, "data-outcome": outcomeOf(run) },
-            h("td", {}, h("a", { href: `#/runs/${encodeURIComponent(run.runId)}` }, run.runId)),
+            h(
+              "td",
+              {},
+              h("a", { href: `#/runs/${encodeURIComponent(run.runId)}` }, run.runId),
+              typeof run.options?.name === "string" ? h("div", { class: "run-name" }, run.options.name) : null,
+            ),
             h("td", {}, h("span", { class: `status status-${run.status} outcome-${outcomeOf(run)}` }, statusText(run))),
             h("td", { class: "number" }, run.stats?.calls ?? run.calls),
             h("td", { class: "number" }, run.stats === undefined ? "–" : String(run.stats.failed)),

@@ -26,8 +26,10 @@ export function drawTimeline(model, { now, width, selectedId, onSelect }) {
     (latest, call) => Math.max(latest, call.endedAt ?? now),
     Math.max(model.endedAt ?? now, start + 1),
   );
-  const chartWidth = Math.max(width - LABEL_WIDTH - 16, 100);
-  const x = (/** @type {number} */ at) => LABEL_WIDTH + ((at - start) / (end - start)) * chartWidth;
+  // On a narrow screen the labels give up room to the bars, down to a third of the width.
+  const labelWidth = Math.min(LABEL_WIDTH, Math.round(width / 3));
+  const chartWidth = Math.max(width - labelWidth - 16, 100);
+  const x = (/** @type {number} */ at) => labelWidth + ((at - start) / (end - start)) * chartWidth;
   const height = AXIS_HEIGHT + calls.length * ROW_HEIGHT + 8;
   const rowOf = new Map(calls.map((call, row) => [call.id, row]));
   const barY = (/** @type {number} */ row) => AXIS_HEIGHT + row * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2;
@@ -52,10 +54,14 @@ export function drawTimeline(model, { now, width, selectedId, onSelect }) {
         class: "row-hit",
         x: 0,
         y: AXIS_HEIGHT + row * ROW_HEIGHT,
-        width: LABEL_WIDTH + chartWidth,
+        width: labelWidth + chartWidth,
         height: ROW_HEIGHT,
       }),
-      s("text", { class: "label", x: 8, y: y + BAR_HEIGHT - 3 }, truncate(`${call.name} · ${call.id}`, 30)),
+      s(
+        "text",
+        { class: "label", x: 8, y: y + BAR_HEIGHT - 3 },
+        truncate(`${call.name} · ${call.id}`, Math.floor(labelWidth / 6.5)),
+      ),
       queuedEnd > call.addedAt
         ? s("rect", {
             class: "queued",
@@ -121,9 +127,9 @@ export function drawTimeline(model, { now, width, selectedId, onSelect }) {
     "svg",
     {
       class: "timeline",
-      width: LABEL_WIDTH + chartWidth + 16,
+      width: labelWidth + chartWidth + 16,
       height,
-      viewBox: `0 0 ${LABEL_WIDTH + chartWidth + 16} ${height}`,
+      viewBox: `0 0 ${labelWidth + chartWidth + 16} ${height}`,
       role: "img",
       "aria-label": `Timeline of ${calls.length} calls`,
     },
