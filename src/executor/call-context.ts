@@ -15,6 +15,7 @@ interface ProgressSink {
 export class CallContext implements ToolContext {
   readonly #run: ProgressSink;
   readonly #attempt: Attempt;
+  #progress: ((update: ProgressUpdate) => void) | undefined;
 
   constructor(run: ProgressSink, attempt: Attempt) {
     this.#run = run;
@@ -46,7 +47,15 @@ export class CallContext implements ToolContext {
     return this.#attempt.number;
   }
 
-  progress(update: ProgressUpdate): void {
+  /**
+   * Made on first use, bound to this call, so that a tool can take it out of the context
+   * (`execute: (args, { progress }) => …`); most tools never report progress and pay nothing.
+   */
+  get progress(): (update: ProgressUpdate) => void {
+    return (this.#progress ??= (update) => this.#report(update));
+  }
+
+  #report(update: ProgressUpdate): void {
     const where = `progress() of "${this.name}"`;
     if (update === null || typeof update !== "object")
       invalidOption(where, "update", "{ progress, total?, message? }", update);

@@ -48,6 +48,24 @@ describe("the tool's context", () => {
     });
   });
 
+  it("lets a tool take progress out of its context and call it on its own", async () => {
+    const tool = defineTool({
+      name: "stepper",
+      execute: (_args, { progress }) => {
+        progress({ progress: 1, total: 2 });
+        progress({ progress: 2, total: 2, message: "done" });
+        return "ok";
+      },
+    });
+    const { executor, events } = recordingExecutor({ tools: [tool] });
+    const { results } = await executor.run([{ id: "s", name: "stepper" }]);
+    expect(results[0]?.ok).toBe(true);
+    expect(events.filter((event) => event.type === "call-progress")).toMatchObject([
+      { callId: "s", progress: 1, total: 2 },
+      { callId: "s", progress: 2, total: 2, message: "done" },
+    ]);
+  });
+
   it("runs each call in its own run's async context, whichever run freed the slot", async () => {
     const storage = new AsyncLocalStorage<unknown>();
     const api = controlledTool("api", { concurrency: 1 }, storage);

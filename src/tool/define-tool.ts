@@ -13,8 +13,8 @@ export interface ToolContext {
   readonly name: string;
   /** 1 for the first attempt, 2 for the first retry, and so on. */
   readonly attempt: number;
-  /** Reports progress as a `call-progress` event. */
-  progress(update: ProgressUpdate): void;
+  /** Reports progress as a `call-progress` event. A function of its own: `({ progress }) => …` works. */
+  readonly progress: (update: ProgressUpdate) => void;
 }
 
 export interface ProgressUpdate {
