@@ -14,7 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["backend", "store", "adapters", "otel", "testing", "mcp"],
   ["worker", "scheduler"],
   ["executor", "bullmq"],
-  ["agent", "server"],
+  ["agent", "server", "mcp-server"],
   ["ai-sdk"],
   ["cli"],
 ];

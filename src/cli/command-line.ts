@@ -74,6 +74,27 @@ export const COMMANDS: Record<string, Command> = {
       "  --prefix <prefix>      Redis key prefix shared with the workers (default volley)",
     ],
   },
+  mcp: {
+    usage: "volley mcp [options]",
+    summary: "The config's tools as an MCP server (stdio, or Streamable HTTP with --port)",
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      token: { type: "string" },
+      "max-concurrency": { type: "string" },
+      redis: { type: "string" },
+      prefix: { type: "string" },
+    },
+    help: [
+      "  --port <n>             Serve Streamable HTTP at /mcp on this port (0: any free one);",
+      "                         without it, serve one client over stdin and stdout",
+      "  --host <address>       Where to listen (default 127.0.0.1; anything else needs a token)",
+      "  --token <token>        Require this bearer token (or set VOLLEY_TOKEN)",
+      "  --max-concurrency <n>  Most calls at once, across every client (default: the config's, else 16)",
+      "  --redis <url>          Send calls to volley worker processes through this Redis",
+      "  --prefix <prefix>      Redis key prefix shared with the workers (default volley)",
+    ],
+  },
   stats: {
     usage: "volley stats [options]",
     summary: "Per-tool figures from the history",

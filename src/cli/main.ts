@@ -83,6 +83,20 @@ async function main(argv: readonly string[]): Promise<number> {
         prefix: text("prefix"),
       });
     }
+    case "mcp": {
+      const { mcpCommand } = await import("./mcp-command.ts");
+      const port = text("port");
+      return mcpCommand({
+        ...common,
+        host: text("host") ?? "127.0.0.1",
+        port: port === undefined ? undefined : integer("port", port, 0),
+        token: text("token") ?? process.env.VOLLEY_TOKEN,
+        maxConcurrency: integer("max-concurrency", text("max-concurrency"), 1),
+        redisUrl: text("redis"),
+        prefix: text("prefix"),
+        stderr: process.stderr,
+      });
+    }
     case "stats": {
       const { statsCommand } = await import("./stats-command.ts");
       return statsCommand({ ...common, sinceMs: duration(text("since")), json: flag("json") });

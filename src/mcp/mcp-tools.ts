@@ -58,6 +58,14 @@ export interface McpToolSet {
   close(): Promise<void>;
 }
 
+/** What an MCP server said of each of its tools, kept for a gateway that lists them again. */
+const annotationsOf = new WeakMap<Tool, NonNullable<McpTool["annotations"]>>();
+
+/** The annotations the MCP server gave a tool that `mcpTools` made, if any. */
+export function mcpAnnotationsOf(tool: Tool): McpTool["annotations"] | undefined {
+  return annotationsOf.get(tool);
+}
+
 /** Whether a schema has a property named `$ref` anywhere: its arguments carry `$ref` objects as data. */
 function describesRefs(schema: unknown, depth = 0): boolean {
   if (schema === null || typeof schema !== "object" || depth > 32) return false;
@@ -154,7 +162,7 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
     )
       serialised.push(mcpTool.name);
     const { concurrency, rateLimit, timeoutMs, retry, cache, priority } = override;
-    return defineTool({
+    const tool = defineTool({
       name: `${prefix}${mcpTool.name}`,
       description: mcpTool.description ?? mcpTool.title ?? "",
       input: mcpTool.inputSchema,
@@ -184,6 +192,8 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
         return outputOf(result);
       },
     });
+    if (mcpTool.annotations !== undefined) annotationsOf.set(tool, mcpTool.annotations);
+    return tool;
   });
 
   if (warnWhenSerialising && serialised.length > 0) {

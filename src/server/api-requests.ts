@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { isLoopbackHostname } from "../shared/loopback.ts";
 
 /** Thrown by the API's handlers: answered as `{ error: { code, message } }` with `status`. */
 export class ApiError extends Error {
@@ -13,13 +14,12 @@ export class ApiError extends Error {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-const LOOPBACK_HOSTNAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
 /** Answers only requests addressed to a loopback name (see `createServerApp` without a token). */
 export function onlyLoopbackHosts(): MiddlewareHandler {
   return async (c, next) => {
     const { hostname } = new URL(c.req.url);
-    if (!LOOPBACK_HOSTNAMES.has(hostname)) {
+    if (!isLoopbackHostname(hostname)) {
       return c.json(
         {
           error: {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
 import { invalidOption, VolleyError } from "../errors/volley-error.ts";
+import { isLoopbackAddress } from "../shared/loopback.ts";
 import { createServerApp, type ServerAppOptions } from "./create-server-app.ts";
 import type { LiveRuns } from "./live-runs.ts";
 
@@ -23,7 +24,6 @@ export interface RunningServer {
 }
 
 export const DEFAULT_PORT = 4370;
-const LOOPBACK_ADDRESSES = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /** Serves Volley's HTTP API and dashboard. Bound to 127.0.0.1 unless told otherwise, and then only with a token. */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
@@ -33,7 +33,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (typeof host !== "string" || host === "") invalidOption(where, "host", "an address such as 127.0.0.1", host);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     invalidOption(where, "port", "an integer from 0 to 65535", port);
-  if (!LOOPBACK_ADDRESSES.has(host) && appOptions.token === undefined) {
+  if (!isLoopbackAddress(host) && appOptions.token === undefined) {
     throw new VolleyError(
       "invalid_option",
       `${where}: refusing to listen on ${host} without a token: anyone who can reach it could run your tools. Set a token (16 characters or more), or listen on 127.0.0.1`,

@@ -1,0 +1,135 @@
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type Tool as McpTool,
+} from "@modelcontextprotocol/sdk/types.js";
+import { toolJsonSchema } from "../adapters/tool-json-schema.ts";
+import { invalidOption } from "../errors/volley-error.ts";
+import type { Executor } from "../executor/executor-types.ts";
+import { mcpAnnotationsOf } from "../mcp/mcp-tools.ts";
+import type { RunEvent } from "../run/types.ts";
+import type { Tool } from "../tool/define-tool.ts";
+import { BATCH_TOOL_NAME, batchCalls, batchResult, batchToolDefinition } from "./batch-tool.ts";
+import { toCallToolResult } from "./call-results.ts";
+
+export interface McpGatewayOptions {
+  /** Runs every call, so that limits, locks, retries and history hold across all clients. */
+  executor: Executor;
+  /** The name the gateway gives in the MCP handshake. @default "volley" */
+  name?: string;
+  /** Its version there. @default "1" */
+  version?: string;
+  /** Offer `run_tool_calls`, which runs several calls in one request, with `$ref` data flow. @default true */
+  batchTool?: boolean;
+}
+
+export interface McpGateway {
+  /** Serves one client over `transport` (stdio, or one Streamable HTTP session), with the shared executor. */
+  connect(transport: Transport): Promise<Server>;
+  /** Clients connected now. */
+  readonly connections: number;
+  /** Disconnects every client. */
+  close(): Promise<void>;
+}
+
+/** Its MCP listing: upstream tools keep their schema and annotations; local ones give their JSON Schema. */
+function listingOf(tool: Tool): McpTool {
+  let inputSchema: McpTool["inputSchema"];
+  try {
+    inputSchema = { type: "object", ...toolJsonSchema(tool) };
+  } catch {
+    // A schema that can't describe itself still validates calls: the client just isn't told its shape.
+    inputSchema = { type: "object" };
+  }
+  const annotations = mcpAnnotationsOf(tool) ?? (tool.idempotent ? { idempotentHint: true } : undefined);
+  return {
+    name: tool.name,
+    ...(tool.description ? { description: tool.description } : {}),
+    inputSchema,
+    ...(annotations !== undefined ? { annotations } : {}),
+  };
+}
+
+/**
+ * Volley as an MCP server: a gateway in front of an executor's tools (local ones, and upstream
+ * MCP servers' through `mcpTools`). Every `tools/call` of every client is a Volley run of the one
+ * executor, so per-tool limits, read/write locks, retries, timeouts, caching, approvals and the
+ * history hold across all of them. A client's cancellation cancels the call; progress reaches it
+ * as progress notifications; failures are `isError` results in Volley's words.
+ */
+export function createMcpGateway(options: McpGatewayOptions): McpGateway {
+  const where = "createMcpGateway";
+  if (options === null || typeof options !== "object") invalidOption(where, "options", "{ executor }", options);
+  const { executor, name = "volley", version = "1", batchTool = true } = options;
+  if (typeof executor?.run !== "function")
+    invalidOption(where, "executor", "an executor made by createExecutor()", executor);
+  if (typeof batchTool !== "boolean") invalidOption(where, "batchTool", "a boolean", batchTool);
+  const servers = new Set<Server>();
+  const toolNames = executor.tools.map((tool) => tool.name);
+  const listing: McpTool[] = [
+    ...executor.tools.map(listingOf),
+    ...(batchTool && !toolNames.includes(BATCH_TOOL_NAME) ? [batchToolDefinition(toolNames)] : []),
+  ];
+
+  const serve = (server: Server): void => {
+    const clientName = (): string => server.getClientVersion()?.name ?? "an MCP client";
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+      const { name: toolName, arguments: args } = request.params;
+      const progressToken = request.params._meta?.progressToken;
+      const onEvent =
+        progressToken === undefined
+          ? undefined
+          : (event: RunEvent): void => {
+              if (event.type !== "call-progress") return;
+              const { progress, total, message } = event;
+              extra
+                .sendNotification({
+                  method: "notifications/progress",
+                  params: {
+                    progressToken,
+                    progress,
+                    ...(total !== undefined ? { total } : {}),
+                    ...(message !== undefined ? { message } : {}),
+                  },
+                })
+                .catch(() => undefined);
+            };
+      const runOptions = {
+        signal: extra.signal,
+        name: `MCP · ${clientName()}: ${toolName}`,
+        ...(onEvent ? { onEvent } : {}),
+      };
+      if (batchTool && toolName === BATCH_TOOL_NAME && !toolNames.includes(BATCH_TOOL_NAME)) {
+        const calls = batchCalls(args);
+        if (typeof calls === "string") return { isError: true, content: [{ type: "text", text: calls }] };
+        return batchResult((await executor.run(calls, runOptions)).results);
+      }
+      const { results } = await executor.run(
+        [{ id: String(extra.requestId), name: toolName, args: args ?? {} }],
+        runOptions,
+      );
+      return toCallToolResult(results[0] as (typeof results)[number]);
+    });
+  };
+
+  return {
+    async connect(transport) {
+      const server = new Server({ name, version }, { capabilities: { tools: { listChanged: true } } });
+      serve(server);
+      servers.add(server);
+      server.onclose = () => servers.delete(server);
+      await server.connect(transport);
+      return server;
+    },
+    get connections() {
+      return servers.size;
+    },
+    async close() {
+      await Promise.all([...servers].map((server) => server.close()));
+    },
+  };
+}
