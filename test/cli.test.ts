@@ -308,11 +308,11 @@ describe("volley run", () => {
       [["launch"], /Unknown command "launch"/],
       [
         ["serv"],
-        /^volley: Unknown command "serv"; did you mean "serve"\? Commands: run, serve, stats, agent, worker\. See volley --help$/,
+        /^volley: Unknown command "serv"; did you mean "serve"\? Commands: run, serve, mcp, stats, agent, worker\. See volley --help$/,
       ],
       [
         ["run", "x.json", "--port", "80"],
-        /^volley: --port is an option of volley serve, not of volley run\. See volley run --help$/,
+        /^volley: --port is an option of volley serve and volley mcp, not of volley run\. See volley run --help$/,
       ],
       [
         ["run", "x.json", "--max-concurency", "3"],
