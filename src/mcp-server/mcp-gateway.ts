@@ -80,22 +80,23 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
       const { name: toolName, arguments: args } = request.params;
       const progressToken = request.params._meta?.progressToken;
+      // Progress goes out in order, and all of it before the result: a client forgets a
+      // request's progress token once it has the answer.
+      let progressSent = Promise.resolve();
       const onEvent =
         progressToken === undefined
           ? undefined
           : (event: RunEvent): void => {
               if (event.type !== "call-progress") return;
               const { progress, total, message } = event;
-              extra
-                .sendNotification({
-                  method: "notifications/progress",
-                  params: {
-                    progressToken,
-                    progress,
-                    ...(total !== undefined ? { total } : {}),
-                    ...(message !== undefined ? { message } : {}),
-                  },
-                })
+              const params = {
+                progressToken,
+                progress,
+                ...(total !== undefined ? { total } : {}),
+                ...(message !== undefined ? { message } : {}),
+              };
+              progressSent = progressSent
+                .then(() => extra.sendNotification({ method: "notifications/progress", params }))
                 .catch(() => undefined);
             };
       const runOptions = {
@@ -106,12 +107,15 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       if (batchTool && toolName === BATCH_TOOL_NAME && !toolNames.includes(BATCH_TOOL_NAME)) {
         const calls = batchCalls(args);
         if (typeof calls === "string") return { isError: true, content: [{ type: "text", text: calls }] };
-        return batchResult((await executor.run(calls, runOptions)).results);
+        const { results } = await executor.run(calls, runOptions);
+        await progressSent;
+        return batchResult(results);
       }
       const { results } = await executor.run(
         [{ id: String(extra.requestId), name: toolName, args: args ?? {} }],
         runOptions,
       );
+      await progressSent;
       return toCallToolResult(results[0] as (typeof results)[number]);
     });
   };
