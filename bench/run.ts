@@ -6,6 +6,7 @@ import { measureCluster } from "./cluster.ts";
 import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
 import { measureHistory } from "./history.ts";
+import { measureMcpGateway } from "./mcp-gateway.ts";
 import { measureMemory } from "./memory.ts";
 import { measureScaling } from "./scaling.ts";
 import type { OverheadFigures, SingleCallFigures } from "./overhead.ts";
@@ -175,6 +176,14 @@ for (const item of scaling) {
   );
 }
 
+console.log(
+  "\n10. MCP: one tools/call at a time to the reference server's echo, straight to it and through volley mcp (both over stdio)",
+);
+const mcpGateway = await measureMcpGateway(quick ? 100 : 1000);
+console.log(
+  `   straight to the server: p50 ${fixed(mcpGateway.direct.p50Ms)} ms, p95 ${fixed(mcpGateway.direct.p95Ms)} ms;  through volley mcp: p50 ${fixed(mcpGateway.gateway.p50Ms)} ms, p95 ${fixed(mcpGateway.gateway.p95Ms)} ms  (+${fixed(mcpGateway.gateway.p50Ms - mcpGateway.direct.p50Ms)} ms at p50, ${mcpGateway.gateway.calls} calls each)`,
+);
+
 const report = {
   date: new Date().toISOString(),
   machine,
@@ -190,6 +199,7 @@ const report = {
   workers,
   cluster,
   scaling,
+  mcpGateway,
 };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(quick ? "./results/quick.local.json" : "./results/latest.json", import.meta.url);
