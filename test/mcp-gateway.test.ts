@@ -11,11 +11,12 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteRunStore } from "../src/store/index.ts";
-import { VOLLEY_BIN } from "./volley-cli.ts";
+import { runVolley, VOLLEY_BIN } from "./volley-cli.ts";
 
 const everything = fileURLToPath(
   new URL("../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url),
 );
+const crashy = fileURLToPath(new URL("./fixtures/mcp-crashy-server.ts", import.meta.url));
 const TOKEN = "gateway-test-token-0123456789";
 
 let work: string;
@@ -26,6 +27,7 @@ beforeAll(() => {
     JSON.stringify({
       tools: [resolve("test/fixtures/gateway-tools.ts")],
       mcpServers: {
+        crashy: { command: process.execPath, args: [crashy], prefix: "crashy_" },
         everything: {
           command: process.execPath,
           args: [everything, "stdio"],
@@ -131,6 +133,45 @@ describe("volley mcp over stdio", () => {
           { id: "nope", ok: false, error: "the upstream said no" },
         ],
       });
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe("volley mcp with a config it can't use", () => {
+  it("says what is wrong in one line and exits 2, before any client connects", async () => {
+    writeFileSync(join(work, "typo.config.json"), JSON.stringify({ tools: [], mcpServer: {} }));
+    const cases: [string[], RegExp][] = [
+      [["mcp", "--config", "missing.json"], /^volley: Config file not found: missing\.json$/],
+      [
+        ["mcp", "--config", "typo.config.json"],
+        /^volley: .*typo\.config\.json: unknown key `mcpServer`; did you mean `mcpServers`\?$/,
+      ],
+      [["mcp", "--port", "http"], /^volley: .*--port/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await runVolley(args, { cwd: work });
+      expect(stderr.trim()).toMatch(message);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stdout).toBe("");
+      expect(code).toBe(2);
+    }
+  });
+});
+
+describe("volley mcp with an upstream server that crashes", () => {
+  it("answers the call it was running with an error, and starts the server again for the next one", async () => {
+    const client = await connectStdio();
+    try {
+      const before = text(await client.callTool({ name: "crashy_hello", arguments: {} }));
+      const crashed = await client.callTool({ name: "crashy_crash", arguments: {} });
+      expect(crashed.isError).toBe(true);
+      expect(text(crashed)).toMatch(/failed during "crash"/);
+      const after = text(await client.callTool({ name: "crashy_hello", arguments: {} }));
+      expect(after).toMatch(/^hello from \d+$/);
+      // Another process: the server was started again.
+      expect(after).not.toBe(before);
     } finally {
       await client.close();
     }
