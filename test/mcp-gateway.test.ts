@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteRunStore } from "../src/store/index.ts";
 import { runVolley, VOLLEY_BIN } from "./volley-cli.ts";
@@ -254,6 +254,27 @@ describe("volley mcp over Streamable HTTP", () => {
       expect(text(await call)).toBe("approved and done");
     } finally {
       await store.close();
+      await client.close();
+    }
+  });
+
+  it("asks the person at a client that can ask, through MCP elicitation, whether a call may run", async () => {
+    const client = new Client({ name: "elicit-client", version: "1.0.0" }, { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    let answer: "yes" | "no" = "yes";
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(request.params.message);
+      return answer === "yes" ? { action: "accept", content: { approve: true } } : { action: "decline" };
+    });
+    await client.connect(new StreamableHTTPClientTransport(server.url));
+    try {
+      expect(text(await client.callTool({ name: "guarded", arguments: {} }))).toBe("approved and done");
+      expect(asked).toEqual(['Allow the call of "guarded" with {}?']);
+      answer = "no";
+      const denied = await client.callTool({ name: "guarded", arguments: {} });
+      expect(denied.isError).toBe(true);
+      expect(text(denied)).toMatch(/declined at elicit-client/);
+    } finally {
       await client.close();
     }
   });

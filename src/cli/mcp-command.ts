@@ -40,6 +40,9 @@ export async function mcpCommand(options: McpCommandOptions): Promise<number> {
     maxConcurrency: options.maxConcurrency,
     redisUrl: options.redisUrl,
     prefix: options.prefix,
+    // Calls that need approval are asked of the client that made them, when it can ask a person.
+    // Runs start only once the gateway below serves a client.
+    approve: (request) => gateway.approveThroughClients(request),
   });
   const gateway = createMcpGateway({ executor: workspace.executor });
   const tools = `${workspace.config.tools.length} tools`;

@@ -6,11 +6,12 @@ import {
   type CallToolResult,
   type Tool as McpTool,
 } from "@modelcontextprotocol/sdk/types.js";
+import { randomUUID } from "node:crypto";
 import { toolJsonSchema } from "../adapters/tool-json-schema.ts";
 import { invalidOption } from "../errors/volley-error.ts";
 import type { Executor } from "../executor/executor-types.ts";
 import { mcpAnnotationsOf } from "../mcp/mcp-tools.ts";
-import type { RunEvent } from "../run/types.ts";
+import type { ApprovalDecision, ApprovalRequest, RunEvent } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import { BATCH_TOOL_NAME, batchCalls, batchResult, batchToolDefinition } from "./batch-tool.ts";
 import { toCallToolResult } from "./call-results.ts";
@@ -31,6 +32,13 @@ export interface McpGateway {
   connect(transport: Transport): Promise<Server>;
   /** Clients connected now. */
   readonly connections: number;
+  /**
+   * An approval policy for the gateway's executor (`createExecutor({ approve })`): a call that
+   * needs approval is asked of the person at the client that made it, through MCP elicitation,
+   * when that client supports it; otherwise it is left to `approve`/`deny`, the dashboard, or a
+   * decision recorded in the history.
+   */
+  approveThroughClients(request: ApprovalRequest): Promise<ApprovalDecision>;
   /** Disconnects every client. */
   close(): Promise<void>;
 }
@@ -68,6 +76,8 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     invalidOption(where, "executor", "an executor made by createExecutor()", executor);
   if (typeof batchTool !== "boolean") invalidOption(where, "batchTool", "a boolean", batchTool);
   const servers = new Set<Server>();
+  /** The client connection of each run this gateway started, while it runs. */
+  const clientOfRun = new Map<string, Server>();
   const toolNames = executor.tools.map((tool) => tool.name);
   const listing: McpTool[] = [
     ...executor.tools.map(listingOf),
@@ -99,7 +109,9 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
                 .then(() => extra.sendNotification({ method: "notifications/progress", params }))
                 .catch(() => undefined);
             };
+      const runId = `mcp-${randomUUID()}`;
       const runOptions = {
+        runId,
         signal: extra.signal,
         name: `MCP · ${clientName()}: ${toolName}`,
         ...(onEvent ? { onEvent } : {}),
@@ -107,16 +119,26 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       if (batchTool && toolName === BATCH_TOOL_NAME && !toolNames.includes(BATCH_TOOL_NAME)) {
         const calls = batchCalls(args);
         if (typeof calls === "string") return { isError: true, content: [{ type: "text", text: calls }] };
-        const { results } = await executor.run(calls, runOptions);
-        await progressSent;
-        return batchResult(results);
+        clientOfRun.set(runId, server);
+        try {
+          const { results } = await executor.run(calls, runOptions);
+          await progressSent;
+          return batchResult(results);
+        } finally {
+          clientOfRun.delete(runId);
+        }
       }
-      const { results } = await executor.run(
-        [{ id: String(extra.requestId), name: toolName, args: args ?? {} }],
-        runOptions,
-      );
-      await progressSent;
-      return toCallToolResult(results[0] as (typeof results)[number]);
+      clientOfRun.set(runId, server);
+      try {
+        const { results } = await executor.run(
+          [{ id: String(extra.requestId), name: toolName, args: args ?? {} }],
+          runOptions,
+        );
+        await progressSent;
+        return toCallToolResult(results[0] as (typeof results)[number]);
+      } finally {
+        clientOfRun.delete(runId);
+      }
     });
   };
 
@@ -131,6 +153,33 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     },
     get connections() {
       return servers.size;
+    },
+    async approveThroughClients(request) {
+      const server = clientOfRun.get(request.runId);
+      if (server?.getClientCapabilities()?.elicitation === undefined) return undefined;
+      const asked = await server.elicitInput({
+        message: `Allow the call of "${request.name}" with ${JSON.stringify(request.args).slice(0, 2000)}?`,
+        requestedSchema: {
+          type: "object",
+          properties: {
+            approve: {
+              type: "boolean",
+              title: "Run it",
+              description: `Let "${request.name}" run with these arguments`,
+            },
+            reason: { type: "string", title: "Why (optional)" },
+          },
+          required: ["approve"],
+        },
+      });
+      const reason =
+        typeof asked.content?.reason === "string" && asked.content.reason !== "" ? asked.content.reason : undefined;
+      if (asked.action === "accept")
+        return { approved: asked.content?.approve === true, ...(reason !== undefined ? { reason } : {}) };
+      return {
+        approved: false,
+        reason: `${asked.action === "decline" ? "declined" : "dismissed"} at ${server.getClientVersion()?.name ?? "the client"}`,
+      };
     },
     async close() {
       await Promise.all([...servers].map((server) => server.close()));
