@@ -1,10 +1,10 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { invalidOption, VolleyError } from "../errors/volley-error.ts";
-import { isLoopbackAddress, isLoopbackHostname } from "../shared/loopback.ts";
+import { listenOn, unguardedAddressProblem } from "../shared/listen.ts";
+import { isLoopbackHostname } from "../shared/loopback.ts";
 import type { McpGateway } from "./mcp-gateway.ts";
 
 export interface StartMcpHttpOptions {
@@ -71,12 +71,8 @@ export async function startMcpHttp(options: StartMcpHttpOptions): Promise<Runnin
     invalidOption(where, "token", "a string of 16 characters or more", token);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1)
     invalidOption(where, "maxBodyBytes", "an integer from 1 and up", maxBodyBytes);
-  if (!isLoopbackAddress(host) && token === undefined) {
-    throw new VolleyError(
-      "invalid_option",
-      `${where}: refusing to listen on ${host} without a token: anyone who can reach it could run your tools. Set a token (16 characters or more), or listen on 127.0.0.1`,
-    );
-  }
+  const unguarded = unguardedAddressProblem(where, host, token);
+  if (unguarded !== undefined) throw new VolleyError("invalid_option", unguarded);
 
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -128,17 +124,9 @@ export async function startMcpHttp(options: StartMcpHttpOptions): Promise<Runnin
       else response.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = await listenOn(server, port, host);
   return {
-    url: `http://${shownHost}:${address.port}${MCP_PATH}`,
+    url: `${origin}${MCP_PATH}`,
     close: async () => {
       await Promise.all([...sessions.values()].map((transport) => transport.close()));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,25 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { inProcessBackend } from "../backend/backend.ts";
 import { ToolStatistics } from "../run/executor-stats.ts";
-import { PriorityHeap } from "../shared/priority-heap.ts";
 import { defineTool } from "../tool/define-tool.ts";
 import { CallGraph } from "./call-graph.ts";
-import { Attempt, CallState, startsBefore, type QueueItem, type RunSlots } from "./call-state.ts";
+import { Attempt, CallState } from "./call-state.ts";
 import { QueuedRange } from "./queued-range.ts";
 import { ToolGate } from "./tool-gate.ts";
+import { idleRunSlots } from "./scheduler.fixture.ts";
 
 /** A run's slots, which these tests never use: the graph is tested on its own. */
-const run: RunSlots = {
-  id: "run",
-  active: 0,
-  maxInFlight: 0,
-  maxConcurrency: 1,
-  waiting: new PriorityHeap<QueueItem>(startsBefore),
-  startNext: () => undefined,
-  execute: () => undefined,
-  answerShared: () => undefined,
-  rejoin: () => undefined,
-};
+const run = idleRunSlots();
 
 /**
  * A call that runs without state (its attempt stands in for it) exists today only in `run()`,

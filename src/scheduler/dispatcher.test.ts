@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { inProcessBackend } from "../backend/backend.ts";
-import { ToolStatistics } from "../run/executor-stats.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { defineTool, type ResourceClaim } from "../tool/define-tool.ts";
+import type { ResourceClaim } from "../tool/define-tool.ts";
 import { Attempt, CallState, startsBefore, type QueueItem, type RunSlots } from "./call-state.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { QueuedRange } from "./queued-range.ts";
-import { ToolGate } from "./tool-gate.ts";
+import { gateOf } from "./scheduler.fixture.ts";
+import type { ToolGate } from "./tool-gate.ts";
 
 /** A run that records what the dispatcher starts, and keeps each start's attempt to settle later. */
 function recordingRun(id: string, maxConcurrency = Infinity): RunSlots & { started: string[]; attempts: Attempt[] } {
@@ -35,14 +34,6 @@ function recordingRun(id: string, maxConcurrency = Infinity): RunSlots & { start
 }
 
 const clock = { now: () => 0 };
-const gateOf = (name: string, concurrency = Infinity): ToolGate =>
-  new ToolGate(
-    defineTool({ name, concurrency, execute: () => null }),
-    undefined,
-    new ToolStatistics(),
-    inProcessBackend,
-  );
-
 let seq = 0;
 function callOf(
   run: RunSlots,

@@ -1,25 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { inProcessBackend } from "../backend/backend.ts";
-import { ToolStatistics } from "../run/executor-stats.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
-import { defineTool } from "../tool/define-tool.ts";
-import { CallState, startsBefore, type QueueItem, type RunSlots } from "./call-state.ts";
+import { CallState, startsBefore, type QueueItem } from "./call-state.ts";
 import { QueuedRange } from "./queued-range.ts";
-import { ToolGate } from "./tool-gate.ts";
+import { gateOf, idleRunSlots } from "./scheduler.fixture.ts";
 
-const run: RunSlots = {
-  id: "run",
-  active: 0,
-  maxInFlight: 0,
-  maxConcurrency: 1,
-  waiting: new PriorityHeap<QueueItem>(startsBefore),
-  startNext: () => undefined,
-  execute: () => undefined,
-  answerShared: () => undefined,
-  rejoin: () => undefined,
-};
-const gateOf = (name: string): ToolGate =>
-  new ToolGate(defineTool({ name, execute: () => null }), undefined, new ToolStatistics(), inProcessBackend);
+const run = idleRunSlots();
 
 /** A range of `count` calls from position 10 (arrival numbers from 100): the even ones with given ids and arguments. */
 function rangeOf(count: number, gate = gateOf("t")): QueuedRange {

@@ -1,9 +1,8 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
 import { invalidOption, VolleyError } from "../errors/volley-error.ts";
-import { isLoopbackAddress } from "../shared/loopback.ts";
+import { listenOn, unguardedAddressProblem } from "../shared/listen.ts";
 import { createServerApp, type ServerAppOptions } from "./create-server-app.ts";
 import type { LiveRuns } from "./live-runs.ts";
 
@@ -33,25 +32,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (typeof host !== "string" || host === "") invalidOption(where, "host", "an address such as 127.0.0.1", host);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     invalidOption(where, "port", "an integer from 0 to 65535", port);
-  if (!isLoopbackAddress(host) && appOptions.token === undefined) {
-    throw new VolleyError(
-      "invalid_option",
-      `${where}: refusing to listen on ${host} without a token: anyone who can reach it could run your tools. Set a token (16 characters or more), or listen on 127.0.0.1`,
-    );
-  }
+  const unguarded = unguardedAddressProblem(where, host, appOptions.token);
+  if (unguarded !== undefined) throw new VolleyError("invalid_option", unguarded);
   const { app, runs } = createServerApp(appOptions);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = await listenOn(server, port, host);
   return {
-    url: `http://${shownHost}:${address.port}/`,
+    url: `${origin}/`,
     app,
     runs,
     close: async () => {
