@@ -54,13 +54,23 @@ export function invalidOption(where: string, name: string, expected: string, got
   );
 }
 
+/** What other frameworks call what Volley names otherwise, so that a ported key gets the right did-you-mean. */
+const FAMILIAR_NAMES: Partial<Record<string, string>> = {
+  inputSchema: "input",
+  parameters: "input",
+  schema: "input",
+  func: "execute",
+  handler: "execute",
+};
+
 /**
  * Words for a key that is not one of `known`, naming the one it most likely meant:
  * "unknown option `concurency`; did you mean `concurrency`?". `noun` is what the keys are called.
  */
 export function unknownKeyMessage(key: string, known: Iterable<string>, noun = "option"): string {
   const names = [...known];
-  const meant = closestName(key, names);
+  const familiar = FAMILIAR_NAMES[key];
+  const meant = familiar !== undefined && names.includes(familiar) ? familiar : closestName(key, names);
   return meant === undefined
     ? `unknown ${noun} \`${key}\`; the ${noun}s are ${names.join(", ")}`
     : `unknown ${noun} \`${key}\`; did you mean \`${meant}\`?`;

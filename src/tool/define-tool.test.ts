@@ -47,3 +47,15 @@ describe("withToolOptions", () => {
     );
   });
 });
+
+describe("defineTool with another framework's names", () => {
+  it("points each familiar name at Volley's", () => {
+    const execute = () => "done";
+    expect(() => defineTool({ name: "t", inputSchema: {}, execute } as never)).toThrow(
+      'defineTool("t"): unknown option `inputSchema`; did you mean `input`?',
+    );
+    expect(() => defineTool({ name: "t", parameters: {}, execute } as never)).toThrow("did you mean `input`?");
+    expect(() => defineTool({ name: "t", schema: {}, execute } as never)).toThrow("did you mean `input`?");
+    expect(() => defineTool({ name: "t", handler: execute } as never)).toThrow("did you mean `execute`?");
+  });
+});
