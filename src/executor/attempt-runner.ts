@@ -284,7 +284,7 @@ export class AttemptRunner {
       return undefined;
     }
     // Once the run takes no more calls, no call can come to refer to this one: it needs no state.
-    if (attempt.call === undefined && this.#run.ended)
+    if (attempt.range !== undefined && attempt.call === undefined && this.#run.ended)
       return answerStateless(attempt, value, this.#core.clock.now(), this.#answers);
     const call = stateOf(attempt, this.#graph);
     const now = this.#core.clock.now();

@@ -1,7 +1,7 @@
 import type { ToolCall } from "../run/types.ts";
 import type { ScannedArguments } from "../scheduler/call-arguments.ts";
 import type { CallGraph } from "../scheduler/call-graph.ts";
-import { Attempt, type CallState, type RunSlots } from "../scheduler/call-state.ts";
+import { Attempt, type CallState, type RunSlots, type StandInAttempt } from "../scheduler/call-state.ts";
 import { QueuedRange } from "../scheduler/queued-range.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { AttemptRunner } from "./attempt-runner.ts";
@@ -147,8 +147,9 @@ export class BatchPath {
 
 /** The state of the call an attempt runs, made now if the attempt stood in for it until now. */
 export function stateOf(attempt: Attempt, graph: CallGraph): CallState {
+  if (attempt.range === undefined) return attempt.call;
   if (attempt.call !== undefined) return attempt.call;
-  const call = (attempt.range as QueuedRange).stateOf(attempt.index, attempt.args);
+  const call = attempt.range.stateOf(attempt.index, attempt.args);
   call.phase = "running";
   call.attempts = 1;
   call.startedAt = attempt.startedAt;
@@ -163,8 +164,8 @@ export function stateOf(attempt: Attempt, graph: CallGraph): CallState {
  * more calls: nothing can come to refer to it, and no listener watches, so it never needs state.
  * Returns `now`, when the next call may start.
  */
-export function answerStateless(attempt: Attempt, output: unknown, now: number, answers: RunAnswers): number {
-  const range = attempt.range as QueuedRange;
+export function answerStateless(attempt: StandInAttempt, output: unknown, now: number, answers: RunAnswers): number {
+  const { range } = attempt;
   const result = toolResult(attempt.callId, range.name, 1, range.addedAt, attempt.startedAt, now, false, true, output);
   answers.placeStateless(attempt.index, result, attempt.gate, attempt.args, range.addedAt);
   return now;

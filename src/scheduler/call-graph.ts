@@ -104,7 +104,7 @@ export class CallGraph {
       this.#run.lineUp(call);
       return call;
     }
-    return slot instanceof Attempt ? this.#run.stateOf(slot) : slot;
+    return Attempt.is(slot) ? this.#run.stateOf(slot) : slot;
   }
 
   /**
@@ -114,7 +114,7 @@ export class CallGraph {
   stateAt(index: number): CallState | undefined {
     const slot = this.#calls[index];
     if (slot instanceof QueuedRange) return this.take(index);
-    return slot instanceof Attempt ? this.#run.stateOf(slot) : slot;
+    return Attempt.is(slot) ? this.#run.stateOf(slot) : slot;
   }
 
   #positionOf(id: string): number | undefined {
@@ -128,7 +128,7 @@ export class CallGraph {
   idAt(index: number): string {
     const slot = this.#calls[index];
     if (slot instanceof QueuedRange) return slot.idAt(index);
-    return slot instanceof Attempt ? slot.callId : (slot as CallState).id;
+    return Attempt.is(slot) ? slot.callId : (slot as CallState).id;
   }
 
   /** Takes a call's place in the run's order; a duplicate id is appended but never registered. */

@@ -62,8 +62,12 @@ export function generatedId(index: number): string {
  * failure, a timeout, a cancellation, a call added later that refers to it, an end while the
  * run still takes calls). Most such calls just succeed, and for a call that does nothing,
  * making that state was the largest single part of what it cost.
+ *
+ * One class at run time, so that the hot path sees one shape; two types (`CallAttempt`,
+ * `StandInAttempt`), told apart by `range`, so that code reads the state or the range it has
+ * without a cast.
  */
-export class Attempt {
+export class AttemptRecord {
   /** The call's state; undefined while the attempt stands in for it (see above). */
   call: CallState | undefined;
   readonly run: RunSlots;
@@ -87,7 +91,7 @@ export class Attempt {
   abortReason: DOMException | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(
+  constructor(
     call: CallState | undefined,
     range: QueuedRange | undefined,
     run: RunSlots,
@@ -108,27 +112,59 @@ export class Attempt {
     this.number = number;
     this.startedAt = startedAt;
   }
+}
 
+/** An attempt of a call that has its state. */
+export interface CallAttempt extends AttemptRecord {
+  readonly range: undefined;
+  call: CallState;
+}
+
+/** A range's call's first attempt, standing in for its state: `call` is set once the state is made. */
+export interface StandInAttempt extends AttemptRecord {
+  readonly range: QueuedRange;
+  call: CallState | undefined;
+}
+
+export type Attempt = CallAttempt | StandInAttempt;
+
+export const Attempt = {
   /** The call's next attempt, starting at `startedAt`. */
-  static of(call: CallState, startedAt: number): Attempt {
-    return new Attempt(
+  of(call: CallState, startedAt: number): CallAttempt {
+    const { run, id, index, args } = call;
+    return new AttemptRecord(
       call,
       undefined,
-      call.run,
+      run,
       call.gate as ToolGate,
-      call.id,
-      call.index,
-      call.args,
+      id,
+      index,
+      args,
       call.attempts + 1,
       startedAt,
-    );
-  }
+    ) as CallAttempt;
+  },
 
   /** The first attempt of the call at `index`, which `range` has let go of, standing in for its state. */
-  static standingIn(range: QueuedRange, index: number, args: Record<string, unknown>, startedAt: number): Attempt {
-    return new Attempt(undefined, range, range.run, range.gate, range.idAt(index), index, args, 1, startedAt);
-  }
-}
+  standingIn(range: QueuedRange, index: number, args: Record<string, unknown>, startedAt: number): StandInAttempt {
+    return new AttemptRecord(
+      undefined,
+      range,
+      range.run,
+      range.gate,
+      range.idAt(index),
+      index,
+      args,
+      1,
+      startedAt,
+    ) as StandInAttempt;
+  },
+
+  /** Whether a value is an attempt (as a graph slot may be). */
+  is(value: unknown): value is Attempt {
+    return value instanceof AttemptRecord;
+  },
+};
 
 /** Everything the scheduler knows about one call of one run. */
 export class CallState implements HeapItem {
