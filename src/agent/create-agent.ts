@@ -270,19 +270,22 @@ export function createAgent(options: AgentOptions): Agent {
       // conversation: the wait may outlast this process, and the next run of the conversation resumes it.
       const keepOpen = (): void => {
         if (conversationId === undefined || keptOpen !== undefined) return;
-        const marked = openStepMessage(assistantMessage(), run.id);
+        const marked = openStepMessage(assistantMessage(), runOfStep().id);
         if (marked === undefined) return;
         keptOpen = (async () => {
           added.push(marked);
           await save();
         })();
       };
-      // The run is read only when an approval is decided, after `start` has returned it.
       const onEvent = (event: RunEvent): void => {
-        emitToolEvent(emit, stepNumber, event, () => run);
+        emitToolEvent(emit, stepNumber, event, runOfStep);
         if (event.type === "approval-start" && streamEnded) keepOpen();
       };
-      const run: LiveRun = executor.start({ onEvent, ...runLimits(), name: stepRunName(stepNumber) });
+      // The step's run starts with its first tool call: a step that calls no tool leaves no empty
+      // run in the history or the traces. Its time limit is what is left of the agent's then.
+      let run: LiveRun | undefined;
+      const runOfStep = (): LiveRun =>
+        (run ??= executor.start({ onEvent, ...runLimits(), name: stepRunName(stepNumber) }));
       let text = "";
       let stepUsage: TokenUsage | undefined;
       const calls: { id: string; name: string; arguments: string }[] = [];
@@ -313,7 +316,7 @@ export function createAgent(options: AgentOptions): Agent {
               arguments: event.arguments,
             };
             calls.push(call);
-            run.add({ id: call.id, name: call.name, args: call.arguments });
+            runOfStep().add({ id: call.id, name: call.name, args: call.arguments });
           } else {
             stepUsage = event.usage;
           }
@@ -323,13 +326,13 @@ export function createAgent(options: AgentOptions): Agent {
         if (!outOfTime()) throw error;
         cutShort = true;
       } finally {
-        run.end();
+        run?.end();
       }
       streamEnded = true;
       // Its calls may outlast this process (running tools, a person deciding): the step is kept
       // open in the conversation until their results are in, and a resume finishes it.
       if (calls.length > 0) keepOpen();
-      const result = await run.result;
+      const result = run === undefined ? undefined : await run.result;
       if (stepUsage) {
         usage.inputTokens += stepUsage.inputTokens;
         usage.outputTokens += stepUsage.outputTokens;
@@ -337,17 +340,17 @@ export function createAgent(options: AgentOptions): Agent {
       if (keptOpen === undefined) added.push(assistantMessage());
       else await keptOpen;
       // Results go in call order, so the transcript stays valid whatever order they finished in.
-      added.push(...openaiChat.messages(result.results));
+      if (result !== undefined) added.push(...openaiChat.messages(result.results));
       await save();
       const step: AgentStep = {
         text,
-        run: calls.length > 0 ? result : undefined,
+        run: result,
         usage: stepUsage,
         durationMs: performance.now() - stepStarted,
       };
       steps.push(step);
       emit({ type: "step-end", step });
-      if (cutShort || result.status === "timed_out") {
+      if (cutShort || result?.status === "timed_out") {
         answer = text;
         finish = "timeout";
         break;
