@@ -31,7 +31,7 @@ export interface CallIntakeParts {
 /** How the arguments of a tool that takes `$ref` objects as data are read. */
 const LITERAL_ARGUMENTS = { references: false } as const;
 
-const expectedDurationOf = (call: CallState): number => (call.gate as ToolGate).expectedDurationMs;
+const expectedDurationOf = (call: CallState): number => call.gate.expectedDurationMs;
 
 /**
  * Takes a run's calls in: checks each call's fields, gives it its id (refusing a duplicate),

@@ -117,6 +117,17 @@ describe("observability", () => {
     });
   });
 
+  it("counts in a tool's statistics only the calls that reached it", async () => {
+    const executor = createExecutor({ tools: [echo] });
+    await executor.run([
+      { id: "ok", name: "echo" },
+      { id: "bad", name: "echo", priority: "high" as never },
+      { id: "ok", name: "echo" },
+      { id: "nowhere", name: "ehco" },
+    ]);
+    expect(executor.stats().tools).toEqual({ echo: expect.objectContaining({ calls: 1, failures: 0 }) });
+  });
+
   it("survives an event listener that throws", async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.message);

@@ -3,7 +3,7 @@ import { RunStatistics } from "../run/run-statistics.ts";
 import type { CallError, ToolResult } from "../run/types.ts";
 import type { CallGraph } from "../scheduler/call-graph.ts";
 import type { CallState } from "../scheduler/call-state.ts";
-import type { ToolGate } from "../scheduler/tool-gate.ts";
+import { NO_TOOL_GATE, type ToolGate } from "../scheduler/tool-gate.ts";
 import { callErrors } from "./call-errors.ts";
 import type { CallSharing } from "./call-sharing.ts";
 import type { ExecutorCore } from "./executor-core.ts";
@@ -190,9 +190,9 @@ export class RunAnswers {
   }
 
   /** Counts a result in the run's statistics, and in its tool's statistics and duration estimate. */
-  #tally(result: ToolResult, gate: ToolGate | undefined, pathMs: number): void {
+  #tally(result: ToolResult, gate: ToolGate, pathMs: number): void {
     this.statistics.observe(result, pathMs);
-    if (gate === undefined) return;
+    if (gate === NO_TOOL_GATE) return;
     if (result.ok && result.attempts > 0) gate.observeDuration(result.durationMs);
     gate.statistics.observe(result);
   }
@@ -204,7 +204,7 @@ export function callInfo(runId: string, call: CallState): CallInfo {
     runId,
     callId: call.id,
     name: call.name,
-    description: call.gate?.tool.description,
+    description: call.gate.tool.description,
     args: call.args,
     dependsOn: call.dependencies.map((dependency) => dependency.id),
     attempt: call.attempts,

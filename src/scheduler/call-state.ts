@@ -3,7 +3,7 @@ import { NO_REFERENCES, type ArgumentReference } from "./call-arguments.ts";
 import type { ToolResult } from "../run/types.ts";
 import type { HeapItem, PriorityHeap } from "../shared/priority-heap.ts";
 import type { QueuedRange } from "./queued-range.ts";
-import type { ToolGate } from "./tool-gate.ts";
+import { NO_TOOL_GATE, type ToolGate } from "./tool-gate.ts";
 
 /**
  * Where a call is in its life. `waiting`: for dependencies or async validation. `approval`:
@@ -136,7 +136,7 @@ export const Attempt = {
       call,
       undefined,
       run,
-      call.gate as ToolGate,
+      call.gate,
       id,
       index,
       args,
@@ -181,8 +181,8 @@ export class CallState implements HeapItem {
   readonly name: string;
   readonly addedAt: number;
 
-  /** The named tool's gate; undefined while unknown. */
-  gate: ToolGate | undefined;
+  /** Its tool's gate once intake has taken the call in; `NO_TOOL_GATE` for a call refused before that. */
+  gate: ToolGate = NO_TOOL_GATE;
   /** The arguments the tool gets; a shared, frozen placeholder until they are read (never given to a tool). */
   args: Record<string, unknown> = NO_ARGS;
   references: readonly ArgumentReference[] = NO_REFERENCES;
@@ -220,9 +220,9 @@ export class CallState implements HeapItem {
     this.addedAt = addedAt;
   }
 
-  /** The tool the call names, once intake has found it: every call prepared or run has one. */
+  /** The tool the call names, once intake has taken it in (every call prepared or run). */
   get tool(): Tool {
-    return (this.gate as ToolGate).tool;
+    return this.gate.tool;
   }
 
   /** The dispatcher admitted the call at `now`: it leaves the line and its next attempt starts. */

@@ -124,7 +124,7 @@ export class Dispatcher {
           }
           const now = startedAt ?? this.#clock.now();
           startedAt = undefined;
-          const gate = item.gate as ToolGate;
+          const gate = item.gate;
           gate.rate?.take(now);
           const run = item.run;
           this.inFlight++;
@@ -174,7 +174,7 @@ export class Dispatcher {
   #waitingRoomFor(item: QueueItem): PriorityHeap<QueueItem> | undefined {
     const run = item.run;
     if (run.active >= run.maxConcurrency) return run.waiting;
-    const gate = item.gate as ToolGate;
+    const gate = item.gate;
     if (gate.active >= gate.concurrency) return gate.waiting;
     const rate = gate.rate;
     if (rate !== undefined && rate.available(this.#clock.now()) === 0) return gate.waiting;
@@ -186,7 +186,7 @@ export class Dispatcher {
     item.parkedIn = room;
     const run = item.run;
     if (room === run.waiting) return;
-    const gate = item.gate as ToolGate;
+    const gate = item.gate;
     // Held back by a rate limit: make sure a timer will wake the gate when it lifts.
     if (room === gate.waiting && gate.rate !== undefined)
       gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);

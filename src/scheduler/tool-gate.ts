@@ -1,6 +1,6 @@
-import type { Backend } from "../backend/backend.ts";
-import type { ToolStatistics } from "../run/executor-stats.ts";
-import type { RateLimit, Tool } from "../tool/define-tool.ts";
+import { inProcessBackend, type Backend } from "../backend/backend.ts";
+import { ToolStatistics } from "../run/executor-stats.ts";
+import { defineTool, type RateLimit, type Tool } from "../tool/define-tool.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
 import { startsBefore, type QueueItem } from "./call-state.ts";
 import { RateWindow } from "./rate-window.ts";
@@ -83,3 +83,20 @@ export class ToolGate {
     }, delayMs);
   }
 }
+
+/**
+ * The gate of a call refused before it reached a tool (an unknown tool, a field or an argument
+ * that can't be read, an id already taken): every call has a gate, and this one is never
+ * passed, nor counted in any tool's statistics.
+ */
+export const NO_TOOL_GATE = new ToolGate(
+  defineTool({
+    name: "volley.no-tool",
+    execute: () => {
+      throw new Error("A call refused before it reached a tool never runs");
+    },
+  }),
+  undefined,
+  new ToolStatistics(),
+  inProcessBackend,
+);
