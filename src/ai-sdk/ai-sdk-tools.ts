@@ -1,4 +1,4 @@
-import { jsonSchema, tool, type ToolSet } from "ai";
+import { jsonSchema, tool, type InferToolInput, type InferToolOutput, type Tool as AiSdkTool, type ToolSet } from "ai";
 import { toolJsonSchema } from "../adapters/tool-json-schema.ts";
 import { invalidOption } from "../errors/volley-error.ts";
 import type { Executor, LiveRun } from "../executor/executor-types.ts";
@@ -8,6 +8,13 @@ export interface AiSdkToolsOptions {
   /** Only these of the executor's tools. @default all of them */
   only?: readonly string[];
 }
+
+/** A tool set with the names, inputs and outputs of `TOOLS`, whose calls Volley runs. */
+export type ToolSetLike<TOOLS extends ToolSet> = {
+  [NAME in keyof TOOLS]: TOOLS[NAME] extends AiSdkTool
+    ? AiSdkTool<InferToolInput<TOOLS[NAME]>, InferToolOutput<TOOLS[NAME]>>
+    : never;
+};
 
 interface StepRun {
   run: LiveRun;
@@ -77,20 +84,35 @@ class StepBatcher {
  * `generateText` / `streamText` loop gains Volley's limits, retries, caching, history and
  * tracing with no other change: `generateText({ model, tools: aiSdkTools(executor), ... })`.
  */
-export function aiSdkTools(executor: Executor, options: AiSdkToolsOptions = {}): ToolSet {
+export function aiSdkTools<TOOLS extends ToolSet>(
+  executor: Executor,
+  options: AiSdkToolsOptions & {
+    /**
+     * The AI SDK tool set these tools came from (as `fromAiSdkTools` made them): the result has
+     * its names and types, so that the AI SDK's typed tool calls and results still type-check.
+     */
+    like: TOOLS;
+  },
+): ToolSetLike<TOOLS>;
+export function aiSdkTools(executor: Executor, options?: AiSdkToolsOptions): ToolSet;
+export function aiSdkTools(executor: Executor, options: AiSdkToolsOptions & { like?: ToolSet } = {}): ToolSet {
   if (executor === null || typeof executor !== "object" || typeof executor.start !== "function")
     invalidOption("aiSdkTools", "executor", "an executor made by createExecutor()", executor);
-  if (options === null || typeof options !== "object") invalidOption("aiSdkTools", "options", "{ only? }", options);
-  const { only } = options;
+  if (options === null || typeof options !== "object")
+    invalidOption("aiSdkTools", "options", "{ only?, like? }", options);
+  const { like } = options;
+  if (like !== undefined && (like === null || typeof like !== "object"))
+    invalidOption("aiSdkTools", "like", "the AI SDK tool set the executor's tools came from", like);
+  const only = like === undefined ? options.only : Object.keys(like);
   if (
     only !== undefined &&
     (!Array.isArray(only) || !only.every((name) => executor.tools.some((candidate) => candidate.name === name)))
   ) {
     invalidOption(
       "aiSdkTools",
-      "only",
-      `names of the executor's tools (${executor.tools.map((candidate) => candidate.name).join(", ")})`,
-      only,
+      like === undefined ? "only" : "like",
+      `${like === undefined ? "names of" : "a tool set named after"} the executor's tools (${executor.tools.map((candidate) => candidate.name).join(", ")})`,
+      like === undefined ? only : Object.keys(like),
     );
   }
   const batcher = new StepBatcher(executor);

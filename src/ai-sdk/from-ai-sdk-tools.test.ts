@@ -2,7 +2,7 @@ import { jsonSchema, tool } from "ai";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createExecutor } from "../index.ts";
-import { fromAiSdkTools } from "./index.ts";
+import { aiSdkTools, fromAiSdkTools } from "./index.ts";
 
 describe("fromAiSdkTools", () => {
   it("runs existing AI SDK tools through Volley, with Volley's options per tool", async () => {
@@ -87,6 +87,20 @@ describe("fromAiSdkTools", () => {
     );
     await expect(fromAiSdkTools({ remote: tool({ inputSchema: z.object({}) }) })).rejects.toThrow(
       /expected `toolSet.remote.execute` to be a function: Volley runs tools that execute here/,
+    );
+  });
+
+  it("goes back to the AI SDK as the same tool set, run by Volley", async () => {
+    const toolSet = {
+      echo: tool({ inputSchema: z.object({ text: z.string() }), execute: ({ text }) => text.toUpperCase() }),
+    };
+    const executor = createExecutor({ tools: await fromAiSdkTools(toolSet) });
+    const tools = aiSdkTools(executor, { like: toolSet });
+    expect(Object.keys(tools)).toEqual(["echo"]);
+    const output: unknown = await tools.echo.execute?.({ text: "hi" }, { toolCallId: "t1", messages: [], context: {} });
+    expect(output).toBe("HI");
+    expect(() => aiSdkTools(executor, { like: { ...toolSet, missing: toolSet.echo } })).toThrow(
+      "aiSdkTools: expected `like` to be a tool set named after the executor's tools (echo), got an array",
     );
   });
 });

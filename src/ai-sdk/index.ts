@@ -1,3 +1,3 @@
-export { aiSdkTools, type AiSdkToolsOptions } from "./ai-sdk-tools.ts";
+export { aiSdkTools, type AiSdkToolsOptions, type ToolSetLike } from "./ai-sdk-tools.ts";
 export { aiSdkModel } from "./ai-sdk-model.ts";
 export { fromAiSdkTools, type FromAiSdkToolsOptions } from "./from-ai-sdk-tools.ts";
