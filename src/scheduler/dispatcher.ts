@@ -53,6 +53,11 @@ export class Dispatcher {
   /** Puts a queued item (a call or a range) in the ready heap; outside a turn, it starts at once if there is room. */
   lineUp(item: QueueItem): void {
     this.#putInLine(item);
+    this.#pumpUnlessInTurn();
+  }
+
+  /** Outside any turn (and any pump), what was just put in line starts now. */
+  #pumpUnlessInTurn(): void {
     if (this.#turns === 0 && !this.#pumping) this.pump();
   }
 
@@ -139,32 +144,24 @@ export class Dispatcher {
     }
   }
 
-  /** Frees what an attempt held, once its promise has really settled, and wakes who waited: one turn. */
+  /** Frees what an attempt held, once its promise has really settled, and wakes who waited; they start once all is freed. */
   release(attempt: Attempt): void {
     const run = attempt.run;
     const gate = attempt.gate;
-    this.#turns++;
-    try {
-      this.inFlight--;
-      run.active--;
-      gate.active--;
-      if (run.waiting.size > 0) this.#putInLine(run.waiting.pop() as QueueItem);
-      if (gate.waiting.size > 0) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
-      const claims = attempt.call?.claims;
-      if (claims !== undefined) this.locks.release(claims, this.#requeue);
-    } finally {
-      this.endTurn();
-    }
+    this.inFlight--;
+    run.active--;
+    gate.active--;
+    if (run.waiting.size > 0) this.#putInLine(run.waiting.pop() as QueueItem);
+    if (gate.waiting.size > 0) gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
+    const claims = attempt.call?.claims;
+    if (claims !== undefined) this.locks.release(claims, this.#requeue);
+    this.#pumpUnlessInTurn();
   }
 
-  /** Lets more calls through after a limit was raised at runtime, or a rate limit lifted: one turn. */
+  /** Lets more calls through after a limit was raised at runtime, or a rate limit lifted. */
   wakeGate(gate: ToolGate): void {
-    this.#turns++;
-    try {
-      gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
-    } finally {
-      this.endTurn();
-    }
+    gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
+    this.#pumpUnlessInTurn();
   }
 
   /**
