@@ -4,6 +4,7 @@ import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
   type CallToolResult,
+  type RequestId,
   type Tool as McpTool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { randomUUID } from "node:crypto";
@@ -76,8 +77,13 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
     invalidOption(where, "executor", "an executor made by createExecutor()", executor);
   if (typeof batchTool !== "boolean") invalidOption(where, "batchTool", "a boolean", batchTool);
   const servers = new Set<Server>();
-  /** The client connection of each run this gateway started, while it runs. */
-  const clientOfRun = new Map<string, Server>();
+  /**
+   * The client connection and request of each run this gateway started, while it runs. Asking
+   * that client goes out as part of that request: over Streamable HTTP, a server request with no
+   * request of its own rides the client's optional standalone stream, and is lost when the
+   * client has not opened it (yet).
+   */
+  const callerOfRun = new Map<string, { server: Server; requestId: RequestId }>();
   const toolNames = executor.tools.map((tool) => tool.name);
   const listing: McpTool[] = [
     ...executor.tools.map(listingOf),
@@ -119,16 +125,16 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       if (batchTool && toolName === BATCH_TOOL_NAME && !toolNames.includes(BATCH_TOOL_NAME)) {
         const calls = batchCalls(args);
         if (typeof calls === "string") return { isError: true, content: [{ type: "text", text: calls }] };
-        clientOfRun.set(runId, server);
+        callerOfRun.set(runId, { server, requestId: extra.requestId });
         try {
           const { results } = await executor.run(calls, runOptions);
           await progressSent;
           return batchResult(results);
         } finally {
-          clientOfRun.delete(runId);
+          callerOfRun.delete(runId);
         }
       }
-      clientOfRun.set(runId, server);
+      callerOfRun.set(runId, { server, requestId: extra.requestId });
       try {
         const { results } = await executor.run(
           [{ id: String(extra.requestId), name: toolName, args: args ?? {} }],
@@ -137,7 +143,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
         await progressSent;
         return toCallToolResult(results[0] as (typeof results)[number]);
       } finally {
-        clientOfRun.delete(runId);
+        callerOfRun.delete(runId);
       }
     });
   };
@@ -155,23 +161,27 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       return servers.size;
     },
     async approveThroughClients(request) {
-      const server = clientOfRun.get(request.runId);
-      if (server?.getClientCapabilities()?.elicitation === undefined) return undefined;
-      const asked = await server.elicitInput({
-        message: `Allow the call of "${request.name}" with ${JSON.stringify(request.args).slice(0, 2000)}?`,
-        requestedSchema: {
-          type: "object",
-          properties: {
-            approve: {
-              type: "boolean",
-              title: "Run it",
-              description: `Let "${request.name}" run with these arguments`,
+      const caller = callerOfRun.get(request.runId);
+      if (caller?.server.getClientCapabilities()?.elicitation === undefined) return undefined;
+      const { server, requestId } = caller;
+      const asked = await server.elicitInput(
+        {
+          message: `Allow the call of "${request.name}" with ${JSON.stringify(request.args).slice(0, 2000)}?`,
+          requestedSchema: {
+            type: "object",
+            properties: {
+              approve: {
+                type: "boolean",
+                title: "Run it",
+                description: `Let "${request.name}" run with these arguments`,
+              },
+              reason: { type: "string", title: "Why (optional)" },
             },
-            reason: { type: "string", title: "Why (optional)" },
+            required: ["approve"],
           },
-          required: ["approve"],
         },
-      });
+        { relatedRequestId: requestId },
+      );
       const reason =
         typeof asked.content?.reason === "string" && asked.content.reason !== "" ? asked.content.reason : undefined;
       if (asked.action === "accept")
