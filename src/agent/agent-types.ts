@@ -73,7 +73,17 @@ export interface AgentResult {
 
 export type AgentEvent =
   | { type: "text-delta"; step: number; text: string }
-  | { type: "tool-call-start"; step: number; callId: string; name: string; attempt: number }
+  /** `args`: as the model wrote them (parsed JSON, or the text when it is not JSON). */
+  | { type: "tool-call-start"; step: number; callId: string; name: string; args: unknown; attempt: number }
+  /** Plan mode: a task of the plan, as its line ends (it joins the step's run at once), or a line that can't run. */
+  | {
+      type: "plan-task";
+      step: number;
+      callId: string;
+      name: string;
+      args: unknown;
+    }
+  | { type: "plan-problem"; step: number; line: string; reason: string }
   | { type: "tool-call-end"; step: number; result: ToolResult }
   /** A tool call waits for a person: call `approve()` or `deny(reason)` (the model reads the reason). */
   | {

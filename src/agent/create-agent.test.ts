@@ -121,6 +121,52 @@ describe("createAgent", () => {
     expect(events).toEqual(["tool-call-start", "tool-call-end", "step-end", "text-delta", "step-end", "answer"]);
   });
 
+  it("gives each call's arguments with its start, as the model wrote them", async () => {
+    mock = await startMockOpenAI({
+      script: [
+        {
+          toolCalls: [
+            { id: "c1", name: "weather", arguments: { city: "Oslo" } },
+            { id: "c2", name: "weather", arguments: '{"city": ', tokens: 2 },
+          ],
+        },
+        { content: "Cold." },
+      ],
+    });
+    const starts: unknown[] = [];
+    for await (const event of createAgent({ model: modelOn(mock), tools: [weather] }).stream("Oslo?"))
+      if (event.type === "tool-call-start") starts.push([event.callId, event.args]);
+    // A call whose arguments are not JSON never starts; it is answered invalid_arguments.
+    expect(starts).toEqual([["c1", { city: "Oslo" }]]);
+  });
+
+  it("runs one turn at a time on a conversation: a second turn meanwhile is refused, and runs once the first ends", async () => {
+    const release = deferred<void>();
+    const held = defineTool({ name: "held", execute: () => release.promise.then(() => "held") });
+    const model: ChatModel = {
+      async *stream({ messages }) {
+        if (messages.at(-1)?.role === "user")
+          yield { type: "tool-call", id: `h${messages.length}`, name: "held", arguments: "{}" };
+        else yield { type: "text-delta", text: "done" };
+        yield { type: "finish", reason: "stop", usage: undefined };
+      },
+    };
+    const store = new MemoryRunStore();
+    const agent = createAgent({ model, tools: [held], store });
+    const first = agent.run("one", { conversationId: "busy" });
+    await expect.poll(async () => (await store.conversations())[0]?.busy).toBe(true);
+    await expect(agent.run("two", { conversationId: "busy" })).rejects.toMatchObject({
+      code: "conversation_busy",
+      message: expect.stringContaining('Conversation "busy" has a turn running') as unknown,
+    });
+    release.resolve();
+    expect((await first).answer).toBe("done");
+    expect((await agent.run("three", { conversationId: "busy" })).answer).toBe("done");
+    expect(
+      (await store.messages("busy")).filter((item) => (item.message as { role: string }).role === "user"),
+    ).toHaveLength(2);
+  });
+
   it("stops the model and the tools when the reader leaves the stream early", async () => {
     let toolSignal: AbortSignal | undefined;
     const slow = defineTool({

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { openaiChat } from "../adapters/openai-chat.ts";
 import { invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import { createExecutor } from "../executor/create-executor.ts";
@@ -18,9 +19,34 @@ import {
   type AgentStep,
 } from "./agent-types.ts";
 
-function emitToolEvent(emit: (event: AgentEvent) => void, step: number, event: RunEvent, runOf: () => LiveRun): void {
+/** What a call's arguments were, by call id, for its start event. */
+type ArgumentsOf = (callId: string) => unknown;
+
+/** A call's arguments as the model wrote them: parsed when they are JSON, else the text itself. */
+function readArguments(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function emitToolEvent(
+  emit: (event: AgentEvent) => void,
+  step: number,
+  event: RunEvent,
+  runOf: () => LiveRun,
+  argsOf: ArgumentsOf,
+): void {
   if (event.type === "call-start")
-    emit({ type: "tool-call-start", step, callId: event.callId, name: event.name, attempt: event.attempt });
+    emit({
+      type: "tool-call-start",
+      step,
+      callId: event.callId,
+      name: event.name,
+      args: argsOf(event.callId),
+      attempt: event.attempt,
+    });
   else if (event.type === "call-end") emit({ type: "tool-call-end", step, result: event.result });
   else if (event.type === "approval-start") {
     const { callId } = event;
@@ -119,18 +145,40 @@ export function createAgent(options: AgentOptions): Agent {
     });
   const toolDefinitions = openaiChat.tools(executor.tools);
 
-  /** `input` undefined: resume the conversation, finishing its open step, without a new message. */
+  /**
+   * One turn. `input` undefined: resume the conversation, finishing its open step, without a new
+   * message. A conversation has one turn at a time, in this process or any other sharing the store.
+   */
   async function loop(
     input: string | undefined,
     runOptions: AgentRunOptions,
     emit: (event: AgentEvent) => void,
   ): Promise<AgentResult> {
-    const { conversationId, signal: callerSignal } = runOptions;
+    const { conversationId } = runOptions;
     if (input === undefined ? conversationId === undefined : typeof input !== "string")
       invalidOption("agent.run", "input", "the user's message as a string", input);
-    if (conversationId !== undefined && (typeof conversationId !== "string" || store === undefined)) {
+    if (conversationId === undefined) return turn(input, runOptions, emit);
+    if (typeof conversationId !== "string" || conversationId === "" || store === undefined)
       invalidOption("agent.run", "conversationId", "a string, with a store given to createAgent", conversationId);
+    const holder = randomUUID();
+    if (!(await store.claimConversation(conversationId, holder)))
+      throw new VolleyError(
+        "conversation_busy",
+        `Conversation "${conversationId}" has a turn running, in this process or another; send the message once it has answered`,
+      );
+    try {
+      return await turn(input, runOptions, emit);
+    } finally {
+      await store.releaseConversation(conversationId, holder);
     }
+  }
+
+  async function turn(
+    input: string | undefined,
+    runOptions: AgentRunOptions,
+    emit: (event: AgentEvent) => void,
+  ): Promise<AgentResult> {
+    const { conversationId, signal: callerSignal } = runOptions;
     // The time limit ends the turn with what was done; the caller's signal cancels it.
     const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     const signals = [callerSignal, deadline].filter((item): item is AbortSignal => item !== undefined);
@@ -193,11 +241,12 @@ export function createAgent(options: AgentOptions): Agent {
     const open = store === undefined ? undefined : openStepOf(earlier);
     if (open !== undefined && store !== undefined) {
       const stepStarted = performance.now();
+      const openArgs = new Map(open.tool_calls.map((call) => [call.id, call.function.arguments]));
       const resumed = await finishOpenStep(
         open,
         store,
         executor,
-        (event, runOf) => emitToolEvent(emit, 1, event, runOf),
+        (event, runOf) => emitToolEvent(emit, 1, event, runOf, (callId) => readArguments(openArgs.get(callId) ?? "{}")),
         signal,
       );
       added.push(...resumed.messages);
@@ -228,6 +277,8 @@ export function createAgent(options: AgentOptions): Agent {
         usage.inputTokens += stepUsage?.inputTokens ?? 0;
         usage.outputTokens += stepUsage?.outputTokens ?? 0;
       };
+      /** Each task's arguments, by its id in the step's run. */
+      const taskArgs = new Map<string, unknown>();
       try {
         ({ answer, finish } = await runPlanMode({
           model,
@@ -239,7 +290,17 @@ export function createAgent(options: AgentOptions): Agent {
           signal,
           runName: stepRunName,
           onText: (step, text) => emit({ type: "text-delta", step, text }),
-          onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf),
+          onPlanLine: (step, line) => {
+            if (line.kind === "invalid") {
+              emit({ type: "plan-problem", step, line: line.line, reason: line.reason });
+              return;
+            }
+            const { id, name, args = {} } = line.call;
+            const read = typeof args === "string" ? readArguments(args) : args;
+            taskArgs.set(id, read);
+            emit({ type: "plan-task", step, callId: id, name, args: read });
+          },
+          onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf, (callId) => taskArgs.get(callId)),
           onStep: (step) => {
             steps.push(step);
             addUsage(step.usage);
@@ -278,7 +339,7 @@ export function createAgent(options: AgentOptions): Agent {
         })();
       };
       const onEvent = (event: RunEvent): void => {
-        emitToolEvent(emit, stepNumber, event, runOfStep);
+        emitToolEvent(emit, stepNumber, event, runOfStep, (callId) => readArguments(argumentsById.get(callId) ?? "{}"));
         if (event.type === "approval-start" && streamEnded) keepOpen();
       };
       // The step's run starts with its first tool call: a step that calls no tool leaves no empty
@@ -289,6 +350,7 @@ export function createAgent(options: AgentOptions): Agent {
       let text = "";
       let stepUsage: TokenUsage | undefined;
       const calls: { id: string; name: string; arguments: string }[] = [];
+      const argumentsById = new Map<string, string>();
       const assistantMessage = (): ChatMessage => ({
         role: "assistant",
         content: text === "" ? null : text,
@@ -316,6 +378,7 @@ export function createAgent(options: AgentOptions): Agent {
               arguments: event.arguments,
             };
             calls.push(call);
+            argumentsById.set(call.id, call.arguments);
             runOfStep().add({ id: call.id, name: call.name, args: call.arguments });
           } else {
             stepUsage = event.usage;

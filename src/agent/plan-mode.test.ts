@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { defineTool } from "../index.ts";
 import { deferred, startMockOpenAI, type MockOpenAIServer } from "../testing/index.ts";
-import { createAgent, openaiModel, type ChatModel, type ChatModelEvent } from "./index.ts";
+import { createAgent, openaiModel, type AgentResult, type ChatModel, type ChatModelEvent } from "./index.ts";
 
 let mock: MockOpenAIServer | undefined;
 afterEach(async () => {
@@ -141,7 +141,21 @@ describe("plan mode", () => {
         yield* model.stream(request);
       },
     };
-    const result = await createAgent({ model: watching, tools: [weather, compare], mode: "plan" }).run("?");
+    const planEvents: unknown[] = [];
+    let result: AgentResult | undefined;
+    for await (const event of createAgent({ model: watching, tools: [weather, compare], mode: "plan" }).stream("?")) {
+      if (event.type === "plan-task") planEvents.push([event.callId, event.name, event.args]);
+      else if (event.type === "plan-problem") planEvents.push([event.line, event.reason]);
+      else if (event.type === "answer") result = event.result;
+    }
+    expect(planEvents).toEqual([
+      ['1. weather({"city": })', expect.stringContaining("JSON") as unknown],
+      ["task2", "forecast", { city: "Oslo" }],
+      ["task3", "compare", { a: { $ref: "task9" }, b: { $ref: "task9" } }],
+      ["task4", "compare", { a: { $ref: "task5" }, b: { $ref: "task5" } }],
+      ["task5", "compare", { a: { $ref: "task4" }, b: { $ref: "task4" } }],
+    ]);
+    if (result === undefined) throw new Error("no answer");
     expect(result.answer).toBe("could not tell");
     expect(result.steps[0]?.run?.results.map((item) => [item.id, item.error?.type])).toEqual([
       ["task2", "unknown_tool"],

@@ -3,7 +3,7 @@ import type { Executor, LiveRun } from "../executor/executor-types.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
 import type { AgentStep } from "./agent-types.ts";
-import { LineSplitter, parsePlanLine } from "./plan-parser.ts";
+import { LineSplitter, parsePlanLine, type PlanLine } from "./plan-parser.ts";
 
 /** What plan mode needs from the agent around it. */
 export interface PlanContext {
@@ -18,6 +18,8 @@ export interface PlanContext {
   /** What a step's run is called, for people. */
   runName(step: number): string;
   onText(step: number, text: string): void;
+  /** A task of the plan as its line ends, or a line that can't run. */
+  onPlanLine(step: number, line: Extract<PlanLine, { kind: "task" | "invalid" }>): void;
   /** `runOf` gives the step's Volley run, for deciding approvals. */
   onRunEvent(step: number, event: RunEvent, runOf: () => LiveRun): void;
   onStep(step: AgentStep): void;
@@ -109,8 +111,13 @@ export async function runPlanMode(
         if (joined) return;
         const parsed = parsePlanLine(line);
         if (parsed.kind === "join") joined = true;
-        else if (parsed.kind === "invalid") problems.push(`${parsed.line}: ${parsed.reason}`);
-        else if (parsed.kind === "task") run.add(parsed.call); // starts now, while the plan is still being written
+        else if (parsed.kind === "invalid") {
+          problems.push(`${parsed.line}: ${parsed.reason}`);
+          context.onPlanLine(planStep, parsed);
+        } else if (parsed.kind === "task") {
+          context.onPlanLine(planStep, parsed);
+          run.add(parsed.call); // starts now, while the plan is still being written
+        }
       });
     } finally {
       run.end();

@@ -13,7 +13,8 @@ export type VolleyErrorCode =
   | "unknown_tool"
   | "store_version"
   | "store_unreadable"
-  | "unsupported_node";
+  | "unsupported_node"
+  | "conversation_busy";
 
 export class VolleyError extends Error {
   override readonly name = "VolleyError";

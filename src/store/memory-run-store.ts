@@ -2,16 +2,27 @@ import { invalidOption } from "../errors/volley-error.ts";
 import type {
   ApprovalQuery,
   ConversationMessage,
+  ConversationQuery,
   HistoryWrite,
   RunQuery,
   RunStore,
   StoredEvent,
   StoredApproval,
+  StoredConversation,
   StoredRun,
   StoredToolStats,
   TimeWindow,
 } from "./run-store.ts";
-import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
+import {
+  checkApprovalQuery,
+  checkClaimHolder,
+  checkConversationId,
+  checkConversationQuery,
+  checkPruneRule,
+  checkRunQuery,
+  checkWindow,
+  conversationTitle,
+} from "./query-checks.ts";
 import {
   approvalsFromEvents,
   checkDecision,
@@ -37,6 +48,8 @@ export class MemoryRunStore implements RunStore {
   readonly #calls = new Map<string, CallRow[]>();
   readonly #events = new Map<string, StoredEvent[]>();
   readonly #messages = new Map<string, ConversationMessage[]>();
+  /** Who holds each conversation for a turn: only this process shares a memory store. */
+  readonly #claims = new Map<string, string>();
   /** Decisions recorded by `decideApproval`, by run, then call. */
   readonly #decisions = new Map<string, Map<string, RecordedDecision>>();
   readonly #maxOutputChars: number;
@@ -215,6 +228,36 @@ export class MemoryRunStore implements RunStore {
       invalidOption("messages", "limit", "an integer from 1 and up", limit);
     const list = this.#messages.get(conversationId) ?? [];
     return limit === undefined ? [...list] : list.slice(-limit);
+  }
+
+  async conversations(query: ConversationQuery = {}): Promise<StoredConversation[]> {
+    const { limit, offset } = checkConversationQuery("conversations", query);
+    return [...this.#messages.entries()]
+      .map(([conversationId, list]) => ({
+        conversationId,
+        startedAt: list[0]?.at ?? 0,
+        updatedAt: list.at(-1)?.at ?? 0,
+        messages: list.length,
+        title: conversationTitle(list.find((item) => conversationTitle(item.message) !== undefined)?.message),
+        busy: this.#claims.has(conversationId),
+      }))
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .slice(offset, offset + limit);
+  }
+
+  async claimConversation(conversationId: string, holder: string): Promise<boolean> {
+    checkConversationId("claimConversation", conversationId);
+    checkClaimHolder("claimConversation", holder);
+    const current = this.#claims.get(conversationId);
+    if (current !== undefined && current !== holder) return false;
+    this.#claims.set(conversationId, holder);
+    return true;
+  }
+
+  async releaseConversation(conversationId: string, holder: string): Promise<void> {
+    checkConversationId("releaseConversation", conversationId);
+    checkClaimHolder("releaseConversation", holder);
+    if (this.#claims.get(conversationId) === holder) this.#claims.delete(conversationId);
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
 import { invalidOption } from "../errors/volley-error.ts";
-import type { ApprovalQuery, RunQuery, TimeWindow } from "./run-store.ts";
+import type { ApprovalQuery, ConversationQuery, RunQuery, TimeWindow } from "./run-store.ts";
 
 const STATUSES = new Set(["running", "completed", "cancelled", "timed_out", "interrupted"]);
 
@@ -44,4 +44,22 @@ export function checkApprovalQuery(query: ApprovalQuery): void {
     invalidOption("approvals", "pending", "a boolean", query.pending);
   if (query.runId !== undefined && typeof query.runId !== "string")
     invalidOption("approvals", "runId", "a run id", query.runId);
+}
+
+export function checkConversationQuery(where: string, query: ConversationQuery): Required<ConversationQuery> {
+  if (query === null || typeof query !== "object") invalidOption(where, "query", "{ limit?, offset? }", query);
+  const { limit = 50, offset = 0 } = query;
+  if (!Number.isInteger(limit) || limit < 1) invalidOption(where, "limit", "an integer from 1 and up", limit);
+  if (!Number.isInteger(offset) || offset < 0) invalidOption(where, "offset", "an integer from 0 and up", offset);
+  return { limit, offset };
+}
+
+export function checkClaimHolder(where: string, holder: unknown): asserts holder is string {
+  if (typeof holder !== "string" || holder === "") invalidOption(where, "holder", "a non-empty string", holder);
+}
+
+/** What the list of conversations calls one: its first user message, cut short. */
+export function conversationTitle(message: unknown): string | undefined {
+  const { role, content } = (message ?? {}) as { role?: unknown; content?: unknown };
+  return role === "user" && typeof content === "string" ? content.slice(0, 200) : undefined;
 }

@@ -406,6 +406,50 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
       expect(await store.messages("nobody")).toEqual([]);
     });
 
+    it("lists conversations, the most recently updated first, with their first question", async () => {
+      await store.appendMessages("older", [{ role: "user", content: "What is <b>bold</b>?" }], 10);
+      await store.appendMessages(
+        "newer",
+        [
+          { role: "system", content: "be brief" },
+          { role: "user", content: "x".repeat(300) },
+        ],
+        20,
+      );
+      await store.appendMessages("older", [{ role: "assistant", content: "a tag" }], 30);
+      const listed = await store.conversations();
+      expect(listed.map((item) => [item.conversationId, item.startedAt, item.updatedAt, item.messages])).toEqual([
+        ["older", 10, 30, 2],
+        ["newer", 20, 20, 2],
+      ]);
+      expect(listed[0]?.title).toBe("What is <b>bold</b>?");
+      expect(listed[1]?.title).toBe("x".repeat(200));
+      expect((await store.conversations({ limit: 1, offset: 1 })).map((item) => item.conversationId)).toEqual([
+        "newer",
+      ]);
+      await expect(store.conversations({ limit: 0 })).rejects.toThrow(
+        "conversations: expected `limit` to be an integer from 1 and up, got 0 (number)",
+      );
+    });
+
+    it("lets one holder at a time claim a conversation for a turn", async () => {
+      await store.appendMessages("talk", [{ role: "user", content: "hi" }], 1);
+      expect(await store.claimConversation("talk", "turn-1")).toBe(true);
+      expect(await store.claimConversation("talk", "turn-1")).toBe(true);
+      expect(await store.claimConversation("talk", "turn-2")).toBe(false);
+      expect(await store.claimConversation("other", "turn-2")).toBe(true);
+      expect((await store.conversations()).find((item) => item.conversationId === "talk")?.busy).toBe(true);
+      // Only its holder gives a claim back.
+      await store.releaseConversation("talk", "turn-2");
+      expect(await store.claimConversation("talk", "turn-2")).toBe(false);
+      await store.releaseConversation("talk", "turn-1");
+      expect((await store.conversations()).find((item) => item.conversationId === "talk")?.busy).toBe(false);
+      expect(await store.claimConversation("talk", "turn-2")).toBe(true);
+      await expect(store.claimConversation("talk", "")).rejects.toThrow(
+        "claimConversation: expected `holder` to be a non-empty string",
+      );
+    });
+
     it("rejects bad input, saying what it expected", async () => {
       await expect(store.listRuns({ limit: 0 })).rejects.toThrow(
         "listRuns: expected `limit` to be an integer from 1 and up, got 0 (number)",

@@ -124,6 +124,27 @@ export interface ConversationMessage {
   message: unknown;
 }
 
+/** A conversation as the list of conversations shows it. */
+export interface StoredConversation {
+  conversationId: string;
+  /** When its first message was kept (epoch ms). */
+  startedAt: number;
+  /** When its last message was kept. */
+  updatedAt: number;
+  messages: number;
+  /** Its first user message, cut to 200 characters, to tell it apart. */
+  title: string | undefined;
+  /** A turn holds it now (see `claimConversation`). */
+  busy: boolean;
+}
+
+export interface ConversationQuery {
+  /** @default 50 */
+  limit?: number;
+  /** @default 0 */
+  offset?: number;
+}
+
 /**
  * The history of runs: every run, call and event, the figures over them, and conversation
  * memory for agents. Implementations: `MemoryRunStore` (tests) and `SqliteRunStore` (the
@@ -164,6 +185,17 @@ export interface RunStore {
   appendMessages(conversationId: string, messages: readonly unknown[], at?: number): Promise<void>;
   /** In order; the last `limit` when given. */
   messages(conversationId: string, limit?: number): Promise<ConversationMessage[]>;
+  /** Conversations with at least one message, the most recently updated first. */
+  conversations(query?: ConversationQuery): Promise<StoredConversation[]>;
+  /**
+   * Takes a conversation for one turn, so that two turns never run on it at once, in this
+   * process or in another sharing the store. True when `holder` has it now: it was free, held by
+   * `holder` already, or held by a process on this host that has died. False while another live
+   * holder has it.
+   */
+  claimConversation(conversationId: string, holder: string): Promise<boolean>;
+  /** Gives back a claim `holder` has; does nothing when it holds none. */
+  releaseConversation(conversationId: string, holder: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -87,4 +87,24 @@ describe("SqliteRunStore on disk", () => {
     expect((await reader.getRun("doomed"))?.run.status).toBe("interrupted");
     await reader.close();
   });
+
+  it("keeps a conversation's claim for a live process, and lets another take it over once that process is dead", async () => {
+    const path = join(folder, "claims.db");
+    const child = spawn(process.execPath, [writer, path, "talk", "0", "claim"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const claimed = await new Promise<string>((resolve) =>
+      child.stdout.once("data", (chunk: Buffer) => resolve(String(chunk))),
+    );
+    expect(claimed.trim()).toBe("true");
+    const store = new SqliteRunStore({ path });
+    expect(await store.claimConversation("talk", "parent-turn")).toBe(false);
+    expect((await store.conversations())[0]?.busy).toBe(true);
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    expect((await store.conversations())[0]?.busy).toBe(false);
+    expect(await store.claimConversation("talk", "parent-turn")).toBe(true);
+    await store.close();
+  });
 });

@@ -9,18 +9,29 @@ import type { CallErrorType } from "../run/types.ts";
 import type {
   ApprovalQuery,
   ConversationMessage,
+  ConversationQuery,
   HistoryWrite,
   RunQuery,
   RunStore,
   StoredCall,
   StoredEvent,
   StoredApproval,
+  StoredConversation,
   StoredRun,
   StoredRunStatus,
   StoredToolStats,
   TimeWindow,
 } from "./run-store.ts";
-import { checkApprovalQuery, checkConversationId, checkPruneRule, checkRunQuery, checkWindow } from "./query-checks.ts";
+import {
+  checkApprovalQuery,
+  checkClaimHolder,
+  checkConversationId,
+  checkConversationQuery,
+  checkPruneRule,
+  checkRunQuery,
+  checkWindow,
+  conversationTitle,
+} from "./query-checks.ts";
 import {
   approvalsFromEvents,
   checkDecision,
@@ -413,6 +424,66 @@ export class SqliteRunStore implements RunStore {
       at: row.at as number,
       message: JSON.parse(row.message as string) as unknown,
     }));
+  }
+
+  async conversations(query: ConversationQuery = {}): Promise<StoredConversation[]> {
+    const { limit, offset } = checkConversationQuery("conversations", query);
+    const rows = this.#statement(
+      `SELECT conversation_id, MIN(at) AS started_at, MAX(at) AS updated_at, COUNT(*) AS messages,
+         (SELECT first.message FROM messages AS first
+           WHERE first.conversation_id = messages.conversation_id AND json_extract(first.message, '$.role') = 'user'
+           ORDER BY first.seq LIMIT 1) AS first_question,
+         claims.pid AS claim_pid, claims.host AS claim_host
+       FROM messages LEFT JOIN conversation_claims AS claims USING (conversation_id)
+       GROUP BY conversation_id ORDER BY updated_at DESC, conversation_id LIMIT ? OFFSET ?`,
+    ).all(limit, offset) as Row[];
+    return rows.map((row) => ({
+      conversationId: row.conversation_id as string,
+      startedAt: row.started_at as number,
+      updatedAt: row.updated_at as number,
+      messages: row.messages as number,
+      title:
+        typeof row.first_question === "string"
+          ? conversationTitle(JSON.parse(row.first_question) as unknown)
+          : undefined,
+      busy:
+        row.claim_pid !== null &&
+        this.#claimLive({ pid: row.claim_pid as number, host: row.claim_host as string, holder: "" }, undefined),
+    }));
+  }
+
+  async claimConversation(conversationId: string, holder: string): Promise<boolean> {
+    checkConversationId("claimConversation", conversationId);
+    checkClaimHolder("claimConversation", holder);
+    return this.#transaction(() => {
+      const claim = this.#statement("SELECT holder, pid, host FROM conversation_claims WHERE conversation_id = ?").get(
+        conversationId,
+      ) as { holder: string; pid: number; host: string } | undefined;
+      if (claim !== undefined && this.#claimLive(claim, holder)) return false;
+      this.#statement(
+        "INSERT OR REPLACE INTO conversation_claims (conversation_id, holder, pid, host, claimed_at) VALUES (?, ?, ?, ?, ?)",
+      ).run(conversationId, holder, process.pid, this.#host, Date.now());
+      return true;
+    });
+  }
+
+  async releaseConversation(conversationId: string, holder: string): Promise<void> {
+    checkConversationId("releaseConversation", conversationId);
+    checkClaimHolder("releaseConversation", holder);
+    this.#statement("DELETE FROM conversation_claims WHERE conversation_id = ? AND holder = ?").run(
+      conversationId,
+      holder,
+    );
+  }
+
+  /**
+   * Whether a claim still stands against `holder`: it is someone else's, and its process may be
+   * alive. A process on another host can't be checked, so its claim stands until it gives it back.
+   */
+  #claimLive(claim: { holder: string; pid: number; host: string }, holder: string | undefined): boolean {
+    if (claim.holder === holder) return false;
+    if (claim.host !== this.#host || claim.pid === process.pid) return true;
+    return isProcessAlive(claim.pid);
   }
 
   async close(): Promise<void> {

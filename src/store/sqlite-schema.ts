@@ -65,6 +65,14 @@ export const MIGRATIONS: readonly string[] = [
    );`,
   // A run that takes over an interrupted run's work names it in its options; the interrupted run finds it here.
   `CREATE INDEX runs_by_resumed ON runs (json_extract(options, '$.resumes'));`,
+  // One turn at a time per conversation: the holder's process, so that a dead one's claim is taken over.
+  `CREATE TABLE conversation_claims (
+     conversation_id TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     claimed_at REAL NOT NULL
+   );`,
 ];
 
 /** A run row with the runs that resumed it, oldest first, as a JSON array. */
