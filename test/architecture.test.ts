@@ -14,8 +14,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ["backend", "store", "adapters", "otel", "testing", "mcp"],
   ["worker", "scheduler"],
   ["executor", "bullmq"],
-  ["agent", "server", "mcp-server"],
-  ["ai-sdk"],
+  ["agent", "mcp-server"],
+  ["ai-sdk", "server"],
   ["cli"],
 ];
 

@@ -12,7 +12,7 @@ import { CallIntake } from "./call-intake.ts";
 import { CallPreparation } from "./call-preparation.ts";
 import { callErrors, describeReason } from "./call-errors.ts";
 import type { ExecutorCore } from "./executor-core.ts";
-import type { RunEventLog } from "./run-event-log.ts";
+import type { EventLog } from "../shared/event-log.ts";
 import { RunAnswers } from "./run-answers.ts";
 import { RunEvents } from "./run-events.ts";
 import { notStartedReason, type Interruption, type RunLifecycle } from "./run-lifecycle.ts";
@@ -171,7 +171,7 @@ export class OpenRun implements RunSlots, RunLifecycle {
   }
 
   /** Every event of the run, for readers of an open run's `events`; undefined for `run()`. */
-  get events(): RunEventLog | undefined {
+  get events(): EventLog<RunEvent> | undefined {
     return this.#events.log;
   }
 

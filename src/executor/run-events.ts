@@ -2,7 +2,7 @@ import type { RunEvent } from "../run/types.ts";
 import type { HistoryRecorder } from "../store/history-recorder.ts";
 import { isStoredEvent } from "../store/run-store.ts";
 import type { ExecutorCore } from "./executor-core.ts";
-import { RunEventLog } from "./run-event-log.ts";
+import { EventLog } from "../shared/event-log.ts";
 
 /**
  * Where a run's events go: its `events` readers, its own listener, the executor's, and the
@@ -10,7 +10,7 @@ import { RunEventLog } from "./run-event-log.ts";
  */
 export class RunEvents {
   /** Every event, for readers of an open run's `events`; `run()` keeps none. */
-  readonly log: RunEventLog | undefined;
+  readonly log: EventLog<RunEvent> | undefined;
   /** Someone reads this run's events: `events`, or an `onEvent` listener. */
   readonly listened: boolean;
   /** Events are wanted at all: by a listener, or by the history. */
@@ -31,7 +31,7 @@ export class RunEvents {
     this.#core = core;
     this.#onEvent = onEvent;
     this.#history = core.history;
-    this.log = keepEvents ? new RunEventLog() : undefined;
+    this.log = keepEvents ? new EventLog<RunEvent>() : undefined;
     this.listened = this.log !== undefined || onEvent !== undefined || core.onEvent !== undefined;
     this.observed = this.listened || this.#history !== undefined;
   }

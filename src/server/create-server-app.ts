@@ -9,7 +9,11 @@ import { detectCalls } from "../adapters/detect-calls.ts";
 import { describeValue, invalidOption, VolleyError } from "../errors/volley-error.ts";
 import type { Executor } from "../executor/executor-types.ts";
 import type { RunStore, StoredRun, StoredRunStatus } from "../store/run-store.ts";
+import type { UpgradeWebSocket } from "hono/ws";
+import type { Agent } from "../agent/agent-types.ts";
+import { addConversationRoutes } from "./conversation-routes.ts";
 import { dashboardAssets } from "./dashboard-assets.ts";
+import { LiveConversations } from "./live-conversations.ts";
 import { LiveRuns, summarizeLiveRun, type LiveRunEntry } from "./live-runs.ts";
 import { wireEvent, wireResult } from "./wire-format.ts";
 import { ApiError, integerParam, onlyLoopbackHosts, readJson, refuseCrossSite, timeWindow } from "./api-requests.ts";
@@ -29,6 +33,14 @@ export interface ServerAppOptions {
   keepEndedRuns?: number;
   /** Most calls in one `POST /api/runs`. @default 10000 */
   maxCallsPerRun?: number;
+  /**
+   * An agent to serve: conversations at `/api/conversations` (SSE, and a WebSocket where the
+   * server has one) and the dashboard's chat page. Make it with this server's `store` and
+   * executor, so that its conversations and step runs are where the API looks. @default none
+   */
+  agent?: Agent;
+  /** The WebSocket upgrade of the runtime that serves the app; `startServer` gives Node's. @default none */
+  upgradeWebSocket?: UpgradeWebSocket;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -44,7 +56,11 @@ const SERVER_VERSION = "1";
  * list and read runs from the history, per-tool figures. Serve it with `startServer`, or
  * mount it in an app of your own.
  */
-export function createServerApp(options: ServerAppOptions): { app: Hono; runs: LiveRuns } {
+export function createServerApp(options: ServerAppOptions): {
+  app: Hono;
+  runs: LiveRuns;
+  conversations: LiveConversations | undefined;
+} {
   const where = "createServerApp";
   if (options === null || typeof options !== "object") invalidOption(where, "options", "an options object", options);
   const {
@@ -55,6 +71,8 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     corsOrigins,
     keepEndedRuns = 100,
     maxCallsPerRun = 10_000,
+    agent,
+    upgradeWebSocket,
   } = options;
   if (typeof executor?.start !== "function")
     invalidOption(where, "executor", "an executor made by createExecutor()", executor);
@@ -80,8 +98,13 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     invalidOption(where, "keepEndedRuns", "an integer from 0 and up", keepEndedRuns);
   if (!Number.isInteger(maxCallsPerRun) || maxCallsPerRun < 1)
     invalidOption(where, "maxCallsPerRun", "an integer from 1 and up", maxCallsPerRun);
+  if (agent !== undefined && typeof agent?.stream !== "function")
+    invalidOption(where, "agent", "an agent made by createAgent()", agent);
+  if (agent !== undefined && store === undefined)
+    invalidOption(where, "store", "given with `agent`: the store the agent keeps its conversations in", store);
 
   const runs = new LiveRuns(executor, keepEndedRuns);
+  const conversations = agent === undefined ? undefined : new LiveConversations(agent);
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -130,6 +153,7 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
       tools: executor.tools.length,
       runningRuns: runs.running,
       history: store !== undefined,
+      agent: conversations !== undefined,
     }),
   );
 
@@ -370,6 +394,15 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     return c.json({ runId: entry.runId, callId, approved, recorded: false });
   });
 
+  if (conversations !== undefined)
+    addConversationRoutes(app, {
+      conversations,
+      store: store as RunStore,
+      corsOrigins: corsOrigins ?? [],
+      upgradeWebSocket,
+      limitBody,
+    });
+
   app.all("/api/*", (c) =>
     c.json(
       { error: { code: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } },
@@ -386,7 +419,7 @@ export function createServerApp(options: ServerAppOptions): { app: Hono; runs: L
     return c.body(asset.body, 200, { "content-type": asset.contentType, "cache-control": "no-cache" });
   });
 
-  return { app, runs };
+  return { app, runs, conversations };
 }
 
 /** A stored run that this server is still running shows as running, whatever the store has caught up with. */
