@@ -441,6 +441,62 @@ describe("volley serve", () => {
     expect(await exited).toBe(0);
   });
 
+  it("serves the config's agent: a conversation over server-sent events, kept in the history", async () => {
+    const model = await startMockOpenAI({
+      script: [
+        { toolCalls: [{ id: "c1", name: "combine", arguments: { counts: [20, 22] } }] },
+        { content: "The total is 42." },
+      ],
+    });
+    const config = write("agent-serve.config.json", {
+      tools: [TOOLS],
+      history: "agent-serve.db",
+      agent: { baseURL: model.baseURL, model: "mock-model", system: "Add well.", maxConcurrency: 2 },
+    });
+    const child = spawn(process.execPath, [VOLLEY_BIN, "serve", "--port", "0", "--config", config], {
+      cwd: work,
+      env: { ...process.env, NO_COLOR: "1", OPENAI_API_KEY: "" },
+    });
+    try {
+      let output = "";
+      const url = await new Promise<string>((found, fail) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /agent\s+mock-model at \S+: chat at (http:\/\/127\.0\.0\.1:\d+\/)#\/chat/.exec(output);
+          if (match?.[1]) found(match[1]);
+        });
+        child.on("close", () => fail(new Error(output)));
+      });
+      const response = await fetch(new URL("/api/conversations/sums/messages", url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ content: "What is 20 + 22?" }),
+      });
+      const text = await response.text();
+      expect(text).toMatch(/event: tool-call-end\n/);
+      expect(text).toMatch(/"answer":"The total is 42\."/);
+      expect(model.requests[0]?.messages?.[0]).toEqual({ role: "system", content: "Add well." });
+      const read = (await (await fetch(new URL("/api/conversations/sums", url))).json()) as { messages: unknown[] };
+      expect(read.messages).toHaveLength(4);
+    } finally {
+      const exited = new Promise<number | null>((done) => child.on("close", done));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      await model.close();
+    }
+  });
+
+  it("says what is wrong with a config's agent section", async () => {
+    const config = write("bad-agent.config.json", { tools: [TOOLS], agent: { baseUrl: "http://127.0.0.1:1" } });
+    const { code, stderr } = await volley(["serve", "--port", "0", "--config", config]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/in "agent", unknown key `baseUrl`; did you mean `baseURL`\?/);
+    const worse = write("worse-agent.config.json", { tools: [TOOLS], agent: { mode: "turbo" } });
+    expect((await volley(["serve", "--port", "0", "--config", worse])).stderr).toMatch(
+      /"agent\.mode" must be "tools" or "plan", got "turbo"/,
+    );
+  });
+
   it("refuses a wider address without a token", async () => {
     const { code, stderr } = await volley(["serve", "--host", "0.0.0.0", "--port", "0"]);
     expect(code).toBe(2);
@@ -531,6 +587,25 @@ describe("volley agent", () => {
     );
     expect(planned.code).toBe(2);
     expect(planned.stderr).toMatch(/--plan needs a question/);
+  });
+
+  it("takes its model and endpoint from the config's agent section", async () => {
+    const configured = await startMockOpenAI({ script: [{ content: "Configured." }] });
+    try {
+      const config = write("agent.config.json", {
+        tools: [TOOLS],
+        history: false,
+        agent: { baseURL: configured.baseURL, model: "configured-model" },
+      });
+      const { code, stdout } = await volley(["agent", "Hello?", "--config", config], {
+        env: { OPENAI_API_KEY: "", VOLLEY_MODEL: "" },
+      });
+      expect(stdout.trim()).toBe("Configured.");
+      expect(code).toBe(0);
+      expect(configured.requests[0]?.model).toBe("configured-model");
+    } finally {
+      await configured.close();
+    }
   });
 
   it("says which model is missing", async () => {

@@ -11,9 +11,9 @@ export interface AgentOptions {
   tools?: readonly Tool[];
   /** An executor of your own, with its limits, history and tracing. */
   executor?: Executor;
-  /** With `tools`: most tool calls running at once. Minimum: 1. @default 16 */
+  /** Most tool calls of a step running at once (with `executor`, within its own limit). Minimum: 1. @default 16 */
   maxConcurrency?: number;
-  /** With `tools`: `false` runs a step's calls one at a time, in the order the model wrote them. @default true */
+  /** `false` runs a step's calls one at a time, in the order the model wrote them. @default true */
   parallel?: boolean;
   /** The system prompt. @default none */
   system?: string;

@@ -312,8 +312,8 @@ describe("createAgent", () => {
     expect(() => createAgent({ model, tools: [weather], maxStep: 3 } as never)).toThrow(
       "createAgent: unknown option `maxStep`; did you mean `maxSteps`?",
     );
-    expect(() => createAgent({ model, executor: createExecutor({ tools: [weather] }), parallel: false })).toThrow(
-      /createAgent: expected `parallel` to be given with `tools`/,
+    expect(() => createAgent({ model, tools: [weather], parallel: "no" } as never)).toThrow(
+      "createAgent: expected `parallel` to be a boolean",
     );
   });
 
@@ -343,6 +343,14 @@ describe("createAgent", () => {
     mostAtOnce = 0;
     await createAgent({ model: fourCalls, tools: [slow], maxConcurrency: 2 }).run("go");
     expect(mostAtOnce).toBe(2);
+    // With an executor of its own, the limits hold for each step's run, within the executor's.
+    const executor = createExecutor({ tools: [slow] });
+    mostAtOnce = 0;
+    await createAgent({ model: fourCalls, executor, parallel: false }).run("go");
+    expect(mostAtOnce).toBe(1);
+    mostAtOnce = 0;
+    await createAgent({ model: fourCalls, executor, maxConcurrency: 3 }).run("go");
+    expect(mostAtOnce).toBe(3);
   });
 });
 

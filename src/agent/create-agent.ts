@@ -124,15 +124,9 @@ export function createAgent(options: AgentOptions): Agent {
       "a function, with `tools` (an executor of your own takes `approve` itself)",
       approve,
     );
-  if (maxConcurrency !== undefined && options.executor !== undefined)
-    invalidOption(
-      where,
-      "maxConcurrency",
-      "given with `tools` (an executor of your own has its limit)",
-      maxConcurrency,
-    );
-  if (parallel !== undefined && options.executor !== undefined)
-    invalidOption(where, "parallel", "given with `tools` (an executor of your own is set up as you made it)", parallel);
+  if (maxConcurrency !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1))
+    invalidOption(where, "maxConcurrency", "an integer from 1 and up", maxConcurrency);
+  if (parallel !== undefined && typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
   // With a store, the agent's runs go into its history too: that is where pending approvals outlive the process.
   const executor =
     options.executor ??
@@ -187,6 +181,8 @@ export function createAgent(options: AgentOptions): Agent {
     /** Run options for a step's tools: the caller's signal, and the time left as the run's own limit. */
     const runLimits = (): RunOptions => ({
       ...(callerSignal ? { signal: callerSignal } : {}),
+      ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+      ...(parallel === undefined ? {} : { parallel }),
       ...(timeoutMs === undefined ? {} : { timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)) }),
     });
     const outOfTime = (): boolean => deadline?.aborted === true && callerSignal?.aborted !== true;
@@ -289,6 +285,10 @@ export function createAgent(options: AgentOptions): Agent {
           maxReplans,
           signal,
           runName: stepRunName,
+          limits: {
+            ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+            ...(parallel === undefined ? {} : { parallel }),
+          },
           onText: (step, text) => emit({ type: "text-delta", step, text }),
           onPlanLine: (step, line) => {
             if (line.kind === "invalid") {

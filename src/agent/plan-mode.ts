@@ -1,5 +1,5 @@
 import { resultText, toolJsonSchema } from "../adapters/tool-json-schema.ts";
-import type { Executor, LiveRun } from "../executor/executor-types.ts";
+import type { Executor, LiveRun, RunOptions } from "../executor/executor-types.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
 import type { AgentStep } from "./agent-types.ts";
@@ -17,6 +17,8 @@ export interface PlanContext {
   signal: AbortSignal | undefined;
   /** What a step's run is called, for people. */
   runName(step: number): string;
+  /** The agent's limits for each step's run. */
+  limits: Pick<RunOptions, "maxConcurrency" | "parallel">;
   onText(step: number, text: string): void;
   /** A task of the plan as its line ends, or a line that can't run. */
   onPlanLine(step: number, line: Extract<PlanLine, { kind: "task" | "invalid" }>): void;
@@ -99,6 +101,7 @@ export async function runPlanMode(
     const planStarted = performance.now();
     const planStep = step;
     const run: LiveRun = context.executor.start({
+      ...context.limits,
       name: context.runName(planStep),
       onEvent: (event) => context.onRunEvent(planStep, event, () => run),
       ...(context.signal ? { signal: context.signal } : {}),

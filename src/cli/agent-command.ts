@@ -1,5 +1,4 @@
-import { createAgent } from "../agent/create-agent.ts";
-import { openaiModel, type OpenAIChatClient } from "../agent/openai-model.ts";
+import { configuredAgent } from "./agent-config.ts";
 import { CliError } from "./cli-error.ts";
 import { formatMs, paint, plural } from "./format.ts";
 import { ApprovalPrompter } from "./approval-prompt.ts";
@@ -33,28 +32,6 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
   const { stdout, stderr, env, question, conversationId } = options;
   if (question === undefined && options.plan)
     throw new CliError("--plan needs a question: plan mode leaves no open step to resume");
-  // Empty variables count as unset.
-  const modelName = options.model || env.VOLLEY_MODEL || env.OPENAI_MODEL;
-  if (!modelName) throw new CliError("Which model? Pass --model <name>, or set VOLLEY_MODEL");
-  const baseURL = options.baseUrl || env.OPENAI_BASE_URL;
-  const apiKey = env.OPENAI_API_KEY || (baseURL ? "not-needed" : undefined);
-  if (apiKey === undefined)
-    throw new CliError(
-      "Set OPENAI_API_KEY, or pass --base-url for a server that needs no key (Ollama, vLLM, llama.cpp)",
-    );
-
-  let OpenAI: new (options: { apiKey: string; baseURL?: string }) => OpenAIChatClient;
-  try {
-    ({ default: OpenAI } = (await import("openai")) as unknown as { default: typeof OpenAI });
-  } catch {
-    throw new CliError("volley agent needs the OpenAI client: npm install openai");
-  }
-  let client: OpenAIChatClient;
-  try {
-    client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}) });
-  } catch (error) {
-    throw new CliError(`Cannot make an OpenAI client: ${(error as Error).message.split("\n")[0] ?? ""}`);
-  }
   const approvals: ApprovalMode = options.yes ? "approve-all" : options.stdin.isTTY && stderr.isTTY ? "ask" : "deny";
   const workspace = await openWorkspace({
     configPath: options.configPath,
@@ -70,14 +47,20 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     if (conversationId !== undefined && workspace.store === undefined) {
       throw new CliError('--conversation needs a history to keep the conversation in: set "history" in the config');
     }
-    const agent = createAgent({
-      model: openaiModel({ client, model: modelName }),
+    const { agent } = await configuredAgent({
+      config: workspace.config.agent,
+      overrides: {
+        model: options.model,
+        baseUrl: options.baseUrl,
+        plan: options.plan,
+        maxSteps: options.maxSteps,
+        timeoutMs: options.timeoutMs,
+      },
+      env,
       executor: workspace.executor,
-      mode: options.plan ? "plan" : "tools",
-      ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(workspace.store ? { store: workspace.store } : {}),
+      store: workspace.store,
     });
+    const planMode = options.plan || workspace.config.agent?.mode === "plan";
     let wroteText = false;
     /** The step whose text stdout showed last, and whether its last line is still open. */
     let spokenStep: number | undefined;
@@ -90,7 +73,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
       switch (event.type) {
         case "text-delta":
           // A plan and its joiner's reply are the work, not the answer: they go with the progress.
-          if (options.plan) {
+          if (planMode) {
             stderr.write(paint("gray", event.text, stderr));
           } else {
             // Each step's text is a paragraph of its own: "Let me look." and the answer never run together.
@@ -151,7 +134,7 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
         case "answer": {
           const { result } = event;
           const calls = result.steps.reduce((sum, step) => sum + (step.run?.stats.calls ?? 0), 0);
-          if (options.plan) {
+          if (planMode) {
             if (wroteText) stderr.write("\n");
             stdout.write(`${result.answer}\n`);
           } else if (wroteText) {

@@ -54,7 +54,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   serve: {
     usage: "volley serve [options]",
-    summary: "The HTTP API and live dashboard",
+    summary: "The HTTP API and live dashboard, and the config's agent as a chat service",
     options: {
       host: { type: "string" },
       port: { type: "string" },
@@ -114,8 +114,9 @@ export const COMMANDS: Record<string, Command> = {
       yes: { type: "boolean", short: "y" },
     },
     help: [
-      "  --base-url <url>       OpenAI-compatible endpoint (or OPENAI_BASE_URL; key from OPENAI_API_KEY)",
-      "  --model <name>         Model (or VOLLEY_MODEL)",
+      "  --base-url <url>       OpenAI-compatible endpoint (or the config's agent.baseURL, or",
+      "                         OPENAI_BASE_URL; key from OPENAI_API_KEY or agent.apiKeyEnv)",
+      "  --model <name>         Model (or the config's agent.model, or VOLLEY_MODEL)",
       "  --plan                 Plan mode: the model writes a plan, tasks start as its lines arrive",
       "  --max-steps <n>        Most model steps (default 10)",
       "  --conversation <id>    Continue a conversation kept in the history; without a question,",

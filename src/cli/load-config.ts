@@ -15,6 +15,7 @@ import {
 } from "../tool/define-tool.ts";
 import type { RetryPolicy } from "../tool/retry-policy.ts";
 import { closestName } from "../shared/closest-name.ts";
+import { checkAgentConfig, type AgentConfig } from "./agent-config.ts";
 import { CliError } from "./cli-error.ts";
 
 /** An MCP server whose tools Volley runs: a command it starts (stdio) or a URL (Streamable HTTP). */
@@ -46,6 +47,8 @@ export interface VolleyConfig {
   history?: string | false;
   /** Send every call to `volley worker` processes through this Redis, instead of running tools in this process; `volley worker` reads it too. @default none: tools run here */
   bullmq?: BullmqConfig;
+  /** The agent over these tools: its model endpoint, prompt, mode and limits. `volley serve` serves it; `volley agent` uses it. @default none */
+  agent?: AgentConfig;
 }
 
 /** Where `volley run` and `volley serve` send calls, and where `volley worker` takes them from. */
@@ -74,6 +77,8 @@ export interface LoadedConfig {
   historyPath: string | undefined;
   /** Where calls go to workers, if anywhere. */
   bullmq: BullmqConfig | undefined;
+  /** The agent the config describes, if any. */
+  agent: AgentConfig | undefined;
   /** Disconnects MCP servers. */
   close(): Promise<void>;
 }
@@ -90,6 +95,7 @@ const CONFIG_KEYS = keysOf<VolleyConfig>({
   toolOptions: true,
   history: true,
   bullmq: true,
+  agent: true,
 });
 const MCP_KEYS = keysOf<McpServerConfig>({
   command: true,
@@ -132,6 +138,7 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
     order,
     toolOptions = {},
     bullmq,
+    agent,
   } = config;
   if (toolOptions === null || typeof toolOptions !== "object" || Array.isArray(toolOptions))
     throw new CliError(
@@ -140,6 +147,7 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   if (!Array.isArray(entries))
     throw new CliError(`${where}: "tools" must be a list of module paths, got ${describeValue(entries)}`);
   checkBullmq(where, bullmq);
+  checkAgentConfig(where, agent);
   if (mcpServers === null || typeof mcpServers !== "object")
     throw new CliError(`${where}: "mcpServers" must be an object of servers by name`);
 
@@ -190,6 +198,7 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
     order,
     historyPath: historyPathOf(config, base),
     bullmq,
+    agent,
     close,
   };
 }

@@ -81,6 +81,7 @@ async function main(argv: readonly string[]): Promise<number> {
         corsOrigins: Array.isArray(values.cors) ? values.cors.map(String) : undefined,
         redisUrl: text("redis"),
         prefix: text("prefix"),
+        env: process.env,
       });
     }
     case "mcp": {

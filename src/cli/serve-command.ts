@@ -1,4 +1,6 @@
 import type { RunningServer, startServer as StartServer } from "../server/start-server.ts";
+import { MemoryRunStore } from "../store/memory-run-store.ts";
+import { configuredAgent } from "./agent-config.ts";
 import { CliError } from "./cli-error.ts";
 import { untilStopped } from "./until-stopped.ts";
 import { openWorkspace } from "./workspace.ts";
@@ -15,6 +17,7 @@ export interface ServeCommandOptions {
   redisUrl: string | undefined;
   prefix: string | undefined;
   stdout: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
 }
 
 /** `volley serve`: the HTTP API and dashboard over the config's tools, until SIGINT or SIGTERM. */
@@ -34,10 +37,22 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     prefix: options.prefix,
   });
   let running: RunningServer;
+  let served: Awaited<ReturnType<typeof configuredAgent>> | undefined;
+  // Conversations are kept in the history; without one, in memory while the server runs.
+  const store = workspace.store ?? (workspace.config.agent ? new MemoryRunStore() : undefined);
   try {
+    if (workspace.config.agent)
+      served = await configuredAgent({
+        config: workspace.config.agent,
+        overrides: {},
+        env: options.env,
+        executor: workspace.executor,
+        store,
+      });
     running = await startServer({
       executor: workspace.executor,
-      ...(workspace.store ? { store: workspace.store } : {}),
+      ...(store ? { store } : {}),
+      ...(served ? { agent: served.agent } : {}),
       host: options.host,
       port: options.port,
       ...(options.token !== undefined ? { token: options.token } : {}),
@@ -45,6 +60,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     });
   } catch (error) {
     await workspace.close();
+    if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE")
       throw new CliError(
@@ -57,6 +73,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   options.stdout.write(
     `Volley is serving ${workspace.config.tools.length} tools\n  dashboard  ${address}\n  API        ${running.url}api/\n`,
   );
+  if (served)
+    options.stdout.write(
+      `  agent      ${served.model}${served.baseURL ? ` at ${served.baseURL}` : ""}: chat at ${address.replace(/#.*/, "")}#/chat, conversations at ${running.url}api/conversations\n`,
+    );
   if (!workspace.store)
     options.stdout.write(
       '  history    off ("history": false in the config): the dashboard shows this server\'s runs only\n',
