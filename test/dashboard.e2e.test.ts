@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExecutor, defineTool, ToolError } from "../src/index.ts";
 import { SqliteRunStore } from "../src/store/index.ts";
+import { startMockOpenAI } from "../src/testing/index.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve("test-artifacts");
@@ -390,6 +391,80 @@ describe("the dashboard", () => {
       await done();
     } finally {
       child.kill("SIGTERM");
+    }
+  });
+});
+
+describe("the chat page", () => {
+  it("asks the served agent, streams its answer, shows each call live on a timeline, takes an approval inline, and reopens the conversation from history", async () => {
+    const hostile = `<img src="x" onerror="window.__pwned = 'model'">`;
+    const model = await startMockOpenAI({
+      tokensPerSecond: 400,
+      script: [
+        {
+          content: `Looking it up ${hostile}`,
+          toolCalls: [
+            { id: "fetch_a", name: "slow_fetch", arguments: { url: "https://a.example", ms: 1500 } },
+            { id: "fetch_b", name: "slow_fetch", arguments: { url: "https://b.example", ms: 1200 } },
+            { id: "html", name: "markup", arguments: {} },
+            { id: "pay", name: "wire_money", arguments: { amount: 5, to: "<b>ada</b>" } },
+          ],
+        },
+        { content: "<script>window.__pwned = 'answer'</script>All done." },
+      ],
+    });
+    writeFileSync(
+      join(work, "chat.config.json"),
+      JSON.stringify({
+        tools: [resolve("test/fixtures/cli-tools.ts")],
+        history: "chat-history.db",
+        agent: { baseURL: model.baseURL, model: "mock-model" },
+      }),
+    );
+    const served = await startServe(["--config", "chat.config.json"]);
+    try {
+      const { page, done } = await newPage();
+      await page.goto(`${served.url}#/chat`);
+      await page.locator('nav a[data-nav="chat"]:not([hidden])').waitFor();
+      await page.locator('textarea[name="message"]').fill("Fetch both pages and pay <b>ada</b>");
+      await page.locator('form.composer button[type="submit"]').click();
+
+      // Each call appears as it starts, and its bar runs on the timeline beside the conversation.
+      await page.locator('li.call[data-call-id="fetch_a"] .call-status[data-state="running"]').waitFor();
+      await page.locator('.chat-side [data-call-id="fetch_a"][data-state="running"]').waitFor();
+      await page.locator('.chat-side [data-call-id="fetch_b"]').waitFor();
+      await page.locator('li.call[data-call-id="pay"] button[data-action="approve"]').click();
+      await page.locator('li.call[data-call-id="pay"] .call-status[data-state="ok"]').waitFor({ timeout: 10_000 });
+      await page.locator('li.call[data-call-id="fetch_a"] .call-status[data-state="ok"]').waitFor({ timeout: 10_000 });
+      await expect
+        .poll(() => page.locator(".message.assistant").last().textContent(), { timeout: 10_000 })
+        .toContain("All done.");
+
+      // Model and tool text is shown as text.
+      const messages = page.locator(".messages");
+      expect(await messages.textContent()).toContain(hostile);
+      expect(await messages.textContent()).toContain("<script>window.__pwned = 'answer'</script>All done.");
+      expect(await page.locator('li.call[data-call-id="pay"] code').textContent()).toContain("<b>ada</b>");
+      expect(await messages.locator("img, script, b").count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { __pwned?: string }).__pwned)).toBeUndefined();
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard-chat.png"), fullPage: true });
+
+      // The conversation is listed, and reopens from the history with its calls and their run's timeline.
+      const address = page.url();
+      expect(address).toMatch(/#\/chat\/chat-/);
+      await page.locator(".conversation-list a", { hasText: "Fetch both pages and pay <b>ada</b>" }).waitFor();
+      await page.goto(`${served.url}#/`);
+      await page.goto(address);
+      await page.locator('.messages li.call[data-call-id="html"] .call-status[data-state="ok"]').waitFor();
+      expect(await page.locator(".messages").textContent()).toContain("All done.");
+      await page.locator('.chat-side [data-call-id="fetch_b"][data-state="ok"]').waitFor();
+      // The step's run is in the runs list, named by its conversation and question.
+      await page.goto(`${served.url}#/`);
+      await page.getByText("step 1: Fetch both pages and pay <b>ada</b>").first().waitFor();
+      await done();
+    } finally {
+      served.child.kill("SIGTERM");
+      await model.close();
     }
   });
 });

@@ -8,7 +8,8 @@ import { wireResult } from "./wire-format.ts";
 /**
  * An agent event as clients of a served conversation receive it: JSON with a `type`, the
  * agent's own events without their functions, between a `turn-start` and either the `answer`
- * or an `error`. `id` is `<turn>:<position>`, what `Last-Event-ID` names to resume after it.
+ * or an `error`. `id` is `<turn>:<position>`, what `Last-Event-ID` names to resume after it;
+ * `at` is when the server saw it (epoch ms).
  */
 export type ConversationEvent = { id: string; type: string } & Record<string, unknown>;
 
@@ -57,7 +58,7 @@ export class ConversationTurn {
   }
 
   push(event: Record<string, unknown> & { type: string }): void {
-    this.log.push({ ...event, id: `${this.turnId}:${this.log.length}` });
+    this.log.push({ ...event, id: `${this.turnId}:${this.log.length}`, at: Date.now() });
   }
 
   /** Runs the agent's stream to its end, as events; never throws. */

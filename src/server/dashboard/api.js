@@ -89,3 +89,36 @@ export async function followRun(runId, onEvent, signal) {
   if (!response.ok) return fail(response);
   for await (const message of readEventStream(response)) onEvent(JSON.parse(message.data));
 }
+
+/**
+ * Sends a message to a served conversation and yields the turn's events as they come, parsed.
+ * @param {string} conversationId
+ * @param {string} content
+ * @param {AbortSignal} signal
+ * @returns {AsyncGenerator<any>}
+ */
+export async function* sendMessage(conversationId, content, signal) {
+  const response = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/messages`, {
+    method: "POST",
+    headers: { ...authHeaders(), "content-type": "application/json", accept: "text/event-stream" },
+    body: JSON.stringify({ content }),
+    signal,
+  });
+  if (!response.ok) return fail(response);
+  for await (const message of readEventStream(response)) yield JSON.parse(message.data);
+}
+
+/**
+ * The events of a conversation's latest turn in this server, from its start, as they come.
+ * @param {string} conversationId
+ * @param {AbortSignal} signal
+ * @returns {AsyncGenerator<any>}
+ */
+export async function* followConversation(conversationId, signal) {
+  const response = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/events`, {
+    headers: { ...authHeaders(), accept: "text/event-stream" },
+    signal,
+  });
+  if (!response.ok) return fail(response);
+  for await (const message of readEventStream(response)) yield JSON.parse(message.data);
+}

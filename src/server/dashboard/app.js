@@ -1,6 +1,7 @@
 // @ts-check
 // Volley's dashboard: plain JavaScript modules, no build step, no HTML ever made from data.
 import { ApiError, getJson, setToken, takeTokenFromAddress } from "./api.js";
+import { mountChatPage } from "./chat-page.js";
 import { h, show } from "./dom.js";
 import { mountRunPage } from "./run-page.js";
 import { mountRunsPage } from "./runs-page.js";
@@ -15,11 +16,15 @@ async function route() {
   takeTokenFromAddress();
   const hash = location.hash.replace(/^#/, "") || "/";
   const runMatch = /^\/runs\/(.+)$/.exec(hash);
+  const chatMatch = /^\/chat(?:\/(.+))?$/.exec(hash);
+  const section = hash.startsWith("/tools") ? "tools" : chatMatch ? "chat" : "runs";
   for (const link of document.querySelectorAll("[data-nav]")) {
-    link.classList.toggle("active", link.getAttribute("data-nav") === (hash.startsWith("/tools") ? "tools" : "runs"));
+    link.classList.toggle("active", link.getAttribute("data-nav") === section);
   }
   if (!(await authorised())) return;
-  if (runMatch?.[1] !== undefined) unmount = mountRunPage(view, decodeURIComponent(runMatch[1]));
+  if (chatMatch)
+    unmount = mountChatPage(view, chatMatch[1] === undefined ? undefined : decodeURIComponent(chatMatch[1]));
+  else if (runMatch?.[1] !== undefined) unmount = mountRunPage(view, decodeURIComponent(runMatch[1]));
   else if (hash.startsWith("/tools")) unmount = mountToolsPage(view);
   else unmount = mountRunsPage(view);
 }
@@ -27,7 +32,9 @@ async function route() {
 /** Asks for a token when the server wants one this tab does not have. */
 async function authorised() {
   try {
-    await getJson("/api/health");
+    const health = await getJson("/api/health");
+    // The chat is there when the server serves an agent.
+    document.querySelector('[data-nav="chat"]')?.toggleAttribute("hidden", health.agent !== true);
     return true;
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) throw error;
