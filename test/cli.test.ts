@@ -524,6 +524,7 @@ describe("volley agent", () => {
     expect(stderr).toMatch(/▶ combine call_1/);
     expect(stderr).toMatch(/✓ combine call_1/);
     expect(stderr).toMatch(/2 steps, 1 tool call, /);
+    expect(stderr).toMatch(/^ {2}step: 1 call, tools busy [^,]+ for [^,]+ of work, /m);
     expect(stdout.trim()).toBe("The total is 42.");
     expect(code).toBe(0);
   });

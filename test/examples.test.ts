@@ -39,7 +39,10 @@ describe.concurrent("the examples", () => {
       expect(output).toMatch(new RegExp(`start \\w+ ${id}\\n`));
       expect(output).toMatch(new RegExp(`done  \\w+ ${id} \\(\\d+ ms\\)`));
     }
-    expect(output).toMatch(/\d of 4 calls had ended before the model finished writing the step's calls/);
+    expect(output).toMatch(/tools busy \d+ ms for \d+ ms of work \(\d\.\d\d×\)/);
+    expect(output).toMatch(
+      /\d+ ms of tool time ran while the model was still writing; \d of 4 calls had ended by then/,
+    );
     expect(output).toContain("Lima is warmest at 19 °C");
     expect(output).toMatch(/2 model steps, [\d.]+ s in all\./);
   });

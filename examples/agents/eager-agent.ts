@@ -60,13 +60,14 @@ try {
         `${at()}  ${event.result.ok ? "done " : "fail "} ${event.result.name} ${event.result.id} (${event.result.durationMs.toFixed(0)} ms)`,
       );
     }
-    if (event.type === "step-end" && event.step.run) {
-      const { stats } = event.step.run;
+    if (event.type === "step-end" && event.step.figures) {
+      // The step's figures keep the model's writing apart from the tools' own parallelism.
+      const { toolsBusyMs, toolsSumMs, toolsSpeedup, overlapMs, savedMs } = event.step.figures;
       console.log(
-        `${at()}  step ${event.step.run.runId}: model and tools ${(event.step.durationMs / 1000).toFixed(2)} s; tools ran ${stats.sumMs.toFixed(0)} ms of work in ${stats.wallMs.toFixed(0)} ms`,
+        `${at()}  step: model and tools ${(event.step.durationMs / 1000).toFixed(2)} s; tools busy ${toolsBusyMs.toFixed(0)} ms for ${toolsSumMs.toFixed(0)} ms of work (${toolsSpeedup?.toFixed(2) ?? "–"}×)`,
       );
       console.log(
-        `         ${endedWhileWriting} of ${stats.calls} calls had ended before the model finished writing the step's calls`,
+        `         ${overlapMs.toFixed(0)} ms of tool time ran while the model was still writing; ${endedWhileWriting} of ${event.step.run?.stats.calls ?? 0} calls had ended by then; done ${savedMs.toFixed(0)} ms sooner than after the whole message`,
       );
       endedWhileWriting = endedThisStep = 0;
     }

@@ -4,6 +4,7 @@ import type { RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import type { ChatModel, TokenUsage } from "./chat-model.ts";
+import type { StepFigures } from "./step-figures.ts";
 
 export interface AgentOptions {
   model: ChatModel;
@@ -56,6 +57,8 @@ export interface AgentStep {
   run: RunResult | undefined;
   usage: TokenUsage | undefined;
   durationMs: number;
+  /** What running the step's tools in parallel, and starting them as the model wrote, bought; undefined without tool calls. */
+  figures: StepFigures | undefined;
 }
 
 export interface AgentResult {

@@ -167,6 +167,47 @@ describe("createAgent", () => {
     ).toHaveLength(2);
   });
 
+  it("reports a step's figures apart from the model's writing: tools that ran one by one as it wrote bought no speedup, but overlapped it", async () => {
+    const ended = new Map<string, ReturnType<typeof deferred<void>>>();
+    const doneOf = (id: string) => {
+      if (!ended.has(id)) ended.set(id, deferred<void>());
+      return ended.get(id) as ReturnType<typeof deferred<void>>;
+    };
+    const step = defineTool({
+      name: "step",
+      execute: async (_args, { callId }) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        doneOf(callId).resolve();
+        return callId;
+      },
+    });
+    // Each call's arguments end only once the call before has finished: the tools never overlap each other.
+    const model: ChatModel = {
+      async *stream({ messages }) {
+        if (messages.at(-1)?.role === "user") {
+          for (const id of ["a", "b", "c"]) {
+            yield { type: "tool-call", id, name: "step", arguments: "{}" };
+            await doneOf(id).promise;
+          }
+        } else yield { type: "text-delta", text: "done" };
+        yield { type: "finish", reason: "stop", usage: undefined };
+      },
+    };
+    const result = await createAgent({ model, tools: [step] }).run("go");
+    const [first] = result.steps;
+    const figures = first?.figures;
+    const durations = first?.run?.results.map((item) => item.endedAt - item.startedAt) ?? [];
+    expect(figures?.toolsSpeedup).toBeCloseTo(1, 9);
+    expect(figures?.toolsBusyMs).toBeCloseTo(
+      durations.reduce((sum, ms) => sum + ms, 0),
+      6,
+    );
+    // Every call ended before the model finished writing: all their time overlapped its writing.
+    expect(figures?.overlapMs).toBeCloseTo(figures?.toolsBusyMs ?? Number.NaN, 6);
+    expect(figures?.modelMs).toBeGreaterThanOrEqual(figures?.toolsBusyMs ?? Number.NaN);
+    expect(result.steps[1]?.figures).toBeUndefined();
+  });
+
   it("stops the model and the tools when the reader leaves the stream early", async () => {
     let toolSignal: AbortSignal | undefined;
     const slow = defineTool({

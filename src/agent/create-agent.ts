@@ -8,6 +8,7 @@ import type { Tool } from "../tool/define-tool.ts";
 import type { ChatMessage, TokenUsage } from "./chat-model.ts";
 import { finishOpenStep, forModel, openStepMessage, openStepOf } from "./open-step.ts";
 import { runPlanMode } from "./plan-mode.ts";
+import { epochNow, stepFigures } from "./step-figures.ts";
 import { EventQueue } from "../shared/event-queue.ts";
 import {
   AGENT_OPTION_KEYS,
@@ -251,6 +252,8 @@ export function createAgent(options: AgentOptions): Agent {
         run: resumed.run,
         usage: undefined,
         durationMs: performance.now() - stepStarted,
+        // Its calls were written in an earlier process: there is no stream to measure against.
+        figures: undefined,
       };
       steps.push(step);
       emit({ type: "step-end", step });
@@ -325,6 +328,7 @@ export function createAgent(options: AgentOptions): Agent {
       }
       signal?.throwIfAborted();
       const stepStarted = performance.now();
+      const stepStartedAt = epochNow();
       let streamEnded = false;
       let keptOpen: Promise<void> | undefined;
       // Once the model has written the step, a call waiting for a person keeps the step so far in the
@@ -392,6 +396,7 @@ export function createAgent(options: AgentOptions): Agent {
         run?.end();
       }
       streamEnded = true;
+      const streamEndedAt = epochNow();
       // Its calls may outlast this process (running tools, a person deciding): the step is kept
       // open in the conversation until their results are in, and a resume finishes it.
       if (calls.length > 0) keepOpen();
@@ -410,6 +415,7 @@ export function createAgent(options: AgentOptions): Agent {
         run: result,
         usage: stepUsage,
         durationMs: performance.now() - stepStarted,
+        figures: result === undefined ? undefined : stepFigures(result, stepStartedAt, streamEndedAt),
       };
       steps.push(step);
       emit({ type: "step-end", step });

@@ -4,6 +4,7 @@ import type { RunEvent, ToolResult } from "../run/types.ts";
 import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
 import type { AgentStep } from "./agent-types.ts";
 import { LineSplitter, parsePlanLine, type PlanLine } from "./plan-parser.ts";
+import { epochNow, stepFigures } from "./step-figures.ts";
 
 /** What plan mode needs from the agent around it. */
 export interface PlanContext {
@@ -99,6 +100,7 @@ export async function runPlanMode(
     context.signal?.throwIfAborted();
     step++;
     const planStarted = performance.now();
+    const planStartedAt = epochNow();
     const planStep = step;
     const run: LiveRun = context.executor.start({
       ...context.limits,
@@ -125,8 +127,15 @@ export async function runPlanMode(
     } finally {
       run.end();
     }
+    const planEndedAt = epochNow();
     const executed = await run.result;
-    context.onStep({ text: plan.text, run: executed, usage: plan.usage, durationMs: performance.now() - planStarted });
+    context.onStep({
+      text: plan.text,
+      run: executed,
+      usage: plan.usage,
+      durationMs: performance.now() - planStarted,
+      figures: stepFigures(executed, planStartedAt, planEndedAt),
+    });
 
     step++;
     const joinStarted = performance.now();
@@ -145,6 +154,7 @@ export async function runPlanMode(
       run: undefined,
       usage: joiner.usage,
       durationMs: performance.now() - joinStarted,
+      figures: undefined,
     });
     const verdict = joiner.text.trim();
     if (!/^REPLAN\b/i.test(verdict)) return { answer: verdict.replace(/^FINAL:\s*/i, ""), finish: "answer" };

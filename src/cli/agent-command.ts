@@ -1,3 +1,4 @@
+import type { StepFigures } from "../agent/step-figures.ts";
 import { configuredAgent } from "./agent-config.ts";
 import { CliError } from "./cli-error.ts";
 import { formatMs, paint, plural } from "./format.ts";
@@ -120,15 +121,8 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
           break;
         }
         case "step-end": {
-          const run = event.step.run;
-          if (run)
-            stderr.write(
-              paint(
-                "gray",
-                `  step: ${plural(run.stats.calls, "call")} in ${formatMs(run.stats.wallMs)}${run.stats.speedup === null ? "" : `, speedup ${run.stats.speedup.toFixed(2)}×`}\n`,
-                stderr,
-              ),
-            );
+          const { run, figures } = event.step;
+          if (run) stderr.write(paint("gray", `  ${stepLine(run.stats.calls, figures)}\n`, stderr));
           break;
         }
         case "answer": {
@@ -160,4 +154,17 @@ export async function agentCommand(options: AgentCommandOptions): Promise<number
     process.off("SIGINT", interrupt);
     await workspace.close();
   }
+}
+
+/** A step's figures in a line: the tools' own speedup, kept apart from the model's writing, and what starting them early saved. */
+export function stepLine(calls: number, figures: StepFigures | undefined): string {
+  const parts = [`step: ${plural(calls, "call")}`];
+  if (figures !== undefined) {
+    parts.push(
+      `tools busy ${formatMs(figures.toolsBusyMs)} for ${formatMs(figures.toolsSumMs)} of work${figures.toolsSpeedup === null ? "" : ` (${figures.toolsSpeedup.toFixed(2)}×)`}`,
+    );
+    if (figures.overlapMs > 0) parts.push(`${formatMs(figures.overlapMs)} of it while the model wrote`);
+    if (figures.savedMs > 0) parts.push(`done ${formatMs(figures.savedMs)} sooner than after the whole message`);
+  }
+  return parts.join(", ");
 }

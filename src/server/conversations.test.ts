@@ -135,7 +135,12 @@ describe("served conversations over HTTP", () => {
       { city: "Rome", temperature: 24 },
     ]);
     const firstStep = events.find((event) => event.type === "step-end");
-    expect(firstStep).toMatchObject({ step: 1, calls: 2, runId: expect.any(String) as unknown });
+    expect(firstStep).toMatchObject({
+      step: 1,
+      calls: 2,
+      runId: expect.any(String) as unknown,
+      figures: { toolsSumMs: expect.any(Number) as unknown, overlapMs: expect.any(Number) as unknown },
+    });
     expect(events.at(-1)).toMatchObject({ answer: "Oslo is 2°, Rome 24°.", finish: "answer" });
     expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
 

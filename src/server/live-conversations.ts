@@ -86,7 +86,7 @@ export class ConversationTurn {
       case "tool-call-end":
         return { type: event.type, step: event.step, result: wireResult(event.result) };
       case "step-end": {
-        const { text, run, usage, durationMs } = event.step;
+        const { text, run, usage, durationMs, figures } = event.step;
         return {
           type: event.type,
           step: ++this.#steps,
@@ -96,6 +96,7 @@ export class ConversationTurn {
           runId: run?.runId ?? null,
           calls: run?.stats.calls ?? 0,
           stats: run?.stats ?? null,
+          figures: figures ?? null,
         };
       }
       case "answer": {

@@ -229,11 +229,11 @@ export class ConversationView {
       }
       case "step-end": {
         const step = this.currentStep();
-        const stats = event.stats;
+        const figures = event.figures;
         step.figures.replaceChildren(
           `step ${event.step} · ${formatMs(event.durationMs)}`,
-          stats
-            ? ` · ${stats.calls} calls in ${formatMs(stats.wallMs)}, speedup ${formatSpeedup(stats.speedup)} · `
+          figures
+            ? ` · ${event.calls} calls: tools busy ${formatMs(figures.toolsBusyMs)} for ${formatMs(figures.toolsSumMs)} of work (${formatSpeedup(figures.toolsSpeedup)}), ${formatMs(figures.overlapMs)} while the model wrote, ${formatMs(figures.savedMs)} saved · `
             : "",
           event.runId ? h("a", { href: `#/runs/${encodeURIComponent(event.runId)}` }, "run") : "",
         );
