@@ -6,7 +6,7 @@ import type { LiveRun, RunOptions } from "../executor/executor-types.ts";
 import type { RunEvent } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import type { ChatMessage, TokenUsage } from "./chat-model.ts";
-import { finishOpenStep, forModel, openStepMessage, openStepOf } from "./open-step.ts";
+import { finishOpenStep, forModel, openStepMessage, openStepOf, type OpenStepMessage } from "./open-step.ts";
 import { runPlanMode } from "./plan-mode.ts";
 import { epochNow, stepFigures } from "./step-figures.ts";
 import { EventQueue } from "../shared/event-queue.ts";
@@ -234,8 +234,18 @@ export function createAgent(options: AgentOptions): Agent {
     let answer = "";
     let finish: AgentResult["finish"] = "max-steps";
 
-    // A step this conversation left open (its process stopped while a person decided) is finished first.
-    const open = store === undefined ? undefined : openStepOf(earlier);
+    // A step this conversation left open (its process stopped while a person decided, or while
+    // its tools ran) is finished first. So is a step whose process stopped while the model still
+    // wrote it: kept apart as it grew, it joins the conversation now.
+    const cutOff =
+      conversationId === undefined || store === undefined
+        ? undefined
+        : openStepOf([(await store.stepInProgress(conversationId)) as ChatMessage].filter(Boolean));
+    const writtenAlready =
+      cutOff !== undefined &&
+      earlier.some((message) => (message as Partial<OpenStepMessage>).volley_run_id === cutOff.volley_run_id);
+    const open = store === undefined ? undefined : (openStepOf(earlier) ?? (writtenAlready ? undefined : cutOff));
+    if (cutOff !== undefined && open === cutOff) added.push(cutOff);
     if (open !== undefined && store !== undefined) {
       const stepStarted = performance.now();
       const openArgs = new Map(open.tool_calls.map((call) => [call.id, call.function.arguments]));
@@ -247,6 +257,7 @@ export function createAgent(options: AgentOptions): Agent {
         signal,
       );
       added.push(...resumed.messages);
+      await save();
       const step: AgentStep = {
         text: "",
         run: resumed.run,
@@ -258,6 +269,7 @@ export function createAgent(options: AgentOptions): Agent {
       steps.push(step);
       emit({ type: "step-end", step });
     }
+    if (cutOff !== undefined && conversationId !== undefined) await store?.setStepInProgress(conversationId, undefined);
     if (input !== undefined) {
       added.push({ role: "user", content: input });
       // Stored before the model is called: a process that dies now still has the question, and a resume answers it.
@@ -340,6 +352,8 @@ export function createAgent(options: AgentOptions): Agent {
         keptOpen = (async () => {
           added.push(marked);
           await save();
+          // The conversation holds the step now: what was kept of it while it was written can go.
+          await store?.setStepInProgress(conversationId, undefined);
         })();
       };
       const onEvent = (event: RunEvent): void => {
@@ -383,6 +397,10 @@ export function createAgent(options: AgentOptions): Agent {
             };
             calls.push(call);
             argumentsById.set(call.id, call.arguments);
+            // Recorded before it starts: a process that dies from here on leaves the call in the
+            // conversation, and a resume answers it from the history instead of running it again.
+            if (conversationId !== undefined)
+              await store?.setStepInProgress(conversationId, openStepMessage(assistantMessage(), runOfStep().id));
             runOfStep().add({ id: call.id, name: call.name, args: call.arguments });
           } else {
             stepUsage = event.usage;

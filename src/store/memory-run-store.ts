@@ -50,6 +50,7 @@ export class MemoryRunStore implements RunStore {
   readonly #messages = new Map<string, ConversationMessage[]>();
   /** Who holds each conversation for a turn: only this process shares a memory store. */
   readonly #claims = new Map<string, string>();
+  readonly #stepsInProgress = new Map<string, unknown>();
   /** Decisions recorded by `decideApproval`, by run, then call. */
   readonly #decisions = new Map<string, Map<string, RecordedDecision>>();
   readonly #maxOutputChars: number;
@@ -258,6 +259,17 @@ export class MemoryRunStore implements RunStore {
     checkConversationId("releaseConversation", conversationId);
     checkClaimHolder("releaseConversation", holder);
     if (this.#claims.get(conversationId) === holder) this.#claims.delete(conversationId);
+  }
+
+  async setStepInProgress(conversationId: string, message: unknown): Promise<void> {
+    checkConversationId("setStepInProgress", conversationId);
+    if (message === undefined) this.#stepsInProgress.delete(conversationId);
+    else this.#stepsInProgress.set(conversationId, JSON.parse(toStoredJson(message)) as unknown);
+  }
+
+  async stepInProgress(conversationId: string): Promise<unknown> {
+    checkConversationId("stepInProgress", conversationId);
+    return this.#stepsInProgress.get(conversationId);
   }
 
   async close(): Promise<void> {}

@@ -450,6 +450,27 @@ export function runStoreContract(name: string, open: () => RunStore | Promise<Ru
       );
     });
 
+    it("keeps one step in progress per conversation, replaced as it grows, until cleared", async () => {
+      expect(await store.stepInProgress("c")).toBeUndefined();
+      await store.setStepInProgress("c", { role: "assistant", tool_calls: [{ id: "a" }], volley_run_id: "r1" });
+      await store.setStepInProgress("c", {
+        role: "assistant",
+        tool_calls: [{ id: "a" }, { id: "b" }],
+        volley_run_id: "r1",
+      });
+      await store.setStepInProgress("other", { role: "assistant", volley_run_id: "r2" });
+      expect(await store.stepInProgress("c")).toEqual({
+        role: "assistant",
+        tool_calls: [{ id: "a" }, { id: "b" }],
+        volley_run_id: "r1",
+      });
+      await store.setStepInProgress("c", undefined);
+      expect(await store.stepInProgress("c")).toBeUndefined();
+      expect(await store.stepInProgress("other")).toEqual({ role: "assistant", volley_run_id: "r2" });
+      // The transcript is untouched by it.
+      expect(await store.messages("c")).toEqual([]);
+    });
+
     it("rejects bad input, saying what it expected", async () => {
       await expect(store.listRuns({ limit: 0 })).rejects.toThrow(
         "listRuns: expected `limit` to be an integer from 1 and up, got 0 (number)",

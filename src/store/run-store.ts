@@ -196,6 +196,15 @@ export interface RunStore {
   claimConversation(conversationId: string, holder: string): Promise<boolean>;
   /** Gives back a claim `holder` has; does nothing when it holds none. */
   releaseConversation(conversationId: string, holder: string): Promise<void>;
+  /**
+   * Keeps the step the agent is writing now (its assistant message so far, marked with its
+   * run), replacing the one kept before; `undefined` clears it. Written before each of the
+   * step's calls starts, so that a process that dies while the model still writes leaves every
+   * call that may have run where the next turn finds it.
+   */
+  setStepInProgress(conversationId: string, message: unknown): Promise<void>;
+  /** The step kept by `setStepInProgress`, or undefined. */
+  stepInProgress(conversationId: string): Promise<unknown>;
 
   close(): Promise<void>;
 }

@@ -476,6 +476,25 @@ export class SqliteRunStore implements RunStore {
     );
   }
 
+  async setStepInProgress(conversationId: string, message: unknown): Promise<void> {
+    checkConversationId("setStepInProgress", conversationId);
+    if (message === undefined)
+      this.#statement("DELETE FROM steps_in_progress WHERE conversation_id = ?").run(conversationId);
+    else
+      this.#statement("INSERT OR REPLACE INTO steps_in_progress (conversation_id, message) VALUES (?, ?)").run(
+        conversationId,
+        toStoredJson(message),
+      );
+  }
+
+  async stepInProgress(conversationId: string): Promise<unknown> {
+    checkConversationId("stepInProgress", conversationId);
+    const row = this.#statement("SELECT message FROM steps_in_progress WHERE conversation_id = ?").get(
+      conversationId,
+    ) as { message: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.message) as unknown);
+  }
+
   /**
    * Whether a claim still stands against `holder`: it is someone else's, and its process may be
    * alive. A process on another host can't be checked, so its claim stands until it gives it back.

@@ -72,6 +72,10 @@ export const MIGRATIONS: readonly string[] = [
      pid INTEGER NOT NULL,
      host TEXT NOT NULL,
      claimed_at REAL NOT NULL
+   );
+   CREATE TABLE steps_in_progress (
+     conversation_id TEXT PRIMARY KEY,
+     message TEXT NOT NULL
    );`,
 ];
 
