@@ -1,5 +1,6 @@
 import { keysOf } from "../errors/volley-error.ts";
 import type { Executor, ExecutorOptions } from "../executor/executor-types.ts";
+import type { AgentInstrumentation } from "../run/instrumentation.ts";
 import type { RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
@@ -41,6 +42,12 @@ export interface AgentOptions {
   maxReplans?: number;
   /** Decides tool calls that need approval, as `createExecutor({ approve })` does; otherwise they wait for `approve()` / `deny()` from the stream's `tool-approval-start`. @default none */
   approve?: ExecutorOptions["approve"];
+  /**
+   * Watches each turn: `createTracing()` from `volley/otel` makes an `invoke_agent` span per
+   * turn and a `chat {model}` span per model call, with the step runs' spans beneath (give the
+   * executor the same tracing). @default none
+   */
+  instrumentation?: AgentInstrumentation;
 }
 
 export interface AgentRunOptions {
@@ -133,4 +140,5 @@ export const AGENT_OPTION_KEYS = keysOf<AgentOptions>({
   mode: true,
   maxReplans: true,
   approve: true,
+  instrumentation: true,
 });

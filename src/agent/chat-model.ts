@@ -15,7 +15,8 @@ export type ChatModelEvent =
   | { type: "text-delta"; text: string }
   | { type: "tool-call"; id: string; name: string; arguments: string }
   /** `reason` in Chat Completions words: `stop`, `tool_calls`, `length`, `content_filter`, or the provider's own. */
-  | { type: "finish"; reason: string; usage: TokenUsage | undefined };
+  /** `model`: the model that answered, when the provider says. */
+  | { type: "finish"; reason: string; usage: TokenUsage | undefined; model?: string };
 
 export interface TokenUsage {
   inputTokens: number;
@@ -34,5 +35,7 @@ export interface ChatModelRequest {
  * suite every implementation passes.
  */
 export interface ChatModel {
+  /** The model's name, for traces and logs. */
+  readonly model?: string;
   stream(request: ChatModelRequest): AsyncIterable<ChatModelEvent>;
 }

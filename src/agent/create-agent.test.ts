@@ -208,6 +208,30 @@ describe("createAgent", () => {
     expect(result.steps[1]?.figures).toBeUndefined();
   });
 
+  it("answers the turn even when its instrumentation throws at every hook", async () => {
+    mock = await startMockOpenAI({
+      script: [{ toolCalls: [{ id: "c1", name: "weather", arguments: { city: "Oslo" } }] }, { content: "Cold." }],
+    });
+    const broken = {
+      turnStart: () => ({
+        within: () => {
+          throw new Error("within bug");
+        },
+        modelCall: () => {
+          throw new Error("modelCall bug");
+        },
+        turnEnd: () => {
+          throw new Error("turnEnd bug");
+        },
+      }),
+    };
+    const result = await createAgent({ model: modelOn(mock), tools: [weather], instrumentation: broken }).run("Oslo?");
+    expect(result.answer).toBe("Cold.");
+    expect(() =>
+      createAgent({ model: modelOn(mock as MockOpenAIServer), tools: [weather], instrumentation: {} as never }),
+    ).toThrow("createAgent: expected `instrumentation` to be an AgentInstrumentation");
+  });
+
   it("stops the model and the tools when the reader leaves the stream early", async () => {
     let toolSignal: AbortSignal | undefined;
     const slow = defineTool({

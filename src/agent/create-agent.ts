@@ -10,6 +10,8 @@ import { finishOpenStep, forModel, openStepMessage, openStepOf, type OpenStepMes
 import { runPlanMode } from "./plan-mode.ts";
 import { epochNow, stepFigures } from "./step-figures.ts";
 import { EventQueue } from "../shared/event-queue.ts";
+import { WarnOnce } from "../shared/warn-once.ts";
+import { TurnObserver } from "./turn-observer.ts";
 import {
   AGENT_OPTION_KEYS,
   type Agent,
@@ -103,7 +105,16 @@ export function createAgent(options: AgentOptions): Agent {
     approve,
     maxConcurrency,
     parallel,
+    instrumentation,
   } = options;
+  if (instrumentation !== undefined && typeof instrumentation?.turnStart !== "function")
+    invalidOption(
+      where,
+      "instrumentation",
+      "an AgentInstrumentation, such as createTracing() from volley/otel",
+      instrumentation,
+    );
+  const warnings = new WarnOnce();
   if (maxHistoryMessages !== undefined && (!Number.isInteger(maxHistoryMessages) || maxHistoryMessages < 1))
     invalidOption(where, "maxHistoryMessages", "an integer from 1 and up", maxHistoryMessages);
   if (typeof model?.stream !== "function")
@@ -152,9 +163,31 @@ export function createAgent(options: AgentOptions): Agent {
     const { conversationId } = runOptions;
     if (input === undefined ? conversationId === undefined : typeof input !== "string")
       invalidOption("agent.run", "input", "the user's message as a string", input);
-    if (conversationId === undefined) return turn(input, runOptions, emit);
-    if (typeof conversationId !== "string" || conversationId === "" || store === undefined)
+    if (
+      conversationId !== undefined &&
+      (typeof conversationId !== "string" || conversationId === "" || store === undefined)
+    )
       invalidOption("agent.run", "conversationId", "a string, with a store given to createAgent", conversationId);
+    const observer = TurnObserver.start(instrumentation, warnings, { conversationId, model: model.model, mode });
+    try {
+      const result = await observer.within(() => claimed(input, runOptions, emit, observer));
+      observer.end({ finish: result.finish, usage: result.usage, steps: result.steps.length });
+      return result;
+    } catch (error) {
+      observer.end({ finish: undefined, usage: { inputTokens: 0, outputTokens: 0 }, steps: 0, error });
+      throw error;
+    }
+  }
+
+  /** The turn, with its conversation claimed for it while it runs. */
+  async function claimed(
+    input: string | undefined,
+    runOptions: AgentRunOptions,
+    emit: (event: AgentEvent) => void,
+    observer: TurnObserver,
+  ): Promise<AgentResult> {
+    const { conversationId } = runOptions;
+    if (conversationId === undefined || store === undefined) return turn(input, runOptions, emit, observer);
     const holder = randomUUID();
     if (!(await store.claimConversation(conversationId, holder)))
       throw new VolleyError(
@@ -162,7 +195,7 @@ export function createAgent(options: AgentOptions): Agent {
         `Conversation "${conversationId}" has a turn running, in this process or another; send the message once it has answered`,
       );
     try {
-      return await turn(input, runOptions, emit);
+      return await turn(input, runOptions, emit, observer);
     } finally {
       await store.releaseConversation(conversationId, holder);
     }
@@ -172,6 +205,7 @@ export function createAgent(options: AgentOptions): Agent {
     input: string | undefined,
     runOptions: AgentRunOptions,
     emit: (event: AgentEvent) => void,
+    observer: TurnObserver,
   ): Promise<AgentResult> {
     const { conversationId, signal: callerSignal } = runOptions;
     // The time limit ends the turn with what was done; the caller's signal cancels it.
@@ -300,6 +334,7 @@ export function createAgent(options: AgentOptions): Agent {
           maxReplans,
           signal,
           runName: stepRunName,
+          streamModel: (request, step) => observer.stream(model, request, step),
           limits: {
             ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
             ...(parallel === undefined ? {} : { parallel }),
@@ -384,7 +419,11 @@ export function createAgent(options: AgentOptions): Agent {
       });
       let cutShort = false;
       try {
-        for await (const event of model.stream({ messages: transcript(), tools: toolDefinitions, signal })) {
+        for await (const event of observer.stream(
+          model,
+          { messages: transcript(), tools: toolDefinitions, signal },
+          stepNumber,
+        )) {
           if (event.type === "text-delta") {
             text += event.text;
             emit({ type: "text-delta", step: stepNumber, text: event.text });

@@ -24,6 +24,7 @@ export interface OpenAIChatClient {
 }
 
 interface OpenAIChunk {
+  model?: string;
   choices: { delta?: { content?: string | null; tool_calls?: ToolCallPart[] }; finish_reason?: string | null }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
 }
@@ -50,6 +51,7 @@ export function openaiModel(options: OpenAIModelOptions): ChatModel {
     invalidOption("openaiModel", "model", "a model name", options.model);
   const { client, model, request = {} } = options;
   return {
+    model,
     async *stream({ messages, tools, signal }: ChatModelRequest): AsyncGenerator<ChatModelEvent> {
       const body: StreamingRequest = {
         ...request,
@@ -63,7 +65,9 @@ export function openaiModel(options: OpenAIModelOptions): ChatModel {
       const calls = new ToolCallAssembler();
       let reason = "stop";
       let usage: { inputTokens: number; outputTokens: number } | undefined;
+      let answeredBy: string | undefined;
       for await (const chunk of chunks) {
+        if (typeof chunk.model === "string" && chunk.model !== "") answeredBy = chunk.model;
         if (chunk.usage)
           usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
         const choice = chunk.choices[0];
@@ -76,7 +80,7 @@ export function openaiModel(options: OpenAIModelOptions): ChatModel {
         if (choice.finish_reason) reason = choice.finish_reason;
       }
       for (const call of calls.finish()) yield { type: "tool-call", ...call };
-      yield { type: "finish", reason, usage };
+      yield { type: "finish", reason, usage, ...(answeredBy === undefined ? {} : { model: answeredBy }) };
     },
   };
 }

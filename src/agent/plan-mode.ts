@@ -1,7 +1,7 @@
 import { resultText, toolJsonSchema } from "../adapters/tool-json-schema.ts";
 import type { Executor, LiveRun, RunOptions } from "../executor/executor-types.ts";
 import type { RunEvent, ToolResult } from "../run/types.ts";
-import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
+import type { ChatMessage, ChatModel, ChatModelEvent, ChatModelRequest, TokenUsage } from "./chat-model.ts";
 import type { AgentStep } from "./agent-types.ts";
 import { LineSplitter, parsePlanLine, type PlanLine } from "./plan-parser.ts";
 import { epochNow, stepFigures } from "./step-figures.ts";
@@ -16,6 +16,8 @@ export interface PlanContext {
   input: string;
   maxReplans: number;
   signal: AbortSignal | undefined;
+  /** The model's stream for a step (watched by the turn's instrumentation). */
+  streamModel(request: ChatModelRequest, step: number): AsyncIterable<ChatModelEvent>;
   /** What a step's run is called, for people. */
   runName(step: number): string;
   /** The agent's limits for each step's run. */
@@ -67,7 +69,7 @@ async function streamText(
   let text = "";
   let usage: TokenUsage | undefined;
   const splitter = new LineSplitter();
-  for await (const event of context.model.stream({ messages, tools: [], signal: context.signal })) {
+  for await (const event of context.streamModel({ messages, tools: [], signal: context.signal }, step)) {
     if (event.type === "text-delta") {
       text += event.text;
       context.onText(step, event.text);

@@ -80,6 +80,7 @@ export function aiSdkModel(model: LanguageModel): ChatModel {
   if (model === null || (typeof model !== "object" && typeof model !== "string"))
     invalidOption("aiSdkModel", "model", "an AI SDK language model", model);
   return {
+    model: typeof model === "string" ? model : model.modelId,
     async *stream({ messages, tools, signal }: ChatModelRequest): AsyncGenerator<ChatModelEvent> {
       const result = streamText({
         model,

@@ -8,7 +8,9 @@ import {
   type ReadableSpan,
 } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createAgent, type ChatModel } from "../agent/index.ts";
 import { createExecutor, defineTool } from "../index.ts";
+import { MemoryRunStore } from "../store/index.ts";
 import { fakeTool } from "../testing/index.ts";
 import { createTracing } from "./index.ts";
 
@@ -218,5 +220,84 @@ describe("createTracing", () => {
     expect(() => createTracing({ recordArguments: "yes" as never })).toThrow(
       'createTracing: expected `recordArguments` to be a boolean, got "yes" (string)',
     );
+  });
+});
+
+describe("createTracing for an agent", () => {
+  /** Two steps: two searches, then the answer; usage and the answering model as a provider gives them. */
+  const model: ChatModel = {
+    model: "mock-model",
+    async *stream({ messages }) {
+      if (messages.at(-1)?.role === "user") {
+        yield { type: "tool-call", id: "s1", name: "search", arguments: '{"query":"oslo"}' };
+        yield { type: "tool-call", id: "s2", name: "search", arguments: '{"query":"rome"}' };
+        yield {
+          type: "finish",
+          reason: "tool_calls",
+          usage: { inputTokens: 30, outputTokens: 12 },
+          model: "mock-model-1",
+        };
+      } else {
+        yield { type: "text-delta", text: "Both found." };
+        yield { type: "finish", reason: "stop", usage: { inputTokens: 50, outputTokens: 3 }, model: "mock-model-1" };
+      }
+    },
+  };
+
+  it("makes one trace per turn: invoke_agent, a chat span per model call, the step's run and its tools beneath", async () => {
+    const tracing = createTracing({ tracerProvider, agentName: "travel" });
+    const executor = createExecutor({ tools: [search], instrumentation: tracing });
+    const agent = createAgent({ model, executor, store: new MemoryRunStore(), instrumentation: tracing });
+    await agent.run("Find Oslo and Rome", { conversationId: "trip" });
+    const spans = exporter.getFinishedSpans();
+    const turn = spanNamed(spans, "invoke_agent travel");
+    expect(turn.parentSpanContext).toBeUndefined();
+    expect(turn.attributes).toMatchObject({
+      "gen_ai.operation.name": "invoke_agent",
+      "gen_ai.agent.name": "travel",
+      "gen_ai.conversation.id": "trip",
+      "gen_ai.request.model": "mock-model",
+      "gen_ai.usage.input_tokens": 80,
+      "gen_ai.usage.output_tokens": 15,
+      "volley.agent.steps": 2,
+      "volley.agent.finish": "answer",
+    });
+    const chats = spans.filter((span) => span.name === "chat mock-model");
+    expect(chats).toHaveLength(2);
+    for (const chat of chats) expect(chat.parentSpanContext?.spanId).toBe(turn.spanContext().spanId);
+    expect(chats[0]?.attributes).toMatchObject({
+      "gen_ai.operation.name": "chat",
+      "gen_ai.request.model": "mock-model",
+      "gen_ai.response.model": "mock-model-1",
+      "gen_ai.response.finish_reasons": ["tool_calls"],
+      "gen_ai.usage.input_tokens": 30,
+      "gen_ai.usage.output_tokens": 12,
+    });
+    // The step that called tools has its run under the turn, and the tools under the run; the answer step has none.
+    const runs = spans.filter((span) => span.name === "volley.run");
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.parentSpanContext?.spanId).toBe(turn.spanContext().spanId);
+    expect(spanNamed(spans, "execute_tool search", "s2").parentSpanContext?.spanId).toBe(runs[0]?.spanContext().spanId);
+    expect(new Set(spans.map((span) => span.spanContext().traceId)).size).toBe(1);
+  });
+
+  it("marks a turn whose model failed, and the model call that failed", async () => {
+    const tracing = createTracing({ tracerProvider });
+    const failing: ChatModel = {
+      model: "flaky-model",
+      // eslint-disable-next-line require-yield
+      async *stream() {
+        throw new TypeError("the endpoint is down");
+      },
+    };
+    await expect(createAgent({ model: failing, tools: [search], instrumentation: tracing }).run("?")).rejects.toThrow(
+      "the endpoint is down",
+    );
+    const spans = exporter.getFinishedSpans();
+    for (const name of ["invoke_agent volley", "chat flaky-model"]) {
+      const span = spanNamed(spans, name);
+      expect(span.status).toMatchObject({ code: 2, message: "the endpoint is down" });
+      expect(span.attributes["error.type"]).toBe("TypeError");
+    }
   });
 });

@@ -11,7 +11,13 @@ import {
   type TracerProvider,
 } from "@opentelemetry/api";
 import { invalidOption } from "../errors/volley-error.ts";
-import type { CallInfo, Instrumentation, RunInstrumentation } from "../run/instrumentation.ts";
+import type {
+  AgentInstrumentation,
+  CallInfo,
+  Instrumentation,
+  RunInstrumentation,
+  TurnInstrumentation,
+} from "../run/instrumentation.ts";
 import type { RunResult, ToolResult } from "../run/types.ts";
 
 export interface TracingOptions {
@@ -25,6 +31,8 @@ export interface TracingOptions {
   recordResults?: boolean;
   /** Add OpenInference attributes too, so that Phoenix shows tool spans as TOOL spans. @default false */
   openInference?: boolean;
+  /** The agent's name on its `invoke_agent` spans (`gen_ai.agent.name`). @default "volley" */
+  agentName?: string;
 }
 
 const INSTRUMENTATION_NAME = "volley";
@@ -44,11 +52,18 @@ function toJson(value: unknown): string {
  * execution: a span per run, a child of the caller's active span, and an `execute_tool {tool}`
  * span per call inside it. Each tool runs with its call's span active, so the spans it makes
  * nest beneath. Pass the result to `createExecutor({ instrumentation })`.
+ *
+ * Given to `createAgent({ instrumentation })` too, each turn is an `invoke_agent` span (one trace
+ * per turn, unless the caller has a span active), with a `chat {model}` span per model call
+ * (request and response model, finish reason, input and output tokens) and the step runs'
+ * spans beneath.
  */
-export function createTracing(options: TracingOptions = {}): Instrumentation {
+export function createTracing(options: TracingOptions = {}): Instrumentation & AgentInstrumentation {
   if (options === null || typeof options !== "object")
     invalidOption("createTracing", "options", "an options object", options);
-  const { recordArguments = false, recordResults = false, openInference = false } = options;
+  const { recordArguments = false, recordResults = false, openInference = false, agentName = "volley" } = options;
+  if (typeof agentName !== "string" || agentName === "")
+    invalidOption("createTracing", "agentName", "a non-empty string", agentName);
   for (const [name, value] of Object.entries({ recordArguments, recordResults, openInference })) {
     if (typeof value !== "boolean") invalidOption("createTracing", name, "a boolean", value);
   }
@@ -91,14 +106,80 @@ export function createTracing(options: TracingOptions = {}): Instrumentation {
     durations.record(result.durationMs / 1000, attributes);
   };
 
+  const tracer = () =>
+    (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+
+  /** Marks a span failed, with the error's type. */
+  const failed = (span: Span, error: unknown): void => {
+    span.setAttribute("error.type", error instanceof Error ? error.name : "error");
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  };
+
   return {
-    runStart({ runId }): RunInstrumentation {
-      const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-        INSTRUMENTATION_NAME,
-        INSTRUMENTATION_VERSION,
-      );
+    turnStart({ conversationId, model, mode }): TurnInstrumentation {
+      const turnTracer = tracer();
       const parent = context.active();
-      const runSpan = tracer.startSpan(
+      const turnSpan = turnTracer.startSpan(
+        `invoke_agent ${agentName}`,
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": agentName,
+            "volley.agent.mode": mode,
+            ...(conversationId !== undefined ? { "gen_ai.conversation.id": conversationId } : {}),
+            ...(model !== undefined ? { "gen_ai.request.model": model } : {}),
+          },
+        },
+        parent,
+      );
+      const turnContext = trace.setSpan(parent, turnSpan);
+      return {
+        within: (work) => context.with(turnContext, work),
+        modelCall({ model: requestModel, step }) {
+          const chat = turnTracer.startSpan(
+            requestModel === undefined ? "chat" : `chat ${requestModel}`,
+            {
+              kind: SpanKind.CLIENT,
+              attributes: {
+                "gen_ai.operation.name": "chat",
+                "volley.agent.step": step,
+                ...(requestModel !== undefined ? { "gen_ai.request.model": requestModel } : {}),
+              },
+            },
+            turnContext,
+          );
+          return {
+            end({ finishReason, usage, responseModel, error }) {
+              if (finishReason !== undefined) chat.setAttribute("gen_ai.response.finish_reasons", [finishReason]);
+              if (responseModel !== undefined) chat.setAttribute("gen_ai.response.model", responseModel);
+              if (usage !== undefined)
+                chat.setAttributes({
+                  "gen_ai.usage.input_tokens": usage.inputTokens,
+                  "gen_ai.usage.output_tokens": usage.outputTokens,
+                });
+              if (error !== undefined) failed(chat, error);
+              chat.end();
+            },
+          };
+        },
+        turnEnd({ finish, usage, steps, error }) {
+          turnSpan.setAttributes({
+            "gen_ai.usage.input_tokens": usage.inputTokens,
+            "gen_ai.usage.output_tokens": usage.outputTokens,
+            "volley.agent.steps": steps,
+            ...(finish !== undefined ? { "volley.agent.finish": finish } : {}),
+          });
+          if (error !== undefined) failed(turnSpan, error);
+          turnSpan.end();
+        },
+      };
+    },
+
+    runStart({ runId }): RunInstrumentation {
+      const runTracer = tracer();
+      const parent = context.active();
+      const runSpan = runTracer.startSpan(
         "volley.run",
         { kind: SpanKind.INTERNAL, attributes: { "volley.run.id": runId } },
         parent,
@@ -109,7 +190,7 @@ export function createTracing(options: TracingOptions = {}): Instrumentation {
       const runContext = trace.setSpan(parent, runSpan);
       const callSpans = new Map<string, Span>();
       const startCallSpan = (call: CallInfo): Span =>
-        tracer.startSpan(
+        runTracer.startSpan(
           `execute_tool ${call.name}`,
           { kind: SpanKind.INTERNAL, attributes: toolAttributes(call) },
           runContext,
