@@ -309,3 +309,87 @@ export async function measureAgentScenario(scenario: AgentScenario): Promise<Age
     plan: { wallMs: plan.ms, idealMs: planIdeal },
   };
 }
+
+export interface ServedTurnFigures {
+  scenario: string;
+  inProcess: { firstToolStartMs: number; answerMs: number };
+  served: { firstToolStartMs: number; answerMs: number };
+}
+
+/** The JSON of each server-sent event's data, as it arrives. */
+async function* sseData(response: Response): AsyncGenerator<{ type: string }> {
+  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += value;
+    let end: number;
+    while ((end = buffered.indexOf("\n\n")) !== -1) {
+      const data = buffered
+        .slice(0, end)
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trim())
+        .join("");
+      buffered = buffered.slice(end + 2);
+      if (data !== "") yield JSON.parse(data) as { type: string };
+    }
+  }
+}
+
+/**
+ * One eager turn twice: read in process from `agent.stream`, and served by `startServer` to a
+ * client over HTTP (server-sent events). Times are from the request to the first
+ * `tool-call-start` and to the `answer`.
+ */
+export async function measureServedTurn(scenario: AgentScenario): Promise<ServedTurnFigures> {
+  const { startServer } = await import("volley/server");
+  const { MemoryRunStore } = await import("volley/store");
+  const tools = toolsFor(scenario);
+  const stepsOf = waves(scenario.tasks);
+  const answer: MockTurn = { content: words(ANSWER_TOKENS, "done") };
+  const script = (request: MockRequest): MockTurn => {
+    const wave = stepsOf[assistantSteps(request)];
+    return wave ? { toolCalls: wave.map(callOf) } : answer;
+  };
+  const pacing = { timeToFirstTokenMs: TTFT_MS, tokensPerSecond: TOKENS_PER_SECOND };
+  const agentOn = (baseURL: string, executor = createExecutor({ tools }), store = new MemoryRunStore()) =>
+    createAgent({
+      model: openaiModel({ client: new OpenAI({ baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" }),
+      executor,
+      store,
+    });
+
+  const local = await startMockOpenAI({ ...pacing, script });
+  const inProcess = { firstToolStartMs: Number.NaN, answerMs: Number.NaN };
+  let started = performance.now();
+  for await (const event of agentOn(local.baseURL).stream("go", { conversationId: "bench" })) {
+    if (event.type === "tool-call-start" && Number.isNaN(inProcess.firstToolStartMs))
+      inProcess.firstToolStartMs = performance.now() - started;
+    if (event.type === "answer") inProcess.answerMs = performance.now() - started;
+  }
+  await local.close();
+
+  const remote = await startMockOpenAI({ ...pacing, script });
+  const store = new MemoryRunStore();
+  const executor = createExecutor({ tools, history: store });
+  const server = await startServer({ executor, store, agent: agentOn(remote.baseURL, executor, store), port: 0 });
+  const served = { firstToolStartMs: Number.NaN, answerMs: Number.NaN };
+  started = performance.now();
+  const response = await fetch(new URL("/api/conversations/bench/messages", server.url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ content: "go" }),
+  });
+  for await (const event of sseData(response)) {
+    if (event.type === "tool-call-start" && Number.isNaN(served.firstToolStartMs))
+      served.firstToolStartMs = performance.now() - started;
+    if (event.type === "answer") served.answerMs = performance.now() - started;
+  }
+  await server.close();
+  await remote.close();
+  if (Number.isNaN(inProcess.answerMs) || Number.isNaN(served.answerMs))
+    throw new Error(`${scenario.name}: a turn did not answer`);
+  return { scenario: scenario.name, inProcess, served };
+}

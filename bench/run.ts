@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { agentCeilings, agentScenarios, measureAgentScenario } from "./agent.ts";
+import { agentCeilings, agentScenarios, measureAgentScenario, measureServedTurn } from "./agent.ts";
 import { measureCluster } from "./cluster.ts";
 import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
@@ -129,6 +129,14 @@ for (const ceiling of ceilings) {
     `   ${ceiling.scenario.padEnd(28)}  plan ${fixed(ceiling.planOverSequential)}× faster than sequential;  eager ${fixed(ceiling.eagerOverWaitForAll)}× faster than wait-for-all`,
   );
 }
+const [fanOut] = agentScenarios();
+if (fanOut === undefined) throw new Error("no agent scenario");
+const servedTurn = await measureServedTurn(fanOut);
+console.log(
+  `   served over HTTP (SSE) by startServer, ${servedTurn.scenario}: first tool start ${fixed(servedTurn.served.firstToolStartMs, 0)} ms, answer ${fixed(servedTurn.served.answerMs, 0)} ms;` +
+    ` in process ${fixed(servedTurn.inProcess.firstToolStartMs, 0)} ms and ${fixed(servedTurn.inProcess.answerMs, 0)} ms` +
+    ` (+${fixed(servedTurn.served.answerMs - servedTurn.inProcess.answerMs, 1)} ms to the answer)`,
+);
 
 console.log(
   `\n7. CPU-bound tools: 4 hashing calls of about 200 ms beside 20 I/O calls of 100 ms, in the caller's thread and in the worker pool (medians)`,
@@ -196,6 +204,7 @@ const report = {
   order,
   agent,
   agentCeilings: ceilings,
+  servedTurn,
   workers,
   cluster,
   scaling,
