@@ -4,7 +4,7 @@ import type { AgentInstrumentation } from "../run/instrumentation.ts";
 import type { RunResult, ToolResult } from "../run/types.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { Tool } from "../tool/define-tool.ts";
-import type { ChatModel, TokenUsage } from "./chat-model.ts";
+import type { ChatMessage, ChatModel, TokenUsage } from "./chat-model.ts";
 import type { StepFigures } from "./step-figures.ts";
 
 export interface AgentOptions {
@@ -29,6 +29,13 @@ export interface AgentOptions {
    * a tool call and its result. The current turn is always sent whole. Minimum: 1. @default all
    */
   maxHistoryMessages?: number;
+  /**
+   * Most tokens of a conversation's earlier turns sent to the model, the newest, as `countTokens`
+   * counts them; with `maxHistoryMessages`, the tighter of the two holds. Minimum: 1. @default all
+   */
+  maxHistoryTokens?: number;
+  /** Counts a message's tokens for `maxHistoryTokens`. @default its JSON's length over four, a rough estimate */
+  countTokens?: (message: ChatMessage) => number;
   /**
    * Time limit of one `run`, model and tools together. When it runs out, the run answers with
    * what was done (`finish: "timeout"`): the steps so far, the text the model had written, and
@@ -136,6 +143,8 @@ export const AGENT_OPTION_KEYS = keysOf<AgentOptions>({
   maxSteps: true,
   store: true,
   maxHistoryMessages: true,
+  maxHistoryTokens: true,
+  countTokens: true,
   timeoutMs: true,
   mode: true,
   maxReplans: true,

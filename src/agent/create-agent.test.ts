@@ -285,6 +285,32 @@ describe("createAgent", () => {
     expect((await store.messages("c")).length).toBe(4);
   });
 
+  it("sends the model only as many earlier tokens as its budget holds, counted as it is told", async () => {
+    mock = await startMockOpenAI({ script: [{ content: "One." }, { content: "Two." }, { content: "Three." }] });
+    const store = new MemoryRunStore();
+    const counted: string[] = [];
+    const agent = createAgent({
+      model: modelOn(mock),
+      tools: [weather],
+      store,
+      maxHistoryTokens: 2,
+      countTokens: (message) => {
+        counted.push(message.role);
+        return 1;
+      },
+    });
+    await agent.run("First?", { conversationId: "budget" });
+    await agent.run("Second?", { conversationId: "budget" });
+    await agent.run("Third?", { conversationId: "budget" });
+    // Two tokens hold the last earlier turn (a question and its answer), never half of one.
+    expect(mock.requests[2]?.messages).toEqual([
+      { role: "user", content: "Second?" },
+      { role: "assistant", content: "Two." },
+      { role: "user", content: "Third?" },
+    ]);
+    expect(counted.length).toBeGreaterThan(0);
+  });
+
   it("sends the model only the newest messages of a long conversation, from a user's message on", async () => {
     mock = await startMockOpenAI({
       script: [

@@ -12,6 +12,7 @@ import { epochNow, stepFigures } from "./step-figures.ts";
 import { EventQueue } from "../shared/event-queue.ts";
 import { WarnOnce } from "../shared/warn-once.ts";
 import { TurnObserver } from "./turn-observer.ts";
+import { estimateTokens, historyWindow } from "./history-window.ts";
 import {
   AGENT_OPTION_KEYS,
   type Agent,
@@ -74,14 +75,6 @@ function emitToolEvent(
   }
 }
 
-/** The newest `limit` messages of earlier turns, starting at a user's message (see `maxHistoryMessages`). */
-function windowOf(earlier: readonly ChatMessage[], limit: number | undefined): readonly ChatMessage[] {
-  if (limit === undefined || earlier.length <= limit) return earlier;
-  let start = earlier.length - limit;
-  while (start < earlier.length && earlier[start]?.role !== "user") start++;
-  return earlier.slice(start);
-}
-
 /**
  * The loop around a chat model: model, tool calls, Volley run, model, until it answers. Each
  * tool call starts the moment its arguments are complete in the model's stream, into one open
@@ -99,6 +92,8 @@ export function createAgent(options: AgentOptions): Agent {
     maxSteps = 10,
     store,
     maxHistoryMessages,
+    maxHistoryTokens,
+    countTokens = estimateTokens,
     timeoutMs,
     mode = "tools",
     maxReplans = 1,
@@ -117,6 +112,10 @@ export function createAgent(options: AgentOptions): Agent {
   const warnings = new WarnOnce();
   if (maxHistoryMessages !== undefined && (!Number.isInteger(maxHistoryMessages) || maxHistoryMessages < 1))
     invalidOption(where, "maxHistoryMessages", "an integer from 1 and up", maxHistoryMessages);
+  if (maxHistoryTokens !== undefined && (!Number.isInteger(maxHistoryTokens) || maxHistoryTokens < 1))
+    invalidOption(where, "maxHistoryTokens", "an integer from 1 and up", maxHistoryTokens);
+  if (typeof countTokens !== "function")
+    invalidOption(where, "countTokens", "a function from a message to its token count", countTokens);
   if (typeof model?.stream !== "function")
     invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
   if ((tools === undefined) === (options.executor === undefined))
@@ -248,7 +247,11 @@ export function createAgent(options: AgentOptions): Agent {
         };
     }
     const added: ChatMessage[] = [];
-    const sentEarlier = windowOf(earlier, maxHistoryMessages);
+    const sentEarlier = historyWindow(earlier, {
+      messages: maxHistoryMessages,
+      tokens: maxHistoryTokens,
+      countTokens,
+    });
     const transcript = (): ChatMessage[] => [
       ...(system === undefined ? [] : [{ role: "system" as const, content: system }]),
       ...[...sentEarlier, ...added].map(forModel),

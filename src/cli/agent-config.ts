@@ -28,6 +28,8 @@ export interface AgentConfig {
   maxSteps?: number;
   /** Most messages of a conversation's earlier turns sent to the model. @default all */
   maxHistoryMessages?: number;
+  /** Most tokens of a conversation's earlier turns sent to the model (estimated: a quarter of the characters). @default all */
+  maxHistoryTokens?: number;
 }
 
 export const AGENT_CONFIG_KEYS = keysOf<AgentConfig>({
@@ -41,6 +43,7 @@ export const AGENT_CONFIG_KEYS = keysOf<AgentConfig>({
   timeoutMs: true,
   maxSteps: true,
   maxHistoryMessages: true,
+  maxHistoryTokens: true,
 });
 
 /** Checks a config's `agent` section; problems are one-line `CliError`s that name the key. */
@@ -63,7 +66,7 @@ export function checkAgentConfig(where: string, agent: unknown): asserts agent i
   if (section.mode !== undefined && section.mode !== "tools" && section.mode !== "plan")
     problem("mode", '"tools" or "plan"');
   if (section.parallel !== undefined && typeof section.parallel !== "boolean") problem("parallel", "true or false");
-  for (const key of ["maxConcurrency", "maxSteps", "maxHistoryMessages"])
+  for (const key of ["maxConcurrency", "maxSteps", "maxHistoryMessages", "maxHistoryTokens"])
     if (section[key] !== undefined && (!Number.isInteger(section[key]) || (section[key] as number) < 1))
       problem(key, "an integer from 1 and up");
   if (section.timeoutMs !== undefined && !((section.timeoutMs as number) > 0))
@@ -124,6 +127,7 @@ export async function configuredAgent(options: {
     ...(config.maxConcurrency !== undefined ? { maxConcurrency: config.maxConcurrency } : {}),
     ...(config.parallel !== undefined ? { parallel: config.parallel } : {}),
     ...(config.maxHistoryMessages !== undefined ? { maxHistoryMessages: config.maxHistoryMessages } : {}),
+    ...(config.maxHistoryTokens !== undefined ? { maxHistoryTokens: config.maxHistoryTokens } : {}),
     ...(maxSteps !== undefined ? { maxSteps } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(store ? { store } : {}),
