@@ -406,6 +406,17 @@ describe("createAgent", () => {
     expect(() => createAgent({ model, tools: [weather], parallel: "no" } as never)).toThrow(
       "createAgent: expected `parallel` to be a boolean",
     );
+    const runs = new MemoryRunStore();
+    expect(() =>
+      createAgent({
+        model,
+        executor: createExecutor({ tools: [weather], history: runs }),
+        store: new MemoryRunStore(),
+      }),
+    ).toThrow("createAgent: expected `store` to be the store the executor records its runs in");
+    expect(
+      createAgent({ model, executor: createExecutor({ tools: [weather], history: runs }), store: runs }),
+    ).toBeDefined();
   });
 
   it("runs a step's calls one at a time with parallel: false, and within maxConcurrency otherwise", async () => {

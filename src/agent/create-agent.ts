@@ -138,6 +138,14 @@ export function createAgent(options: AgentOptions): Agent {
   if (maxConcurrency !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1))
     invalidOption(where, "maxConcurrency", "an integer from 1 and up", maxConcurrency);
   if (parallel !== undefined && typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
+  // A resumed turn learns from the runs' history which calls ran: it must be the conversations' store.
+  if (options.executor?.history !== undefined && store !== undefined && options.executor.history !== store)
+    invalidOption(
+      where,
+      "store",
+      "the store the executor records its runs in (its `history`): a resumed turn reads there which calls ran",
+      store,
+    );
   // With a store, the agent's runs go into its history too: that is where pending approvals outlive the process.
   const executor =
     options.executor ??

@@ -241,6 +241,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
   return {
     tools: Object.freeze([...(tools as readonly Tool[])]),
+    history,
     ready,
     flush: () => core.history?.flush() ?? Promise.resolve(),
 

@@ -131,6 +131,8 @@ export interface Executor {
   /** Changes limits while runs are going; queued calls see them at once. */
   configure(changes: ExecutorConfiguration): void;
   readonly tools: readonly Tool[];
+  /** The store its runs are recorded in (`history`), or undefined. */
+  readonly history: RunStore | undefined;
   /** Resolves once duration estimates from `history` are loaded (at once without history). Await it before the first run to rank by them. */
   readonly ready: Promise<void>;
   /** Resolves once every history write so far is in the store. */
