@@ -16,7 +16,7 @@ import type { RunLifecycle } from "./run-lifecycle.ts";
 /** What taking calls in needs from the rest of its run and executor. */
 export interface CallIntakeParts {
   run: RunLifecycle & RunSlots;
-  core: Pick<ExecutorCore, "gates" | "toolNames" | "dispatcher">;
+  core: Pick<ExecutorCore, "gates" | "toolNames" | "toolsVersion" | "dispatcher">;
   graph: CallGraph;
   events: RunEvents;
   answers: RunAnswers;
@@ -53,6 +53,8 @@ export class CallIntake {
   #unranked: CallState[] | undefined;
   /** The gate the last call named that had one (see `#gateNamed`). */
   #lastGate: ToolGate | undefined;
+  /** The tools' version when it was remembered (see `ExecutorCore.toolsVersion`). */
+  #lastGateVersion = 0;
 
   constructor(parts: CallIntakeParts) {
     this.#run = parts.run;
@@ -218,9 +220,12 @@ export class CallIntake {
   /** The gate of the tool named; calls in a batch mostly name the same tool as the call before. */
   #gateNamed(name: string): ToolGate | undefined {
     const last = this.#lastGate;
-    if (last !== undefined && last.tool.name === name) return last;
+    if (last !== undefined && last.tool.name === name && this.#lastGateVersion === this.#core.toolsVersion) return last;
     const gate = this.#core.gates.get(name);
-    if (gate !== undefined) this.#lastGate = gate;
+    if (gate !== undefined) {
+      this.#lastGate = gate;
+      this.#lastGateVersion = this.#core.toolsVersion;
+    }
     return gate;
   }
 }

@@ -47,6 +47,18 @@ function checkObject(where: string, name: string, value: unknown): asserts value
   if (value === null || typeof value !== "object") invalidOption(where, name, "an options object", value);
 }
 
+/** Checks a list of tools: each made by `defineTool`, each name once. */
+function checkToolList(where: string, tools: unknown): asserts tools is readonly Tool[] {
+  if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
+  const names = new Set<string>();
+  for (const [index, tool] of (tools as unknown[]).entries()) {
+    if (!isTool(tool)) invalidOption(where, `tools[${index}]`, "a tool made by defineTool()", tool);
+    if (names.has(tool.name))
+      throw new VolleyError("invalid_tool", `${where}: two tools are named "${tool.name}"; tool names must be unique`);
+    names.add(tool.name);
+  }
+}
+
 /** Creates the engine that runs tool calls in parallel within every limit. */
 export function createExecutor(options: ExecutorOptions): Executor {
   const where = "createExecutor";
@@ -71,7 +83,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
     workers,
   } = options;
 
-  if (!Array.isArray(tools)) invalidOption(where, "tools", "an array of tools made by defineTool()", tools);
   checkObject(where, "estimates", estimates);
   for (const [tool, ms] of Object.entries(estimates)) {
     if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity)
@@ -86,22 +97,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const statistics = new ExecutorStatistics();
   const gates = new Map<string, ToolGate>();
   const caches = new Map<string, ResultCache>();
-  for (const [index, tool] of tools.entries()) {
-    if (!isTool(tool)) invalidOption(where, `tools[${index}]`, "a tool made by defineTool()", tool);
-    if (gates.has(tool.name)) {
-      throw new VolleyError("invalid_tool", `${where}: two tools are named "${tool.name}"; tool names must be unique`);
-    }
-    gates.set(
-      tool.name,
-      new ToolGate(
-        tool,
-        estimates[tool.name],
-        statistics.forTool(tool.name),
-        backend ?? (tool.worker ? local : inProcessBackend),
-      ),
-    );
+  const gateOf = (tool: Tool, estimateMs: number | undefined): ToolGate =>
+    new ToolGate(tool, estimateMs, statistics.forTool(tool.name), backend ?? (tool.worker ? local : inProcessBackend));
+  checkToolList(where, tools);
+  for (const tool of tools) {
+    gates.set(tool.name, gateOf(tool, estimates[tool.name]));
     if (tool.cache) caches.set(tool.name, new ResultCache(tool.cache.ttlMs, tool.cache.maxEntries));
   }
+  let currentTools: readonly Tool[] = Object.freeze([...tools]);
   if (!isPositiveLimit(maxConcurrency))
     invalidOption(where, "maxConcurrency", "an integer from 1 and up, or Infinity", maxConcurrency);
   if (typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
@@ -240,7 +243,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
   };
 
   return {
-    tools: Object.freeze([...(tools as readonly Tool[])]),
+    get tools() {
+      return currentTools;
+    },
     history,
     ready,
     flush: () => core.history?.flush() ?? Promise.resolve(),
@@ -294,6 +299,28 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const learned: Record<string, number> = {};
       for (const [name, gate] of gates) if (gate.estimateMs !== undefined) learned[name] = gate.estimateMs;
       return learned;
+    },
+
+    setTools(next) {
+      const at = "executor.setTools";
+      checkToolList(at, next);
+      const names = new Set(next.map((tool) => tool.name));
+      for (const name of [...gates.keys()]) {
+        if (names.has(name)) continue;
+        gates.delete(name);
+        caches.delete(name);
+      }
+      for (const tool of next) {
+        const current = gates.get(tool.name);
+        if (current?.tool === tool) continue;
+        // A new definition gets a gate of its own; calls already added keep the one they came with.
+        gates.set(tool.name, gateOf(tool, current?.estimateMs ?? estimates[tool.name]));
+        if (tool.cache === undefined) caches.delete(tool.name);
+        else if (current?.tool.cache !== tool.cache)
+          caches.set(tool.name, new ResultCache(tool.cache.ttlMs, tool.cache.maxEntries));
+      }
+      core.toolsChanged();
+      currentTools = Object.freeze([...next]);
     },
 
     configure(changes) {

@@ -22,8 +22,11 @@ export interface ExecutorSettings {
 /** What every run of one executor shares: limits, caches, estimates, statistics. */
 export class ExecutorCore {
   readonly dispatcher: Dispatcher;
+  /** Each tool's gate, by name; `setTools` changes which tools there are. */
   readonly gates: ReadonlyMap<string, ToolGate>;
-  readonly toolNames: readonly string[];
+  toolNames: readonly string[];
+  /** Goes up each time the tools change, so that a gate remembered by name is looked up again. */
+  toolsVersion = 0;
   /** Identical calls in flight and cached results, across runs. */
   readonly sharing: CallSharing;
   readonly statistics: ExecutorStatistics;
@@ -71,6 +74,12 @@ export class ExecutorCore {
   }
 
   readonly warnings: WarnOnce;
+
+  /** The gates changed (`executor.setTools`). */
+  toolsChanged(): void {
+    this.toolNames = [...this.gates.keys()];
+    this.toolsVersion++;
+  }
 
   /** A listener that throws must never break a run: report it (once) and go on. */
   notify(listener: (event: RunEvent) => void, event: RunEvent): void {

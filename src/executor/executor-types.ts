@@ -130,6 +130,13 @@ export interface Executor {
   estimates(): Record<string, number>;
   /** Changes limits while runs are going; queued calls see them at once. */
   configure(changes: ExecutorConfiguration): void;
+  /**
+   * Replaces the tools, while runs are going: calls added from now on see the new set (a removed
+   * tool is answered `unknown_tool`); calls already added keep the definition they came with. A
+   * tool given again as the same object keeps its gate, limits and learned estimate; figures
+   * are kept by name. An MCP server whose tool list changes uses it (`mcpTools`'s `onChange`).
+   */
+  setTools(tools: readonly Tool[]): void;
   readonly tools: readonly Tool[];
   /** The store its runs are recorded in (`history`), or undefined. */
   readonly history: RunStore | undefined;
