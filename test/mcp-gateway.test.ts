@@ -8,7 +8,11 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ElicitRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ElicitRequestSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+} from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteRunStore } from "../src/store/index.ts";
 import { runVolley, VOLLEY_BIN } from "./volley-cli.ts";
@@ -156,6 +160,33 @@ describe("volley mcp with a config it can't use", () => {
       expect(stderr).not.toMatch(/\n\s+at /);
       expect(stdout).toBe("");
       expect(code).toBe(2);
+    }
+  });
+});
+
+describe("volley mcp with an upstream server whose tool list changes", () => {
+  it("tells its clients with tools/list_changed, lists the new tools and runs them, and refuses one taken away", async () => {
+    const client = await connectStdio();
+    let announced = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void announced++);
+    try {
+      const names = async () => (await client.listTools()).tools.map((tool) => tool.name);
+      expect(await names()).not.toContain("crashy_extra");
+      expect(text(await client.callTool({ name: "crashy_grow", arguments: {} }))).toBe("grown");
+      await expect.poll(() => announced).toBe(1);
+      expect(await names()).toContain("crashy_extra");
+      const listed = (await client.listTools()).tools.find((tool) => tool.name === "crashy_extra");
+      expect(listed).toMatchObject({ description: "Appears when asked", annotations: { readOnlyHint: true } });
+      expect(text(await client.callTool({ name: "crashy_extra", arguments: { word: "hi" } }))).toBe("extra hi");
+
+      await client.callTool({ name: "crashy_shrink", arguments: {} });
+      await expect.poll(() => announced).toBe(2);
+      expect(await names()).not.toContain("crashy_extra");
+      const gone = await client.callTool({ name: "crashy_extra", arguments: { word: "hi" } });
+      expect(gone.isError).toBe(true);
+      expect(text(gone)).toMatch(/Unknown tool "crashy_extra"/);
+    } finally {
+      await client.close();
     }
   });
 });

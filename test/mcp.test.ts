@@ -263,6 +263,36 @@ describe("mcpTools over Streamable HTTP, with a server on loopback", () => {
   });
 });
 
+describe("mcpTools when a server's tool list changes", () => {
+  it("follows the server's list: onChange gives the new tools, unchanged ones the same objects, and an executor takes them", async () => {
+    const server = await mcpTools({ command: process.execPath, args: [crashy] });
+    try {
+      const executor = createExecutor({ tools: server.tools });
+      const hello = server.tools.find((tool) => tool.name === "hello");
+      const changes: string[][] = [];
+      server.onChange((tools) => {
+        changes.push(tools.map((tool) => tool.name));
+        executor.setTools(tools);
+      });
+      expect((await executor.run([{ name: "grow" }])).results[0]).toMatchObject({ output: "grown" });
+      await expect.poll(() => changes.length).toBe(1);
+      expect(changes[0]).toContain("extra");
+      expect(server.tools.find((tool) => tool.name === "hello")).toBe(hello);
+      expect((await executor.run([{ name: "extra", args: { word: "hi" } }])).results[0]).toMatchObject({
+        output: "extra hi",
+      });
+      await executor.run([{ name: "shrink" }]);
+      await expect.poll(() => changes.length).toBe(2);
+      expect(changes[1]).not.toContain("extra");
+      expect((await executor.run([{ name: "extra", args: { word: "hi" } }])).results[0]?.error?.type).toBe(
+        "unknown_tool",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("mcpTools when servers misbehave", () => {
   it("fails the calls in flight when the server dies, and reconnects for the next call", async () => {
     const server = await mcpTools({ command: process.execPath, args: [crashy] });

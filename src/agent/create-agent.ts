@@ -156,7 +156,13 @@ export function createAgent(options: AgentOptions): Agent {
       ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
       ...(parallel === undefined ? {} : { parallel }),
     });
-  const toolDefinitions = openaiChat.tools(executor.tools);
+  // The tools the model is offered follow the executor's (`setTools`), made again only when they change.
+  let offered: { tools: readonly Tool[]; definitions: ReturnType<typeof openaiChat.tools> } | undefined;
+  const toolDefinitions = (): ReturnType<typeof openaiChat.tools> => {
+    if (offered?.tools !== executor.tools)
+      offered = { tools: executor.tools, definitions: openaiChat.tools(executor.tools) };
+    return offered.definitions;
+  };
 
   /**
    * One turn. `input` undefined: resume the conversation, finishing its open step, without a new
@@ -432,7 +438,7 @@ export function createAgent(options: AgentOptions): Agent {
       try {
         for await (const event of observer.stream(
           model,
-          { messages: transcript(), tools: toolDefinitions, signal },
+          { messages: transcript(), tools: toolDefinitions(), signal },
           stepNumber,
         )) {
           if (event.type === "text-delta") {

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeValue, keysOf, unknownKeyMessage } from "../errors/volley-error.ts";
 import type { McpServerSource } from "../mcp/mcp-connection.ts";
-import type { mcpTools as McpTools, McpToolsOptions } from "../mcp/mcp-tools.ts";
+import type { mcpTools as McpTools, McpToolSet, McpToolsOptions } from "../mcp/mcp-tools.ts";
 import { DEFAULT_DATABASE_PATH } from "../store/sqlite-run-store.ts";
 import {
   exportedTools,
@@ -79,6 +79,12 @@ export interface LoadedConfig {
   bullmq: BullmqConfig | undefined;
   /** The agent the config describes, if any. */
   agent: AgentConfig | undefined;
+  /**
+   * Calls `listener` with the whole tool list (the config's options applied) whenever an MCP
+   * server's list changes, so that an executor can follow (`executor.setTools`). A change that
+   * would give two tools one name is refused with a warning, and the tools stay as they were.
+   */
+  onToolsChange(listener: (tools: Tool[]) => void): void;
   /** Disconnects MCP servers. */
   close(): Promise<void>;
 }
@@ -158,36 +164,49 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
     else throw new CliError(`${where}: each of "tools" must be a module path or a tool, got ${describeValue(entry)}`);
   }
 
-  const closers: (() => Promise<void>)[] = [];
+  const servers: McpToolSet[] = [];
   const close = async () => {
-    await Promise.allSettled(closers.map((closeServer) => closeServer()));
+    await Promise.allSettled(servers.map((server) => server.close()));
   };
   try {
-    for (const [name, server] of Object.entries(mcpServers)) {
-      const set = await connectMcpServer(name, server, base);
-      closers.push(() => set.close());
-      tools.push(...set.tools);
-    }
+    for (const [name, server] of Object.entries(mcpServers)) servers.push(await connectMcpServer(name, server, base));
   } catch (error) {
     await close();
     throw error;
   }
 
-  const names = new Set<string>();
-  for (const tool of tools) {
-    if (names.has(tool.name)) {
-      await close();
-      throw new CliError(`Two tools are named "${tool.name}"; give an MCP server a "prefix" to keep its names apart`);
+  const tunedTools = new WeakMap<Tool, Tool>();
+  /** Every tool, local and of each server, with the config's options; a clash of names is a CliError. */
+  const assemble = (strict: boolean): Tool[] => {
+    const all = [...tools, ...servers.flatMap((server) => server.tools)];
+    const names = new Set<string>();
+    for (const tool of all) {
+      if (names.has(tool.name))
+        throw new CliError(`Two tools are named "${tool.name}"; give an MCP server a "prefix" to keep its names apart`);
+      names.add(tool.name);
     }
-    names.add(tool.name);
-  }
+    return applyToolOptions(where, all, toolOptions, strict, tunedTools);
+  };
   let tuned: Tool[];
   try {
-    tuned = applyToolOptions(where, tools, toolOptions);
+    tuned = assemble(true);
   } catch (error) {
     await close();
     throw error;
   }
+  const listeners: ((tools: Tool[]) => void)[] = [];
+  for (const server of servers)
+    server.onChange(() => {
+      try {
+        tuned = assemble(false);
+      } catch (error) {
+        process.emitWarning(`${where}: an MCP server's new tool list was not taken: ${(error as Error).message}`, {
+          code: "VOLLEY_MCP_RELIST",
+        });
+        return;
+      }
+      for (const listener of listeners) listener(tuned);
+    });
   return {
     path,
     tools: tuned,
@@ -199,6 +218,7 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
     historyPath: historyPathOf(config, base),
     bullmq,
     agent,
+    onToolsChange: (listener) => void listeners.push(listener),
     close,
   };
 }
@@ -263,11 +283,21 @@ async function importModule(path: string, shownAs: string): Promise<Record<strin
   }
 }
 
-/** The tools, each with the options the config sets for it; a name that is no tool's is a mistake worth a did-you-mean. */
-function applyToolOptions(where: string, tools: readonly Tool[], options: Record<string, ToolOptions>): Tool[] {
+/**
+ * The tools, each with the options the config sets for it. At load (`strict`), a name that is
+ * no tool's is a mistake worth a did-you-mean; later, it may be a tool its server took away.
+ */
+function applyToolOptions(
+  where: string,
+  tools: readonly Tool[],
+  options: Record<string, ToolOptions>,
+  strict: boolean,
+  /** Each tool already given its options: the same tool gets the same tuned tool, so an executor keeps its gate. */
+  tuned: WeakMap<Tool, Tool>,
+): Tool[] {
   const names = tools.map((tool) => tool.name);
   for (const name of Object.keys(options)) {
-    if (names.includes(name)) continue;
+    if (names.includes(name) || !strict) continue;
     const meant = closestName(name, names);
     throw new CliError(
       `${where}: "toolOptions" names "${name}", which is no tool here${meant === undefined ? `; the tools are ${names.join(", ")}` : `; did you mean "${meant}"?`}`,
@@ -282,7 +312,11 @@ function applyToolOptions(where: string, tools: readonly Tool[], options: Record
     if (unknown !== undefined)
       throw new CliError(`${where}: in "toolOptions.${tool.name}", ${unknownKeyMessage(unknown, TOOL_OPTION_KEYS)}`);
     try {
-      return withToolOptions(tool, given);
+      const known = tuned.get(tool);
+      if (known !== undefined) return known;
+      const withOptions = withToolOptions(tool, given);
+      tuned.set(tool, withOptions);
+      return withOptions;
     } catch (error) {
       throw new CliError(`${where}: "toolOptions.${tool.name}": ${(error as Error).message.replace(/^[^:]*: /, "")}`, {
         cause: error,
@@ -299,11 +333,7 @@ async function toolsOfModule(path: string, shownAs: string): Promise<Tool[]> {
   return tools;
 }
 
-async function connectMcpServer(
-  name: string,
-  server: McpServerConfig,
-  base: string,
-): Promise<{ tools: Tool[]; close(): Promise<void> }> {
+async function connectMcpServer(name: string, server: McpServerConfig, base: string): Promise<McpToolSet> {
   if (server === null || typeof server !== "object")
     throw new CliError(`MCP server "${name}": expected { command, args? } or { url }, got ${describeValue(server)}`);
   for (const key of Object.keys(server)) {

@@ -45,6 +45,8 @@ export async function mcpCommand(options: McpCommandOptions): Promise<number> {
     approve: (request) => gateway.approveThroughClients(request),
   });
   const gateway = createMcpGateway({ executor: workspace.executor });
+  // An upstream server's new tool list reaches the executor (the workspace sees to it), then every client.
+  workspace.config.onToolsChange(() => void gateway.toolsChanged());
   const tools = `${workspace.config.tools.length} tools`;
   try {
     if (options.port === undefined) {

@@ -87,6 +87,9 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
       ...(backend ? { backend } : {}),
     });
     await executor.ready;
+    // An MCP server's new tool list reaches the executor: calls from now on see it.
+    const following = executor;
+    config.onToolsChange((tools) => following.setTools(tools));
   } catch (error) {
     await backend?.close();
     await config.close();

@@ -40,6 +40,12 @@ export interface McpGateway {
    * decision recorded in the history.
    */
   approveThroughClients(request: ApprovalRequest): Promise<ApprovalDecision>;
+  /**
+   * Tells every connected client that the tool list changed
+   * (`notifications/tools/list_changed`); call it after `executor.setTools`. Their next
+   * `tools/list` gets the new list.
+   */
+  toolsChanged(): Promise<void>;
   /** Disconnects every client. */
   close(): Promise<void>;
 }
@@ -84,15 +90,26 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
    * client has not opened it (yet).
    */
   const callerOfRun = new Map<string, { server: Server; requestId: RequestId }>();
-  const toolNames = executor.tools.map((tool) => tool.name);
-  const listing: McpTool[] = [
-    ...executor.tools.map(listingOf),
-    ...(batchTool && !toolNames.includes(BATCH_TOOL_NAME) ? [batchToolDefinition(toolNames)] : []),
-  ];
+  /** The listing of the executor's tools, made again only when they changed. */
+  let listed: { tools: readonly Tool[]; listing: McpTool[]; names: string[] } | undefined;
+  const current = (): { listing: McpTool[]; names: string[] } => {
+    if (listed?.tools !== executor.tools) {
+      const names = executor.tools.map((tool) => tool.name);
+      listed = {
+        tools: executor.tools,
+        names,
+        listing: [
+          ...executor.tools.map(listingOf),
+          ...(batchTool && !names.includes(BATCH_TOOL_NAME) ? [batchToolDefinition(names)] : []),
+        ],
+      };
+    }
+    return listed;
+  };
 
   const serve = (server: Server): void => {
     const clientName = (): string => server.getClientVersion()?.name ?? "an MCP client";
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: current().listing }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
       const { name: toolName, arguments: args } = request.params;
       const progressToken = request.params._meta?.progressToken;
@@ -122,7 +139,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
         name: `MCP · ${clientName()}: ${toolName}`,
         ...(onEvent ? { onEvent } : {}),
       };
-      if (batchTool && toolName === BATCH_TOOL_NAME && !toolNames.includes(BATCH_TOOL_NAME)) {
+      if (batchTool && toolName === BATCH_TOOL_NAME && !current().names.includes(BATCH_TOOL_NAME)) {
         const calls = batchCalls(args);
         if (typeof calls === "string") return { isError: true, content: [{ type: "text", text: calls }] };
         callerOfRun.set(runId, { server, requestId: extra.requestId });
@@ -190,6 +207,10 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
         approved: false,
         reason: `${asked.action === "decline" ? "declined" : "dismissed"} at ${server.getClientVersion()?.name ?? "the client"}`,
       };
+    },
+    async toolsChanged() {
+      // A client that has gone meanwhile just misses the news.
+      await Promise.all([...servers].map((server) => server.sendToolListChanged().catch(() => undefined)));
     },
     async close() {
       await Promise.all([...servers].map((server) => server.close()));

@@ -2,7 +2,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Tool as McpTool,
+} from "@modelcontextprotocol/sdk/types.js";
 import { isProcessAlive } from "../shared/process-alive.ts";
 
 /** Where an MCP server is: a command to run over stdio, a Streamable HTTP URL, or a client you connected yourself. */
@@ -43,6 +47,8 @@ export class McpConnection {
   readonly #source: McpServerSource;
   readonly #connectTimeoutMs: number;
   #client: Promise<Client> | undefined;
+  #connections = 0;
+  readonly #listChanged = new Set<() => void>();
 
   constructor(source: McpServerSource, connectTimeoutMs: number) {
     this.#source = source;
@@ -62,6 +68,19 @@ export class McpConnection {
       throw error;
     });
     return this.#client;
+  }
+
+  /**
+   * Calls `listener` when the server says its tool list changed, and when it was connected again
+   * (a restarted server may list other tools). Returns a function that stops it.
+   */
+  onToolListChanged(listener: () => void): () => void {
+    this.#listChanged.add(listener);
+    return () => this.#listChanged.delete(listener);
+  }
+
+  #toolListChanged(): void {
+    for (const listener of this.#listChanged) listener();
   }
 
   async listTools(): Promise<McpTool[]> {
@@ -128,6 +147,7 @@ export class McpConnection {
       );
     }
     const client = new Client({ name: "volley", version: "0.1.0" });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#toolListChanged());
     client.onclose = () => {
       // Forget a closed connection, so that the next call connects again.
       if (this.#client !== undefined)
@@ -155,6 +175,8 @@ export class McpConnection {
     });
     try {
       await Promise.race([client.connect(transport), timedOut, exited]);
+      // A server connected again may be another version of itself, with other tools.
+      if (this.#connections++ > 0) queueMicrotask(() => this.#toolListChanged());
       return client;
     } catch (error) {
       // Not awaited: a server whose pipes outlive it takes seconds to close, and the reason is known now.

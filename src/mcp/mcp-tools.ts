@@ -52,8 +52,15 @@ export interface McpToolsOptions {
 }
 
 export interface McpToolSet {
-  /** The server's tools, as Volley tools. */
-  tools: Tool[];
+  /** The server's tools, as Volley tools: the latest list, when the server's list changes. */
+  readonly tools: Tool[];
+  /**
+   * Calls `listener` with the server's tools whenever its list changes (the server announces it,
+   * or it was connected again after it stopped), so that an executor can follow
+   * (`executor.setTools`). A tool whose definition did not change stays the same object.
+   * Returns a function that stops it.
+   */
+  onChange(listener: (tools: Tool[]) => void): () => void;
   /** Disconnects from the server (a client you passed in is left open). */
   close(): Promise<void>;
 }
@@ -143,7 +150,7 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
   const serverKey = `mcp:${connection.label}`;
   const serialised: string[] = [];
 
-  const tools = listed.map((mcpTool) => {
+  const build = (mcpTool: McpTool): Tool => {
     const override = overrides[mcpTool.name] ?? {};
     const effective = effectiveHints(mcpTool, hints, override);
     const unannotated =
@@ -194,7 +201,19 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
     });
     if (mcpTool.annotations !== undefined) annotationsOf.set(tool, mcpTool.annotations);
     return tool;
-  });
+  };
+
+  /** Each tool made so far, with what it was made from: a tool listed again unchanged is the same object. */
+  const made = new Map<string, { from: string; tool: Tool }>();
+  const toolFor = (mcpTool: McpTool): Tool => {
+    const from = JSON.stringify([mcpTool.title, mcpTool.description, mcpTool.inputSchema, mcpTool.annotations]);
+    const known = made.get(mcpTool.name);
+    if (known?.from === from) return known.tool;
+    const tool = build(mcpTool);
+    made.set(mcpTool.name, { from, tool });
+    return tool;
+  };
+  let tools = listed.map(toolFor);
 
   if (warnWhenSerialising && serialised.length > 0) {
     process.emitWarning(
@@ -202,5 +221,53 @@ export async function mcpTools(source: McpServerSource, options: McpToolsOptions
       { code: "VOLLEY_MCP_SERIALISED" },
     );
   }
-  return { tools, close: () => connection.close() };
+  const listeners = new Set<(tools: Tool[]) => void>();
+  let relisting = Promise.resolve();
+  let relistQueued = false;
+  // Announcements may come in bursts: one listing answers all those that came while it was queued.
+  const relist = (): void => {
+    if (relistQueued) return;
+    relistQueued = true;
+    relisting = relisting.then(async () => {
+      relistQueued = false;
+      let fresh: McpTool[];
+      try {
+        fresh = await connection.listTools();
+      } catch (error) {
+        process.emitWarning(
+          `${connection.label} announced a new tool list, but listing it failed; its tools stay as they were: ${error instanceof Error ? error.message : String(error)}`,
+          { code: "VOLLEY_MCP_RELIST" },
+        );
+        return;
+      }
+      const next = fresh.map(toolFor);
+      for (const name of [...made.keys()]) if (!fresh.some((tool) => tool.name === name)) made.delete(name);
+      if (next.length === tools.length && next.every((tool, index) => tool === tools[index])) return;
+      tools = next;
+      for (const listener of listeners) {
+        try {
+          listener(tools);
+        } catch (error) {
+          process.emitWarning(`A listener of ${connection.label}'s tool list threw: ${String(error)}`, {
+            code: "VOLLEY_LISTENER",
+          });
+        }
+      }
+    });
+  };
+  const stopWatching = connection.onToolListChanged(relist);
+  return {
+    get tools() {
+      return tools;
+    },
+    onChange(listener) {
+      if (typeof listener !== "function") invalidOption("McpToolSet.onChange", "listener", "a function", listener);
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    close: () => {
+      stopWatching();
+      return connection.close();
+    },
+  };
 }
