@@ -80,6 +80,45 @@ describe("fromAiSdkTools", () => {
     expect(results[3]?.ok === false && results[3].error.message).toContain("503: the booking API is overloaded");
   });
 
+  it("takes resource claims per tool: writes to one file never overlap, reads of it share it", async () => {
+    const running = new Map<string, number>();
+    let overlapped = false;
+    const touch =
+      (mode: string) =>
+      async ({ path }: { path: string }) => {
+        const key = `${mode}:${path}`;
+        running.set(key, (running.get(key) ?? 0) + 1);
+        if (
+          (running.get(`write:${path}`) ?? 0) > 1 ||
+          ((running.get(`write:${path}`) ?? 0) > 0 && (running.get(`read:${path}`) ?? 0) > 0)
+        )
+          overlapped = true;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        running.set(key, (running.get(key) ?? 1) - 1);
+        return key;
+      };
+    const file = z.object({ path: z.string() });
+    const toolSet = {
+      write: tool({ inputSchema: file, execute: touch("write") }),
+      read: tool({ inputSchema: file, execute: touch("read") }),
+    };
+    const tools = await fromAiSdkTools(toolSet, {
+      tools: {
+        write: { resources: (args) => [{ key: `file:${String(args.path)}`, mode: "write" }] },
+        read: { resources: (args) => [{ key: `file:${String(args.path)}`, mode: "read" }] },
+      },
+    });
+    const { results } = await createExecutor({ tools }).run([
+      { name: "write", args: { path: "a" } },
+      { name: "read", args: { path: "a" } },
+      { name: "read", args: { path: "a" } },
+      { name: "write", args: { path: "a" } },
+      { name: "write", args: { path: "b" } },
+    ]);
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(overlapped).toBe(false);
+  });
+
   it("refuses options for a tool the set does not have, and a tool that does not execute here", async () => {
     const toolSet = { weather: tool({ inputSchema: z.object({}), execute: () => "sunny" }) };
     await expect(fromAiSdkTools(toolSet, { tools: { wether: { concurrency: 1 } } })).rejects.toThrow(

@@ -296,13 +296,15 @@ export function defineTool<Input extends StandardSchemaV1 | JsonSchema | undefin
   });
 }
 
-/** The options of a tool that can be set from outside its definition: limits, retries, caching, approval. */
+/** The options of a tool that can be set from outside its definition: limits, retries, caching, approval, locks. */
 export type ToolOptions = Pick<
   ToolDefinition,
   "concurrency" | "rateLimit" | "timeoutMs" | "retry" | "cache" | "idempotent" | "priority" | "references"
 > & {
   /** A person approves each call first. A rule over the arguments can only be given in code. */
   needsApproval?: boolean;
+  /** The resources each call claims, from its arguments (in code only: a function). */
+  resources?: (args: Record<string, unknown>) => readonly (ResourceClaim | string)[];
 };
 
 export const TOOL_OPTION_KEYS = keysOf<ToolOptions>({
@@ -315,6 +317,7 @@ export const TOOL_OPTION_KEYS = keysOf<ToolOptions>({
   priority: true,
   needsApproval: true,
   references: true,
+  resources: true,
 });
 
 /**
@@ -344,5 +347,13 @@ export function withToolOptions(tool: Tool, options: ToolOptions): Tool {
     ...(tool.resources === undefined ? {} : { resources: tool.resources }),
     ...(tool.worker === undefined ? {} : { worker: tool.worker }),
   } as ToolDefinition<StandardSchemaV1 | JsonSchema | undefined>;
-  return defineTool({ ...definition, ...options });
+  const { resources, ...rest } = options;
+  return defineTool({
+    ...definition,
+    ...rest,
+    // Arguments reach it validated by the tool's input, as an object.
+    ...(resources === undefined
+      ? {}
+      : { resources: resources as (args: unknown) => readonly (ResourceClaim | string)[] }),
+  });
 }
