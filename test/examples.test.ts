@@ -47,6 +47,16 @@ describe.concurrent("the examples", () => {
     expect(output).toMatch(/2 model steps, [\d.]+ s in all\./);
   });
 
+  it("langgraph-tool-node: a LangGraph loop whose calls Volley runs, a failure as a message the model reads", async ({
+    expect,
+  }) => {
+    const output = await example("examples/agents/langgraph-tool-node.ts");
+    expect(output).toContain('✓ lima: {"city":"Lima","celsius":19}');
+    expect(output).toContain("✗ atlantis: Error (tool_error): no airport serves Atlantis");
+    expect(output).toContain("Lima is warmest at 19 °C; there is no flight to Atlantis.");
+    expect(output).toMatch(/weather ran 3 calls within its limit of 2 at once/);
+  });
+
   it("chat-completions-loop: a misspelt tool is answered with an error, and the model's correction runs", async ({
     expect,
   }) => {

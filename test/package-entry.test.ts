@@ -46,6 +46,15 @@ describe("package entry points", () => {
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual(["@cfworker/json-schema", "ai"]);
   });
 
+  it("keeps LangChain in volley/langchain alone", () => {
+    const { packages } = runtimeImports(resolve(root, "src/langchain/index.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual([
+      "@cfworker/json-schema",
+      "@langchain/core",
+    ]);
+    expect(runtimeImports(resolve(root, "src/index.ts")).packages.has("@langchain/core")).toBe(false);
+  });
+
   it("keeps BullMQ and its Redis client in volley/bullmq alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/bullmq/index.ts"));
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual([
