@@ -393,3 +393,50 @@ export async function measureServedTurn(scenario: AgentScenario): Promise<Served
     throw new Error(`${scenario.name}: a turn did not answer`);
   return { scenario: scenario.name, inProcess, served };
 }
+
+export interface PositionalChainFigures {
+  scenario: string;
+  /** Model requests the turn took: the tool steps and the answer. */
+  modelTurns: number;
+  wallMs: number;
+}
+
+/**
+ * A chain scenario in tools mode with references by position: the model asks for every task in
+ * one message, the dependent one taking the others' outputs as `{ "$ref": n }`, so the turn
+ * needs one tool step where the eager loop needs two.
+ */
+export async function measurePositionalChain(scenario: AgentScenario): Promise<PositionalChainFigures> {
+  const tools = toolsFor(scenario);
+  const position = (id: string): number => scenario.tasks.findIndex((task) => task.id === id) + 1;
+  const oneMessage: MockTurn = {
+    toolCalls: scenario.tasks.map((task) => ({
+      ...callOf(task),
+      arguments: {
+        task: task.id,
+        ...(task.needs.length > 0 ? { inputs: task.needs.map((need) => ({ $ref: position(need) })) } : {}),
+        note: words(20, "x"),
+      },
+    })),
+  };
+  const answer: MockTurn = { content: words(ANSWER_TOKENS, "done") };
+  const mock = await startMockOpenAI({
+    timeToFirstTokenMs: TTFT_MS,
+    tokensPerSecond: TOKENS_PER_SECOND,
+    script: (request) => (assistantSteps(request) === 0 ? oneMessage : answer),
+  });
+  const agent = createAgent({
+    model: openaiModel({ client: new OpenAI({ baseURL: mock.baseURL, apiKey: "none", maxRetries: 0 }), model: "mock" }),
+    tools,
+    positionalReferences: true,
+  });
+  const run = await timed(() => agent.run("go"));
+  await mock.close();
+  const failed = run.value.steps.flatMap((step) => step.run?.results ?? []).filter((result) => !result.ok);
+  if (run.value.finish !== "answer" || failed.length > 0)
+    throw new Error(`${scenario.name}: the positional turn did not answer cleanly`);
+  return { scenario: scenario.name, modelTurns: mock.requests.length, wallMs: run.ms };
+}
+
+/** Model requests the eager loop makes for a scenario: one per wave of tasks, then the answer. */
+export const eagerModelRequests = (scenario: AgentScenario): number => waves(scenario.tasks).length + 1;

@@ -1,7 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { agentCeilings, agentScenarios, measureAgentScenario, measureServedTurn } from "./agent.ts";
+import {
+  agentCeilings,
+  agentScenarios,
+  measureAgentScenario,
+  eagerModelRequests,
+  measurePositionalChain,
+  measureServedTurn,
+} from "./agent.ts";
 import { measureCluster } from "./cluster.ts";
 import { measureDispatchOrder } from "./dispatch-order.ts";
 import { measureGraphs } from "./graphs.ts";
@@ -129,6 +136,17 @@ for (const ceiling of ceilings) {
     `   ${ceiling.scenario.padEnd(28)}  plan ${fixed(ceiling.planOverSequential)}× faster than sequential;  eager ${fixed(ceiling.eagerOverWaitForAll)}× faster than wait-for-all`,
   );
 }
+const positional = [];
+for (const scenario of (quick ? agentScenarios().slice(3, 4) : agentScenarios()).filter((item) =>
+  item.name.includes("chain"),
+)) {
+  const figures = await measurePositionalChain(scenario);
+  positional.push(figures);
+  const eager = agent.find((item) => item.scenario === scenario.name)?.eager.wallMs;
+  console.log(
+    `   ${scenario.name.padEnd(28)}  by position in tools mode: ${figures.modelTurns} model requests (eager: ${eagerModelRequests(scenario)}), ${fixed(figures.wallMs, 0)} ms${eager === undefined ? "" : ` against eager's ${fixed(eager, 0)} ms`}`,
+  );
+}
 const [fanOut] = agentScenarios();
 if (fanOut === undefined) throw new Error("no agent scenario");
 const servedTurn = await measureServedTurn(fanOut);
@@ -205,6 +223,7 @@ const report = {
   agent,
   agentCeilings: ceilings,
   servedTurn,
+  positional,
   workers,
   cluster,
   scaling,

@@ -1,6 +1,7 @@
 import type { ToolCall, ToolResult } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import { resultText, toolJsonSchema } from "./tool-json-schema.ts";
+import { withPositions, type CallsOptions } from "./positional-references.ts";
 
 /** A content block of an Anthropic message; only `tool_use` blocks are calls. */
 export interface AnthropicContentBlock {
@@ -29,16 +30,18 @@ export const anthropic = {
   calls(
     message:
       { content?: readonly AnthropicContentBlock[] | string } | readonly AnthropicContentBlock[] | null | undefined,
+    options?: CallsOptions,
   ): ToolCall[] {
     const content = Array.isArray(message) ? message : (message as { content?: unknown } | null | undefined)?.content;
     if (!Array.isArray(content)) return [];
-    return (content as AnthropicContentBlock[])
+    const calls = (content as AnthropicContentBlock[])
       .filter((block) => block?.type === "tool_use")
       .map((block) => ({
         ...(typeof block.id === "string" && block.id !== "" ? { id: block.id } : {}),
         name: block.name ?? "",
         ...(block.input === undefined ? {} : { args: block.input as Record<string, unknown> | string }),
       }));
+    return withPositions(calls, options);
   },
 
   /** The user message that answers every call, in call order; failures have `is_error: true`. */

@@ -1,6 +1,7 @@
 import type { ToolCall, ToolResult } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import { toolJsonSchema } from "./tool-json-schema.ts";
+import { withPositions, type CallsOptions } from "./positional-references.ts";
 
 /** A part of a Gemini `Content`; only `functionCall` parts are calls. */
 export interface GeminiPart {
@@ -21,11 +22,14 @@ const MADE_ID_PREFIX = "gemini_call_";
 /** Google Gemini: `functionCall` parts in (ids made when missing), `functionResponse` parts out. */
 export const gemini = {
   /** The calls of a `Content` (or its `parts`); other parts are skipped. */
-  calls(content: { parts?: readonly GeminiPart[] } | readonly GeminiPart[] | null | undefined): ToolCall[] {
+  calls(
+    content: { parts?: readonly GeminiPart[] } | readonly GeminiPart[] | null | undefined,
+    options?: CallsOptions,
+  ): ToolCall[] {
     const parts = Array.isArray(content)
       ? content
       : ((content as { parts?: readonly GeminiPart[] } | null | undefined)?.parts ?? []);
-    return (parts as GeminiPart[])
+    const calls = (parts as GeminiPart[])
       .filter((part) => part?.functionCall !== undefined)
       .map((part, index) => {
         const call = part.functionCall as NonNullable<GeminiPart["functionCall"]>;
@@ -35,6 +39,7 @@ export const gemini = {
           ...(call.args === undefined ? {} : { args: call.args }),
         };
       });
+    return withPositions(calls, options);
   },
 
   /** One `functionResponse` part per result, in call order: `{ output }` or `{ error: { type, message } }`. */

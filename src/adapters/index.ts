@@ -19,3 +19,9 @@ export {
 export { gemini, type GeminiFunctionResponsePart, type GeminiPart, type GeminiTool } from "./gemini.ts";
 export { resultText, toolJsonSchema } from "./tool-json-schema.ts";
 export { detectCalls, type CallFormat, type DetectedCalls } from "./detect-calls.ts";
+export {
+  POSITIONAL_REFERENCES_PROMPT,
+  resolvePositions,
+  resolvePositionsOf,
+  type CallsOptions,
+} from "./positional-references.ts";

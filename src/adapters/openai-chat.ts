@@ -1,6 +1,7 @@
 import type { ToolCall, ToolResult } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import { markedResultText, toolJsonSchema } from "./tool-json-schema.ts";
+import { withPositions, type CallsOptions } from "./positional-references.ts";
 
 /** A tool call in an OpenAI Chat Completions assistant message: a function call, or a custom tool's free text. */
 export interface OpenAIChatToolCall {
@@ -24,14 +25,18 @@ export interface OpenAIChatToolDefinition {
 /** OpenAI Chat Completions: `tool_calls` in, `role: "tool"` messages out. */
 export const openaiChat = {
   /** The calls of an assistant message; its arguments stay raw JSON text for Volley to parse. None when it has no `tool_calls`. */
-  calls(message: { tool_calls?: readonly OpenAIChatToolCall[] | null | undefined } | null | undefined): ToolCall[] {
-    return (message?.tool_calls ?? []).map((call) => ({
+  calls(
+    message: { tool_calls?: readonly OpenAIChatToolCall[] | null | undefined } | null | undefined,
+    options?: CallsOptions,
+  ): ToolCall[] {
+    const calls = (message?.tool_calls ?? []).map((call) => ({
       ...(typeof call.id === "string" && call.id !== "" ? { id: call.id } : {}),
       // A custom tool's input is free text: it arrives as the `input` argument.
       ...(call.type === "custom"
         ? { name: call.custom?.name ?? "", args: { input: call.custom?.input ?? "" } }
         : { name: call.function?.name ?? "", args: call.function?.arguments ?? "" }),
     }));
+    return withPositions(calls, options);
   },
 
   /** One `role: "tool"` message per result, in call order. A failure's content is its error message, marked as an error. */

@@ -1,6 +1,7 @@
 import type { ToolCall, ToolResult } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import { markedResultText, toolJsonSchema } from "./tool-json-schema.ts";
+import { withPositions, type CallsOptions } from "./positional-references.ts";
 
 /** An item of a Responses API `output`; only `function_call` items are calls. */
 export interface OpenAIResponsesItem {
@@ -27,14 +28,15 @@ export interface OpenAIResponsesToolDefinition {
 /** OpenAI Responses: `function_call` items in, `function_call_output` items out. */
 export const openaiResponses = {
   /** The calls among a response's `output` items (other items are skipped). */
-  calls(output: readonly OpenAIResponsesItem[] | null | undefined): ToolCall[] {
-    return (output ?? [])
+  calls(output: readonly OpenAIResponsesItem[] | null | undefined, options?: CallsOptions): ToolCall[] {
+    const calls = (output ?? [])
       .filter((item) => item?.type === "function_call")
       .map((item) => ({
         ...(typeof item.call_id === "string" && item.call_id !== "" ? { id: item.call_id } : {}),
         name: item.name ?? "",
         args: item.arguments ?? "",
       }));
+    return withPositions(calls, options);
   },
 
   /** One `function_call_output` item per result, in call order. */

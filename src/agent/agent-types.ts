@@ -45,6 +45,12 @@ export interface AgentOptions {
   timeoutMs?: number;
   /** `"tools"`: the model calls tools turn by turn. `"plan"`: it writes a whole plan of tasks up front, which run as soon as their inputs exist, and a joiner answers. @default "tools" */
   mode?: "tools" | "plan";
+  /**
+   * In tools mode: tell the model (after the system prompt) that a call may take an earlier call
+   * of the same message's output, `{ "$ref": n }` by its position, and run such calls as soon as
+   * that output exists: a chain the model would ask for over two steps takes one. @default false
+   */
+  positionalReferences?: boolean;
   /** In plan mode, how many times the joiner may ask for a new plan. @default 1 */
   maxReplans?: number;
   /** Decides tool calls that need approval, as `createExecutor({ approve })` does; otherwise they wait for `approve()` / `deny()` from the stream's `tool-approval-start`. @default none */
@@ -148,6 +154,7 @@ export const AGENT_OPTION_KEYS = keysOf<AgentOptions>({
   timeoutMs: true,
   mode: true,
   maxReplans: true,
+  positionalReferences: true,
   approve: true,
   instrumentation: true,
 });

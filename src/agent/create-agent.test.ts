@@ -232,6 +232,36 @@ describe("createAgent", () => {
     ).toThrow("createAgent: expected `instrumentation` to be an AgentInstrumentation");
   });
 
+  it("with positionalReferences, tells the model, and runs a call that takes an earlier one's output in the same step", async () => {
+    mock = await startMockOpenAI({
+      script: [
+        {
+          toolCalls: [
+            { id: "w1", name: "weather", arguments: { city: "Oslo" } },
+            { id: "w2", name: "weather", arguments: { city: { $ref: 1, path: "/city" } } },
+          ],
+        },
+        { content: "Both Oslo." },
+      ],
+    });
+    const result = await createAgent({
+      model: modelOn(mock),
+      tools: [weather],
+      system: "Be brief.",
+      positionalReferences: true,
+    }).run("Oslo twice?");
+    expect(result.steps).toHaveLength(2);
+    expect(result.steps[0]?.run?.results.map((item) => item.output)).toEqual([
+      { city: "Oslo", temperature: 2 },
+      { city: "Oslo", temperature: 2 },
+    ]);
+    const system = (mock.requests[0]?.messages?.[0] as { content: string }).content;
+    expect(system).toMatch(/^Be brief\.\n\nWhen a tool call needs the output of another tool call/);
+    // The transcript keeps what the model wrote.
+    const sent = mock.requests[1]?.messages?.[2] as { tool_calls: { function: { arguments: string } }[] };
+    expect(JSON.parse(sent.tool_calls[1]?.function.arguments ?? "{}")).toEqual({ city: { $ref: 1, path: "/city" } });
+  });
+
   it("stops the model and the tools when the reader leaves the stream early", async () => {
     let toolSignal: AbortSignal | undefined;
     const slow = defineTool({

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { openaiChat } from "../adapters/openai-chat.ts";
+import { POSITIONAL_REFERENCES_PROMPT, resolvePositionsOf } from "../adapters/positional-references.ts";
 import { invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
 import { createExecutor } from "../executor/create-executor.ts";
 import type { LiveRun, RunOptions } from "../executor/executor-types.ts";
@@ -97,6 +98,7 @@ export function createAgent(options: AgentOptions): Agent {
     timeoutMs,
     mode = "tools",
     maxReplans = 1,
+    positionalReferences = false,
     approve,
     maxConcurrency,
     parallel,
@@ -123,6 +125,12 @@ export function createAgent(options: AgentOptions): Agent {
   if (!Number.isInteger(maxSteps) || maxSteps < 1)
     invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
   if (system !== undefined && typeof system !== "string") invalidOption(where, "system", "a string", system);
+  if (typeof positionalReferences !== "boolean")
+    invalidOption(where, "positionalReferences", "a boolean", positionalReferences);
+  /** The system prompt of a tools-mode step: the caller's, and what references by position are. */
+  const toolsPrompt = positionalReferences
+    ? [system, POSITIONAL_REFERENCES_PROMPT].filter((part) => part !== undefined).join("\n\n")
+    : system;
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
   if (mode !== "tools" && mode !== "plan") invalidOption(where, "mode", '"tools" or "plan"', mode);
@@ -267,7 +275,7 @@ export function createAgent(options: AgentOptions): Agent {
       countTokens,
     });
     const transcript = (): ChatMessage[] => [
-      ...(system === undefined ? [] : [{ role: "system" as const, content: system }]),
+      ...(toolsPrompt === undefined ? [] : [{ role: "system" as const, content: toolsPrompt }]),
       ...[...sentEarlier, ...added].map(forModel),
     ];
     // How much of `added` the conversation already holds: a step kept open while a person decides is saved early.
@@ -457,7 +465,13 @@ export function createAgent(options: AgentOptions): Agent {
             // conversation, and a resume answers it from the history instead of running it again.
             if (conversationId !== undefined)
               await store?.setStepInProgress(conversationId, openStepMessage(assistantMessage(), runOfStep().id));
-            runOfStep().add({ id: call.id, name: call.name, args: call.arguments });
+            const toolCall = { id: call.id, name: call.name, args: call.arguments };
+            // The model's message keeps what it wrote; the executor gets references by id.
+            runOfStep().add(
+              positionalReferences
+                ? resolvePositionsOf(toolCall, calls.length, (position) => calls[position - 1]?.id)
+                : toolCall,
+            );
           } else {
             stepUsage = event.usage;
           }
