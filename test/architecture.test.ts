@@ -14,7 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["backend", "store", "adapters", "otel", "testing", "mcp"],
   ["worker", "scheduler"],
   ["executor", "bullmq"],
-  ["agent", "mcp-server", "langchain"],
+  ["agent", "mcp-server", "langchain", "openai-agents"],
   ["ai-sdk", "server"],
   ["cli"],
 ];

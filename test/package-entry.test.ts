@@ -55,6 +55,11 @@ describe("package entry points", () => {
     expect(runtimeImports(resolve(root, "src/index.ts")).packages.has("@langchain/core")).toBe(false);
   });
 
+  it("loads nothing of the OpenAI Agents SDK in volley/openai-agents: its tools are taken as they are", () => {
+    const { packages } = runtimeImports(resolve(root, "src/openai-agents/index.ts"));
+    expect([...packages].filter((name) => !name.startsWith("node:"))).toEqual(["@cfworker/json-schema"]);
+  });
+
   it("keeps BullMQ and its Redis client in volley/bullmq alone", () => {
     const { packages } = runtimeImports(resolve(root, "src/bullmq/index.ts"));
     expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual([

@@ -168,6 +168,9 @@ describe("API misuse throws, saying what was expected and what arrived", () => {
     expect(() => createExecutor({ tools: [], speed: 2 } as never)).toThrow(
       /^createExecutor: unknown option `speed`; the options are tools, maxConcurrency, parallel/,
     );
+    expect(() => createExecutor({ tools: [], retry: { attempts: 2, baseDelayMs: 1 } as never })).toThrow(
+      "createExecutor: retry: unknown option `baseDelayMs`",
+    );
     expect(() => createExecutor({ tools: [] }).start({ timeout: 5 } as never)).toThrow(
       "executor.start: unknown option `timeout`; did you mean `timeoutMs`?",
     );

@@ -1,4 +1,4 @@
-import { invalidOption } from "../errors/volley-error.ts";
+import { invalidOption, keysOf, rejectUnknownOptions } from "../errors/volley-error.ts";
 
 /** Retries apply to retryable failures only: errors a tool marks `retryable`, and timeouts of idempotent tools. */
 export interface RetryPolicy {
@@ -14,6 +14,14 @@ export interface RetryPolicy {
   jitter?: boolean;
 }
 
+const RETRY_KEYS = keysOf<RetryPolicy>({
+  attempts: true,
+  initialDelayMs: true,
+  maxDelayMs: true,
+  factor: true,
+  jitter: true,
+});
+
 export const DEFAULT_RETRY: Required<RetryPolicy> = Object.freeze({
   attempts: 1,
   initialDelayMs: 100,
@@ -26,6 +34,7 @@ export function validateRetryPolicy(where: string, value: unknown): Required<Ret
   const retry = value as Partial<RetryPolicy> | null;
   if (retry === null || typeof retry !== "object")
     invalidOption(where, "retry", "{ attempts, initialDelayMs?, maxDelayMs?, factor?, jitter? }", value);
+  rejectUnknownOptions(`${where}: retry`, retry, RETRY_KEYS);
   const policy = { ...DEFAULT_RETRY, ...retry };
   if (!Number.isInteger(policy.attempts) || policy.attempts < 1)
     invalidOption(where, "retry.attempts", "an integer from 1 and up", policy.attempts);

@@ -1,0 +1,5 @@
+export {
+  volleyFunctionTools,
+  type FunctionToolLike,
+  type VolleyFunctionToolsOptions,
+} from "./volley-function-tools.ts";
