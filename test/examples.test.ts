@@ -47,6 +47,13 @@ describe.concurrent("the examples", () => {
     expect(output).toMatch(/2 model steps, [\d.]+ s in all\./);
   });
 
+  it("openai-agents-tools: an Agents SDK agent whose calls Volley runs, a busy call retried", async ({ expect }) => {
+    const output = await example("examples/agents/openai-agents-tools.ts");
+    expect(output).toContain('✓ lima: {"city":"Lima","celsius":19}');
+    expect(output).toContain("Cairo is warmest at 28 °C.");
+    expect(output).toMatch(/weather: 4 calls, 1 retried, at most 2 at once/);
+  });
+
   it("langgraph-tool-node: a LangGraph loop whose calls Volley runs, a failure as a message the model reads", async ({
     expect,
   }) => {

@@ -1,6 +1,6 @@
 // The OpenAI Agents SDK as its users meet it: tools made with its tool(), an Agent, its run(),
 // and a custom Model that answers with several function calls in one response.
-import { Agent, run, tool, Usage, type Model, type ModelRequest, type ModelResponse } from "@openai/agents-core";
+import { Agent, Runner, tool, Usage, type Model, type ModelRequest, type ModelResponse } from "@openai/agents";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ToolError } from "../index.ts";
@@ -91,7 +91,7 @@ describe("volleyFunctionTools with the OpenAI Agents SDK", () => {
         "All found.",
       ),
     });
-    const result = await run(agent, "Look these up");
+    const result = await new Runner({ tracingDisabled: true }).run(agent, "Look these up");
     expect(result.finalOutput).toBe("All found.");
     const outputs = result.newItems
       .filter((item) => item.type === "tool_call_output_item")
