@@ -4,7 +4,16 @@ import { MemoryRunStore } from "../store/index.ts";
 import { describeCall, flaky, refuse, wait } from "../worker/worker-tools.fixture.ts";
 
 function context(signal = new AbortController().signal, progress: ToolContext["progress"] = () => {}): ToolContext {
-  return { signal, callId: "c1", runId: "r1", name: "describe_call", attempt: 1, progress };
+  return {
+    signal,
+    abortSignal: signal,
+    callId: "c1",
+    toolCallId: "c1",
+    runId: "r1",
+    name: "describe_call",
+    attempt: 1,
+    progress,
+  };
 }
 
 /** The promises every Backend keeps, run against each implementation. */

@@ -130,9 +130,12 @@ async function runCall(
   signal: AbortSignal | undefined,
 ): Promise<CallOutcome> {
   const { args, callId, runId, attempt, trace } = job.data;
+  const callSignal = signal ?? new AbortController().signal;
   const context: ToolContext = {
-    signal: signal ?? new AbortController().signal,
+    signal: callSignal,
+    abortSignal: callSignal,
     callId,
+    toolCallId: callId,
     runId,
     name: tool.name,
     attempt,

@@ -35,6 +35,14 @@ export class CallContext implements ToolContext {
     return this.#attempt.callId;
   }
 
+  get toolCallId(): string {
+    return this.#attempt.callId;
+  }
+
+  get abortSignal(): AbortSignal {
+    return this.signal;
+  }
+
   get runId(): string {
     return this.#run.id;
   }

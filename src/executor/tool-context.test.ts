@@ -115,4 +115,17 @@ describe("the tool's context", () => {
     expect(late?.aborted).toBe(true);
     expect((late?.reason as DOMException).name).toBe("TimeoutError");
   });
+
+  it("answers to the AI SDK's names too: an execute ported as it was reads toolCallId and abortSignal", async () => {
+    const seen: unknown[] = [];
+    const ported = defineTool({
+      name: "ported",
+      execute: (_args, { toolCallId, abortSignal }) => {
+        seen.push([toolCallId, abortSignal.aborted]);
+        return "ok";
+      },
+    });
+    await createExecutor({ tools: [ported] }).run([{ id: "x", name: "ported" }]);
+    expect(seen).toEqual([["x", false]]);
+  });
 });

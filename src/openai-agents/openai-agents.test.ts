@@ -110,6 +110,35 @@ describe("volleyFunctionTools with the OpenAI Agents SDK", () => {
     expect((await history.listRuns()).length).toBe(5);
   });
 
+  it("asks for approval where Volley's options say so: a denied call is answered with the reason", async () => {
+    const pay = tool({
+      name: "pay",
+      description: "Pays",
+      parameters: z.object({ amount: z.number() }),
+      execute: ({ amount }) => `paid ${amount}`,
+    });
+    const { tools } = volleyFunctionTools([pay], {
+      tools: { pay: { needsApproval: true } },
+      approve: (request) => ({ approved: (request.args.amount as number) < 100, reason: "over the limit" }),
+    });
+    const agent = new Agent({
+      name: "payer",
+      tools,
+      model: scriptedModel(
+        [
+          { callId: "small", name: "pay", args: { amount: 5 } },
+          { callId: "big", name: "pay", args: { amount: 500 } },
+        ],
+        "Done.",
+      ),
+    });
+    const result = await new Runner({ tracingDisabled: true }).run(agent, "Pay both");
+    const outputs = result.newItems
+      .filter((item) => item.type === "tool_call_output_item")
+      .map((item) => String((item as { output: unknown }).output));
+    expect(outputs).toEqual(["paid 5", expect.stringMatching(/^Error \(denied\): .*over the limit/) as unknown]);
+  });
+
   it("keeps each tool as the Agent sees it, and refuses options for a tool it was not given", () => {
     const search = tool({
       name: "search",

@@ -15,6 +15,10 @@ export interface ToolContext {
   readonly attempt: number;
   /** Reports progress as a `call-progress` event. A function of its own: `({ progress }) => …` works. */
   readonly progress: (update: ProgressUpdate) => void;
+  /** `callId`, by the name the AI SDK gives it, so that a ported `execute` reads it unchanged. */
+  readonly toolCallId: string;
+  /** `signal`, by the name the AI SDK gives it. */
+  readonly abortSignal: AbortSignal;
 }
 
 export interface ProgressUpdate {

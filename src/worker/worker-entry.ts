@@ -46,9 +46,12 @@ async function run(message: RunMessage): Promise<void> {
     const tool = (await toolsOf(message.module)).get(message.toolName);
     if (tool === undefined) throw new Error(`${message.module} exports no tool named "${message.toolName}"`);
     // Stopping a call terminates its thread, so this signal never aborts; it is here for tools that read it.
+    const signal = new AbortController().signal;
     const context: ToolContext = {
-      signal: new AbortController().signal,
+      signal,
+      abortSignal: signal,
       callId: message.callId,
+      toolCallId: message.callId,
       runId: message.runId,
       name: message.toolName,
       attempt: message.attempt,

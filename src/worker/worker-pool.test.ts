@@ -98,7 +98,9 @@ describe("createWorkerPool", () => {
       { data },
       {
         signal: new AbortController().signal,
+        abortSignal: new AbortController().signal,
         callId: "c",
+        toolCallId: "c",
         runId: "r",
         name: "count_bytes",
         attempt: 1,
@@ -125,7 +127,9 @@ describe("createWorkerPool", () => {
         {},
         {
           signal: new AbortController().signal,
+          abortSignal: new AbortController().signal,
           callId: "c",
+          toolCallId: "c",
           runId: "r",
           name: "local",
           attempt: 1,
