@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { createExecutor, defineTool, openaiChat, type ToolResult } from "volley";
 import { createAgent, openaiModel, type AgentResult } from "volley/agent";
 import { startMockOpenAI, type MockRequest, type MockTurn } from "volley/testing";
+import { readEventStream } from "../src/server/dashboard/event-stream.js";
 import { logNormal, seededRandom } from "./random.ts";
 
 /** The fixed pacing, so that figures compare across changes. */
@@ -318,24 +319,7 @@ export interface ServedTurnFigures {
 
 /** The JSON of each server-sent event's data, as it arrives. */
 async function* sseData(response: Response): AsyncGenerator<{ type: string }> {
-  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffered += value;
-    let end: number;
-    while ((end = buffered.indexOf("\n\n")) !== -1) {
-      const data = buffered
-        .slice(0, end)
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trim())
-        .join("");
-      buffered = buffered.slice(end + 2);
-      if (data !== "") yield JSON.parse(data) as { type: string };
-    }
-  }
+  for await (const event of readEventStream(response)) yield JSON.parse(event.data) as { type: string };
 }
 
 /**

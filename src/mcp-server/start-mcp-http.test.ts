@@ -2,6 +2,7 @@
 // client may leave out (the optional standalone GET stream) is left out for certain.
 import { afterEach, describe, expect, it } from "vitest";
 import { createExecutor } from "../executor/create-executor.ts";
+import { readEventStream } from "../server/dashboard/event-stream.js";
 import { defineTool } from "../tool/define-tool.ts";
 import { createMcpGateway } from "./mcp-gateway.ts";
 import { startMcpHttp, type RunningMcpHttp } from "./start-mcp-http.ts";
@@ -17,24 +18,7 @@ interface JsonRpcMessage {
 
 /** The JSON-RPC messages of an SSE response, as they arrive. */
 async function* messagesOf(response: Response): AsyncGenerator<JsonRpcMessage> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffered += value;
-    let end: number;
-    while ((end = buffered.indexOf("\n\n")) !== -1) {
-      const event = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      const data = event
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trim())
-        .join("");
-      if (data !== "") yield JSON.parse(data) as JsonRpcMessage;
-    }
-  }
+  for await (const event of readEventStream(response)) yield JSON.parse(event.data) as JsonRpcMessage;
 }
 
 let running: RunningMcpHttp | undefined;

@@ -76,6 +76,19 @@ export class ConversationView {
   }
 
   /**
+   * The step's timeline model, with the call on it (added now if it was not).
+   * @param {number} at
+   * @param {string} callId
+   * @param {string} name
+   * @param {unknown} args
+   */
+  modelWith(at, callId, name, args) {
+    const model = this.currentModel(at);
+    if (!model.calls.has(callId)) model.apply({ type: "call-add", callId, name, args, dependsOn: [], at });
+    return model;
+  }
+
+  /**
    * A call's line in the step, made on first use.
    * @param {string} callId
    * @param {string} name
@@ -142,14 +155,7 @@ export class ConversationView {
             h("code", {}, formatJson(event.args)),
           ),
         );
-        this.currentModel(at).apply({
-          type: "call-add",
-          callId: event.callId,
-          name: event.name,
-          args: event.args,
-          dependsOn: [],
-          at,
-        });
+        this.modelWith(at, event.callId, event.name, event.args);
         break;
       }
       case "plan-problem":
@@ -158,17 +164,12 @@ export class ConversationView {
       case "tool-call-start": {
         const call = this.callItem(event.callId, event.name, event.args);
         this.setState(call, "running", event.attempt > 1 ? `attempt ${event.attempt}` : undefined);
-        const model = this.currentModel(at);
-        if (!model.calls.has(event.callId))
-          model.apply({
-            type: "call-add",
-            callId: event.callId,
-            name: event.name,
-            args: event.args,
-            dependsOn: [],
-            at,
-          });
-        model.apply({ type: "call-start", callId: event.callId, attempt: event.attempt, at });
+        this.modelWith(at, event.callId, event.name, event.args).apply({
+          type: "call-start",
+          callId: event.callId,
+          attempt: event.attempt,
+          at,
+        });
         break;
       }
       case "tool-approval-start": {
@@ -182,17 +183,11 @@ export class ConversationView {
           ),
           h("button", { type: "button", "data-action": "deny", onClick: () => this.decide.deny(event.callId) }, "Deny"),
         );
-        const model = this.currentModel(at);
-        if (!model.calls.has(event.callId))
-          model.apply({
-            type: "call-add",
-            callId: event.callId,
-            name: event.name,
-            args: event.args,
-            dependsOn: [],
-            at,
-          });
-        model.apply({ type: "approval-start", callId: event.callId, at });
+        this.modelWith(at, event.callId, event.name, event.args).apply({
+          type: "approval-start",
+          callId: event.callId,
+          at,
+        });
         break;
       }
       case "tool-approval-end": {
@@ -221,10 +216,7 @@ export class ConversationView {
           result.ok ? (result.cached ? "cached" : "ok") : "failed",
           result.ok ? formatMs(result.durationMs) : `${result.error?.type}: ${result.error?.message ?? ""}`,
         );
-        const model = this.currentModel(at);
-        if (!model.calls.has(result.id))
-          model.apply({ type: "call-add", callId: result.id, name: result.name, args: {}, dependsOn: [], at });
-        model.apply({ type: "call-end", callId: result.id, result, at });
+        this.modelWith(at, result.id, result.name, {}).apply({ type: "call-end", callId: result.id, result, at });
         break;
       }
       case "step-end": {
