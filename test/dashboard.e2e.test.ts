@@ -467,4 +467,42 @@ describe("the chat page", () => {
       await model.close();
     }
   });
+
+  it("shows plan mode's plan, task by task, with its tasks on the timeline, and the joiner's answer", async () => {
+    const model = await startMockOpenAI({
+      tokensPerSecond: 200,
+      script: [
+        {
+          content:
+            '1. slow_fetch({"url": "https://a.example", "ms": 600})\n2. slow_fetch({"url": "https://bb.example", "ms": 600})\n3. combine({"counts": ["$1.words", "$2.words"]})\njoin()\n',
+        },
+        { content: "FINAL: Together they have 3500 words." },
+      ],
+    });
+    writeFileSync(
+      join(work, "plan.config.json"),
+      JSON.stringify({
+        tools: [resolve("test/fixtures/cli-tools.ts")],
+        history: "plan-history.db",
+        agent: { baseURL: model.baseURL, model: "mock-model", mode: "plan" },
+      }),
+    );
+    const served = await startServe(["--config", "plan.config.json"]);
+    try {
+      const { page, done } = await newPage();
+      await page.goto(`${served.url}#/chat`);
+      await page.locator('textarea[name="message"]').fill("How many words on both pages?");
+      await page.locator('form.composer button[type="submit"]').click();
+      for (const task of ["task1", "task2", "task3"]) await page.locator(`.plan li[data-task="${task}"]`).waitFor();
+      await page.locator('.chat-side [data-call-id="task1"]').waitFor();
+      await page.locator('.chat-side [data-call-id="task3"][data-state="ok"]').waitFor({ timeout: 10_000 });
+      await expect
+        .poll(() => page.locator(".message.assistant").last().textContent(), { timeout: 10_000 })
+        .toContain("Together they have 3500 words.");
+      await done();
+    } finally {
+      served.child.kill("SIGTERM");
+      await model.close();
+    }
+  });
 });
