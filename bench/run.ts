@@ -17,6 +17,7 @@ import { measureMcpGateway } from "./mcp-gateway.ts";
 import { measureMemory } from "./memory.ts";
 import { measureScaling } from "./scaling.ts";
 import type { OverheadFigures, SingleCallFigures } from "./overhead.ts";
+import { measurePeakMemory } from "./peak-memory.ts";
 import { measureWorkers } from "./workers.ts";
 
 /**
@@ -57,6 +58,12 @@ for (const figures of overhead) {
 console.log(
   `   one call: run([call]) ${fixed(single.volleyMicros)} µs, calling the tool directly ${fixed(single.directMicros)} µs`,
 );
+// Peak memory: each contender once in a fresh process (a process measures its own peak only once).
+const peakMemory = (quick ? [10_000] : [10_000, 200_000, 1_000_000]).map(measurePeakMemory);
+for (const { calls, peakRiseMb: mb } of peakMemory)
+  console.log(
+    `   ${String(calls).padStart(7)} calls, peak memory rise (MB): Promise.all ${fixed(mb.promiseAll, 1)}, p-limit ${fixed(mb.pLimit, 1)}, Volley ${fixed(mb.volley, 1)}, Volley on { id, name, args } ${fixed(mb.idNameArgs, 1)} (the calls' own objects included)`,
+  );
 
 console.log("\n2. Dependency graphs (seeded random DAGs, log-normal latencies 5–100 ms)");
 const graphs = await measureGraphs(quick ? [50, 100] : [50, 100, 200, 300, 400, 500], 8, quick ? 5 : 30);
@@ -216,6 +223,7 @@ const report = {
   quick,
   overhead,
   single,
+  peakMemory,
   graphs,
   memory,
   history,
