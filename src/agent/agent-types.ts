@@ -137,8 +137,7 @@ export interface Agent {
   streamResume(conversationId: string, options?: Omit<AgentRunOptions, "conversationId">): AsyncGenerator<AgentEvent>;
 }
 
-/** A tool call's start, end and approval, from its Volley run, as agent events. */
-
+/** Every option `createAgent` takes: any other key is refused with a did-you-mean. */
 export const AGENT_OPTION_KEYS = keysOf<AgentOptions>({
   model: true,
   tools: true,

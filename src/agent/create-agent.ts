@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { openaiChat } from "../adapters/openai-chat.ts";
 import { POSITIONAL_REFERENCES_PROMPT, resolvePositionsOf } from "../adapters/positional-references.ts";
-import { invalidOption, rejectUnknownOptions, VolleyError } from "../errors/volley-error.ts";
+import { invalidOption, VolleyError } from "../errors/volley-error.ts";
 import { createExecutor } from "../executor/create-executor.ts";
 import type { LiveRun, RunOptions } from "../executor/executor-types.ts";
 import type { RunEvent } from "../run/types.ts";
@@ -13,9 +13,10 @@ import { epochNow, stepFigures } from "./step-figures.ts";
 import { EventQueue } from "../shared/event-queue.ts";
 import { WarnOnce } from "../shared/warn-once.ts";
 import { TurnObserver } from "./turn-observer.ts";
-import { estimateTokens, historyWindow } from "./history-window.ts";
+import { historyWindow } from "./history-window.ts";
+import { emitToolEvent, readArguments } from "./agent-events.ts";
+import { checkAgentOptions } from "./agent-options.ts";
 import {
-  AGENT_OPTION_KEYS,
   type Agent,
   type AgentEvent,
   type AgentOptions,
@@ -24,136 +25,35 @@ import {
   type AgentStep,
 } from "./agent-types.ts";
 
-/** What a call's arguments were, by call id, for its start event. */
-type ArgumentsOf = (callId: string) => unknown;
-
-/** A call's arguments as the model wrote them: parsed when they are JSON, else the text itself. */
-function readArguments(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
-function emitToolEvent(
-  emit: (event: AgentEvent) => void,
-  step: number,
-  event: RunEvent,
-  runOf: () => LiveRun,
-  argsOf: ArgumentsOf,
-): void {
-  if (event.type === "call-start")
-    emit({
-      type: "tool-call-start",
-      step,
-      callId: event.callId,
-      name: event.name,
-      args: argsOf(event.callId),
-      attempt: event.attempt,
-    });
-  else if (event.type === "call-end") emit({ type: "tool-call-end", step, result: event.result });
-  else if (event.type === "approval-start") {
-    const { callId } = event;
-    emit({
-      type: "tool-approval-start",
-      step,
-      callId,
-      name: event.name,
-      args: event.args,
-      approve: (reason) => runOf().approve(callId, reason),
-      deny: (reason) => runOf().deny(callId, reason),
-    });
-  } else if (event.type === "approval-end") {
-    emit({
-      type: "tool-approval-end",
-      step,
-      callId: event.callId,
-      name: event.name,
-      approved: event.approved,
-      ...(event.reason === undefined ? {} : { reason: event.reason }),
-    });
-  }
-}
-
 /**
  * The loop around a chat model: model, tool calls, Volley run, model, until it answers. Each
  * tool call starts the moment its arguments are complete in the model's stream, into one open
  * Volley run per step, so tools run while the model is still writing.
  */
 export function createAgent(options: AgentOptions): Agent {
-  const where = "createAgent";
-  if (options === null || typeof options !== "object")
-    invalidOption(where, "options", "{ model, tools | executor, ... }", options);
-  rejectUnknownOptions(where, options, AGENT_OPTION_KEYS);
   const {
     model,
     tools,
     system,
-    maxSteps = 10,
+    maxSteps,
     store,
     maxHistoryMessages,
     maxHistoryTokens,
-    countTokens = estimateTokens,
+    countTokens,
     timeoutMs,
-    mode = "tools",
-    maxReplans = 1,
-    positionalReferences = false,
+    mode,
+    maxReplans,
+    positionalReferences,
     approve,
     maxConcurrency,
     parallel,
     instrumentation,
-  } = options;
-  if (instrumentation !== undefined && typeof instrumentation?.turnStart !== "function")
-    invalidOption(
-      where,
-      "instrumentation",
-      "an AgentInstrumentation, such as createTracing() from volley/otel",
-      instrumentation,
-    );
+  } = checkAgentOptions(options);
   const warnings = new WarnOnce();
-  if (maxHistoryMessages !== undefined && (!Number.isInteger(maxHistoryMessages) || maxHistoryMessages < 1))
-    invalidOption(where, "maxHistoryMessages", "an integer from 1 and up", maxHistoryMessages);
-  if (maxHistoryTokens !== undefined && (!Number.isInteger(maxHistoryTokens) || maxHistoryTokens < 1))
-    invalidOption(where, "maxHistoryTokens", "an integer from 1 and up", maxHistoryTokens);
-  if (typeof countTokens !== "function")
-    invalidOption(where, "countTokens", "a function from a message to its token count", countTokens);
-  if (typeof model?.stream !== "function")
-    invalidOption(where, "model", "a ChatModel, such as openaiModel({ client, model })", model);
-  if ((tools === undefined) === (options.executor === undefined))
-    invalidOption(where, "tools", "given, or `executor` given instead (one of them)", tools);
-  if (!Number.isInteger(maxSteps) || maxSteps < 1)
-    invalidOption(where, "maxSteps", "an integer from 1 and up", maxSteps);
-  if (system !== undefined && typeof system !== "string") invalidOption(where, "system", "a string", system);
-  if (typeof positionalReferences !== "boolean")
-    invalidOption(where, "positionalReferences", "a boolean", positionalReferences);
   /** The system prompt of a tools-mode step: the caller's, and what references by position are. */
   const toolsPrompt = positionalReferences
     ? [system, POSITIONAL_REFERENCES_PROMPT].filter((part) => part !== undefined).join("\n\n")
     : system;
-  if (timeoutMs !== undefined && !(timeoutMs > 0))
-    invalidOption(where, "timeoutMs", "a number of milliseconds above 0", timeoutMs);
-  if (mode !== "tools" && mode !== "plan") invalidOption(where, "mode", '"tools" or "plan"', mode);
-  if (!Number.isInteger(maxReplans) || maxReplans < 0)
-    invalidOption(where, "maxReplans", "an integer from 0 and up", maxReplans);
-  if (approve !== undefined && (typeof approve !== "function" || options.executor !== undefined))
-    invalidOption(
-      where,
-      "approve",
-      "a function, with `tools` (an executor of your own takes `approve` itself)",
-      approve,
-    );
-  if (maxConcurrency !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1))
-    invalidOption(where, "maxConcurrency", "an integer from 1 and up", maxConcurrency);
-  if (parallel !== undefined && typeof parallel !== "boolean") invalidOption(where, "parallel", "a boolean", parallel);
-  // A resumed turn learns from the runs' history which calls ran: it must be the conversations' store.
-  if (options.executor?.history !== undefined && store !== undefined && options.executor.history !== store)
-    invalidOption(
-      where,
-      "store",
-      "the store the executor records its runs in (its `history`): a resumed turn reads there which calls ran",
-      store,
-    );
   // With a store, the agent's runs go into its history too: that is where pending approvals outlive the process.
   const executor =
     options.executor ??
