@@ -456,7 +456,7 @@ describe("the chat page", () => {
       await page.goto(`${served.url}#/`);
       await page.goto(address);
       await page.locator('.messages li.call[data-call-id="html"] .call-status[data-state="ok"]').waitFor();
-      expect(await page.locator(".messages").textContent()).toContain("All done.");
+      await expect.poll(() => page.locator(".messages").textContent()).toContain("All done.");
       await page.locator('.chat-side [data-call-id="fetch_b"][data-state="ok"]').waitFor();
       // The step's run is in the runs list, named by its conversation and question.
       await page.goto(`${served.url}#/`);

@@ -10,9 +10,13 @@ import { mountToolsPage } from "./tools-page.js";
 const view = /** @type {HTMLElement} */ (document.getElementById("view"));
 /** @type {() => void} */
 let unmount = () => {};
+/** Counts navigations: one that a newer one overtook while it waited mounts nothing. */
+let navigations = 0;
 
 async function route() {
+  const navigation = ++navigations;
   unmount();
+  unmount = () => {};
   takeTokenFromAddress();
   const hash = location.hash.replace(/^#/, "") || "/";
   const runMatch = /^\/runs\/(.+)$/.exec(hash);
@@ -21,7 +25,7 @@ async function route() {
   for (const link of document.querySelectorAll("[data-nav]")) {
     link.classList.toggle("active", link.getAttribute("data-nav") === section);
   }
-  if (!(await authorised())) return;
+  if (!(await authorised()) || navigation !== navigations) return;
   if (chatMatch)
     unmount = mountChatPage(view, chatMatch[1] === undefined ? undefined : decodeURIComponent(chatMatch[1]));
   else if (runMatch?.[1] !== undefined) unmount = mountRunPage(view, decodeURIComponent(runMatch[1]));
