@@ -22,13 +22,19 @@ const LAYERS: readonly (readonly string[])[] = [
 const SRC = resolve(import.meta.dirname, "../src");
 const layerOf = new Map(LAYERS.flatMap((folders, layer) => folders.map((folder) => [folder, layer] as const)));
 
-function sourceFiles(folder: string): string[] {
+/** Every TypeScript file under `folder`; with `shippedOnly`, not tests, contract suites or fixtures. */
+function sourceFiles(folder: string, shippedOnly = true): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
     const path = join(folder, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    // Shipped code only: tests, contract suites and fixtures may reach across.
-    return /\.tsx?$/.test(entry.name) && !/\.(test|test-d|contract|fixture)\.ts$/.test(entry.name) ? [path] : [];
+    if (entry.isDirectory()) return sourceFiles(path, shippedOnly);
+    const shipped = !/\.(test|test-d|contract|fixture)\.ts$/.test(entry.name);
+    return /\.tsx?$/.test(entry.name) && (shipped || !shippedOnly) ? [path] : [];
   });
+}
+
+/** Relative imports (static, dynamic or for side effects) in one file, as written. */
+function relativeImports(text: string): string[] {
+  return [...text.matchAll(/(?:from\s+|import\s*\(?\s*)"(\.{1,2}\/[^"]+)"/g)].map((match) => match[1] as string);
 }
 
 /** The top folder of `src/` that a path is in, or undefined for the package root's own files. */
@@ -43,9 +49,8 @@ function crossFolderImports(): [string, string, string][] {
   for (const file of sourceFiles(SRC)) {
     const from = folderOf(file);
     if (from === undefined) continue;
-    const text = readFileSync(file, "utf8");
-    for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*)"(\.{1,2}\/[^"]+)"/g)) {
-      const to = folderOf(resolve(dirname(file), match[1] as string));
+    for (const specifier of relativeImports(readFileSync(file, "utf8"))) {
+      const to = folderOf(resolve(dirname(file), specifier));
       if (to !== undefined && to !== from) found.push([from, to, relative(SRC, file)]);
     }
   }
@@ -67,5 +72,14 @@ describe("the folders of src/", () => {
       .filter(([from, to]) => (layerOf.get(to) ?? Infinity) >= (layerOf.get(from) ?? -1))
       .map(([from, to, file]) => `${file}: ${from} → ${to}`);
     expect(upward).toEqual([]);
+  });
+
+  it("hold their own tests' helpers: nothing in src/, tests included, imports from outside it", () => {
+    const outside = sourceFiles(SRC, false).flatMap((file) =>
+      relativeImports(readFileSync(file, "utf8"))
+        .filter((specifier) => relative(SRC, resolve(dirname(file), specifier)).startsWith(".."))
+        .map((specifier) => `${relative(SRC, file)}: ${specifier}`),
+    );
+    expect(outside).toEqual([]);
   });
 });

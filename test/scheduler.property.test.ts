@@ -10,7 +10,7 @@ import {
   type Tool,
   type ToolCall,
 } from "../src/index.ts";
-import { useFakeTime } from "./support.ts";
+import { useFakeTime } from "../src/executor/executor.fixture.ts";
 
 /**
  * Random call graphs and random tool behaviour, checked against the scheduler's promises:

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { controlledTool, microtasks, recordingExecutor, startOrder } from "../../test/support.ts";
+import { controlledTool, microtasks, recordingExecutor, startOrder } from "./executor.fixture.ts";
 import { createExecutor, defineTool, type ApprovalRequest, type JsonSchema, type RunEvent } from "../index.ts";
 import { MemoryRunStore, SqliteRunStore } from "../store/index.ts";
 

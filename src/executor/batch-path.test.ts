@@ -3,7 +3,7 @@ import { QueuedRange } from "../scheduler/queued-range.ts";
 import { createExecutor, defineTool, ToolError, type RunEvent } from "../index.ts";
 import { fakeTool } from "../testing/index.ts";
 import { MemoryRunStore } from "../store/index.ts";
-import { controlledTool, microtasks, recordingExecutor, startOrder, useFakeTime } from "../../test/support.ts";
+import { controlledTool, microtasks, recordingExecutor, startOrder, useFakeTime } from "./executor.fixture.ts";
 import { BATCH_PATH_ON } from "./batch-path.ts";
 
 afterEach(() => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExecutor, defineTool } from "../index.ts";
 import { MemoryRunStore } from "../store/index.ts";
-import { controlledTool, microtasks, useFakeTime } from "../../test/support.ts";
+import { controlledTool, microtasks, useFakeTime } from "./executor.fixture.ts";
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExecutor, defineTool, ToolError, type RunEvent } from "../index.ts";
 import { fakeTool } from "../testing/index.ts";
-import { recordingExecutor, useFakeTime } from "../../test/support.ts";
+import { recordingExecutor, useFakeTime } from "./executor.fixture.ts";
 
 afterEach(() => {
   vi.useRealTimers();

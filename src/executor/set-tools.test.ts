@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createExecutor, defineTool } from "../index.ts";
-import { controlledTool, microtasks } from "../../test/support.ts";
+import { controlledTool, microtasks } from "./executor.fixture.ts";
 
 const echo = defineTool({ name: "echo", execute: (args) => args.text });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExecutor, defineTool } from "../index.ts";
-import { controlledTool, microtasks, useFakeTime } from "../../test/support.ts";
+import { controlledTool, microtasks, useFakeTime } from "./executor.fixture.ts";
 
 afterEach(() => {
   vi.useRealTimers();

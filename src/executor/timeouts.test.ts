@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExecutor, defineTool } from "../index.ts";
 import { fakeTool } from "../testing/index.ts";
-import { useFakeTime } from "../../test/support.ts";
+import { useFakeTime } from "./executor.fixture.ts";
 
 afterEach(() => {
   vi.useRealTimers();

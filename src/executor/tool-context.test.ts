@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExecutor, defineTool, ToolError } from "../index.ts";
-import { controlledTool, microtasks, recordingExecutor, useFakeTime } from "../../test/support.ts";
+import { controlledTool, microtasks, recordingExecutor, useFakeTime } from "./executor.fixture.ts";
 
 afterEach(() => {
   vi.useRealTimers();

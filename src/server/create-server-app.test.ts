@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { microtasks } from "../../test/support.ts";
+import { microtasks } from "../executor/executor.fixture.ts";
 import { createExecutor, defineTool, ToolError } from "../index.ts";
 import { MemoryRunStore } from "../store/index.ts";
 import { createServerApp } from "./create-server-app.ts";

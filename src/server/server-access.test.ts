@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { controlledTool } from "../../test/support.ts";
+import { controlledTool } from "../executor/executor.fixture.ts";
 import { createExecutor } from "../index.ts";
 import { createServerApp } from "./create-server-app.ts";
 import { collect, echo, setUp, TOKEN } from "./server.fixture.ts";

@@ -1,5 +1,5 @@
 // The API as the server tests drive it: an app over an executor with a few tools, and a stream reader.
-import { controlledTool } from "../../test/support.ts";
+import { controlledTool } from "../executor/executor.fixture.ts";
 import { createExecutor, defineTool } from "../index.ts";
 import { MemoryRunStore } from "../store/index.ts";
 import { createServerApp, type ServerAppOptions } from "./create-server-app.ts";

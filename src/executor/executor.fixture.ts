@@ -9,8 +9,8 @@ import {
   type Tool,
   type ToolContext,
   type ToolDefinition,
-} from "../src/index.ts";
-import { deferred, type Deferred } from "../src/testing/index.ts";
+} from "../index.ts";
+import { deferred, type Deferred } from "../testing/index.ts";
 
 /** Lets every promise callback queued so far run, without touching timers. */
 export async function microtasks(rounds = 20): Promise<void> {
