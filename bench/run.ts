@@ -200,12 +200,12 @@ console.log(
 );
 
 console.log(
-  "\n9. Scaling: graphs added as one batch, no-op tools, limit 16, against the same graph as hand-written promises under p-limit (median ms)",
+  "\n9. Scaling: graphs added as one batch or call by call into a live run, no-op tools, limit 16, against the same graph as hand-written promises under p-limit (median ms)",
 );
 const scaling = await measureScaling(quick ? [1000, 10_000] : [1000, 10_000, 100_000], quick ? 3 : 5);
 for (const item of scaling) {
   console.log(
-    `   ${item.shape.padEnd(20)} ${String(item.calls).padStart(7)} calls ${String(item.edges).padStart(7)} edges  Volley ${fixed(item.volleyMs, 1).padStart(7)} ms (${fixed(item.microsPerCall, 2)} µs/call${item.edges ? `, ${fixed(item.microsPerEdge, 2)} µs/edge` : ""})  promises ${fixed(item.promisesMs, 1).padStart(7)} ms  ${fixed(item.ratio)}×`,
+    `   ${item.arrival.padEnd(5)} ${item.shape.padEnd(20)} ${String(item.calls).padStart(7)} calls ${String(item.edges).padStart(7)} edges  Volley ${fixed(item.volleyMs, 1).padStart(7)} ms (${fixed(item.microsPerCall, 2)} µs/call${item.edges ? `, ${fixed(item.microsPerEdge, 2)} µs/edge` : ""})  promises ${fixed(item.promisesMs, 1).padStart(7)} ms  ${fixed(item.ratio)}×`,
   );
 }
 

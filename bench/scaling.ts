@@ -1,15 +1,20 @@
 import pLimit from "p-limit";
-import { createExecutor, defineTool, type ToolCall } from "volley";
+import { createExecutor, defineTool, type RunResult, type ToolCall } from "volley";
 import { median, seededRandom } from "./random.ts";
 
 /**
  * How Volley's cost grows with the work: graphs of many shapes and sizes, each added as one
- * batch and run on a no-op tool, against the same graph written by hand as promises that
- * await their inputs under p-limit. Any growth faster than the work shows as µs per call rising.
+ * batch (`run(calls)`) or call by call into a live run (`start()`, then `add` for each), and run
+ * on a no-op tool, against the same graph written by hand as promises that await their inputs
+ * under p-limit. Any growth faster than the work shows as µs per call rising.
  */
+
+/** How the calls reach Volley. */
+export type Arrival = "batch" | "live";
 
 export interface ScalingFigures {
   shape: string;
+  arrival: Arrival;
   calls: number;
   edges: number;
   volleyMs: number;
@@ -56,7 +61,7 @@ const SHAPES: Record<string, Shape> = {
 
 const step = defineTool({ name: "step", execute: () => 1 });
 
-async function viaVolley(dependencies: readonly number[][]): Promise<number> {
+async function viaVolley(dependencies: readonly number[][], arrival: Arrival): Promise<number> {
   const executor = createExecutor({ tools: [step], maxConcurrency: LIMIT });
   const calls: ToolCall[] = dependencies.map((needs, index) =>
     needs.length === 0
@@ -64,8 +69,16 @@ async function viaVolley(dependencies: readonly number[][]): Promise<number> {
       : { id: `c${index}`, name: "step", args: { inputs: needs.map((dependency) => ({ $ref: `c${dependency}` })) } },
   );
   const started = performance.now();
-  const { stats } = await executor.run(calls);
+  let result: RunResult;
+  if (arrival === "batch") result = await executor.run(calls);
+  else {
+    const run = executor.start();
+    for (const call of calls) run.add(call);
+    run.end();
+    result = await run.result;
+  }
   const ms = performance.now() - started;
+  const { stats } = result;
   if (stats.succeeded !== calls.length) throw new Error(`scaling: ${stats.failed} of ${calls.length} calls failed`);
   return ms;
 }
@@ -87,32 +100,35 @@ async function viaPromises(dependencies: readonly number[][]): Promise<number> {
 
 export async function measureScaling(sizes: readonly number[], rounds: number): Promise<ScalingFigures[]> {
   const figures: ScalingFigures[] = [];
-  for (const [shape, make] of Object.entries(SHAPES)) {
-    for (const size of sizes) {
-      // A fan-in's one call holds every edge: 30,000 references is already far past what a model sends.
-      const calls = shape === "fan-in" ? Math.min(size, 30_000) : size;
-      const dependencies = make(calls);
-      const edges = dependencies.reduce((sum, needs) => sum + needs.length, 0);
-      await viaVolley(dependencies);
-      await viaPromises(dependencies);
-      const volley: number[] = [];
-      const promises: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        volley.push(await viaVolley(dependencies));
-        promises.push(await viaPromises(dependencies));
+  for (const arrival of ["batch", "live"] as const) {
+    for (const [shape, make] of Object.entries(SHAPES)) {
+      for (const size of sizes) {
+        // A fan-in's one call holds every edge: 30,000 references is already far past what a model sends.
+        const calls = shape === "fan-in" ? Math.min(size, 30_000) : size;
+        const dependencies = make(calls);
+        const edges = dependencies.reduce((sum, needs) => sum + needs.length, 0);
+        await viaVolley(dependencies, arrival);
+        await viaPromises(dependencies);
+        const volley: number[] = [];
+        const promises: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          volley.push(await viaVolley(dependencies, arrival));
+          promises.push(await viaPromises(dependencies));
+        }
+        const volleyMs = median(volley);
+        const promisesMs = median(promises);
+        figures.push({
+          shape,
+          arrival,
+          calls,
+          edges,
+          volleyMs,
+          promisesMs,
+          microsPerCall: (volleyMs * 1000) / calls,
+          microsPerEdge: edges === 0 ? 0 : (volleyMs * 1000) / edges,
+          ratio: volleyMs / promisesMs,
+        });
       }
-      const volleyMs = median(volley);
-      const promisesMs = median(promises);
-      figures.push({
-        shape,
-        calls,
-        edges,
-        volleyMs,
-        promisesMs,
-        microsPerCall: (volleyMs * 1000) / calls,
-        microsPerEdge: edges === 0 ? 0 : (volleyMs * 1000) / edges,
-        ratio: volleyMs / promisesMs,
-      });
     }
   }
   return figures;

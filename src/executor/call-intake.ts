@@ -2,6 +2,7 @@ import { VolleyError, describeValue } from "../errors/volley-error.ts";
 import type { CallError, ToolCall } from "../run/types.ts";
 import { scanArguments } from "../scheduler/call-arguments.ts";
 import type { CallGraph } from "../scheduler/call-graph.ts";
+import { rankAdded } from "../scheduler/call-ranks.ts";
 import { CallState, type RunSlots } from "../scheduler/call-state.ts";
 import type { ToolGate } from "../scheduler/tool-gate.ts";
 import type { ValidationOutcome } from "../tool/input-validator.ts";
@@ -22,7 +23,7 @@ export interface CallIntakeParts {
   answers: RunAnswers;
   batch: BatchPath;
   preparation: CallPreparation;
-  /** Calls of equal priority start by critical path, so each call is ranked as it joins the graph. */
+  /** Calls of equal priority start by critical path, so each call's rank is worked out as it is lined up. */
   ranked: boolean;
   /** Calls' priorities count (a run that is not parallel ignores them). */
   parallel: boolean;
@@ -30,8 +31,6 @@ export interface CallIntakeParts {
 
 /** How the arguments of a tool that takes `$ref` objects as data are read. */
 const LITERAL_ARGUMENTS = { references: false } as const;
-
-const expectedDurationOf = (call: CallState): number => call.gate.expectedDurationMs;
 
 /**
  * Takes a run's calls in: checks each call's fields, gives it its id (refusing a duplicate),
@@ -49,8 +48,6 @@ export class CallIntake {
   readonly #preparation: CallPreparation;
   readonly #ranked: boolean;
   readonly #parallel: boolean;
-  /** Calls of the batch being added that wait to be ranked together at its end (see `CallGraph.rankBatch`). */
-  #unranked: CallState[] | undefined;
   /** The gate the last call named that had one (see `#gateNamed`). */
   #lastGate: ToolGate | undefined;
   /** The tools' version when it was remembered (see `ExecutorCore.toolsVersion`). */
@@ -68,7 +65,7 @@ export class CallIntake {
     this.#parallel = parts.parallel;
   }
 
-  /** Adds calls as one batch, ranked together at its end: nothing starts before then. */
+  /** Adds calls as one batch: nothing starts before its end, so ranks are worked out knowing all of it. */
   addBatch(calls: readonly ToolCall[], now: number): void {
     if (this.#graph.size === 0 && calls.length > this.#answers.results.length) {
       this.#graph.reserve(calls.length);
@@ -76,15 +73,8 @@ export class CallIntake {
       // A batch whose first call carries an id most likely gives every call one.
       if (calls.length > 16 && typeof calls[0]?.id === "string") this.#graph.reserveIds(calls.length);
     }
-    const unranked: CallState[] = [];
-    this.#unranked = unranked;
-    try {
-      // Indexed: `for…of` allocates an iterator result per call until the loop is optimized.
-      for (let index = 0; index < calls.length; index++) this.add(calls[index] as ToolCall, now);
-      if (unranked.length > 0) this.#graph.rankBatch(unranked, expectedDurationOf);
-    } finally {
-      this.#unranked = undefined;
-    }
+    // Indexed: `for…of` allocates an iterator result per call until the loop is optimized.
+    for (let index = 0; index < calls.length; index++) this.add(calls[index] as ToolCall, now);
   }
 
   /** Adds one call; returns its position. */
@@ -158,11 +148,7 @@ export class CallIntake {
       return call.index;
     }
     if (!this.#link(call, input, awaited)) return call.index;
-    if (this.#ranked) {
-      // In a batch, ranked with the rest at its end; nothing starts before then.
-      if (this.#unranked !== undefined) this.#unranked.push(call);
-      else graph.rank(call, expectedDurationOf);
-    }
+    if (this.#ranked) rankAdded(call, this.#core.dispatcher.staleInLine);
     if (call.pendingDependencies === 0) this.#preparation.prepare(call, validated);
     return call.index;
   }

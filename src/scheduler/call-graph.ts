@@ -2,13 +2,6 @@ import { Attempt, GENERATED_ID_PREFIX, generatedId, linkDependency, type CallSta
 import { QueuedRange } from "./queued-range.ts";
 import { IdIndex } from "../shared/id-index.ts";
 
-/** A call's estimated duration plus the longest rank among its dependents. */
-function rankFromDependents(call: CallState, estimateMs: (call: CallState) => number): number {
-  let longestDependent = 0;
-  for (const dependent of call.dependents) if (dependent.rank > longestDependent) longestDependent = dependent.rank;
-  return estimateMs(call) + longestDependent;
-}
-
 /**
  * Where a call of the run is, by position: its state while it is in play; the range that holds
  * it while it waits in one (it has no state of its own yet); the attempt that stands in for it
@@ -27,8 +20,8 @@ export interface StatelessCalls {
 
 /**
  * The calls of one run and the dependencies between them: ids (given or generated), links made
- * by `$ref`s and `dependsOn`, references to calls not added yet, cycles, and each call's rank.
- * It knows nothing of running or answering calls, beyond letting go of an answered one's state
+ * by `$ref`s and `dependsOn`, references to calls not added yet, and cycles (ranks are in
+ * call-ranks.ts). It knows nothing of running or answering calls, beyond letting go of an answered one's state
  * when told to.
  */
 export class CallGraph {
@@ -238,72 +231,6 @@ export class CallGraph {
       }
     }
     return [...onCycle].sort((a, b) => a.seq - b.seq);
-  }
-
-  /**
-   * Rank = the call's estimated duration + the longest chain of dependents after it. A new call
-   * can lengthen the chains of everything it depends on, so the raise ripples up the graph.
-   */
-  rank(call: CallState, estimateMs: (call: CallState) => number): void {
-    call.rank = rankFromDependents(call, estimateMs);
-    if (call.dependencies.length > 0) this.#raiseAncestors(call, estimateMs);
-  }
-
-  /**
-   * Ranks calls added together, before any of them starts. Ranking each as it came would walk
-   * a chain again on every call (quadratic in its length); here each call is ranked once, after
-   * its dependents in the batch (a depth-first walk), and its ancestors from earlier batches are
-   * raised as `rank` raises them. A batch costs O(calls + edges), whatever order it came in.
-   * Calls already queued move to their place in line.
-   */
-  rankBatch(batch: readonly CallState[], estimateMs: (call: CallState) => number): void {
-    const unranked = new Set(batch);
-    const stack: CallState[] = [];
-    const nextDependent: number[] = [];
-    for (const root of batch) {
-      if (!unranked.delete(root)) continue;
-      stack.push(root);
-      nextDependent.push(0);
-      while (stack.length > 0) {
-        const top = stack.length - 1;
-        const call = stack[top] as CallState;
-        const index = nextDependent[top] as number;
-        if (index < call.dependents.length) {
-          nextDependent[top] = index + 1;
-          const dependent = call.dependents[index] as CallState;
-          // Ranked first: a dependent of this batch not reached yet. One on the stack already closes a cycle.
-          if (unranked.delete(dependent)) {
-            stack.push(dependent);
-            nextDependent.push(0);
-          }
-          continue;
-        }
-        stack.pop();
-        nextDependent.pop();
-        call.rank = rankFromDependents(call, estimateMs);
-      }
-    }
-    for (const call of batch) {
-      call.parkedIn?.update(call);
-      // Parents in the batch already count this call; older ones that still wait may rise.
-      if (call.dependencies.length > 0) this.#raiseAncestors(call, estimateMs);
-    }
-  }
-
-  /** Raises the ranks of the waiting calls above `call` that its chain now lengthens. */
-  #raiseAncestors(call: CallState, estimateMs: (call: CallState) => number): void {
-    const stack = [call];
-    while (stack.length > 0) {
-      const child = stack.pop() as CallState;
-      for (const parent of child.dependencies) {
-        if (parent.phase !== "waiting" && parent.phase !== "queued") continue;
-        const rank = estimateMs(parent) + child.rank;
-        if (rank <= parent.rank) continue;
-        parent.rank = rank;
-        parent.parkedIn?.update(parent);
-        stack.push(parent);
-      }
-    }
   }
 
   /** Removes and returns the calls still waiting for ids that never arrived, with those ids. */

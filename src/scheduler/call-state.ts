@@ -193,6 +193,8 @@ export class CallState implements HeapItem {
   priority = 0;
   /** Estimated remaining path: this call's duration plus its longest chain of dependents. */
   rank = 0;
+  /** Calls were added below it since `rank` was worked out: it is worked out again before it counts (see call-ranks.ts). */
+  rankStale = false;
   timeoutMs: number | undefined;
   claims: ResourceClaim[] | undefined;
 

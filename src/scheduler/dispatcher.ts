@@ -1,5 +1,6 @@
 import type { Clock } from "../shared/clock.ts";
 import { PriorityHeap } from "../shared/priority-heap.ts";
+import { freshRank } from "./call-ranks.ts";
 import { startsBefore, type Attempt, type CallState, type QueueItem, type RunSlots } from "./call-state.ts";
 import { ResourceLocks } from "./resource-locks.ts";
 import type { ToolGate } from "./tool-gate.ts";
@@ -18,6 +19,13 @@ import type { ToolGate } from "./tool-gate.ts";
 export class Dispatcher {
   readonly ready = new PriorityHeap<QueueItem>(startsBefore);
   readonly locks = new ResourceLocks();
+  /**
+   * Queued calls whose ranks may be stale: lined up stale, or marked stale in line because calls
+   * were added below them (see call-ranks.ts). Their ranks are worked out just before the
+   * dispatcher next compares queued calls, and not at all for a call that starts with no other
+   * in line: so a chain that grows while its head runs is never walked to rank its next call.
+   */
+  readonly staleInLine: CallState[] = [];
   maxConcurrency: number;
   /** Attempts holding a slot, including timed-out ones whose tool has not stopped yet. */
   inFlight = 0;
@@ -47,6 +55,7 @@ export class Dispatcher {
   /** Puts a call whose inputs are ready in line to start. */
   enqueue(call: CallState): void {
     call.phase = "queued";
+    if (call.rankStale) this.staleInLine.push(call);
     this.lineUp(call);
   }
 
@@ -112,12 +121,19 @@ export class Dispatcher {
           const item = this.ready.peek();
           if (item === undefined) break;
           const room = this.#waitingRoomFor(item);
+          const claims = item.claims;
+          // Choosing among calls, joining a line and taking locks compare ranks, so stale ones are
+          // worked out first. A lone call that starts at once compares none: a chain growing below
+          // the calls that run is never walked just to start its next call.
+          if (this.staleInLine.length > 0 && (this.ready.size > 1 || room !== undefined || claims !== undefined)) {
+            this.#settleRanks();
+            continue;
+          }
           if (room !== undefined) {
             this.ready.pop();
             this.#park(item, room);
             continue;
           }
-          const claims = item.claims;
           if (claims !== undefined) {
             // A call that claims resources leaves the line to take its locks, or to wait for them.
             this.ready.pop();
@@ -148,6 +164,7 @@ export class Dispatcher {
   release(attempt: Attempt): void {
     const run = attempt.run;
     const gate = attempt.gate;
+    if (this.staleInLine.length > 0) this.#settleRanks();
     this.inFlight--;
     run.active--;
     gate.active--;
@@ -160,8 +177,22 @@ export class Dispatcher {
 
   /** Lets more calls through after a limit was raised at runtime, or a rate limit lifted. */
   wakeGate(gate: ToolGate): void {
+    if (this.staleInLine.length > 0) this.#settleRanks();
     gate.wakeWaiting(this.#clock.now(), this.#requeue, this.#onRateLift);
     this.#pumpUnlessInTurn();
+  }
+
+  /** Works out the stale ranks of calls still in line, each moving to its place in the heap that holds it. */
+  #settleRanks(): void {
+    const stale = this.staleInLine;
+    for (let i = 0; i < stale.length; i++) {
+      const call = stale[i] as CallState;
+      // Started or answered since: its rank no longer counts.
+      if (!call.rankStale || call.phase !== "queued") continue;
+      freshRank(call);
+      call.parkedIn?.update(call);
+    }
+    stale.length = 0;
   }
 
   /**
