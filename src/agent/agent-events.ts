@@ -1,6 +1,7 @@
 import type { LiveRun } from "../executor/executor-types.ts";
 import type { RunEvent } from "../run/types.ts";
-import type { AgentEvent } from "./agent-types.ts";
+import type { AgentEvent, AgentStep } from "./agent-types.ts";
+import type { PlanContext } from "./plan-mode.ts";
 
 /** What a call's arguments were, by call id, for its start event. */
 export type ArgumentsOf = (callId: string) => unknown;
@@ -53,4 +54,31 @@ export function emitToolEvent(
       ...(event.reason === undefined ? {} : { reason: event.reason }),
     });
   }
+}
+
+/** What plan mode reports, as agent events: its text, its tasks and bad lines, its calls, its steps (each handed to `stepEnded` first). */
+export function planModeEvents(
+  emit: (event: AgentEvent) => void,
+  stepEnded: (step: AgentStep) => void,
+): Pick<PlanContext, "onText" | "onPlanLine" | "onRunEvent" | "onStep"> {
+  /** Each task's arguments, by its id in the step's run. */
+  const taskArgs = new Map<string, unknown>();
+  return {
+    onText: (step, text) => emit({ type: "text-delta", step, text }),
+    onPlanLine: (step, line) => {
+      if (line.kind === "invalid") {
+        emit({ type: "plan-problem", step, line: line.line, reason: line.reason });
+        return;
+      }
+      const { id, name, args = {} } = line.call;
+      const read = typeof args === "string" ? readArguments(args) : args;
+      taskArgs.set(id, read);
+      emit({ type: "plan-task", step, callId: id, name, args: read });
+    },
+    onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf, (callId) => taskArgs.get(callId)),
+    onStep: (step) => {
+      stepEnded(step);
+      emit({ type: "step-end", step });
+    },
+  };
 }

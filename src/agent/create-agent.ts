@@ -7,14 +7,21 @@ import type { LiveRun, RunOptions } from "../executor/executor-types.ts";
 import type { RunEvent } from "../run/types.ts";
 import type { Tool } from "../tool/define-tool.ts";
 import type { ChatMessage, TokenUsage } from "./chat-model.ts";
-import { finishOpenStep, forModel, openStepMessage, openStepOf, type OpenStepMessage } from "./open-step.ts";
+import {
+  assistantMessageOf,
+  finishOpenStep,
+  forModel,
+  openStepMessage,
+  openStepOf,
+  type OpenStepMessage,
+} from "./open-step.ts";
 import { runPlanMode } from "./plan-mode.ts";
 import { epochNow, stepFigures } from "./step-figures.ts";
 import { EventQueue } from "../shared/event-queue.ts";
 import { WarnOnce } from "../shared/warn-once.ts";
 import { TurnObserver } from "./turn-observer.ts";
 import { historyWindow } from "./history-window.ts";
-import { emitToolEvent, readArguments } from "./agent-events.ts";
+import { emitToolEvent, planModeEvents, readArguments } from "./agent-events.ts";
 import { checkAgentOptions } from "./agent-options.ts";
 import {
   type Agent,
@@ -243,12 +250,6 @@ export function createAgent(options: AgentOptions): Agent {
           'an agent in "tools" mode (plan mode keeps no open steps to resume)',
           mode,
         );
-      const addUsage = (stepUsage: TokenUsage | undefined): void => {
-        usage.inputTokens += stepUsage?.inputTokens ?? 0;
-        usage.outputTokens += stepUsage?.outputTokens ?? 0;
-      };
-      /** Each task's arguments, by its id in the step's run. */
-      const taskArgs = new Map<string, unknown>();
       try {
         ({ answer, finish } = await runPlanMode({
           model,
@@ -264,23 +265,11 @@ export function createAgent(options: AgentOptions): Agent {
             ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
             ...(parallel === undefined ? {} : { parallel }),
           },
-          onText: (step, text) => emit({ type: "text-delta", step, text }),
-          onPlanLine: (step, line) => {
-            if (line.kind === "invalid") {
-              emit({ type: "plan-problem", step, line: line.line, reason: line.reason });
-              return;
-            }
-            const { id, name, args = {} } = line.call;
-            const read = typeof args === "string" ? readArguments(args) : args;
-            taskArgs.set(id, read);
-            emit({ type: "plan-task", step, callId: id, name, args: read });
-          },
-          onRunEvent: (step, event, runOf) => emitToolEvent(emit, step, event, runOf, (callId) => taskArgs.get(callId)),
-          onStep: (step) => {
+          ...planModeEvents(emit, (step) => {
             steps.push(step);
-            addUsage(step.usage);
-            emit({ type: "step-end", step });
-          },
+            usage.inputTokens += step.usage?.inputTokens ?? 0;
+            usage.outputTokens += step.usage?.outputTokens ?? 0;
+          }),
         }));
       } catch (error) {
         if (!outOfTime()) throw error;
@@ -329,19 +318,7 @@ export function createAgent(options: AgentOptions): Agent {
       let stepUsage: TokenUsage | undefined;
       const calls: { id: string; name: string; arguments: string }[] = [];
       const argumentsById = new Map<string, string>();
-      const assistantMessage = (): ChatMessage => ({
-        role: "assistant",
-        content: text === "" ? null : text,
-        ...(calls.length > 0
-          ? {
-              tool_calls: calls.map((call) => ({
-                id: call.id,
-                type: "function" as const,
-                function: { name: call.name, arguments: call.arguments },
-              })),
-            }
-          : {}),
-      });
+      const assistantMessage = (): ChatMessage => assistantMessageOf(text, calls);
       let cutShort = false;
       try {
         for await (const event of observer.stream(

@@ -27,6 +27,26 @@ export function forModel(message: ChatMessage): ChatMessage {
   return rest as ChatMessage;
 }
 
+/** The assistant message of a step as the model wrote it: its text, and its tool calls if it made any. */
+export function assistantMessageOf(
+  text: string,
+  calls: readonly { id: string; name: string; arguments: string }[],
+): ChatMessage {
+  return {
+    role: "assistant",
+    content: text === "" ? null : text,
+    ...(calls.length > 0
+      ? {
+          tool_calls: calls.map((call) => ({
+            id: call.id,
+            type: "function" as const,
+            function: { name: call.name, arguments: call.arguments },
+          })),
+        }
+      : {}),
+  };
+}
+
 /** The conversation's last step, when it was kept open and never finished. */
 export function openStepOf(messages: readonly ChatMessage[]): OpenStepMessage | undefined {
   const last = messages.at(-1) as Partial<OpenStepMessage> | undefined;
