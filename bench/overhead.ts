@@ -31,17 +31,30 @@ export interface OverheadFigures {
   calls: number;
   limit: number;
   /** Median µs per call over the measured rounds. */
-  microsPerCall: { promiseAll: number; recordFloor: number; pLimit: number; pQueue: number; volley: number };
+  microsPerCall: {
+    promiseAll: number;
+    recordFloor: number;
+    /** The record floor on given ids: duplicates refused, each record carrying its id. */
+    recordFloorWithIds: number;
+    pLimit: number;
+    /** p-limit on calls whose arguments come as JSON text: each parsed, as its user must. */
+    pLimitParsing: number;
+    pQueue: number;
+    volley: number;
+  };
   /**
    * Volley on calls shaped as users send them (median µs per call, and ÷ `Promise.all`):
    * `{ id, name, args }` objects, args as JSON text (as a model writes them), and
    * `{ id, name, args }` with an `onEvent` listener (as the agent and `aiSdkTools` attach one).
+   * `overPLimit` is against p-limit doing the same work: for JSON text, parsing it.
    */
   shapes: Record<CallShape, { micros: number; overPromiseAll: number; overPLimit: number }>;
   /** Volley's per-call time divided by each baseline's. */
   volleyRatio: { promiseAll: number; recordFloor: number; pLimit: number; pQueue: number };
   /** The record floor's per-call time divided by `Promise.all`'s: what keeping the records costs before any scheduling. */
   recordFloorOverPromiseAll: number;
+  /** The same on given ids: the least `{ id, name, args }` can cost over `Promise.all`, before reading any arguments. */
+  recordFloorWithIdsOverPromiseAll: number;
   rounds: number;
   /** Rounds run before the measured ones, for at least the warm-up time. */
   warmupRounds: number;
@@ -54,9 +67,19 @@ const clockOrigin = performance.timeOrigin;
  * a timed `ToolResult` per call. `limit` slots are refilled as each call ends, and one clock
  * read both ends a call and starts the next, as Volley does; there are no ids to check, no
  * arguments, graph, validation, statistics or events. What Volley costs above this is its
- * scheduling; what this costs above `Promise.all` is the records themselves.
+ * scheduling; what this costs above `Promise.all` is the records themselves. Given `ids`, each
+ * record carries its call's id, and the ids are first checked for duplicates, as every runner
+ * that answers calls by id must: the floor for calls as models send them.
  */
-function runWithRecordFloor(calls: number, limit: number): Promise<ToolResult[]> {
+function runWithRecordFloor(calls: number, limit: number, ids?: readonly string[]): Promise<ToolResult[]> {
+  // Given ids must be told apart: the cheapest check in plain JavaScript is a Set.
+  if (ids !== undefined) {
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) throw new Error(`duplicate id ${id}`);
+      seen.add(id);
+    }
+  }
   return new Promise((resolve) => {
     const results = new Array<ToolResult>(calls);
     const addedAt = clockOrigin + performance.now();
@@ -68,7 +91,7 @@ function runWithRecordFloor(calls: number, limit: number): Promise<ToolResult[]>
         const endedAt = clockOrigin + performance.now();
         const durationMs = endedAt - startedAt;
         results[index] = {
-          id: `call_${index}`,
+          id: ids?.[index] ?? `call_${index}`,
           name: "noop",
           ok: true,
           output,
@@ -102,7 +125,7 @@ function shapedCalls(
 }
 
 /** An already-settled promise: a tool that does nothing, asynchronously, as tools are. */
-const noop = (): Promise<undefined> => Promise.resolve(undefined);
+const noop = (_args?: unknown): Promise<undefined> => Promise.resolve(undefined);
 
 /**
  * Per-call overhead of running no-op calls under a limit of 16: Volley (which keeps a timed
@@ -130,12 +153,19 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
     maxConcurrency: limit,
     onEvent: () => void heard++,
   });
+  const givenIds = idNameArgs.map((call) => call.id);
+  const argumentTexts = argsAsJsonText.map((call) => call.args as string);
   const contenders = {
     promiseAll: () => Promise.all(Array.from({ length: calls }, () => noop())),
     recordFloor: () => runWithRecordFloor(calls, limit),
+    recordFloorWithIds: () => runWithRecordFloor(calls, limit, givenIds),
     pLimit: () => {
       const limited = pLimit(limit);
       return Promise.all(Array.from({ length: calls }, () => limited(noop)));
+    },
+    pLimitParsing: () => {
+      const limited = pLimit(limit);
+      return Promise.all(argumentTexts.map((text) => limited(() => noop(JSON.parse(text)))));
     },
     pQueue: () => {
       const queue = new PQueue({ concurrency: limit });
@@ -149,7 +179,9 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
   const samples: Record<keyof typeof contenders, number[]> = {
     promiseAll: [],
     recordFloor: [],
+    recordFloorWithIds: [],
     pLimit: [],
+    pLimitParsing: [],
     pQueue: [],
     volley: [],
     idNameArgs: [],
@@ -180,7 +212,9 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
   const micros = {
     promiseAll: median(samples.promiseAll),
     recordFloor: median(samples.recordFloor),
+    recordFloorWithIds: median(samples.recordFloorWithIds),
     pLimit: median(samples.pLimit),
+    pLimitParsing: median(samples.pLimitParsing),
     pQueue: median(samples.pQueue),
     volley: median(samples.volley),
   };
@@ -189,7 +223,7 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
     return {
       micros: shapeMicros,
       overPromiseAll: shapeMicros / micros.promiseAll,
-      overPLimit: shapeMicros / micros.pLimit,
+      overPLimit: shapeMicros / (name === "argsAsJsonText" ? micros.pLimitParsing : micros.pLimit),
     };
   };
   return {
@@ -203,6 +237,7 @@ export async function measureOverhead(calls: number, rounds: number, warmupMs: n
       pQueue: micros.volley / micros.pQueue,
     },
     recordFloorOverPromiseAll: micros.recordFloor / micros.promiseAll,
+    recordFloorWithIdsOverPromiseAll: micros.recordFloorWithIds / micros.promiseAll,
     shapes: {
       idNameArgs: shaped("idNameArgs"),
       argsAsJsonText: shaped("argsAsJsonText"),

@@ -52,7 +52,8 @@ for (const figures of overhead) {
   const shape = (label: string, item: { micros: number; overPromiseAll: number; overPLimit: number }) =>
     `${label} ${fixed(item.micros, 3)} µs (${fixed(item.overPromiseAll)}× Promise.all, ${fixed(item.overPLimit)}× p-limit)`;
   console.log(
-    `   ${String(calls).padStart(7)} calls as models send them: ${shape("{ id, name, args }", shapes.idNameArgs)}; ${shape("args as JSON text", shapes.argsAsJsonText)}; ${shape("with a listener", shapes.withListener)}`,
+    `   ${String(calls).padStart(7)} calls as models send them: ${shape("{ id, name, args }", shapes.idNameArgs)}; ${shape("args as JSON text (p-limit parsing it too)", shapes.argsAsJsonText)}; ${shape("with a listener", shapes.withListener)}` +
+      `   (record floor on given ids ÷ Promise.all ${fixed(figures.recordFloorWithIdsOverPromiseAll)}×)`,
   );
 }
 console.log(
