@@ -17,12 +17,12 @@ import {
 } from "./open-step.ts";
 import { runPlanMode } from "./plan-mode.ts";
 import { epochNow, stepFigures } from "./step-figures.ts";
-import { EventQueue } from "../shared/event-queue.ts";
 import { WarnOnce } from "../shared/warn-once.ts";
 import { TurnObserver } from "./turn-observer.ts";
 import { historyWindow } from "./history-window.ts";
 import { emitToolEvent, planModeEvents, readArguments } from "./agent-events.ts";
 import { checkAgentOptions } from "./agent-options.ts";
+import { streamTurn, toAnswer } from "./turn-stream.ts";
 import {
   type Agent,
   type AgentEvent,
@@ -399,43 +399,8 @@ export function createAgent(options: AgentOptions): Agent {
     return { answer, steps, usage, durationMs: performance.now() - started, finish };
   }
 
-  async function* stream(input: string | undefined, runOptions: AgentRunOptions = {}): AsyncGenerator<AgentEvent> {
-    const queue = new EventQueue<AgentEvent>();
-    // Leaving the loop early (a `break`) stops the model and the tools, instead of leaving them running unread.
-    const abandoned = new AbortController();
-    const signal = runOptions.signal ? AbortSignal.any([runOptions.signal, abandoned.signal]) : abandoned.signal;
-    let failure: unknown;
-    let failed = false;
-    let settled = false;
-    const done = loop(input, { ...runOptions, signal }, (event) => queue.push(event))
-      .then(
-        (result) => queue.push({ type: "answer", result }),
-        (error: unknown) => {
-          failed = true;
-          failure = error;
-        },
-      )
-      .finally(() => {
-        settled = true;
-        queue.close();
-      });
-    try {
-      yield* queue.drain();
-      await done;
-      if (failed) throw failure;
-    } finally {
-      if (!settled) {
-        abandoned.abort(new Error("The agent's stream was closed before the run ended"));
-        await done;
-      }
-    }
-  }
-
-  async function toAnswer(events: AsyncGenerator<AgentEvent>): Promise<AgentResult> {
-    let result: AgentResult | undefined;
-    for await (const event of events) if (event.type === "answer") result = event.result;
-    return result as AgentResult;
-  }
+  const stream = (input: string | undefined, runOptions: AgentRunOptions = {}): AsyncGenerator<AgentEvent> =>
+    streamTurn((signal, emit) => loop(input, { ...runOptions, signal }, emit), runOptions.signal);
 
   const resumeOptions = (
     conversationId: string,
