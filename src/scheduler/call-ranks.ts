@@ -29,6 +29,7 @@ export function rankAdded(
   staleInLine: CallState[],
   estimateMs: (call: CallState) => number = expectedDuration,
 ): void {
+  // New, so not ranked yet: worked out now, with whatever waits below it already (forward references).
   call.rankStale = true;
   freshRank(call, estimateMs);
   let budget = RAISE_BUDGET;
@@ -59,10 +60,10 @@ export function rankAdded(
  * walk goes on through those alone.
  */
 function markStale(call: CallState, staleInLine: CallState[]): void {
+  call.rankStale = true;
   const stack = [call];
   while (stack.length > 0) {
     const stale = stack.pop() as CallState;
-    stale.rankStale = true;
     if (stale.phase === "queued") staleInLine.push(stale);
     if (stale.phase !== "waiting") continue;
     for (const parent of stale.dependencies)
